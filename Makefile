@@ -1,0 +1,124 @@
+# Makefile: covsettle. `make test` is the whole check from a fresh machine:
+# it installs what is missing (make deps), builds, and runs the unit and
+# system tests, then the same suite under AddressSanitizer and UBSan.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC ?= cc
+VERSION := 0.1.0
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
+	$(WARN) $(CFLAGS) -MMD -MP
+LDLIBS := -linotifytools -lsqlite3
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+PY := /usr/bin/python3
+PYTEST := $(PY) -m pytest
+
+SRC := $(wildcard src/*.c)
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+OBJ := $(SRC:src/%.c=build/obj/%.o)
+SAN_OBJ := $(SRC:src/%.c=build/asan/obj/%.o)
+LIB_OBJ := $(LIB_SRC:src/%.c=build/obj/%.o)
+SAN_LIB_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/obj/unit/%.o)
+SAN_UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/asan/obj/unit/%.o)
+
+# Debian packages: to build, to test, and what the tests run for real.
+DEPS := gcc make libinotifytools0-dev inotify-tools libsqlite3-dev sqlite3 \
+	libcriterion-dev python3-coverage python3-pytest mandoc
+
+.PHONY: all deps test unit system asan-test lint demo install uninstall \
+	clean fixtures
+
+all: build/covsettle
+
+build/covsettle: $(OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(LDFLAGS) $(LDLIBS)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/obj/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DFIXTURES='"$(CURDIR)/fixtures/data"' -c -o $@ $<
+
+build/unit: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcriterion
+
+build/asan/covsettle: $(SAN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(SAN_OBJ) $(LDFLAGS) $(LDLIBS)
+
+build/asan/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/asan/obj/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN) -DFIXTURES='"$(CURDIR)/fixtures/data"' \
+		-c -o $@ $<
+
+build/asan/unit: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcriterion
+
+# Install what is missing; quiet and quick when everything is there.
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+
+unit: build/unit
+	build/unit --jobs 2
+
+system: build/covsettle
+	COVSETTLE=$(CURDIR)/build/covsettle $(PYTEST) -q -p no:cacheprovider \
+		tests/system
+
+asan-test: build/asan/covsettle build/asan/unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		COVSETTLE=$(CURDIR)/build/asan/covsettle \
+		$(PYTEST) -q -p no:cacheprovider tests/system
+
+lint:
+	mandoc -T lint -W warning man/covsettle.1
+
+test: deps
+	$(MAKE) all build/unit
+	$(MAKE) lint unit system
+	$(MAKE) asan-test
+
+# Data files from the real coverage.py, then wait and check on them.
+demo: deps all
+	@sh examples/demo.sh
+
+fixtures:
+	fixtures/make-fixtures.sh
+
+install: build/covsettle
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 build/covsettle $(DESTDIR)$(BINDIR)/covsettle
+	install -m 644 man/covsettle.1 $(DESTDIR)$(MANDIR)/man1/covsettle.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/covsettle $(DESTDIR)$(MANDIR)/man1/covsettle.1
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(SAN_UNIT_OBJ:.o=.d)

@@ -1,0 +1,50 @@
+/* check.h: the verdict on one coverage.py data file. Read-only: the file is
+ * never written, and a symlink out of its directory is never followed. */
+#ifndef COVSETTLE_CHECK_H
+#define COVSETTLE_CHECK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum verdict {
+	V_OK,
+	V_EMPTY,	      /* 0 bytes */
+	V_NOT_SQLITE,	      /* no SQLite header, not legacy JSON either */
+	V_CORRUPT,	      /* SQLite reports damage, or rows disagree */
+	V_INCOMPLETE,	      /* valid SQLite, not a complete coverage db */
+	V_LEGACY_JSON,	      /* coverage.py < 5 */
+	V_UNSUPPORTED_SCHEMA, /* coverage_schema version other than 7 */
+	V_BUSY,		      /* locked by a writer (SQLITE_BUSY) */
+	V_SYMLINK,	      /* a symlink out of its directory */
+	V_NOT_REGULAR,	      /* fifo, directory, device, socket */
+	V_UNREADABLE,	      /* permission or I/O error */
+	V_MISSING,	      /* no such file */
+	V_COUNT
+};
+
+/* The coverage.py schema version covsettle reads (coverage.py 5.4 to 7.x). */
+#define COVERAGE_SCHEMA_VERSION 7
+
+#define REASONLEN 256
+
+struct check_result {
+	enum verdict verdict;
+	char reason[REASONLEN]; /* why, for people: "3 measured files, lines" */
+	off_t size;		/* bytes, of the file checked */
+	long nfiles;		/* measured files, when ok */
+	bool arcs;		/* branch data, when ok */
+};
+
+/* The verdict's name as printed and in JSON ("ok", "not-sqlite", ...). */
+const char *verdict_name(enum verdict v);
+
+/* True for verdicts that a writer still at work can mend. */
+bool verdict_transient(enum verdict v);
+
+/* Check name in the directory open at dirfd, whose canonical path is
+ * realdir (used to open it through SQLite without following symlinks).
+ * Always fills r and returns r->verdict. */
+enum verdict check_file(int dirfd, const char *realdir, const char *name,
+			struct check_result *r);
+
+#endif

@@ -1,0 +1,38 @@
+/* output.h: everything covsettle prints. Messages go to stderr prefixed
+ * "covsettle: "; on a terminal a live status line is kept at the bottom;
+ * --json writes one object to stdout. */
+#ifndef COVSETTLE_OUTPUT_H
+#define COVSETTLE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "check.h"
+
+enum level { LV_QUIET, LV_NORMAL, LV_VERBOSE };
+
+void out_init(enum level level);
+enum level out_level(void);
+bool out_tty(void);
+
+/* An error: always printed. */
+void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning: printed unless the level is quiet and important is false. */
+void out_warn(bool important, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Progress: printed at normal and verbose levels. */
+void out_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Every event: printed at the verbose level. */
+void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replace the live status line (terminals only, not when quiet). */
+void out_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Erase the live status line, if any. */
+void out_status_clear(void);
+
+/* JSON: a string literal with escapes; null for NULL. */
+void json_str(FILE *f, const char *s);
+/* JSON: one file object {"name":..,"size":..,"verdict":..,"reason":..}. */
+void json_file(FILE *f, const char *key, const char *name,
+	       const struct check_result *r);
+
+#endif

@@ -1,0 +1,142 @@
+/* settle.h: the settle rule. A table of the data files of one directory,
+ * fed with changes by the watcher, and the rule that says when they have
+ * settled. Pure logic: time comes in as arguments, and the I/O that checks
+ * a file is a probe the caller passes in, so tests can drive it. */
+#ifndef COVSETTLE_SETTLE_H
+#define COVSETTLE_SETTLE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "check.h"
+#include "util.h"
+
+/* What a stat tells about a file; a change of any field is a change. */
+struct fsig {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+};
+
+enum writer_state {
+	WR_UNPROBED, /* not tested since the last change */
+	WR_WRITING,  /* open for writing by some process (lease refused) */
+	WR_ALIVE,    /* the pid in the name is alive on this host */
+	WR_QUIET,    /* no sign of a writer, but none known gone either */
+	WR_GONE,     /* the writer named in the file has exited */
+};
+
+/* How a file came to be seen. */
+enum origin {
+	SEEN_INITIAL, /* in the scan right after the watch was armed */
+	SEEN_RESCAN,  /* in a later scan (polling, overflow, DIR back) */
+	SEEN_EVENT,   /* an inotify event named it: changed, whatever stat says */
+};
+
+struct sfile {
+	char *name;		/* owned by the table */
+	struct fsig sig;	/* at the last change */
+	msec_t changed_at;	/* monotonic time of the last change */
+	bool present;		/* in DIR now */
+	bool counts;		/* toward --expect (false: old, --new-only) */
+	bool checked;		/* verdict is for the current contents */
+	bool quarantined;	/* moved to DIR/quarantine by us */
+	struct check_result check;
+	enum writer_state writer;
+	pid_t pid;		/* writer pid when the host is ours, else 0 */
+	unsigned long scan;	/* the last scan that saw it */
+};
+
+/* A data file that vanished during the wait: coverage lost, unless the
+ * same inode shows up again under another name (a rename). */
+struct vanished {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Refreshes a file's verdict (check) and writer state (writer). */
+struct settle_probe {
+	void (*check)(void *ctx, struct sfile *f);
+	void (*writer)(void *ctx, struct sfile *f);
+	void *ctx;
+};
+
+enum settle_state {
+	ST_WAITING,
+	ST_SETTLED,
+	ST_INVALID, /* settled, but some files failed with their writer gone */
+};
+
+/* Why the directory is not settled yet, and when to look again. */
+struct settle_wait {
+	msec_t at;   /* evaluate again at this time, or -1: on events only */
+	pid_t pid;   /* a live writer whose exit should wake us, or 0 */
+	const char *why; /* "trigger", "count", "quiet", "writers", "checks" */
+};
+
+struct settle_opts {
+	long expect;
+	msec_t debounce;
+	bool new_only;
+};
+
+struct settle;
+
+struct settle *settle_new(const struct settle_opts *o);
+void settle_free(struct settle *s);
+
+/* A data file was seen with signature sig at time when (for SEEN_INITIAL
+ * the caller passes the time of its last write, derived from mtime). */
+void settle_seen(struct settle *s, const char *name, const struct fsig *sig,
+		 enum origin origin, msec_t when);
+
+/* Start a full scan: every file not seen again before settle_scan_end()
+ * is gone. */
+void settle_scan_begin(struct settle *s);
+void settle_scan_end(struct settle *s, msec_t now);
+
+/* A data file never stat'ed was deleted: its coverage is lost. */
+void settle_deleted_unseen(struct settle *s, const char *name, msec_t now);
+
+/* A data file is no longer in DIR. */
+void settle_gone(struct settle *s, const char *name, msec_t now);
+
+/* Something changed that is not one data file: a side file, the trigger's
+ * exit. The quiet window starts again. */
+void settle_touch(struct settle *s, msec_t now);
+
+/* Events were lost (queue overflow): every file must be checked again. */
+void settle_forget(struct settle *s, msec_t now);
+
+/* Mark the trigger running or done; the directory cannot settle before. */
+void settle_trigger(struct settle *s, bool running, msec_t now);
+
+/* The file is being moved to quarantine by us: its going is no loss. */
+void settle_quarantine(struct settle *s, struct sfile *f);
+
+/* Apply the rule at time now; fills w when still waiting. */
+enum settle_state settle_evaluate(struct settle *s, msec_t now,
+				  const struct settle_probe *p,
+				  struct settle_wait *w);
+
+/* One line saying what the directory is still waiting for. */
+void settle_describe(const struct settle *s, msec_t now, char *buf,
+		     size_t len);
+
+size_t settle_count(const struct settle *s);
+struct sfile *settle_file(const struct settle *s, size_t i);
+struct sfile *settle_find(const struct settle *s, const char *name);
+/* Files that count and are present or quarantined. */
+long settle_counted(const struct settle *s);
+/* Counted files that are ok with no writer. */
+long settle_ready(const struct settle *s);
+msec_t settle_last_change(const struct settle *s);
+
+size_t settle_nvanished(const struct settle *s);
+const struct vanished *settle_vanished(const struct settle *s, size_t i);
+
+#endif

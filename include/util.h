@@ -1,0 +1,37 @@
+/* util.h: small helpers shared by every module of covsettle.
+ * Error messages, the monotonic clock and checked formatting. */
+#ifndef COVSETTLE_UTIL_H
+#define COVSETTLE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every module that can fail fills a caller's buffer of this size. */
+#define ERRLEN 512
+
+/* Milliseconds on the monotonic clock. */
+typedef int64_t msec_t;
+
+/* Current time on CLOCK_MONOTONIC in milliseconds. */
+msec_t clock_ms(void);
+
+/* Format into err (ERRLEN bytes); always returns -1 so callers can
+ * write `return seterr(err, ...)`. */
+int seterr(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* snprintf that reports truncation: 0 when the whole text fit, else -1. */
+int fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A pollable descriptor that becomes readable when process pid exits
+ * (pidfd_open(2)), or -1 with errno. */
+int pidfd_of(int pid);
+
+/* Allocation that never returns NULL: covsettle exits 70 on OOM. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+#endif

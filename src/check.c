@@ -1,0 +1,424 @@
+/* check.c: is this file a complete coverage.py database?
+ *
+ * The order of the tests follows the order in which a file can be wrong:
+ * not a regular file, empty, not SQLite at all (or coverage.py's old JSON),
+ * damaged pages (PRAGMA quick_check), then coverage.py's own structure:
+ * the schema version, every table coverage.py creates, the meta rows
+ * (version, and has_arcs, which coverage.py writes in its own transaction
+ * after the schema), and rows that refer to files and contexts that exist.
+ * SQLite opens the file read-only, with SQLITE_OPEN_NOFOLLOW, through its
+ * canonical path, so the file checked is the file that was stat'ed. */
+#include "check.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const verdict_names[V_COUNT] = {
+	[V_OK] = "ok",
+	[V_EMPTY] = "empty",
+	[V_NOT_SQLITE] = "not-sqlite",
+	[V_CORRUPT] = "corrupt",
+	[V_INCOMPLETE] = "incomplete",
+	[V_LEGACY_JSON] = "legacy-json",
+	[V_UNSUPPORTED_SCHEMA] = "unsupported-schema",
+	[V_BUSY] = "busy",
+	[V_SYMLINK] = "symlink",
+	[V_NOT_REGULAR] = "not-regular",
+	[V_UNREADABLE] = "unreadable",
+	[V_MISSING] = "missing",
+};
+
+/* Tables coverage.py's schema 7 creates, all of which a complete file has. */
+static const char *const coverage_tables[] = {
+	"coverage_schema", "meta", "file", "context", "line_bits", "arc",
+	"tracer",
+};
+
+static const char sqlite_magic[16] = "SQLite format 3";
+static const char legacy_magic[] = "!coverage.py: This is a private format";
+
+const char *
+verdict_name(enum verdict v)
+{
+	return (v >= 0 && v < V_COUNT) ? verdict_names[v] : "unknown";
+}
+
+bool
+verdict_transient(enum verdict v)
+{
+	return v == V_BUSY || v == V_INCOMPLETE || v == V_EMPTY ||
+	       v == V_CORRUPT || v == V_MISSING;
+}
+
+static enum verdict
+set(struct check_result *r, enum verdict v, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum verdict
+set(struct check_result *r, enum verdict v, const char *f, ...)
+{
+	va_list ap;
+
+	r->verdict = v;
+	char *p;
+
+	va_start(ap, f);
+	vsnprintf(r->reason, sizeof(r->reason), f, ap);
+	va_end(ap);
+	/* One line: SQLite's reports span several. */
+	for (p = r->reason; *p; p++)
+		if ((unsigned char)*p < ' ')
+			*p = ' ';
+	return v;
+}
+
+/* Verdict for an SQLite error code met while reading. */
+static enum verdict
+sqlite_failure(struct check_result *r, sqlite3 *db, int rc, const char *what)
+{
+	const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return set(r, V_BUSY, "locked by a writer (%s)", msg);
+	case SQLITE_NOTADB:
+		return set(r, V_NOT_SQLITE, "%s", msg);
+	case SQLITE_CORRUPT:
+	case SQLITE_FORMAT:
+	case SQLITE_RANGE:
+		return set(r, V_CORRUPT, "%s", msg);
+	case SQLITE_READONLY:
+		/* SQLITE_READONLY_ROLLBACK: a hot journal waits for a
+		 * rollback that only a writer may make. */
+		return set(r, V_INCOMPLETE,
+			   "a transaction was cut short (%s)", msg);
+	case SQLITE_IOERR:
+		if (rc == SQLITE_IOERR_SHORT_READ)
+			return set(r, V_CORRUPT, "file is truncated (%s)",
+				   msg);
+		return set(r, V_UNREADABLE, "I/O error %s (%s)", what, msg);
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return set(r, V_UNREADABLE, "cannot open (%s)", msg);
+	default:
+		return set(r, V_CORRUPT, "%s: %s", what, msg);
+	}
+}
+
+/* Run sql, which yields one integer; *out gets it, or -1 with no row. */
+static int
+query_int(sqlite3 *db, const char *sql, long *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = (long)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		*out = -1;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The coverage.py structure of an SQLite file that passed quick_check. */
+static enum verdict
+check_structure(sqlite3 *db, struct check_result *r)
+{
+	static const char *const consistency[][2] = {
+		{"select count(*) from (select 1 from line_bits where file_id "
+		 "not in (select id from file) limit 1)",
+		 "a line_bits row refers to a file that is not in the file "
+		 "table"},
+		{"select count(*) from (select 1 from arc where file_id not in "
+		 "(select id from file) limit 1)",
+		 "an arc row refers to a file that is not in the file table"},
+		{"select count(*) from (select 1 from line_bits where "
+		 "context_id not in (select id from context) limit 1)",
+		 "a line_bits row refers to a missing context"},
+		{"select count(*) from (select 1 from arc where context_id not "
+		 "in (select id from context) limit 1)",
+		 "an arc row refers to a missing context"},
+	};
+	char sql[128];
+	long v, arcs, nlines, narcs, ncontexts;
+	size_t i;
+	int rc;
+
+	rc = query_int(db,
+		       "select count(*) from sqlite_schema where type = "
+		       "'table' and name = 'coverage_schema'",
+		       &v);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading the schema");
+	if (v == 0)
+		return set(r, V_INCOMPLETE,
+			   "no coverage_schema table (still being written, "
+			   "or not a coverage.py file)");
+	rc = query_int(db, "select version from coverage_schema", &v);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading coverage_schema");
+	if (v < 0)
+		return set(r, V_INCOMPLETE,
+			   "coverage_schema has no version (still being "
+			   "written, or cut short)");
+	if (v != COVERAGE_SCHEMA_VERSION)
+		return set(r, V_UNSUPPORTED_SCHEMA,
+			   "schema version %ld; covsettle reads version %d "
+			   "(coverage.py 5.4 and later)",
+			   v, COVERAGE_SCHEMA_VERSION);
+	for (i = 0; i < sizeof(coverage_tables) / sizeof(coverage_tables[0]);
+	     i++) {
+		if (fmt(sql, sizeof(sql),
+			"select count(*) from sqlite_schema where type = "
+			"'table' and name = '%s'",
+			coverage_tables[i]) < 0)
+			return set(r, V_CORRUPT, "internal: query too long");
+		rc = query_int(db, sql, &v);
+		if (rc != SQLITE_OK)
+			return sqlite_failure(r, db, rc, "reading the schema");
+		if (v == 0)
+			return set(r, V_INCOMPLETE,
+				   "no %s table (still being written, or cut "
+				   "short)",
+				   coverage_tables[i]);
+	}
+	rc = query_int(db, "select count(*) from meta where key = 'version'",
+		       &v);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading meta");
+	if (v == 0)
+		return set(r, V_INCOMPLETE,
+			   "no version in meta (still being written, or cut "
+			   "short)");
+	rc = query_int(db,
+		       "select cast(value as integer) from meta where key = "
+		       "'has_arcs'",
+		       &arcs);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading meta");
+	if (arcs < 0)
+		return set(r, V_INCOMPLETE,
+			   "no has_arcs in meta: no measurement written yet "
+			   "(still being written, or cut short)");
+	for (i = 0; i < sizeof(consistency) / sizeof(consistency[0]); i++) {
+		rc = query_int(db, consistency[i][0], &v);
+		if (rc != SQLITE_OK)
+			return sqlite_failure(r, db, rc, "reading rows");
+		if (v > 0)
+			return set(r, V_CORRUPT, "%s", consistency[i][1]);
+	}
+	rc = query_int(db, "select count(*) from line_bits", &nlines);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "select count(*) from arc", &narcs);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "select count(*) from file", &r->nfiles);
+	if (rc == SQLITE_OK)
+		rc = query_int(db, "select count(*) from context", &ncontexts);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading rows");
+	if (arcs && nlines > 0)
+		return set(r, V_CORRUPT,
+			   "has_arcs is 1 but line_bits has rows: lines and "
+			   "branches mixed");
+	if (!arcs && narcs > 0)
+		return set(r, V_CORRUPT,
+			   "has_arcs is 0 but arc has rows: lines and "
+			   "branches mixed");
+	r->arcs = arcs != 0;
+	if (ncontexts > 1)
+		return set(r, V_OK, "%ld measured file%s, %s, %ld contexts",
+			   r->nfiles, r->nfiles == 1 ? "" : "s",
+			   r->arcs ? "branches" : "lines", ncontexts);
+	return set(r, V_OK, "%ld measured file%s, %s", r->nfiles,
+		   r->nfiles == 1 ? "" : "s", r->arcs ? "branches" : "lines");
+}
+
+/* SQLite's view of the file at path: quick_check, then the structure. */
+static enum verdict
+check_sqlite(const char *path, struct check_result *r)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *msg;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		sqlite_failure(r, db, rc, "opening");
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(db, "pragma quick_check(1)", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite_failure(r, db, rc, "running quick_check");
+		goto out;
+	}
+	msg = (const char *)sqlite3_column_text(st, 0);
+	if (msg == NULL || strcmp(msg, "ok") != 0) {
+		if (msg != NULL && strncmp(msg, "*** in database main *** ",
+					   25) == 0)
+			msg += 25;
+		set(r, V_CORRUPT, "quick_check: %s", msg ? msg : "no answer");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	check_structure(db, r);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r->verdict;
+}
+
+/* Describe a non-regular file type for the reason text. */
+static const char *
+kind_of(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a fifo";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	return "not a regular file";
+}
+
+/* name is a symlink: follow it only when its target is a regular file in
+ * the same directory; then *target gets the target's name (malloc'd). */
+static enum verdict
+resolve_link(int dirfd, const char *realdir, const char *name, char **target,
+	     struct check_result *r)
+{
+	char link[PATH_MAX], full[PATH_MAX], *real, *slash;
+	ssize_t n;
+	size_t dl = strlen(realdir);
+
+	n = readlinkat(dirfd, name, link, sizeof(link) - 1);
+	if (n < 0)
+		return set(r, V_UNREADABLE, "cannot read symlink: %s",
+			   strerror(errno));
+	link[n] = '\0';
+	if (fmt(full, sizeof(full), "%s/%s", realdir, name) < 0)
+		return set(r, V_UNREADABLE, "path too long");
+	real = realpath(full, NULL);
+	if (real == NULL)
+		return set(r, V_SYMLINK, "symlink to %s, which %s; not followed",
+			   link,
+			   errno == ENOENT ? "does not exist" : strerror(errno));
+	slash = strrchr(real, '/');
+	if (slash == NULL || (size_t)(slash - real) != dl ||
+	    strncmp(real, realdir, dl) != 0) {
+		set(r, V_SYMLINK,
+		    "symlink to %s, outside the directory; not followed", link);
+		free(real);
+		return V_SYMLINK;
+	}
+	*target = xstrdup(slash + 1);
+	free(real);
+	return V_OK;
+}
+
+enum verdict
+check_file(int dirfd, const char *realdir, const char *name,
+	   struct check_result *r)
+{
+	char head[sizeof(legacy_magic)], path[PATH_MAX], *target = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return set(r, V_MISSING, "no such file");
+		return set(r, V_UNREADABLE, "%s", strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (resolve_link(dirfd, realdir, name, &target, r) != V_OK)
+			return r->verdict;
+		name = target;
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			set(r, errno == ENOENT ? V_MISSING : V_UNREADABLE,
+			    "symlink target %s: %s", name, strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			set(r, V_SYMLINK,
+			    "symlink to another symlink (%s); not followed",
+			    name);
+			goto out;
+		}
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set(r, V_NOT_REGULAR, "%s, not a data file", kind_of(st.st_mode));
+		goto out;
+	}
+	/* O_NONBLOCK: a fifo swapped in since the stat never blocks us. */
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		set(r, errno == ENOENT ? V_MISSING : V_UNREADABLE, "%s",
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		set(r, V_NOT_REGULAR, "not a regular file");
+		goto out;
+	}
+	r->size = st.st_size;
+	if (st.st_size == 0) {
+		set(r, V_EMPTY, "0 bytes (the writer has not written yet, or "
+				"was killed)");
+		goto out;
+	}
+	n = pread(fd, head, sizeof(head) - 1, 0);
+	if (n < 0) {
+		set(r, V_UNREADABLE, "read: %s", strerror(errno));
+		goto out;
+	}
+	if ((size_t)n >= sizeof(sqlite_magic) &&
+	    memcmp(head, sqlite_magic, sizeof(sqlite_magic)) == 0) {
+		if (fmt(path, sizeof(path), "%s/%s", realdir, name) < 0) {
+			set(r, V_UNREADABLE, "path too long");
+			goto out;
+		}
+		check_sqlite(path, r);
+	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
+		   memcmp(head, legacy_magic, (size_t)n) == 0) {
+		set(r, V_LEGACY_JSON,
+		    "coverage.py < 5 JSON data; covsettle reads SQLite data "
+		    "(coverage.py 5 and later)");
+	} else {
+		set(r, V_NOT_SQLITE, "no SQLite header (%lld bytes)",
+		    (long long)st.st_size);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(target);
+	return r->verdict;
+}

@@ -1,0 +1,216 @@
+/* cmd_check.c: `covsettle check PATH...`: one verdict per data file, for
+ * files named on the command line or every data file of a directory. */
+#include "check.h"
+#include "cmd.h"
+#include "names.h"
+#include "output.h"
+#include "util.h"
+#include "writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { OPT_JSON = 256 };
+
+static const struct option check_options[] = {
+	{"pattern", required_argument, NULL, 'p'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct check_cli {
+	const char *pattern;
+	enum level level;
+	bool json;
+	long checked, bad;
+	char prefix[256];
+};
+
+/* Check name in dirfd and print its line (and JSON item). */
+static void
+check_one(struct check_cli *c, int dirfd, const char *realdir,
+	  const char *shown, const char *name)
+{
+	struct check_result r;
+	char extra[64] = "";
+	size_t head;
+	pid_t pid;
+
+	if (realdir == NULL) {
+		memset(&r, 0, sizeof(r));
+		r.verdict = V_MISSING;
+		snprintf(r.reason, sizeof(r.reason), "no such directory");
+	} else {
+		check_file(dirfd, realdir, name, &r);
+	}
+	if (r.verdict != V_OK && realdir != NULL) {
+		/* Say why it may still change: a writer at work. */
+		if (writer_lease(dirfd, name) == LEASE_WRITING)
+			snprintf(extra, sizeof(extra),
+				 "; open for writing by a process");
+		else if (name_writer(name, &pid, &head) &&
+			 name_host_is(name, head, c->prefix,
+				      writer_hostname()) &&
+			 writer_process(pid, time(NULL)) == PROC_ALIVE)
+			snprintf(extra, sizeof(extra),
+				 "; its writer, pid %d, is running", (int)pid);
+	}
+	if (c->json) {
+		printf("%s", c->checked ? "," : "");
+		json_file(stdout, "path", shown, &r);
+	} else if (r.verdict != V_OK || c->level != LV_QUIET) {
+		printf("%s: %s: %s%s\n", shown, verdict_name(r.verdict),
+		       r.reason, extra);
+	}
+	c->checked++;
+	c->bad += r.verdict != V_OK;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every data file of the directory path, in name order. */
+static int
+check_dir(struct check_cli *c, const char *path)
+{
+	char **names = NULL, shown[PATH_MAX], *real;
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir(path)) == NULL) {
+		out_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = dirfd(d);
+	real = realpath(path, NULL);
+	while ((de = readdir(d)) != NULL) {
+		if (!name_is_datafile(c->pattern, de->d_name) ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	qsort(names, n, sizeof(*names), by_name);
+	if (n == 0)
+		out_warn(false, "%s: no data files matching %s", path,
+			 c->pattern);
+	for (i = 0; i < n; i++) {
+		if (fmt(shown, sizeof(shown), "%s%s%s", path,
+			path[strlen(path) - 1] == '/' ? "" : "/",
+			names[i]) < 0)
+			snprintf(shown, sizeof(shown), "%s", names[i]);
+		check_one(c, fd, real, shown, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	free(real);
+	closedir(d);
+	return 0;
+}
+
+/* A single file: checked in its own directory. */
+static void
+check_path(struct check_cli *c, const char *path)
+{
+	char *a = xstrdup(path), *b = xstrdup(path), *dir, *base, *real;
+	int fd;
+
+	dir = dirname(a);
+	base = basename(b);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	real = fd >= 0 ? realpath(dir, NULL) : NULL;
+	check_one(c, fd, real, path, base);
+	if (fd >= 0)
+		close(fd);
+	free(real);
+	free(a);
+	free(b);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_cli c = {.pattern = DEFAULT_PATTERN, .level = LV_NORMAL};
+	struct stat st;
+	int ch, i, failed = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":p:qvh", check_options, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'p':
+			if (optarg[0] == '\0' || strchr(optarg, '/'))
+				return usage_error("check",
+						   "--pattern '%s': a file name "
+						   "glob, without '/', is "
+						   "needed",
+						   optarg);
+			c.pattern = optarg;
+			break;
+		case 'q':
+			c.level = LV_QUIET;
+			break;
+		case 'v':
+			c.level = LV_VERBOSE;
+			break;
+		case OPT_JSON:
+			c.json = true;
+			break;
+		case 'h':
+			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
+			     "PATH ...");
+			return EX_SETTLED;
+		case ':':
+			return usage_error("check", "%s needs a value",
+					   argv[optind - 1]);
+		default:
+			return usage_error("check", "unknown option %s",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return usage_error("check", "PATH is missing");
+	out_init(c.level);
+	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
+	if (c.json)
+		printf("{\"command\":\"check\",\"files\":[");
+	for (i = optind; i < argc; i++) {
+		if (argv[i][0] == '\0') {
+			out_error("empty PATH");
+			failed = 1;
+		} else if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			failed |= check_dir(&c, argv[i]) < 0;
+		} else {
+			check_path(&c, argv[i]);
+		}
+	}
+	fflush(stdout);
+	ch = c.bad > 0 || failed ? EX_INVALID : EX_SETTLED;
+	if (c.json)
+		printf("],\"checked\":%ld,\"invalid\":%ld,\"exit\":%d}\n",
+		       c.checked, c.bad, ch);
+	return ch;
+}

@@ -1,0 +1,56 @@
+/* main.c: covsettle's entry point: picks the command, handles --help and
+ * --version, and returns the command's exit status. */
+#include "cmd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef VERSION
+#define VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+	"usage: covsettle wait   [OPTIONS] DIR      block until DIR's data "
+	"files have settled\n"
+	"       covsettle check  [OPTIONS] PATH...  verify coverage.py data "
+	"files\n"
+	"       covsettle --help | --version\n"
+	"Run 'covsettle COMMAND --help' for a command's options; see "
+	"covsettle(1).\n";
+
+int
+usage_error(const char *cmd, const char *f, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "covsettle %s: ", cmd);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
+	return EX_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("covsettle %s\n", VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "wait") == 0)
+		return cmd_wait(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
+	return EX_USAGE;
+}

@@ -1,0 +1,151 @@
+/* output.c: messages, the live status line and JSON. The only module that
+ * writes to stderr and stdout; the command layer decides what to say. */
+#include "output.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum level level = LV_NORMAL;
+static bool tty;
+static bool status_shown;
+
+void
+out_init(enum level lv)
+{
+	level = lv;
+	tty = isatty(2) == 1;
+}
+
+enum level
+out_level(void)
+{
+	return level;
+}
+
+bool
+out_tty(void)
+{
+	return tty;
+}
+
+void
+out_status_clear(void)
+{
+	if (status_shown)
+		fputs("\r\033[K", stderr);
+	status_shown = false;
+}
+
+static void
+vline(const char *prefix, const char *f, va_list ap)
+{
+	out_status_clear();
+	fprintf(stderr, "covsettle: %s", prefix);
+	vfprintf(stderr, f, ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+void
+out_error(const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	vline("", f, ap);
+	va_end(ap);
+}
+
+void
+out_warn(bool important, const char *f, ...)
+{
+	va_list ap;
+
+	if (level == LV_QUIET && !important)
+		return;
+	va_start(ap, f);
+	vline("warning: ", f, ap);
+	va_end(ap);
+}
+
+void
+out_info(const char *f, ...)
+{
+	va_list ap;
+
+	if (level == LV_QUIET)
+		return;
+	va_start(ap, f);
+	vline("", f, ap);
+	va_end(ap);
+}
+
+void
+out_debug(const char *f, ...)
+{
+	va_list ap;
+
+	if (level != LV_VERBOSE)
+		return;
+	va_start(ap, f);
+	vline("", f, ap);
+	va_end(ap);
+}
+
+void
+out_status(const char *f, ...)
+{
+	va_list ap;
+
+	if (!tty || level == LV_QUIET)
+		return;
+	fputs("\r\033[K", stderr);
+	fputs("covsettle: ", stderr);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fflush(stderr);
+	status_shown = true;
+}
+
+void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void
+json_file(FILE *f, const char *key, const char *name,
+	  const struct check_result *r)
+{
+	fputs("{", f);
+	json_str(f, key);
+	fputs(":", f);
+	json_str(f, name);
+	fprintf(f, ",\"size\":%lld,\"verdict\":", (long long)r->size);
+	json_str(f, verdict_name(r->verdict));
+	fputs(",\"reason\":", f);
+	json_str(f, r->reason);
+	fputs("}", f);
+}

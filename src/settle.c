@@ -1,0 +1,511 @@
+/* settle.c: the table of a directory's data files and the settle rule.
+ *
+ * THE SETTLE RULE. The directory has settled when all of these hold at once:
+ *
+ *   0. the --trigger command, if any, has exited with status 0;
+ *   1. at least --expect data files count: present now, or moved to
+ *      quarantine by us (with --new-only, a file counts only once it was
+ *      created or written after the watch was armed);
+ *   2. nothing changed for the --debounce window: no data file created,
+ *      written, closed after writing, renamed or deleted, no SQLite side
+ *      file of one changed, no trigger exit, no lost events. `last_change`
+ *      is the newest of those moments; a file found by the first scan
+ *      changed when its mtime says, so a directory that is already quiet
+ *      settles at once;
+ *   3. every counted file has no writer at work (WR_WRITING: some process
+ *      has it open for writing; WR_ALIVE: the pid in its name is alive on
+ *      this host) and its verdict is ok.
+ *
+ * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
+ * an SQLite read per file, so it runs only when the window has passed, and
+ * only for files whose verdict is stale (`checked` is cleared by every
+ * change). A file that fails its check is given until the timeout to be
+ * mended (the caller owns the timeout), unless its writer is known to be
+ * gone (WR_GONE): nothing can mend it then, and once every other file is
+ * settled the state is ST_INVALID. A busy file (SQLITE_BUSY) is retried
+ * every BUSY_RETRY_MS. While waiting, `struct settle_wait` tells the caller
+ * when the rule can next change without an event: the end of the quiet
+ * window, a busy retry, or the exit of one live writer (the caller holds a
+ * pidfd for it). There is no other timer, so an idle wait costs nothing. */
+#include "settle.h"
+#include "parse.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_RETRY_MS 100
+#define DESCRIBE_NAMES 4
+
+struct settle {
+	struct settle_opts o;
+	struct sfile *files; /* every name seen, present or not */
+	size_t nfiles, capfiles;
+	size_t *index; /* open addressing: file index + 1, 0 = empty */
+	size_t capindex;
+	struct vanished *vanished;
+	size_t nvanished, capvanished;
+	msec_t last_change; /* newest change of any kind, or INT64_MIN */
+	unsigned long scan; /* number of the current full scan */
+	bool trigger_running;
+};
+
+static size_t
+hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void
+index_put(struct settle *s, size_t fi)
+{
+	size_t mask = s->capindex - 1, i = hash(s->files[fi].name) & mask;
+
+	while (s->index[i] != 0)
+		i = (i + 1) & mask;
+	s->index[i] = fi + 1;
+}
+
+static void
+index_grow(struct settle *s)
+{
+	size_t i;
+
+	free(s->index);
+	s->capindex = s->capindex ? s->capindex * 2 : 64;
+	s->index = xcalloc(s->capindex, sizeof(*s->index));
+	for (i = 0; i < s->nfiles; i++)
+		index_put(s, i);
+}
+
+struct settle *
+settle_new(const struct settle_opts *o)
+{
+	struct settle *s = xcalloc(1, sizeof(*s));
+
+	s->o = *o;
+	s->last_change = INT64_MIN;
+	index_grow(s);
+	return s;
+}
+
+void
+settle_free(struct settle *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nfiles; i++)
+		free(s->files[i].name);
+	for (i = 0; i < s->nvanished; i++)
+		free(s->vanished[i].name);
+	free(s->files);
+	free(s->index);
+	free(s->vanished);
+	free(s);
+}
+
+struct sfile *
+settle_find(const struct settle *s, const char *name)
+{
+	size_t mask = s->capindex - 1, i = hash(name) & mask;
+
+	for (; s->index[i] != 0; i = (i + 1) & mask)
+		if (strcmp(s->files[s->index[i] - 1].name, name) == 0)
+			return &s->files[s->index[i] - 1];
+	return NULL;
+}
+
+static struct sfile *
+add_file(struct settle *s, const char *name)
+{
+	struct sfile *f;
+
+	if (s->nfiles == s->capfiles) {
+		s->capfiles = s->capfiles ? s->capfiles * 2 : 16;
+		s->files = xrealloc(s->files, s->capfiles * sizeof(*s->files));
+	}
+	f = &s->files[s->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(name);
+	if (2 * s->nfiles > s->capindex)
+		index_grow(s);
+	else
+		index_put(s, s->nfiles - 1);
+	return f;
+}
+
+static bool
+same_sig(const struct fsig *a, const struct fsig *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void
+note_change(struct settle *s, msec_t when)
+{
+	if (when > s->last_change)
+		s->last_change = when;
+}
+
+/* A file showed up whose inode vanished under another name: a rename. */
+static void
+unvanish(struct settle *s, const struct fsig *sig)
+{
+	size_t i;
+
+	for (i = 0; i < s->nvanished; i++)
+		if (s->vanished[i].dev == sig->dev &&
+		    s->vanished[i].ino == sig->ino) {
+			free(s->vanished[i].name);
+			s->vanished[i] = s->vanished[--s->nvanished];
+			return;
+		}
+}
+
+void
+settle_seen(struct settle *s, const char *name, const struct fsig *sig,
+	    enum origin origin, msec_t when)
+{
+	struct sfile *f = settle_find(s, name);
+	bool fresh = f == NULL || !f->present;
+
+	if (f == NULL)
+		f = add_file(s, name);
+	f->scan = s->scan;
+	if (!fresh && origin != SEEN_EVENT && same_sig(&f->sig, sig))
+		return;
+	if (fresh)
+		unvanish(s, sig);
+	f->present = true;
+	f->quarantined = false;
+	f->sig = *sig;
+	f->changed_at = when;
+	f->checked = false;
+	f->writer = WR_UNPROBED;
+	if (origin != SEEN_INITIAL || !s->o.new_only)
+		f->counts = true;
+	note_change(s, when);
+}
+
+static void
+add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino)
+{
+	struct vanished *v;
+
+	if (s->nvanished == s->capvanished) {
+		s->capvanished = s->capvanished ? s->capvanished * 2 : 8;
+		s->vanished = xrealloc(s->vanished,
+				       s->capvanished * sizeof(*s->vanished));
+	}
+	v = &s->vanished[s->nvanished++];
+	v->name = xstrdup(name);
+	v->dev = dev;
+	v->ino = ino;
+}
+
+void
+settle_gone(struct settle *s, const char *name, msec_t now)
+{
+	struct sfile *f = settle_find(s, name);
+
+	if (f == NULL || !f->present)
+		return;
+	f->present = false;
+	f->checked = false;
+	if (f->quarantined)
+		return;
+	note_change(s, now);
+	if (f->counts)
+		add_vanished(s, name, f->sig.dev, f->sig.ino);
+}
+
+void
+settle_deleted_unseen(struct settle *s, const char *name, msec_t now)
+{
+	struct sfile *f = settle_find(s, name);
+
+	if (f != NULL && (f->present || f->quarantined))
+		return;
+	note_change(s, now);
+	add_vanished(s, name, 0, 0);
+}
+
+void
+settle_scan_begin(struct settle *s)
+{
+	s->scan++;
+}
+
+void
+settle_scan_end(struct settle *s, msec_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (s->files[i].present && s->files[i].scan != s->scan)
+			settle_gone(s, s->files[i].name, now);
+}
+
+void
+settle_touch(struct settle *s, msec_t now)
+{
+	note_change(s, now);
+}
+
+void
+settle_forget(struct settle *s, msec_t now)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++) {
+		s->files[i].checked = false;
+		s->files[i].writer = WR_UNPROBED;
+	}
+	note_change(s, now);
+}
+
+void
+settle_trigger(struct settle *s, bool running, msec_t now)
+{
+	s->trigger_running = running;
+	note_change(s, now);
+}
+
+void
+settle_quarantine(struct settle *s, struct sfile *f)
+{
+	(void)s;
+	f->quarantined = true;
+}
+
+/* Present (or quarantined) and counting toward --expect. */
+static bool
+counted(const struct sfile *f)
+{
+	return f->counts && (f->present || f->quarantined);
+}
+
+static bool
+writer_busy(const struct sfile *f)
+{
+	return f->writer == WR_WRITING || f->writer == WR_ALIVE;
+}
+
+long
+settle_counted(const struct settle *s)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		n += counted(&s->files[i]);
+	return n;
+}
+
+long
+settle_ready(const struct settle *s)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++) {
+		const struct sfile *f = &s->files[i];
+
+		n += counted(f) && f->present && f->checked &&
+		     f->check.verdict == V_OK && !writer_busy(f);
+	}
+	return n;
+}
+
+enum settle_state
+settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
+		struct settle_wait *w)
+{
+	long pending = 0, invalid = 0;
+	size_t i;
+
+	w->at = -1;
+	w->pid = 0;
+	w->why = NULL;
+	if (s->trigger_running) {
+		w->why = "trigger";
+		return ST_WAITING;
+	}
+	if (settle_counted(s) < s->o.expect) {
+		w->why = "count";
+		return ST_WAITING;
+	}
+	if (s->last_change != INT64_MIN &&
+	    now - s->last_change < s->o.debounce) {
+		w->at = s->last_change + s->o.debounce;
+		w->why = "quiet";
+		return ST_WAITING;
+	}
+	for (i = 0; i < s->nfiles; i++) {
+		struct sfile *f = &s->files[i];
+
+		if (!f->counts || !f->present)
+			continue;
+		if (!f->checked) {
+			p->check(p->ctx, f);
+			f->checked = true;
+			f->writer = WR_UNPROBED;
+		}
+		if (f->writer == WR_UNPROBED || writer_busy(f))
+			p->writer(p->ctx, f);
+		if (writer_busy(f)) {
+			pending++;
+			if (f->writer == WR_ALIVE && w->pid == 0)
+				w->pid = f->pid;
+			w->why = "writers";
+		} else if (f->check.verdict == V_BUSY) {
+			/* Locked: look again soon, whatever the writer. */
+			f->checked = false;
+			pending++;
+			if (w->at < 0 || w->at > now + BUSY_RETRY_MS)
+				w->at = now + BUSY_RETRY_MS;
+			w->why = "checks";
+		} else if (f->check.verdict != V_OK) {
+			if (f->writer == WR_GONE) {
+				invalid++;
+			} else {
+				pending++;
+				if (w->why == NULL)
+					w->why = "checks";
+			}
+		}
+	}
+	if (pending > 0)
+		return ST_WAITING;
+	return invalid > 0 ? ST_INVALID : ST_SETTLED;
+}
+
+/* Append "name (why)" items to buf, DESCRIBE_NAMES at most. */
+static void
+list_files(const struct settle *s, char *buf, size_t len, const char *label,
+	   bool (*pick)(const struct sfile *), void (*why)(const struct sfile *,
+							   char *, size_t))
+{
+	char item[REASONLEN + 64];
+	size_t i, n = 0, used = strlen(buf);
+
+	for (i = 0; i < s->nfiles; i++) {
+		const struct sfile *f = &s->files[i];
+
+		if (!f->counts || !f->present || !pick(f))
+			continue;
+		if (n < DESCRIBE_NAMES) {
+			why(f, item, sizeof(item));
+			if (n == 0)
+				snprintf(buf + used, len - used, "; %s %s (%s)",
+					 label, f->name, item);
+			else
+				snprintf(buf + used, len - used, ", %s (%s)",
+					 f->name, item);
+		}
+		n++;
+		used = strlen(buf);
+	}
+	if (n > DESCRIBE_NAMES)
+		snprintf(buf + used, len - used, " and %zu more",
+			 n - DESCRIBE_NAMES);
+}
+
+static bool
+pick_writing(const struct sfile *f)
+{
+	return writer_busy(f) || !f->checked;
+}
+
+static bool
+pick_failing(const struct sfile *f)
+{
+	return f->checked && !writer_busy(f) && f->check.verdict != V_OK;
+}
+
+static void
+why_writing(const struct sfile *f, char *buf, size_t len)
+{
+	if (f->writer == WR_WRITING)
+		snprintf(buf, len, "open for writing");
+	else if (f->writer == WR_ALIVE)
+		snprintf(buf, len, "writer pid %d alive", (int)f->pid);
+	else
+		snprintf(buf, len, "changed, not checked yet");
+}
+
+static void
+why_failing(const struct sfile *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s: %s", verdict_name(f->check.verdict),
+		 f->check.reason);
+}
+
+void
+settle_describe(const struct settle *s, msec_t now, char *buf, size_t len)
+{
+	char ago[32];
+	size_t used;
+
+	assert(len > 0);
+	snprintf(buf, len, "%ld of %ld expected data file%s", settle_counted(s),
+		 s->o.expect, s->o.expect == 1 ? "" : "s");
+	if (s->trigger_running) {
+		used = strlen(buf);
+		snprintf(buf + used, len - used, "; trigger still running");
+	}
+	list_files(s, buf, len, "still being written:", pick_writing,
+		   why_writing);
+	list_files(s, buf, len, "failing their check:", pick_failing,
+		   why_failing);
+	used = strlen(buf);
+	if (s->last_change == INT64_MIN) {
+		snprintf(buf + used, len - used, "; no change seen");
+	} else {
+		format_duration(now - s->last_change, ago, sizeof(ago));
+		snprintf(buf + used, len - used, "; last change %s ago", ago);
+	}
+}
+
+size_t
+settle_count(const struct settle *s)
+{
+	return s->nfiles;
+}
+
+struct sfile *
+settle_file(const struct settle *s, size_t i)
+{
+	assert(i < s->nfiles);
+	return &s->files[i];
+}
+
+msec_t
+settle_last_change(const struct settle *s)
+{
+	return s->last_change;
+}
+
+size_t
+settle_nvanished(const struct settle *s)
+{
+	return s->nvanished;
+}
+
+const struct vanished *
+settle_vanished(const struct settle *s, size_t i)
+{
+	assert(i < s->nvanished);
+	return &s->vanished[i];
+}

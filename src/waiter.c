@@ -1,0 +1,486 @@
+/* waiter.c: the wait loop. One poll(2) waits on the library's inotify
+ * descriptor, the signalfd and, while a writer named in a file is alive,
+ * that writer's pidfd; its timeout is the nearest of the end of the quiet
+ * window, a busy retry, the overall timeout and the next poll when
+ * polling. Nothing wakes it otherwise. The rule itself is in settle.c. */
+#include "waiter.h"
+#include "check.h"
+#include "child.h"
+#include "names.h"
+#include "sig.h"
+#include "watch.h"
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STOP_GRACE_MS 5000
+#define QUARANTINE_DIR "quarantine"
+
+struct waiter {
+	const struct wait_opts *o;
+	struct wait_result *r;
+	struct watch *w;
+	struct settle *s;
+	char prefix[256]; /* literal start of the pattern */
+	pid_t trigger;	  /* running trigger, or 0 */
+	pid_t watched;	  /* writer whose pidfd we hold, or 0 */
+	int pidfd;
+	msec_t now;
+};
+
+static void
+note(struct waiter *wt, enum note_kind kind, const char *name,
+     const char *text, uint32_t mask)
+{
+	struct wait_note n = {
+		.kind = kind, .name = name, .text = text, .mask = mask,
+		.s = wt->s, .now = wt->now, .quiet_left = -1, .time_left = -1,
+	};
+	msec_t last = settle_last_change(wt->s);
+
+	if (wt->o->note == NULL)
+		return;
+	if (last != INT64_MIN && wt->now - last < wt->o->debounce)
+		n.quiet_left = last + wt->o->debounce - wt->now;
+	if (wt->o->timeout > 0)
+		n.time_left = wt->o->start + wt->o->timeout - wt->now;
+	wt->o->note(wt->o->ctx, &n);
+}
+
+static void
+sig_of(const struct stat *st, struct fsig *sig)
+{
+	sig->dev = st->st_dev;
+	sig->ino = st->st_ino;
+	sig->size = st->st_size;
+	sig->mtime = st->st_mtim;
+	sig->ctime = st->st_ctim;
+}
+
+/* Probe: the verdict of f's contents. */
+static void
+probe_check(void *ctx, struct sfile *f)
+{
+	struct waiter *wt = ctx;
+
+	if (!watch_present(wt->w)) {
+		memset(&f->check, 0, sizeof(f->check));
+		f->check.verdict = V_MISSING;
+		snprintf(f->check.reason, sizeof(f->check.reason),
+			 "the directory is gone");
+		return;
+	}
+	check_file(watch_dirfd(wt->w), watch_realdir(wt->w), f->name,
+		   &f->check);
+}
+
+/* Probe: is a writer still at work on f? */
+static void
+probe_writer(void *ctx, struct sfile *f)
+{
+	struct waiter *wt = ctx;
+	size_t head;
+	pid_t pid;
+
+	f->pid = 0;
+	if (watch_present(wt->w) &&
+	    writer_lease(watch_dirfd(wt->w), f->name) == LEASE_WRITING) {
+		f->writer = WR_WRITING;
+		return;
+	}
+	f->writer = WR_QUIET;
+	if (wt->o->ignore_writers || !name_writer(f->name, &pid, &head) ||
+	    !name_host_is(f->name, head, wt->prefix, writer_hostname()))
+		return;
+	f->pid = pid;
+	switch (writer_process(pid, f->sig.mtime.tv_sec)) {
+	case PROC_ALIVE:
+		f->writer = WR_ALIVE;
+		break;
+	case PROC_GONE:
+		f->writer = WR_GONE;
+		break;
+	case PROC_UNKNOWN:
+		break;
+	}
+}
+
+static bool
+keep_datafile(void *ctx, const char *name)
+{
+	struct waiter *wt = ctx;
+
+	return name_is_datafile(wt->o->pattern, name);
+}
+
+/* Scan callback for the first scan: a file changed when its mtime says. */
+static void
+seen_initial(void *ctx, const char *name, const struct stat *st)
+{
+	struct waiter *wt = ctx;
+	struct timespec real;
+	struct fsig sig;
+	msec_t age;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	age = (msec_t)(real.tv_sec - st->st_mtim.tv_sec) * 1000 +
+	      (real.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
+	if (age < 0)
+		age = 0;
+	sig_of(st, &sig);
+	settle_seen(wt->s, name, &sig, SEEN_INITIAL, wt->now - age);
+	note(wt, N_NEW, name, NULL, 0);
+}
+
+static void
+seen_rescan(void *ctx, const char *name, const struct stat *st)
+{
+	struct waiter *wt = ctx;
+	struct sfile *f = settle_find(wt->s, name);
+	bool fresh = f == NULL || !f->present;
+	struct fsig sig;
+
+	sig_of(st, &sig);
+	settle_seen(wt->s, name, &sig, SEEN_RESCAN, wt->now);
+	if (fresh)
+		note(wt, N_NEW, name, NULL, 0);
+}
+
+/* Scan DIR in full; files not found are gone. */
+static int
+rescan(struct waiter *wt, bool initial)
+{
+	size_t i, before = settle_nvanished(wt->s);
+
+	settle_scan_begin(wt->s);
+	if (watch_scan(wt->w, keep_datafile,
+		       initial ? seen_initial : seen_rescan, wt,
+		       wt->r->msg) < 0)
+		return -1;
+	settle_scan_end(wt->s, wt->now);
+	for (i = before; i < settle_nvanished(wt->s); i++)
+		note(wt, N_GONE, settle_vanished(wt->s, i)->name, NULL, 0);
+	return 0;
+}
+
+/* An inotify event named a data file (or a side file of one). */
+static void
+file_event(struct waiter *wt, const struct wev *ev)
+{
+	const char *name = ev->name;
+	char base[NAME_MAX + 1];
+	struct sfile *f;
+	struct stat st;
+	struct fsig sig;
+	bool fresh;
+
+	if (name_is_sidefile(wt->o->pattern, name)) {
+		/* A side file changed: its data file is being written. */
+		snprintf(base, sizeof(base), "%.*s",
+			 (int)(strrchr(name, '-') - name), name);
+		name = base;
+		if (settle_find(wt->s, name) == NULL) {
+			settle_touch(wt->s, wt->now);
+			return;
+		}
+	} else if (!name_is_datafile(wt->o->pattern, name)) {
+		return;
+	}
+	f = settle_find(wt->s, name);
+	fresh = f == NULL || !f->present;
+	if (fstatat(watch_dirfd(wt->w), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+		if (!fresh) {
+			settle_gone(wt->s, name, wt->now);
+			note(wt, N_GONE, name, NULL, 0);
+		} else if (ev->deleted) {
+			settle_deleted_unseen(wt->s, name, wt->now);
+			note(wt, N_GONE, name, NULL, 0);
+		}
+		return;
+	}
+	sig_of(&st, &sig);
+	settle_seen(wt->s, name, &sig, SEEN_EVENT, wt->now);
+	if (fresh)
+		note(wt, N_NEW, name, NULL, 0);
+}
+
+/* Drain the watch. -1 on a watch failure (msg filled). */
+static int
+drain(struct waiter *wt)
+{
+	const char *why;
+	struct wev ev;
+	int rc;
+
+	while ((rc = watch_read(wt->w, &ev, wt->r->msg)) > 0) {
+		if ((why = watch_note(wt->w)) != NULL)
+			note(wt, N_POLLING, NULL, why, 0);
+		note(wt, N_EVENT, ev.name, NULL, ev.mask);
+		switch (ev.kind) {
+		case WEV_CHANGED:
+		case WEV_GONE:
+			file_event(wt, &ev);
+			break;
+		case WEV_RESCAN:
+			note(wt, N_RESCAN, NULL, NULL, 0);
+			settle_forget(wt->s, wt->now);
+			if (rescan(wt, false) < 0)
+				return -1;
+			break;
+		case WEV_DIR_GONE:
+			settle_scan_begin(wt->s);
+			settle_scan_end(wt->s, wt->now);
+			note(wt, N_DIR_GONE, NULL, NULL, 0);
+			break;
+		case WEV_DIR_BACK:
+			note(wt, N_DIR_BACK, NULL, NULL, 0);
+			if (rescan(wt, false) < 0)
+				return -1;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* Move f into DIR/quarantine/ under a name not taken yet. */
+static int
+quarantine(struct waiter *wt, struct sfile *f)
+{
+	char dest[NAME_MAX + 1], text[PATH_MAX + 32];
+	int dirfd = watch_dirfd(wt->w), qfd, i, rc = -1;
+
+	if (mkdirat(dirfd, QUARANTINE_DIR, 0755) < 0 && errno != EEXIST)
+		return seterr(wt->r->msg, "cannot create %s/%s: %s",
+			      wt->o->dir, QUARANTINE_DIR, strerror(errno));
+	qfd = openat(dirfd, QUARANTINE_DIR,
+		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (qfd < 0)
+		return seterr(wt->r->msg, "cannot open %s/%s: %s", wt->o->dir,
+			      QUARANTINE_DIR, strerror(errno));
+	settle_quarantine(wt->s, f);
+	for (i = 0; i < 1000 && rc < 0; i++) {
+		if (i == 0)
+			snprintf(dest, sizeof(dest), "%s", f->name);
+		else if (fmt(dest, sizeof(dest), "%s.%d", f->name, i) < 0)
+			break;
+		rc = renameat2(dirfd, f->name, qfd, dest, RENAME_NOREPLACE);
+		if (rc < 0 && errno != EEXIST)
+			break;
+	}
+	close(qfd);
+	if (rc < 0)
+		return seterr(wt->r->msg, "cannot move %s to %s/%s: %s",
+			      f->name, wt->o->dir, QUARANTINE_DIR,
+			      strerror(errno));
+	f->present = false;
+	snprintf(text, sizeof(text), "%s/%s/%s", wt->o->dir, QUARANTINE_DIR,
+		 dest);
+	note(wt, N_QUARANTINED, f->name, text, 0);
+	return 0;
+}
+
+/* Quarantine every failed file; 0, or -1 with msg. */
+static int
+quarantine_invalid(struct waiter *wt)
+{
+	size_t i;
+
+	for (i = 0; i < settle_count(wt->s); i++) {
+		struct sfile *f = settle_file(wt->s, i);
+
+		if (f->counts && f->present && f->checked &&
+		    f->check.verdict != V_OK && f->writer == WR_GONE &&
+		    quarantine(wt, f) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+start_trigger(struct waiter *wt)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)wt->o->trigger, NULL};
+	char text[ERRLEN];
+
+	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1,
+				  wt->r->msg);
+	if (wt->trigger < 0) {
+		wt->trigger = 0;
+		return -1;
+	}
+	settle_trigger(wt->s, true, wt->now);
+	snprintf(text, sizeof(text), "started: %s", wt->o->trigger);
+	note(wt, N_TRIGGER, NULL, text, 0);
+	return 0;
+}
+
+/* A signal arrived. Returns a final status, or -1 to go on. */
+static int
+on_signal(struct waiter *wt, int signo)
+{
+	char how[128];
+	int status;
+
+	if (signo != SIGCHLD) {
+		if (wt->trigger > 0)
+			child_stop(wt->trigger, signo, STOP_GRACE_MS);
+		wt->trigger = 0;
+		wt->r->signo = signo;
+		return WS_SIGNAL;
+	}
+	if (wt->trigger <= 0 || child_reap(wt->trigger, &status) <= 0)
+		return -1;
+	wt->trigger = 0;
+	child_describe(status, how, sizeof(how));
+	if (!child_ok(status)) {
+		snprintf(wt->r->msg, sizeof(wt->r->msg), "trigger '%s' %s",
+			 wt->o->trigger, how);
+		return WS_TRIGGER;
+	}
+	settle_trigger(wt->s, false, wt->now);
+	note(wt, N_TRIGGER, NULL, "exited with status 0", 0);
+	return -1;
+}
+
+/* Hold a pidfd for the writer the rule waits on, so its exit wakes us.
+ * Returns false when that writer is already gone (evaluate again). */
+static bool
+watch_writer(struct waiter *wt, pid_t pid)
+{
+	if (pid == wt->watched)
+		return true;
+	if (wt->pidfd >= 0)
+		close(wt->pidfd);
+	wt->pidfd = -1;
+	wt->watched = pid;
+	if (pid == 0)
+		return true;
+	wt->pidfd = pidfd_of(pid);
+	return wt->pidfd >= 0 || errno != ESRCH;
+}
+
+static msec_t
+min_at(msec_t a, msec_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* The loop; returns the final status. */
+static enum wait_status
+run(struct waiter *wt)
+{
+	const struct wait_opts *o = wt->o;
+	struct settle_probe probe = {probe_check, probe_writer, wt};
+	msec_t deadline = o->timeout > 0 ? o->start + o->timeout : -1;
+	msec_t next_poll = -1, next_tick = -1, at;
+	struct pollfd pfd[3];
+	struct settle_wait sw;
+	enum settle_state st;
+	int n, signo, rc;
+
+	wt->now = clock_ms();
+	if (rescan(wt, true) < 0)
+		return WS_ERROR;
+	if (o->trigger != NULL && start_trigger(wt) < 0)
+		return WS_TRIGGER;
+	for (;;) {
+		wt->now = clock_ms();
+		if (watch_poll_ms(wt->w) > 0 && wt->now >= next_poll) {
+			if (rescan(wt, false) < 0)
+				return WS_ERROR;
+			next_poll = wt->now + watch_poll_ms(wt->w);
+		}
+		st = settle_evaluate(wt->s, wt->now, &probe, &sw);
+		if (st == ST_SETTLED)
+			return WS_SETTLED;
+		if (st == ST_INVALID) {
+			if (o->invalid == INVALID_FAIL)
+				return WS_INVALID;
+			if (quarantine_invalid(wt) < 0)
+				return WS_ERROR;
+			continue;
+		}
+		if (deadline >= 0 && wt->now >= deadline) {
+			settle_describe(wt->s, wt->now, wt->r->msg,
+					sizeof(wt->r->msg));
+			return WS_TIMEOUT;
+		}
+		if (!watch_writer(wt, sw.pid))
+			continue;
+		if (o->tick_ms > 0 && wt->now >= next_tick) {
+			note(wt, N_TICK, NULL, NULL, 0);
+			next_tick = wt->now + o->tick_ms;
+		}
+		at = min_at(sw.at, deadline);
+		if (watch_poll_ms(wt->w) > 0)
+			at = min_at(at, next_poll);
+		if (o->tick_ms > 0)
+			at = min_at(at, next_tick);
+		n = 0;
+		pfd[n++] = (struct pollfd){.fd = o->sigfd, .events = POLLIN};
+		if (watch_fd(wt->w) >= 0)
+			pfd[n++] = (struct pollfd){.fd = watch_fd(wt->w),
+						   .events = POLLIN};
+		if (wt->pidfd >= 0)
+			pfd[n++] = (struct pollfd){.fd = wt->pidfd,
+						   .events = POLLIN};
+		rc = poll(pfd, (nfds_t)n,
+			  at < 0 ? -1 : (int)(at > wt->now ? at - wt->now : 0));
+		if (rc < 0 && errno != EINTR) {
+			seterr(wt->r->msg, "poll: %s", strerror(errno));
+			return WS_ERROR;
+		}
+		wt->now = clock_ms();
+		while ((signo = sig_read(o->sigfd)) > 0)
+			if ((rc = on_signal(wt, signo)) >= 0)
+				return (enum wait_status)rc;
+		if (drain(wt) < 0)
+			return WS_ERROR;
+		if (wt->pidfd >= 0 && n > 0 && (pfd[n - 1].revents & POLLIN))
+			watch_writer(wt, 0); /* exited: evaluate again */
+	}
+}
+
+enum wait_status
+waiter_run(const struct wait_opts *o, struct wait_result *r)
+{
+	struct settle_opts so = {o->expect, o->debounce, o->new_only};
+	struct waiter wt = {.o = o, .r = r, .pidfd = -1};
+	const char *why;
+
+	memset(r, 0, sizeof(*r));
+	name_glob_prefix(o->pattern, wt.prefix, sizeof(wt.prefix));
+	wt.s = r->s = settle_new(&so);
+	wt.now = clock_ms();
+	wt.w = watch_open(o->dir, o->poll_ms, r->msg);
+	if (wt.w == NULL) {
+		r->status = WS_ERROR;
+	} else {
+		if ((why = watch_note(wt.w)) != NULL)
+			note(&wt, N_POLLING, NULL, why, 0);
+		r->status = run(&wt);
+		r->polled = watch_poll_ms(wt.w) > 0;
+		if (watch_present(wt.w))
+			snprintf(r->realdir, sizeof(r->realdir), "%s",
+				 watch_realdir(wt.w));
+	}
+	if (wt.trigger > 0)
+		child_stop(wt.trigger, SIGTERM, STOP_GRACE_MS);
+	watch_writer(&wt, 0);
+	watch_close(wt.w);
+	r->elapsed = clock_ms() - o->start;
+	return r->status;
+}
