@@ -85,11 +85,11 @@ deps:
 unit: build/unit
 	build/unit --jobs 2
 
-system: build/covsettle
+system: build/covsettle build/noinotify.so
 	COVSETTLE=$(CURDIR)/build/covsettle $(PYTEST) -q -p no:cacheprovider \
 		tests/system
 
-asan-test: build/asan/covsettle build/asan/unit
+asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
@@ -122,3 +122,7 @@ clean:
 	rm -rf build
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(SAN_UNIT_OBJ:.o=.d)
+
+build/noinotify.so: tests/inject/noinotify.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $<

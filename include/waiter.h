@@ -15,6 +15,7 @@
 enum invalid_mode { INVALID_FAIL, INVALID_QUARANTINE };
 
 enum note_kind {
+	N_ARMED,	/* text: how DIR is watched; then the first scan */
 	N_POLLING,	/* text: why covsettle polls */
 	N_EVENT,	/* name (may be NULL), mask: a raw inotify event (-v) */
 	N_NEW,		/* name: a data file appeared */

@@ -277,8 +277,8 @@ check_sqlite(const char *path, struct check_result *r)
 	}
 	msg = (const char *)sqlite3_column_text(st, 0);
 	if (msg == NULL || strcmp(msg, "ok") != 0) {
-		if (msg != NULL && strncmp(msg, "*** in database main *** ",
-					   25) == 0)
+		if (msg != NULL &&
+		    strncmp(msg, "*** in database main ***", 24) == 0)
 			msg += 25;
 		set(r, V_CORRUPT, "quick_check: %s", msg ? msg : "no answer");
 		goto out;

@@ -167,6 +167,9 @@ on_note(void *ctx, const struct wait_note *n)
 	char quiet[32], left[32];
 
 	switch (n->kind) {
+	case N_ARMED:
+		out_debug("watching %s %s", c->o.dir, n->text);
+		break;
 	case N_POLLING:
 		out_warn(false, "%s", n->text);
 		break;

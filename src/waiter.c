@@ -224,7 +224,8 @@ drain(struct waiter *wt)
 	while ((rc = watch_read(wt->w, &ev, wt->r->msg)) > 0) {
 		if ((why = watch_note(wt->w)) != NULL)
 			note(wt, N_POLLING, NULL, why, 0);
-		note(wt, N_EVENT, ev.name, NULL, ev.mask);
+		if (ev.mask != 0)
+			note(wt, N_EVENT, ev.name, NULL, ev.mask);
 		switch (ev.kind) {
 		case WEV_CHANGED:
 		case WEV_GONE:
@@ -394,6 +395,11 @@ run(struct waiter *wt)
 	wt->now = clock_ms();
 	if (rescan(wt, true) < 0)
 		return WS_ERROR;
+	note(wt, N_ARMED, NULL,
+	     watch_poll_ms(wt->w) > 0 ? "by polling"
+	     : watch_present(wt->w)   ? "with inotify"
+				      : "with inotify; it does not exist yet",
+	     0);
 	if (o->trigger != NULL && start_trigger(wt) < 0)
 		return WS_TRIGGER;
 	for (;;) {
@@ -471,6 +477,7 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 	} else {
 		if ((why = watch_note(wt.w)) != NULL)
 			note(&wt, N_POLLING, NULL, why, 0);
+
 		r->status = run(&wt);
 		r->polled = watch_poll_ms(wt.w) > 0;
 		if (watch_present(wt.w))

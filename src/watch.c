@@ -39,6 +39,10 @@
 	 IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define ANCESTOR_EVENTS                                                        \
 	(IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+/* On DIR's parent while DIR exists: our open descriptor of DIR delays its
+ * IN_DELETE_SELF until we close it, but the parent sees the rmdir. */
+#define PARENT_EVENTS                                                          \
+	(IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR)
 #define MAX_FDS_SCANNED 4096
 
 struct watch {
@@ -51,7 +55,8 @@ struct watch {
 	int ifd;	     /* the library's inotify descriptor */
 	int dir_wd;	     /* watch on DIR */
 	int anc_wd;	     /* watch on DIR's nearest ancestor, while absent */
-	size_t anc_len;	     /* length of that ancestor's path in path */
+	int par_wd;	     /* watch on DIR's parent, while present */
+	size_t anc_len;	     /* length of that ancestor's (or parent's) path */
 	bool rearm;	     /* arm again before reading more events */
 	char note[ERRLEN];   /* why polling, until read */
 	char name[NAME_MAX + 1]; /* the last event's name */
@@ -228,6 +233,26 @@ watch_ancestor(struct watch *w, char *err)
 	return 0;
 }
 
+/* While DIR exists, watch its parent for DIR's own name: deleted, moved
+ * away or replaced. Best effort: without it, IN_DELETE_SELF still comes
+ * once nothing holds DIR open. */
+static void
+watch_parent(struct watch *w)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (w->poll_ms > 0 || fmt(parent, sizeof(parent), "%s", w->path) < 0 ||
+	    (slash = strrchr(parent, '/')) == NULL || slash[1] == '\0')
+		return;
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	w->anc_len = strlen(parent);
+	w->par_wd = add_watch(parent, PARENT_EVENTS);
+}
+
 /* Arm the watch on DIR (or its ancestor), then open DIR. 0 or -1/err. */
 static int
 arm(struct watch *w, char *err)
@@ -244,7 +269,7 @@ arm(struct watch *w, char *err)
 		free(w->real);
 		w->real = NULL;
 		w->present = false;
-		w->dir_wd = w->anc_wd = -1;
+		w->dir_wd = w->anc_wd = w->par_wd = -1;
 		if (w->poll_ms == 0)
 			lib_start(w);
 		if (w->poll_ms == 0 &&
@@ -276,6 +301,7 @@ arm(struct watch *w, char *err)
 		if ((w->real = realpath(w->path, NULL)) == NULL)
 			continue; /* deleted again: start over */
 		w->present = true;
+		watch_parent(w);
 		if (w->poll_ms == 0 && fstatfs(w->dirfd, &sfs) == 0)
 			for (i = 0; i < sizeof(remote_fs) / sizeof(remote_fs[0]);
 			     i++)
@@ -300,7 +326,7 @@ watch_open(const char *dir, msec_t poll_ms, char *err)
 	char cwd[PATH_MAX], abs[PATH_MAX];
 	size_t n;
 
-	w->dirfd = w->ifd = w->dir_wd = w->anc_wd = -1;
+	w->dirfd = w->ifd = w->dir_wd = w->anc_wd = w->par_wd = -1;
 	w->poll_ms = poll_ms;
 	if (dir[0] == '/') {
 		if (fmt(abs, sizeof(abs), "%s", dir) < 0)
@@ -437,6 +463,13 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 			ev->kind = (e->mask & (IN_DELETE | IN_MOVED_FROM))
 					   ? WEV_GONE
 					   : WEV_CHANGED;
+			return 1;
+		}
+		if (w->present && e->wd == w->par_wd && e->len > 0 &&
+		    is_next_component(w, e->name)) {
+			w->present = false;
+			w->rearm = true;
+			ev->kind = WEV_DIR_GONE;
 			return 1;
 		}
 		if (!w->present && e->wd == w->anc_wd &&

@@ -1,0 +1,354 @@
+# test_wait.py: `covsettle wait` against real coverage.py writers, real
+# inotify, real signals. Each test names the behaviour users rely on.
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (COVSETTLE, FIXTURES, HOST, PY, WRITER, covsettle,
+                      datafile)
+
+# A window short enough to keep the suite fast; the "still waiting"
+# checks below wait many windows longer, so load cannot fake a pass.
+DEBOUNCE = "200ms"
+MARGIN = 1.5
+
+
+def armed(p):
+    p.expect(r"watching .* (with inotify|by polling)")
+
+
+def test_settled_directory_returns_at_once(tmp_path):
+    datafile(tmp_path)
+    r = covsettle("wait", "-d", "10s", "-T", "5s", str(tmp_path))
+    # The file's mtime is older than the window? No: it was just written.
+    # A 10s window on a fresh file must not end before 5s: timeout.
+    assert r.returncode == 3, r.stderr
+    old = time.time() - 3600
+    for f in tmp_path.iterdir():
+        os.utime(f, (old, old))
+    r = covsettle("wait", "-d", "10s", "-T", "5s", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "settled: 1 data file" in r.stderr
+
+
+def test_late_file_from_real_writer(tmp_path, run, writer):
+    p = run("wait", "-v", "-d", DEBOUNCE, str(tmp_path))
+    armed(p)
+    assert p.running_after(MARGIN), "settled with no data file"
+    w = writer(tmp_path)
+    w.saved()
+    w.finish()
+    assert p.finish() == 0, p.err
+    assert f"data file: {w.name}" in p.err
+
+
+@pytest.mark.parametrize("point", [
+    "open-transaction",      # file open for writing: the lease is refused
+    "between-transactions",  # valid SQLite, no has_arcs, nothing open
+    "after-has-arcs",        # looks complete and empty; writer alive
+    "after-save",            # complete, but its writer has not exited
+])
+def test_live_writer_blocks_settling(tmp_path, run, writer, point):
+    w = writer(tmp_path, "--pause-at", point)
+    w.paused(point)
+    p = run("wait", "-d", DEBOUNCE, str(tmp_path))
+    assert p.running_after(MARGIN), f"settled while paused at {point}"
+    w.go()
+    w.saved() if point != "after-save" else None
+    if point == "after-save":
+        w.go()
+    assert w.finish() == 0
+    assert p.finish() == 0, p.err
+    r = covsettle("check", w.path)
+    assert r.returncode == 0 and ": ok: " in r.stdout
+
+
+def test_ignore_writers_settles_with_writer_alive(tmp_path, run, writer):
+    w = writer(tmp_path, "--pause-at", "after-save")
+    w.saved()
+    w.paused("after-save")
+    p = run("wait", "--ignore-writers", "-d", DEBOUNCE, str(tmp_path))
+    assert p.finish() == 0, p.err
+    assert w.p.poll() is None, "writer should still be alive"
+    w.go()
+
+
+def test_zombie_writer_counts_as_gone(tmp_path, run, writer):
+    w = writer(tmp_path)
+    w.saved()
+    # Wait for the exit without reaping: /proc shows a zombie.
+    stat = f"/proc/{w.p.pid}/stat"
+    while True:
+        with open(stat) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        w.p.stdout.read(0)
+        time.sleep(0.01)  # polling /proc: no event tells of a zombie
+    p = run("wait", "-d", DEBOUNCE, str(tmp_path))
+    assert p.finish() == 0, p.err
+
+
+def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
+    w = writer(tmp_path, "--pause-at", "between-transactions")
+    w.paused("between-transactions")
+    p = run("wait", "-d", DEBOUNCE, str(tmp_path))
+    assert p.running_after(MARGIN)
+    os.kill(w.p.pid, signal.SIGKILL)
+    w.p.wait()
+    assert p.finish() == 4, p.err
+    assert f"{w.name}: incomplete: no has_arcs in meta" in p.err
+    assert os.path.exists(w.path), "an invalid file must be left intact"
+
+
+def test_quarantine_moves_invalid_file_and_settles(tmp_path, run):
+    good = datafile(tmp_path, pid=1)
+    bad = datafile(tmp_path, f".coverage.{HOST}.999999999.123456",
+                   fixture="schema-only")
+    before = open(bad, "rb").read()
+    r = covsettle("wait", "--invalid=quarantine", "--expect", "2", "-d",
+                  DEBOUNCE, "--json", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    moved = tmp_path / "quarantine" / os.path.basename(bad)
+    assert moved.read_bytes() == before
+    assert not os.path.exists(bad) and os.path.exists(good)
+    assert "moved invalid" in r.stderr
+    doc = json.loads(r.stdout)
+    assert [f["name"] for f in doc["quarantined"]] == [os.path.basename(bad)]
+    assert [f["name"] for f in doc["files"]] == [os.path.basename(good)]
+
+
+def test_absent_directory_created_later(tmp_path, run, writer):
+    d = tmp_path / "a" / "b" / "cov"
+    p = run("wait", "-v", "-d", DEBOUNCE, str(d))
+    p.expect("does not exist yet")
+    (tmp_path / "a").mkdir()
+    assert p.running_after(0.3)
+    d.mkdir(parents=True)
+    w = writer(d)
+    w.saved()
+    w.finish()
+    assert p.finish() == 0, p.err
+
+
+def test_directory_deleted_and_recreated(tmp_path, run, writer):
+    d = tmp_path / "cov"
+    d.mkdir()
+    old = datafile(d)
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", str(d))
+    armed(p)
+    subprocess.run(["rm", "-rf", str(d)], check=True)
+    p.expect("was deleted or moved away")
+    d.mkdir()
+    p.expect("is there; scanned it")
+    w1 = writer(d)
+    w1.saved()
+    w2 = writer(d)
+    w2.saved()
+    assert p.finish() == 0, p.err
+    lost = f"{os.path.basename(old)} was deleted or moved out during the wait"
+    assert lost in p.err, p.err
+
+
+def test_directory_moved_away_and_recreated(tmp_path, run, writer):
+    d = tmp_path / "cov"
+    d.mkdir()
+    p = run("wait", "-v", "-d", DEBOUNCE, str(d))
+    armed(p)
+    os.rename(d, tmp_path / "cov.old")
+    p.expect("was deleted or moved away")
+    d.mkdir()
+    w = writer(d)
+    w.saved()
+    assert p.finish() == 0, p.err
+
+
+def test_file_deleted_during_wait_is_reported(tmp_path, run):
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", "-T", "3s",
+            str(tmp_path))
+    armed(p)
+    f = datafile(tmp_path, pid=7)
+    p.expect(r"data file: \.coverage\.otherhost\.7\.")
+    os.unlink(f)
+    assert p.finish() == 3
+    assert ".coverage.otherhost.7.123456 was deleted or moved out" in p.err
+    assert "its coverage is lost" in p.err
+
+
+def test_rename_inside_directory_is_not_a_loss(tmp_path, run):
+    # coverage.py 7.13+ renames its file once after writing.
+    p = run("wait", "-v", "-d", DEBOUNCE, str(tmp_path))
+    armed(p)
+    f = datafile(tmp_path, ".coverage.otherhost.8.Xabcdefx")
+    p.expect(r"data file: \.coverage\.otherhost\.8\.Xabcdefx$")
+    os.rename(f, f + ".H0123abcdh")
+    assert p.finish() == 0, p.err
+    assert "lost" not in p.err
+
+
+def test_queue_overflow_rescans_with_exact_count(tmp_path, run):
+    with open("/proc/sys/fs/inotify/max_queued_events") as fh:
+        n = int(fh.read()) + 500
+    src = os.path.join(FIXTURES, "lines")
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", str(n), "--json",
+            "-T", "5m", str(tmp_path))
+    armed(p)
+    os.kill(p.p.pid, signal.SIGSTOP)  # let the kernel queue overflow
+    for i in range(n):
+        os.link(src, tmp_path / f".coverage.otherhost.{i + 1}.123456")
+    os.kill(p.p.pid, signal.SIGCONT)
+    assert p.finish(timeout=300) == 0, p.err[-2000:]
+    assert "inotify queue overflowed" in p.err
+    doc = json.loads(p.out)
+    assert len(doc["files"]) == n
+    assert all(f["verdict"] == "ok" for f in doc["files"])
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143),
+                                      (signal.SIGINT, 130),
+                                      (signal.SIGHUP, 129)])
+def test_signal_ends_wait_and_stops_trigger(tmp_path, run, sig, code):
+    marker = tmp_path / "trigger.pid"
+    p = run("wait", "-v", "-d", DEBOUNCE, "--trigger",
+            f"echo $$ > {marker}; exec sleep 300", str(tmp_path))
+    p.expect("trigger started")
+    while not marker.exists() or not marker.read_text().strip():
+        time.sleep(0.01)  # the shell writes the file: no event to wait on
+    tpid = int(marker.read_text())
+    os.kill(p.p.pid, sig)
+    assert p.finish() == code
+    assert f"stopped by signal {int(sig)}" in p.err
+    # The trigger's whole process group is gone.
+    with pytest.raises(ProcessLookupError):
+        os.killpg(tpid, 0)
+
+
+def test_timeout_says_what_was_missing(tmp_path, run, writer):
+    datafile(tmp_path, pid=3)
+    w = writer(tmp_path, "--pause-at", "after-save")
+    w.paused("after-save")
+    r = covsettle("wait", "--expect", "3", "-d", DEBOUNCE, "-T", "1500ms",
+                  str(tmp_path))
+    assert r.returncode == 3
+    line = [l for l in r.stderr.splitlines() if "timed out" in l]
+    assert len(line) == 1, r.stderr
+    assert "2 of 3 expected data files" in line[0]
+    assert "last change" in line[0]
+    r = covsettle("wait", "--expect", "2", "-d", DEBOUNCE, "-T", "1500ms",
+                  str(tmp_path))
+    assert r.returncode == 3
+    assert f"{w.name} (writer pid {w.p.pid} alive)" in r.stderr
+    w.go()
+
+
+def test_timeout_names_failing_file(tmp_path):
+    # Foreign host: the writer cannot be known gone; it gets until timeout.
+    datafile(tmp_path, fixture="schema-only", pid=5)
+    r = covsettle("wait", "-d", DEBOUNCE, "-T", "1500ms", str(tmp_path))
+    assert r.returncode == 3
+    assert ("failing their check: .coverage.otherhost.5.123456 "
+            "(incomplete: no has_arcs") in r.stderr
+
+
+def test_trigger_success_with_new_only(tmp_path):
+    old = datafile(tmp_path, pid=11)
+    trig = f"{PY} {WRITER} {tmp_path} </dev/null >/dev/null"
+    r = covsettle("wait", "--new-only", "--trigger", trig, "-d", DEBOUNCE,
+                  "--json", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    names = [f["name"] for f in doc["files"]]
+    assert len(names) == 1 and names[0] != os.path.basename(old)
+    assert names[0].startswith(f".coverage.{HOST}.")
+
+
+@pytest.mark.parametrize("cmd,how", [
+    ("exit 3", "exited with status 3"),
+    ("no-such-command-covsettle", "exited with status 127"),
+    ("kill -TERM $$", "killed by signal 15"),
+])
+def test_trigger_failure_exits_6(tmp_path, cmd, how):
+    r = covsettle("wait", "--trigger", cmd, "-T", "30s", str(tmp_path))
+    assert r.returncode == 6, r.stderr
+    assert f"trigger '{cmd}' {how}" in r.stderr
+
+
+def test_polling_forced(tmp_path, run, writer):
+    p = run("wait", "-v", "--poll=50ms", "-d", DEBOUNCE, str(tmp_path))
+    p.expect("watching .* by polling")
+    w = writer(tmp_path)
+    w.saved()
+    assert p.finish() == 0, p.err
+
+
+@pytest.mark.parametrize("limit,says", [
+    ("instances", "max_user_instances"),
+    ("watches", "max_user_watches"),
+])
+def test_inotify_limits_fall_back_to_polling(tmp_path, run, writer, limit,
+                                             says):
+    # Injected (see tests/inject/noinotify.c): reaching the real limits
+    # would change the machine's sysctls for every other process.
+    lib = os.path.join(os.path.dirname(COVSETTLE), "..", "noinotify.so")
+    if not os.path.exists(lib):
+        lib = os.path.join(os.path.dirname(COVSETTLE), "noinotify.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(lib),
+               COVSETTLE_INJECT=limit,
+               ASAN_OPTIONS="verify_asan_link_order=0")
+    p = run("wait", "-v", "-d", DEBOUNCE, str(tmp_path), env=env)
+    p.expect(f"warning: .*{says}.*polling every 250ms instead")
+    w = writer(tmp_path)
+    w.saved()
+    assert p.finish() == 0, p.err
+
+
+def test_fifo_and_directory_named_like_data_files_are_ignored(tmp_path):
+    os.mkfifo(tmp_path / ".coverage.otherhost.1.111111")
+    (tmp_path / ".coverage.otherhost.2.222222").mkdir()
+    datafile(tmp_path, pid=3)
+    r = covsettle("wait", "-d", DEBOUNCE, "--json", str(tmp_path), timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert [f["name"] for f in json.loads(r.stdout)["files"]] == [
+        ".coverage.otherhost.3.123456"]
+
+
+def test_symlink_out_of_directory_is_never_followed(tmp_path):
+    d = tmp_path / "cov"
+    d.mkdir()
+    outside = datafile(tmp_path, "outside-file")
+    os.symlink(outside, d / f".coverage.{HOST}.999999999.123456")
+    r = covsettle("wait", "-d", DEBOUNCE, str(d))
+    assert r.returncode == 4, r.stderr
+    assert "symlink: symlink to" in r.stderr and "outside" in r.stderr
+
+
+def test_expect_zero_allows_empty_directory(tmp_path):
+    r = covsettle("wait", "--expect", "0", "-d", DEBOUNCE, str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "settled: 0 data files" in r.stderr
+
+
+def test_side_files_and_combined_file_are_not_data_files(tmp_path):
+    datafile(tmp_path, ".coverage")
+    datafile(tmp_path, ".coverage.otherhost.1.123456-journal", "garbage")
+    datafile(tmp_path, ".coverage.otherhost.2.123456.tmp", "garbage")
+    r = covsettle("wait", "-d", DEBOUNCE, "-T", "1s", str(tmp_path))
+    assert r.returncode == 3
+    assert "0 of 1 expected data file" in r.stderr
+
+
+def test_quiet_prints_nothing_when_settled(tmp_path):
+    datafile(tmp_path)
+    r = covsettle("wait", "-q", "-d", DEBOUNCE, str(tmp_path))
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
+
+
+def test_not_a_directory_is_a_watch_error(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = covsettle("wait", str(f))
+    assert r.returncode == 7
+    assert str(f) in r.stderr and "Not a directory" in r.stderr
