@@ -56,6 +56,7 @@ struct vanished {
 	char *name;
 	dev_t dev;
 	ino_t ino;
+	bool renamable; /* not known to be deleted: may show up renamed */
 };
 
 /* Refreshes a file's verdict (check) and writer state (writer). */
@@ -99,11 +100,13 @@ void settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 void settle_scan_begin(struct settle *s);
 void settle_scan_end(struct settle *s, msec_t now);
 
-/* A data file never stat'ed was deleted: its coverage is lost. */
-void settle_deleted_unseen(struct settle *s, const char *name, msec_t now);
-
-/* A data file is no longer in DIR. */
+/* A data file is no longer in DIR: deleted, or maybe renamed (a file
+ * with the same inode showing up later is the same file). */
 void settle_gone(struct settle *s, const char *name, msec_t now);
+
+/* A data file was deleted for sure (IN_DELETE): a later file that reuses
+ * its inode is another file. Also for names never stat'ed. */
+void settle_deleted(struct settle *s, const char *name, msec_t now);
 
 /* Something changed that is not one data file: a side file, the trigger's
  * exit. The quiet window starts again. */

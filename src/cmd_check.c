@@ -55,7 +55,7 @@ check_one(struct check_cli *c, int dirfd, const char *realdir,
 	} else {
 		check_file(dirfd, realdir, name, &r);
 	}
-	if (r.verdict != V_OK && realdir != NULL) {
+	if (realdir != NULL && r.verdict != V_MISSING) {
 		/* Say why it may still change: a writer at work. */
 		if (writer_lease(dirfd, name) == LEASE_WRITING)
 			snprintf(extra, sizeof(extra),
@@ -112,7 +112,8 @@ check_dir(struct check_cli *c, const char *path)
 		}
 		names[n++] = xstrdup(de->d_name);
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), by_name);
 	if (n == 0)
 		out_warn(false, "%s: no data files matching %s", path,
 			 c->pattern);

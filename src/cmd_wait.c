@@ -196,7 +196,12 @@ on_note(void *ctx, const struct wait_note *n)
 			 c->o.dir);
 		break;
 	case N_TRIGGER:
-		out_info("trigger %s", n->text);
+		if (strncmp(n->text, "started", 7) == 0) {
+			out_info("trigger started");
+			out_debug("trigger command: %s", c->o.trigger);
+		} else {
+			out_info("trigger %s", n->text);
+		}
 		break;
 	case N_QUARANTINED:
 		out_warn(true, "moved invalid %s to %s", n->name, n->text);

@@ -165,7 +165,8 @@ unvanish(struct settle *s, const struct fsig *sig)
 	size_t i;
 
 	for (i = 0; i < s->nvanished; i++)
-		if (s->vanished[i].dev == sig->dev &&
+		if (s->vanished[i].renamable &&
+		    s->vanished[i].dev == sig->dev &&
 		    s->vanished[i].ino == sig->ino) {
 			free(s->vanished[i].name);
 			s->vanished[i] = s->vanished[--s->nvanished];
@@ -199,7 +200,8 @@ settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 }
 
 static void
-add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino)
+add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino,
+	     bool renamable)
 {
 	struct vanished *v;
 
@@ -212,6 +214,21 @@ add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino)
 	v->name = xstrdup(name);
 	v->dev = dev;
 	v->ino = ino;
+	v->renamable = renamable;
+}
+
+/* Mark f gone; returns true when it was present and counted. */
+static bool
+mark_gone(struct settle *s, struct sfile *f, msec_t now)
+{
+	if (!f->present)
+		return false;
+	f->present = false;
+	f->checked = false;
+	if (f->quarantined)
+		return false;
+	note_change(s, now);
+	return f->counts;
 }
 
 void
@@ -219,26 +236,23 @@ settle_gone(struct settle *s, const char *name, msec_t now)
 {
 	struct sfile *f = settle_find(s, name);
 
-	if (f == NULL || !f->present)
-		return;
-	f->present = false;
-	f->checked = false;
-	if (f->quarantined)
-		return;
-	note_change(s, now);
-	if (f->counts)
-		add_vanished(s, name, f->sig.dev, f->sig.ino);
+	if (f != NULL && mark_gone(s, f, now))
+		add_vanished(s, name, f->sig.dev, f->sig.ino, true);
 }
 
 void
-settle_deleted_unseen(struct settle *s, const char *name, msec_t now)
+settle_deleted(struct settle *s, const char *name, msec_t now)
 {
 	struct sfile *f = settle_find(s, name);
 
-	if (f != NULL && (f->present || f->quarantined))
-		return;
-	note_change(s, now);
-	add_vanished(s, name, 0, 0);
+	if (f == NULL || (!f->present && !f->quarantined)) {
+		/* Never stat'ed: created and deleted between two looks. */
+		note_change(s, now);
+		if (f == NULL || f->counts || !s->o.new_only)
+			add_vanished(s, name, 0, 0, false);
+	} else if (mark_gone(s, f, now)) {
+		add_vanished(s, name, f->sig.dev, f->sig.ino, false);
+	}
 }
 
 void

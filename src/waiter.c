@@ -196,15 +196,23 @@ file_event(struct waiter *wt, const struct wev *ev)
 	}
 	f = settle_find(wt->s, name);
 	fresh = f == NULL || !f->present;
-	if (fstatat(watch_dirfd(wt->w), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
-		if (!fresh) {
+	if (ev->kind == WEV_GONE) {
+		/* Deleted, or moved out (or renamed: the same inode may show
+		 * up under another name). */
+		if (ev->deleted)
+			settle_deleted(wt->s, name, wt->now);
+		else
 			settle_gone(wt->s, name, wt->now);
-			note(wt, N_GONE, name, NULL, 0);
-		} else if (ev->deleted) {
-			settle_deleted_unseen(wt->s, name, wt->now);
-			note(wt, N_GONE, name, NULL, 0);
-		}
+		note(wt, N_GONE, name, NULL, 0);
+		return;
+	}
+	/* Gone already: its DELETE or MOVED_FROM event follows. */
+	if (fstatat(watch_dirfd(wt->w), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		/* Replaced by a fifo or directory: no data file. */
+		if (!fresh)
+			settle_gone(wt->s, name, wt->now);
 		return;
 	}
 	sig_of(&st, &sig);

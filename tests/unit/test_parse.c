@@ -2,6 +2,7 @@
  * them on the command line, and durations as covsettle prints them. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse.h"
@@ -93,6 +94,25 @@ Test(parse_duration, tiny_fraction_rounds_up)
 		cr_expect_eq(rc, 0, "'%s' rejected: %s", tiny[i], err);
 		cr_expect_eq(ms, 1, "'%s' gave %lld ms, expected 1 (round up)",
 			     tiny[i], (long long)ms);
+	}
+}
+
+/* For the same reason, a hair over the maximum is over the maximum. */
+Test(parse_duration, tiny_fraction_over_the_maximum)
+{
+	static const char *const over[] = {
+		"576.0000000001h", "2073600.0000000001s",
+		"2073600000.0000000001ms",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(over) / sizeof(over[0]); i++) {
+		char err[ERRLEN] = "";
+		msec_t ms = -12345;
+
+		cr_expect_eq(parse_duration(over[i], &ms, err), -1,
+			     "'%s' accepted as %lld ms (maximum %lld)", over[i],
+			     (long long)ms, (long long)DURATION_MAX_MS);
 	}
 }
 

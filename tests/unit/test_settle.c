@@ -1,0 +1,995 @@
+/* test_settle.c: unit tests of the settle rule (settle.c). Pure logic:
+ * time is a number the test passes in, and the probe that would check a
+ * file and test its writer is a fake that answers from a table. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "settle.h"
+
+/* ---- the fake probe ---- */
+
+#define FAKE_MAX 16
+
+struct fake_file {
+	const char *name;
+	enum verdict verdict;
+	enum writer_state writer;
+	pid_t pid;
+	int checks;  /* check() calls for this name */
+	int writers; /* writer() calls for this name */
+};
+
+struct fake {
+	struct fake_file f[FAKE_MAX];
+	size_t n;
+	int checks, writers; /* all calls */
+};
+
+/* The table entry for name; new names are ok with a quiet writer. */
+static struct fake_file *
+fake_get(struct fake *k, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->f[i].name, name) == 0)
+			return &k->f[i];
+	cr_assert_lt(k->n, FAKE_MAX);
+	k->f[k->n].name = name;
+	k->f[k->n].verdict = V_OK;
+	k->f[k->n].writer = WR_QUIET;
+	return &k->f[k->n++];
+}
+
+static void
+fake_set(struct fake *k, const char *name, enum verdict v,
+	 enum writer_state w, pid_t pid)
+{
+	struct fake_file *e = fake_get(k, name);
+
+	e->verdict = v;
+	e->writer = w;
+	e->pid = pid;
+}
+
+static void
+fake_check(void *ctx, struct sfile *f)
+{
+	struct fake *k = ctx;
+	struct fake_file *e = fake_get(k, f->name);
+
+	k->checks++;
+	e->checks++;
+	memset(&f->check, 0, sizeof(f->check));
+	f->check.verdict = e->verdict;
+	snprintf(f->check.reason, sizeof(f->check.reason), "fake %s",
+		 verdict_name(e->verdict));
+}
+
+static void
+fake_writer(void *ctx, struct sfile *f)
+{
+	struct fake *k = ctx;
+	struct fake_file *e = fake_get(k, f->name);
+
+	k->writers++;
+	e->writers++;
+	f->writer = e->writer;
+	f->pid = e->pid;
+}
+
+static struct fake fk;
+static const struct settle_probe probe = {fake_check, fake_writer, &fk};
+
+static struct settle *
+mk(long expect, msec_t debounce, bool new_only)
+{
+	struct settle_opts o = {.expect = expect,
+				.debounce = debounce,
+				.new_only = new_only};
+
+	memset(&fk, 0, sizeof(fk));
+	return settle_new(&o);
+}
+
+/* A signature on device 1. */
+static struct fsig
+sig(ino_t ino, off_t size, time_t mtime)
+{
+	struct fsig g;
+
+	memset(&g, 0, sizeof(g));
+	g.dev = 1;
+	g.ino = ino;
+	g.size = size;
+	g.mtime.tv_sec = mtime;
+	g.ctime.tv_sec = mtime;
+	return g;
+}
+
+static void
+seen(struct settle *s, const char *name, ino_t ino, off_t size,
+     enum origin o, msec_t when)
+{
+	struct fsig g = sig(ino, size, 100);
+
+	settle_seen(s, name, &g, o, when);
+}
+
+/* Evaluate at now into w, poisoned first so that every field is set. */
+static enum settle_state
+eval(struct settle *s, msec_t now, struct settle_wait *w)
+{
+	w->at = -777;
+	w->pid = -777;
+	w->why = "poison";
+	return settle_evaluate(s, now, &probe, w);
+}
+
+#define A ".coverage.h.11.111111"
+#define B ".coverage.h.22.222222"
+#define C ".coverage.h.33.333333"
+
+/* Assert a waiting state with its reason and next time. */
+#define expect_wait(st, w, why_, at_)                                        \
+	do {                                                                 \
+		cr_expect_eq((st), ST_WAITING, "state %d, expected waiting", \
+			     (int)(st));                                     \
+		cr_expect_not_null((w).why);                                 \
+		if ((w).why != NULL)                                         \
+			cr_expect_str_eq((w).why, (why_));                   \
+		cr_expect_eq((w).at, (msec_t)(at_), "w.at %lld, expected %lld", \
+			     (long long)(w).at, (long long)(at_));           \
+	} while (0)
+
+/* ---- count and quiet window ---- */
+
+Test(settle, one_file_quiet_window)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	st = eval(s, 0, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(w.pid, 0);
+	cr_expect_eq(settle_last_change(s), INT64_MIN);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(settle_counted(s), 1);
+	st = eval(s, 1200, &w);
+	expect_wait(st, w, "quiet", 1500);
+	st = eval(s, 1499, &w);
+	expect_wait(st, w, "quiet", 1500);
+	cr_expect_eq(fk.checks, 0, "checked inside the quiet window");
+	cr_expect_eq(settle_ready(s), 0);
+
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 1);
+	cr_expect_eq(fk.writers, 1);
+	cr_expect_eq(settle_ready(s), 1);
+	cr_expect_eq(settle_find(s, A)->check.verdict, V_OK);
+	cr_expect_eq(settle_find(s, A)->writer, WR_QUIET);
+	cr_expect(settle_find(s, A)->checked);
+	settle_free(s);
+}
+
+Test(settle, expect_zero_empty_dir)
+{
+	struct settle *s = mk(0, 500, false);
+	struct settle_wait w;
+
+	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
+	cr_expect_eq(eval(s, -5000, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 0);
+	settle_free(s);
+}
+
+Test(settle, expect_zero_waits_for_quiet)
+{
+	struct settle *s = mk(0, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	settle_touch(s, 1000);
+	st = eval(s, 1100, &w);
+	expect_wait(st, w, "quiet", 1500);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, expect_two)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1600, &w);
+	expect_wait(st, w, "count", -1);
+	st = eval(s, 1000000, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(fk.checks, 0);
+
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000100);
+	cr_expect_eq(settle_counted(s), 2);
+	st = eval(s, 1000200, &w);
+	expect_wait(st, w, "quiet", 1000600);
+	cr_expect_eq(eval(s, 1000600, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2);
+	settle_free(s);
+}
+
+Test(settle, more_than_expected_settles)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1100);
+	seen(s, C, 12, 4096, SEEN_EVENT, 1050);
+	cr_expect_eq(settle_last_change(s), 1100, "last change moved back");
+	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 3, "every counted file is checked");
+	settle_free(s);
+}
+
+/* ---- what is a change ---- */
+
+Test(settle, event_with_same_signature_is_a_change)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	seen(s, A, 10, 4096, SEEN_EVENT, 2000);
+	cr_expect_eq(settle_last_change(s), 2000);
+	cr_expect_eq(settle_find(s, A)->changed_at, 2000);
+	cr_expect_not(settle_find(s, A)->checked);
+	st = eval(s, 2100, &w);
+	expect_wait(st, w, "quiet", 2500);
+	cr_expect_eq(eval(s, 2500, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2, "not checked again after the change");
+	settle_free(s);
+}
+
+Test(settle, rescan_with_same_signature_is_no_change)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(settle_find(s, A)->changed_at, 1000);
+	cr_expect_eq(eval(s, 2000, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 1, "checked again without a change");
+	settle_free(s);
+}
+
+Test(settle, rescan_with_changed_signature_is_a_change)
+{
+	static const int fields[] = {0, 1, 2, 3, 4, 5, 6};
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		struct settle *s = mk(1, 500, false);
+		struct settle_wait w;
+		struct fsig g = sig(10, 4096, 100);
+		enum settle_state st;
+
+		settle_seen(s, A, &g, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+		switch (fields[i]) {
+		case 0: g.size = 8192; break;
+		case 1: g.mtime.tv_sec++; break;
+		case 2: g.mtime.tv_nsec++; break;
+		case 3: g.ctime.tv_sec++; break;
+		case 4: g.ctime.tv_nsec++; break;
+		case 5: g.ino++; break;
+		case 6: g.dev++; break;
+		}
+		settle_seen(s, A, &g, SEEN_RESCAN, 2000);
+		cr_expect_eq(settle_last_change(s), 2000,
+			     "field %d: not a change", fields[i]);
+		st = eval(s, 2000, &w);
+		expect_wait(st, w, "quiet", 2500);
+		cr_expect_eq(eval(s, 2500, &w), ST_SETTLED);
+		cr_expect_eq(fk.checks, 2, "field %d: not checked again",
+			     fields[i]);
+		settle_free(s);
+	}
+}
+
+Test(settle, initial_file_from_long_ago_settles_at_once)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 1);
+	settle_free(s);
+}
+
+Test(settle, initial_file_written_just_now_waits)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -100);
+	st = eval(s, 0, &w);
+	expect_wait(st, w, "quiet", 400);
+	cr_expect_eq(eval(s, 400, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+/* ---- --new-only ---- */
+
+Test(settle, new_only)
+{
+	struct settle *s = mk(1, 500, true);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	cr_expect_eq(settle_counted(s), 0);
+	cr_expect_not(settle_find(s, A)->counts);
+	st = eval(s, 0, &w);
+	expect_wait(st, w, "count", -1);
+
+	/* written after the watch was armed, same stat */
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect(settle_find(s, A)->counts);
+	cr_expect_eq(settle_counted(s), 1);
+	st = eval(s, 1000, &w);
+	expect_wait(st, w, "quiet", 1500);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, new_only_old_files_are_not_checked)
+{
+	struct settle *s = mk(1, 500, true);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(fake_get(&fk, A)->checks, 0, "an old file was checked");
+	cr_expect_eq(fake_get(&fk, B)->checks, 1);
+	settle_free(s);
+}
+
+Test(settle, new_only_expect_zero_ignores_old_files)
+{
+	struct settle *s = mk(0, 500, true);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_CORRUPT, WR_GONE, 0);
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 0);
+	settle_free(s);
+}
+
+/* ---- writers ---- */
+
+Test(settle, writer_alive)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_OK, WR_ALIVE, 4711);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 4711);
+	cr_expect_eq(settle_ready(s), 0);
+	/* still alive: asked again, no new check */
+	st = eval(s, 1600, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 4711);
+	cr_expect_eq(fk.writers, 2, "a live writer is asked again");
+	cr_expect_eq(fk.checks, 1);
+	/* it exits */
+	fake_set(&fk, A, V_OK, WR_GONE, 4711);
+	cr_expect_eq(eval(s, 1700, &w), ST_SETTLED);
+	cr_expect_eq(settle_ready(s), 1);
+	settle_free(s);
+}
+
+Test(settle, writer_writing)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_OK, WR_WRITING, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 0);
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, first_live_writer_pid)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_OK, WR_WRITING, 0);
+	fake_set(&fk, B, V_OK, WR_ALIVE, 22);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 22, "the live writer's pid, not the lease's 0");
+	settle_free(s);
+}
+
+/* ---- failing checks ---- */
+
+Test(settle, incomplete_writer_quiet_waits)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", -1);
+	cr_expect_eq(w.pid, 0);
+	st = eval(s, 60000, &w);
+	expect_wait(st, w, "checks", -1);
+	cr_expect_eq(fk.checks, 1);
+	/* rewritten, now complete */
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	seen(s, A, 10, 8192, SEEN_EVENT, 61000);
+	st = eval(s, 61000, &w);
+	expect_wait(st, w, "quiet", 61500);
+	cr_expect_eq(eval(s, 61500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, incomplete_writer_gone_is_invalid)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_GONE, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
+	cr_expect_eq(settle_ready(s), 0);
+	settle_free(s);
+}
+
+Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
+{
+	static const enum verdict bad[] = {
+		V_EMPTY,     V_NOT_SQLITE,   V_CORRUPT,	  V_INCOMPLETE,
+		V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA, V_SYMLINK, V_NOT_REGULAR,
+		V_UNREADABLE, V_MISSING,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct settle *s = mk(1, 500, false);
+		struct settle_wait w;
+		enum settle_state st;
+
+		fake_set(&fk, A, bad[i], WR_GONE, 0);
+		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
+			     verdict_name(bad[i]));
+		settle_free(s);
+
+		s = mk(1, 500, false);
+		fake_set(&fk, A, bad[i], WR_QUIET, 0);
+		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+		st = eval(s, 1500, &w);
+		cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
+			     verdict_name(bad[i]));
+		cr_expect_eq(w.at, -1);
+		settle_free(s);
+	}
+}
+
+Test(settle, invalid_only_once_the_others_settle)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_OK, WR_ALIVE, 11);
+	fake_set(&fk, B, V_INCOMPLETE, WR_GONE, 22);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 11);
+	fake_set(&fk, A, V_OK, WR_QUIET, 11);
+	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
+	settle_free(s);
+}
+
+Test(settle, invalid_waits_for_a_busy_other)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_BUSY, WR_QUIET, 0);
+	fake_set(&fk, B, V_INCOMPLETE, WR_GONE, 22);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", 1600);
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
+	settle_free(s);
+}
+
+Test(settle, invalid_with_an_ok_file_at_once)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, B, V_CORRUPT, WR_GONE, 22);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
+	cr_expect_eq(settle_ready(s), 1);
+	settle_free(s);
+}
+
+Test(settle, busy_retries)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_BUSY, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", 1600);
+	cr_expect_eq(fk.checks, 1);
+	st = eval(s, 1550, &w);
+	cr_expect_eq(st, ST_WAITING);
+	cr_expect_eq(w.at, 1650);
+	cr_expect_eq(fk.checks, 2, "a busy file is checked again");
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	cr_expect_eq(eval(s, 1650, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 3);
+	settle_free(s);
+}
+
+Test(settle, busy_writer_gone_is_not_invalid)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_BUSY, WR_GONE, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", 1600);
+	settle_free(s);
+}
+
+/* ---- the probe runs once per change ---- */
+
+Test(settle, check_once_per_change)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(eval(s, 99999, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 1);
+	cr_expect_eq(fk.writers, 1);
+
+	settle_forget(s, 100000);
+	cr_expect_not(settle_find(s, A)->checked);
+	cr_expect_eq(settle_find(s, A)->writer, WR_UNPROBED);
+	st = eval(s, 100000, &w);
+	expect_wait(st, w, "quiet", 100500);
+	cr_expect_eq(fk.checks, 1);
+	cr_expect_eq(eval(s, 100500, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2, "settle_forget did not force a check");
+	cr_expect_eq(fk.writers, 2);
+	settle_free(s);
+}
+
+Test(settle, failing_file_is_not_checked_again_without_a_change)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_CORRUPT, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	eval(s, 1500, &w);
+	eval(s, 2000, &w);
+	eval(s, 3000, &w);
+	cr_expect_eq(fk.checks, 1);
+	cr_expect_eq(fk.writers, 1);
+	settle_free(s);
+}
+
+/* ---- the trigger ---- */
+
+Test(settle, trigger)
+{
+	struct settle *s = mk(0, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	settle_trigger(s, true, 0);
+	st = eval(s, 100000, &w);
+	expect_wait(st, w, "trigger", -1);
+	cr_expect_eq(w.pid, 0);
+	settle_trigger(s, false, 200000);
+	cr_expect_eq(settle_last_change(s), 200000);
+	st = eval(s, 200100, &w);
+	expect_wait(st, w, "quiet", 200500);
+	cr_expect_eq(eval(s, 200500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, trigger_comes_before_count)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	settle_trigger(s, true, 0);
+	st = eval(s, 5000, &w);
+	expect_wait(st, w, "trigger", -1);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 5000, &w);
+	expect_wait(st, w, "trigger", -1);
+	cr_expect_eq(fk.checks, 0);
+	settle_trigger(s, false, 6000);
+	st = eval(s, 6000, &w);
+	expect_wait(st, w, "quiet", 6500);
+	cr_expect_eq(eval(s, 6500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, touch_restarts_the_window)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_touch(s, 1400);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "quiet", 1900);
+	/* an older moment does not move the window back */
+	settle_touch(s, 1200);
+	cr_expect_eq(settle_last_change(s), 1400);
+	cr_expect_eq(eval(s, 1900, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+/* ---- files that go ---- */
+
+Test(settle, gone_is_vanished_until_renamed)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	const struct vanished *v;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, A, 2000);
+	cr_expect_eq(settle_last_change(s), 2000);
+	cr_expect_eq(settle_counted(s), 0);
+	cr_expect_not(settle_find(s, A)->present);
+	cr_assert_eq(settle_nvanished(s), 1);
+	v = settle_vanished(s, 0);
+	cr_expect_str_eq(v->name, A);
+	cr_expect_eq(v->dev, 1);
+	cr_expect_eq(v->ino, 10);
+	st = eval(s, 5000, &w);
+	expect_wait(st, w, "count", -1);
+	/* the same inode under another name: a rename, nothing lost */
+	seen(s, A ".Hdeadbeefh", 10, 4096, SEEN_EVENT, 2001);
+	cr_expect_eq(settle_nvanished(s), 0, "a rename is not a loss");
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(eval(s, 2501, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, gone_and_another_inode_is_still_vanished)
+{
+	struct settle *s = mk(1, 500, false);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, A, 2000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 2001);
+	cr_expect_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
+	settle_free(s);
+}
+
+Test(settle, gone_twice_is_one_loss)
+{
+	struct settle *s = mk(1, 500, false);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, A, 2000);
+	settle_gone(s, A, 3000);
+	cr_expect_eq(settle_nvanished(s), 1);
+	cr_expect_eq(settle_last_change(s), 2000);
+	settle_gone(s, "never-seen", 4000);
+	cr_expect_eq(settle_nvanished(s), 1);
+	settle_free(s);
+}
+
+Test(settle, gone_uncounted_is_no_loss)
+{
+	struct settle *s = mk(1, 500, true);
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	settle_gone(s, A, 2000);
+	cr_expect_eq(settle_nvanished(s), 0);
+	settle_free(s);
+}
+
+Test(settle, deleted_unseen)
+{
+	struct settle *s = mk(1, 500, false);
+
+	settle_deleted_unseen(s, B, 3000);
+	cr_assert_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
+	cr_expect_eq(settle_last_change(s), 3000);
+	settle_free(s);
+}
+
+Test(settle, quarantined_going_is_no_loss)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	struct sfile *f;
+
+	fake_set(&fk, B, V_CORRUPT, WR_GONE, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
+	f = settle_find(s, B);
+	cr_assert_not_null(f);
+	settle_quarantine(s, f);
+	cr_expect(f->quarantined);
+	settle_gone(s, B, 1600);
+	cr_expect_eq(settle_nvanished(s), 0, "a quarantined file is lost");
+	cr_expect_eq(settle_counted(s), 2, "a quarantined file must count");
+	cr_expect_eq(settle_ready(s), 1);
+	/* what is left is ok */
+	cr_expect_eq(eval(s, 100000, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+/* ---- full scans ---- */
+
+Test(settle, scan_finds_what_went)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	seen(s, B, 11, 4096, SEEN_INITIAL, -3600000);
+	seen(s, C, 12, 4096, SEEN_INITIAL, -3600000);
+	cr_expect_eq(settle_counted(s), 3);
+	settle_scan_begin(s);
+	seen(s, A, 10, 4096, SEEN_RESCAN, 5000);
+	seen(s, C, 12, 4096, SEEN_RESCAN, 5000);
+	settle_scan_end(s, 5000);
+	cr_expect(settle_find(s, A)->present);
+	cr_expect_not(settle_find(s, B)->present);
+	cr_expect(settle_find(s, C)->present);
+	cr_expect_eq(settle_counted(s), 2);
+	cr_assert_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
+	cr_expect_eq(settle_last_change(s), 5000);
+	st = eval(s, 5000, &w);
+	expect_wait(st, w, "quiet", 5500);
+	cr_expect_eq(eval(s, 5500, &w), ST_SETTLED);
+
+	/* an empty scan: everything went */
+	settle_scan_begin(s);
+	settle_scan_end(s, 6000);
+	cr_expect_eq(settle_counted(s), 0);
+	cr_expect_eq(settle_nvanished(s), 3);
+	settle_free(s);
+}
+
+Test(settle, scan_with_nothing_gone_is_no_change)
+{
+	struct settle *s = mk(1, 500, false);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	seen(s, A, 10, 4096, SEEN_RESCAN, 5000);
+	settle_scan_end(s, 5000);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(settle_nvanished(s), 0);
+	settle_free(s);
+}
+
+/* A rename found by a scan (polling, overflow) rather than by events: the
+ * new name is seen, the old one is not. The inode is the same, so no
+ * coverage was lost, whatever the order the scan met them in. */
+Test(settle, rename_found_by_a_scan_is_no_loss)
+{
+	struct settle *s = mk(1, 500, false);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	seen(s, A ".Hdeadbeefh", 10, 4096, SEEN_RESCAN, 5000);
+	settle_scan_end(s, 5000);
+	cr_expect_not(settle_find(s, A)->present);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_nvanished(s), 0,
+		     "%s reported lost although its inode is now %s", A,
+		     A ".Hdeadbeefh");
+	settle_free(s);
+}
+
+/* ---- describe ---- */
+
+Test(settle, describe_nothing)
+{
+	struct settle *s = mk(1, 500, false);
+	char buf[512];
+
+	settle_describe(s, 1000, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "0 of 1 expected data file; no change seen");
+	settle_free(s);
+}
+
+Test(settle, describe_failing)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	char buf[1024];
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
+	settle_gone(s, B, 2000);
+	settle_describe(s, 3500, buf, sizeof(buf));
+	cr_expect_not_null(strstr(buf, "1 of 2 expected"), "%s", buf);
+	cr_expect_not_null(strstr(buf, A " (incomplete: fake incomplete)"),
+			   "%s", buf);
+	cr_expect_null(strstr(buf, B), "a gone file listed: %s", buf);
+	cr_expect_not_null(strstr(buf, "last change 1.50s ago"), "%s", buf);
+	cr_expect_null(strchr(buf, '\n'), "%s", buf);
+	cr_expect_str_eq(buf,
+			 "1 of 2 expected data files; failing their check: " A
+			 " (incomplete: fake incomplete); last change 1.50s "
+			 "ago");
+	settle_free(s);
+}
+
+Test(settle, describe_writers_and_trigger)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	char buf[1024];
+
+	fake_set(&fk, A, V_OK, WR_ALIVE, 4711);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
+	settle_trigger(s, true, 1500);
+	settle_describe(s, 62500, buf, sizeof(buf));
+	cr_expect_not_null(strstr(buf, "2 of 1 expected"), "%s", buf);
+	cr_expect_not_null(strstr(buf, "trigger"), "%s", buf);
+	cr_expect_not_null(strstr(buf, A " (writer pid 4711 alive)"), "%s",
+			   buf);
+	cr_expect_null(strstr(buf, B), "an ok file listed: %s", buf);
+	cr_expect_not_null(strstr(buf, "last change 1m01s ago"), "%s", buf);
+	settle_free(s);
+}
+
+Test(settle, describe_many_and_small_buffers)
+{
+	struct settle *s = mk(10, 500, false);
+	struct settle_wait w;
+	char name[8][64], buf[2048];
+	size_t i, len;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(name[i], sizeof(name[i]), ".coverage.h.%zu.123456",
+			 i + 1);
+		fake_set(&fk, name[i], V_CORRUPT, WR_QUIET, 0);
+		seen(s, name[i], 100 + i, 4096, SEEN_EVENT, 1000);
+	}
+	/* count < expect: nothing checked yet */
+	eval(s, 1500, &w);
+	settle_describe(s, 1500, buf, sizeof(buf));
+	cr_expect_not_null(strstr(buf, "8 of 10 expected"), "%s", buf);
+	cr_expect_not_null(strstr(buf, " and 4 more"), "%s", buf);
+	/* never past the buffer, always terminated */
+	for (len = 1; len < 200; len++) {
+		char small[256];
+
+		memset(small, 'Z', sizeof(small));
+		settle_describe(s, 1500, small, len);
+		cr_expect_lt(strlen(small), len, "len %zu", len);
+		cr_expect_eq(small[len], 'Z', "wrote past %zu bytes", len);
+	}
+	settle_free(s);
+}
+
+/* ---- the table ---- */
+
+Test(settle, twenty_thousand_names, .timeout = 60)
+{
+	enum { N = 20000 };
+	struct settle *s = mk(N, 500, false);
+	char name[64];
+	size_t i, missing = 0, wrong = 0;
+
+	for (i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
+			 i % 7, i + 1, i % 1000000);
+		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT,
+		     (msec_t)i);
+	}
+	cr_assert_eq(settle_count(s), N);
+	cr_expect_eq(settle_counted(s), N);
+	cr_expect_eq(settle_last_change(s), N - 1);
+	/* one assertion at the end: Criterion reports every assertion */
+	for (i = 0; i < N; i++) {
+		struct sfile *f;
+
+		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
+			 i % 7, i + 1, i % 1000000);
+		f = settle_find(s, name);
+		if (f == NULL)
+			missing++;
+		else if (strcmp(f->name, name) != 0 ||
+			 f->sig.ino != (ino_t)(i + 1) || settle_file(s, i) != f)
+			wrong++;
+	}
+	cr_expect_eq(missing, 0, "%zu of %d names not found", missing, N);
+	cr_expect_eq(wrong, 0, "%zu of %d names found wrong", wrong, N);
+	cr_expect_null(settle_find(s, ".coverage.nope.1.123456"));
+	cr_expect_null(settle_find(s, ""));
+	/* seen again: no duplicate entries */
+	for (i = 0; i < N; i += 97) {
+		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
+			 i % 7, i + 1, i % 1000000);
+		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, 100000);
+	}
+	cr_expect_eq(settle_count(s), N);
+	settle_free(s);
+}
+
+Test(settle, free_null)
+{
+	settle_free(NULL);
+}
