@@ -2,7 +2,6 @@
  * --version, and returns the command's exit status. */
 #include "cmd.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,19 +17,6 @@ static const char usage[] =
 	"       covsettle --help | --version\n"
 	"Run 'covsettle COMMAND --help' for a command's options; see "
 	"covsettle(1).\n";
-
-int
-usage_error(const char *cmd, const char *f, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "covsettle %s: ", cmd);
-	va_start(ap, f);
-	vfprintf(stderr, f, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
-	return EX_USAGE;
-}
 
 int
 main(int argc, char **argv)

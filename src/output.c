@@ -1,6 +1,7 @@
 /* output.c: messages, the live status line and JSON. The only module that
  * writes to stderr and stdout; the command layer decides what to say. */
 #include "output.h"
+#include "cmd.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,4 +149,17 @@ json_file(FILE *f, const char *key, const char *name,
 	fputs(",\"reason\":", f);
 	json_str(f, r->reason);
 	fputs("}", f);
+}
+
+int
+usage_error(const char *cmd, const char *f, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "covsettle %s: ", cmd);
+	va_start(ap, f);
+	vfprintf(stderr, f, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
+	return EX_USAGE;
 }

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	} units[] = {
 		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
 	};
-	unsigned long long whole = 0, frac = 0, scale = 1;
+	unsigned long long whole = 0, frac = 0, scale = 1, part;
+	bool more = false; /* nonzero digits past the ninth decimal */
 	const char *p = s;
 	size_t i;
 
@@ -42,6 +44,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 			if (scale < 1000000000ULL) {
 				frac = frac * 10 + (unsigned)(*p - '0');
 				scale *= 10;
+			} else if (*p != '0') {
+				more = true;
 			}
 		}
 	}
@@ -55,11 +59,12 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	if (whole > (unsigned long long)(DURATION_MAX_MS / units[i].ms))
 		return seterr(err, "duration '%s' is too long (24 days at most)",
 			      s);
-	/* whole * unit + ceil(frac / scale * unit); no overflow: scale <= 1e9,
-	 * unit <= 3.6e6, so frac * unit < 3.6e15. */
-	*ms = (msec_t)whole * units[i].ms +
-	      (msec_t)((frac * (unsigned long long)units[i].ms + scale - 1) /
-		       scale);
+	/* whole * unit + ceil(fraction * unit), where the fraction is
+	 * frac / scale plus a little more when digits were cut off. No
+	 * overflow: scale <= 1e9, unit <= 3.6e6, so frac * unit < 3.6e15. */
+	part = frac * (unsigned long long)units[i].ms;
+	*ms = (msec_t)whole * units[i].ms + (msec_t)(part / scale) +
+	      (part % scale != 0 || more);
 	if (*ms > DURATION_MAX_MS)
 		return seterr(err, "duration '%s' is too long (24 days at most)",
 			      s);

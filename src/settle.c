@@ -244,7 +244,14 @@ void
 settle_deleted(struct settle *s, const char *name, msec_t now)
 {
 	struct sfile *f = settle_find(s, name);
+	size_t i;
 
+	/* Already gone (a scan missed it first): now known deleted. */
+	for (i = 0; i < s->nvanished; i++)
+		if (strcmp(s->vanished[i].name, name) == 0) {
+			s->vanished[i].renamable = false;
+			return;
+		}
 	if (f == NULL || (!f->present && !f->quarantined)) {
 		/* Never stat'ed: created and deleted between two looks. */
 		note_change(s, now);
@@ -261,14 +268,37 @@ settle_scan_begin(struct settle *s)
 	s->scan++;
 }
 
+/* Is there a present file other than f with f's inode? */
+static bool
+renamed(const struct settle *s, const struct sfile *f)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfiles; i++)
+		if (&s->files[i] != f && s->files[i].present &&
+		    s->files[i].sig.dev == f->sig.dev &&
+		    s->files[i].sig.ino == f->sig.ino)
+			return true;
+	return false;
+}
+
 void
 settle_scan_end(struct settle *s, msec_t now)
 {
 	size_t i;
 
-	for (i = 0; i < s->nfiles; i++)
-		if (s->files[i].present && s->files[i].scan != s->scan)
-			settle_gone(s, s->files[i].name, now);
+	/* A scan sees a rename's new name before it misses the old one. */
+	for (i = 0; i < s->nfiles; i++) {
+		struct sfile *f = &s->files[i];
+
+		if (!f->present || f->scan == s->scan)
+			continue;
+		if (renamed(s, f)) {
+			mark_gone(s, f, now);
+			continue;
+		}
+		settle_gone(s, f->name, now);
+	}
 }
 
 void

@@ -43,8 +43,8 @@ fake_get(struct fake *k, const char *name)
 }
 
 static void
-fake_set(struct fake *k, const char *name, enum verdict v,
-	 enum writer_state w, pid_t pid)
+fake_set(struct fake *k, const char *name, enum verdict v, enum writer_state w,
+         pid_t pid)
 {
 	struct fake_file *e = fake_get(k, name);
 
@@ -64,7 +64,7 @@ fake_check(void *ctx, struct sfile *f)
 	memset(&f->check, 0, sizeof(f->check));
 	f->check.verdict = e->verdict;
 	snprintf(f->check.reason, sizeof(f->check.reason), "fake %s",
-		 verdict_name(e->verdict));
+	         verdict_name(e->verdict));
 }
 
 static void
@@ -85,9 +85,8 @@ static const struct settle_probe probe = {fake_check, fake_writer, &fk};
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
 {
-	struct settle_opts o = {.expect = expect,
-				.debounce = debounce,
-				.new_only = new_only};
+	struct settle_opts o = {
+	    .expect = expect, .debounce = debounce, .new_only = new_only};
 
 	memset(&fk, 0, sizeof(fk));
 	return settle_new(&o);
@@ -109,8 +108,8 @@ sig(ino_t ino, off_t size, time_t mtime)
 }
 
 static void
-seen(struct settle *s, const char *name, ino_t ino, off_t size,
-     enum origin o, msec_t when)
+seen(struct settle *s, const char *name, ino_t ino, off_t size, enum origin o,
+     msec_t when)
 {
 	struct fsig g = sig(ino, size, 100);
 
@@ -132,15 +131,16 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 #define C ".coverage.h.33.333333"
 
 /* Assert a waiting state with its reason and next time. */
-#define expect_wait(st, w, why_, at_)                                        \
-	do {                                                                 \
-		cr_expect_eq((st), ST_WAITING, "state %d, expected waiting", \
-			     (int)(st));                                     \
-		cr_expect_not_null((w).why);                                 \
-		if ((w).why != NULL)                                         \
-			cr_expect_str_eq((w).why, (why_));                   \
-		cr_expect_eq((w).at, (msec_t)(at_), "w.at %lld, expected %lld", \
-			     (long long)(w).at, (long long)(at_));           \
+#define expect_wait(st, w, why_, at_)                                          \
+	do {                                                                   \
+		cr_expect_eq((st), ST_WAITING, "state %d, expected waiting",   \
+		             (int)(st));                                       \
+		cr_expect_not_null((w).why);                                   \
+		if ((w).why != NULL)                                           \
+			cr_expect_str_eq((w).why, (why_));                     \
+		cr_expect_eq((w).at, (msec_t)(at_),                            \
+		             "w.at %lld, expected %lld", (long long)(w).at,    \
+		             (long long)(at_));                                \
 	} while (0)
 
 /* ---- count and quiet window ---- */
@@ -286,22 +286,36 @@ Test(settle, rescan_with_changed_signature_is_a_change)
 		settle_seen(s, A, &g, SEEN_EVENT, 1000);
 		cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
 		switch (fields[i]) {
-		case 0: g.size = 8192; break;
-		case 1: g.mtime.tv_sec++; break;
-		case 2: g.mtime.tv_nsec++; break;
-		case 3: g.ctime.tv_sec++; break;
-		case 4: g.ctime.tv_nsec++; break;
-		case 5: g.ino++; break;
-		case 6: g.dev++; break;
+		case 0:
+			g.size = 8192;
+			break;
+		case 1:
+			g.mtime.tv_sec++;
+			break;
+		case 2:
+			g.mtime.tv_nsec++;
+			break;
+		case 3:
+			g.ctime.tv_sec++;
+			break;
+		case 4:
+			g.ctime.tv_nsec++;
+			break;
+		case 5:
+			g.ino++;
+			break;
+		case 6:
+			g.dev++;
+			break;
 		}
 		settle_seen(s, A, &g, SEEN_RESCAN, 2000);
 		cr_expect_eq(settle_last_change(s), 2000,
-			     "field %d: not a change", fields[i]);
+		             "field %d: not a change", fields[i]);
 		st = eval(s, 2000, &w);
 		expect_wait(st, w, "quiet", 2500);
 		cr_expect_eq(eval(s, 2500, &w), ST_SETTLED);
 		cr_expect_eq(fk.checks, 2, "field %d: not checked again",
-			     fields[i]);
+		             fields[i]);
 		settle_free(s);
 	}
 }
@@ -481,9 +495,10 @@ Test(settle, incomplete_writer_gone_is_invalid)
 Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 {
 	static const enum verdict bad[] = {
-		V_EMPTY,     V_NOT_SQLITE,   V_CORRUPT,	  V_INCOMPLETE,
-		V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA, V_SYMLINK, V_NOT_REGULAR,
-		V_UNREADABLE, V_MISSING,
+	    V_EMPTY,      V_NOT_SQLITE,  V_CORRUPT,
+	    V_INCOMPLETE, V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA,
+	    V_SYMLINK,    V_NOT_REGULAR, V_UNREADABLE,
+	    V_MISSING,
 	};
 	size_t i;
 
@@ -495,7 +510,7 @@ Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 		fake_set(&fk, A, bad[i], WR_GONE, 0);
 		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
 		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
-			     verdict_name(bad[i]));
+		             verdict_name(bad[i]));
 		settle_free(s);
 
 		s = mk(1, 500, false);
@@ -503,7 +518,7 @@ Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
 		st = eval(s, 1500, &w);
 		cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
-			     verdict_name(bad[i]));
+		             verdict_name(bad[i]));
 		cr_expect_eq(w.at, -1);
 		settle_free(s);
 	}
@@ -709,6 +724,7 @@ Test(settle, gone_is_vanished_until_renamed)
 	cr_expect_str_eq(v->name, A);
 	cr_expect_eq(v->dev, 1);
 	cr_expect_eq(v->ino, 10);
+	cr_expect(v->renamable);
 	st = eval(s, 5000, &w);
 	expect_wait(st, w, "count", -1);
 	/* the same inode under another name: a rename, nothing lost */
@@ -755,14 +771,97 @@ Test(settle, gone_uncounted_is_no_loss)
 	settle_free(s);
 }
 
-Test(settle, deleted_unseen)
+Test(settle, deleted_never_seen)
 {
 	struct settle *s = mk(1, 500, false);
 
-	settle_deleted_unseen(s, B, 3000);
+	settle_deleted(s, B, 3000);
 	cr_assert_eq(settle_nvanished(s), 1);
 	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
+	cr_expect_not(settle_vanished(s, 0)->renamable);
 	cr_expect_eq(settle_last_change(s), 3000);
+	settle_free(s);
+}
+
+Test(settle, deleted_never_seen_new_only_is_a_loss)
+{
+	struct settle *s = mk(1, 500, true);
+
+	/* created after the watch was armed, deleted before a stat */
+	settle_deleted(s, B, 3000);
+	cr_assert_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
+	settle_free(s);
+}
+
+/* A deleted file's inode may be reused by a new file: no rename. */
+Test(settle, deleted_is_lost_even_if_its_inode_comes_back)
+{
+	struct settle *s = mk(1, 500, false);
+	const struct vanished *v;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_deleted(s, A, 2000);
+	cr_expect_eq(settle_last_change(s), 2000);
+	cr_expect_eq(settle_counted(s), 0);
+	cr_expect_not(settle_find(s, A)->present);
+	cr_assert_eq(settle_nvanished(s), 1);
+	v = settle_vanished(s, 0);
+	cr_expect_str_eq(v->name, A);
+	cr_expect_not(v->renamable);
+	seen(s, B, 10, 4096, SEEN_EVENT, 2001);
+	cr_assert_eq(settle_nvanished(s), 1, "a deleted file was unvanished");
+	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
+	settle_free(s);
+}
+
+Test(settle, deleted_uncounted_is_no_loss)
+{
+	struct settle *s = mk(1, 500, true);
+
+	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
+	settle_deleted(s, A, 2000);
+	cr_expect_eq(settle_nvanished(s), 0);
+	settle_gone(s, A, 2100);
+	settle_deleted(s, A, 2200);
+	cr_expect_eq(settle_nvanished(s), 0);
+	settle_free(s);
+}
+
+Test(settle, deleted_quarantined_is_no_loss)
+{
+	struct settle *s = mk(1, 500, false);
+	struct sfile *f;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	f = settle_find(s, A);
+	cr_assert_not_null(f);
+	settle_quarantine(s, f);
+	settle_deleted(s, A, 2000);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	settle_free(s);
+}
+
+/* A scan (after an overflow) found the file missing; then the DELETE
+ * event queued meanwhile arrives. One file, one loss, and no longer
+ * renamable. */
+Test(settle, gone_then_deleted_is_one_loss)
+{
+	struct settle *s = mk(1, 500, false);
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	settle_scan_end(s, 2000);
+	cr_assert_eq(settle_nvanished(s), 1);
+	cr_expect(settle_vanished(s, 0)->renamable);
+	settle_deleted(s, A, 2100);
+	cr_expect_eq(settle_nvanished(s), 1, "%s is listed as lost %zu times",
+	             A, settle_nvanished(s));
+	/* deleted for sure: a new file on the same inode is another file */
+	seen(s, B, 10, 4096, SEEN_EVENT, 2200);
+	cr_assert_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
 	settle_free(s);
 }
 
@@ -851,8 +950,8 @@ Test(settle, rename_found_by_a_scan_is_no_loss)
 	cr_expect_not(settle_find(s, A)->present);
 	cr_expect_eq(settle_counted(s), 1);
 	cr_expect_eq(settle_nvanished(s), 0,
-		     "%s reported lost although its inode is now %s", A,
-		     A ".Hdeadbeefh");
+	             "%s reported lost although its inode is now %s", A,
+	             A ".Hdeadbeefh");
 	settle_free(s);
 }
 
@@ -882,14 +981,14 @@ Test(settle, describe_failing)
 	settle_describe(s, 3500, buf, sizeof(buf));
 	cr_expect_not_null(strstr(buf, "1 of 2 expected"), "%s", buf);
 	cr_expect_not_null(strstr(buf, A " (incomplete: fake incomplete)"),
-			   "%s", buf);
+	                   "%s", buf);
 	cr_expect_null(strstr(buf, B), "a gone file listed: %s", buf);
 	cr_expect_not_null(strstr(buf, "last change 1.50s ago"), "%s", buf);
 	cr_expect_null(strchr(buf, '\n'), "%s", buf);
 	cr_expect_str_eq(buf,
-			 "1 of 2 expected data files; failing their check: " A
-			 " (incomplete: fake incomplete); last change 1.50s "
-			 "ago");
+	                 "1 of 2 expected data files; failing their check: " A
+	                 " (incomplete: fake incomplete); last change 1.50s "
+	                 "ago");
 	settle_free(s);
 }
 
@@ -908,7 +1007,7 @@ Test(settle, describe_writers_and_trigger)
 	cr_expect_not_null(strstr(buf, "2 of 1 expected"), "%s", buf);
 	cr_expect_not_null(strstr(buf, "trigger"), "%s", buf);
 	cr_expect_not_null(strstr(buf, A " (writer pid 4711 alive)"), "%s",
-			   buf);
+	                   buf);
 	cr_expect_null(strstr(buf, B), "an ok file listed: %s", buf);
 	cr_expect_not_null(strstr(buf, "last change 1m01s ago"), "%s", buf);
 	settle_free(s);
@@ -923,7 +1022,7 @@ Test(settle, describe_many_and_small_buffers)
 
 	for (i = 0; i < 8; i++) {
 		snprintf(name[i], sizeof(name[i]), ".coverage.h.%zu.123456",
-			 i + 1);
+		         i + 1);
 		fake_set(&fk, name[i], V_CORRUPT, WR_QUIET, 0);
 		seen(s, name[i], 100 + i, 4096, SEEN_EVENT, 1000);
 	}
@@ -955,9 +1054,8 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-			 i % 7, i + 1, i % 1000000);
-		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT,
-		     (msec_t)i);
+		         i % 7, i + 1, i % 1000000);
+		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, (msec_t)i);
 	}
 	cr_assert_eq(settle_count(s), N);
 	cr_expect_eq(settle_counted(s), N);
@@ -967,12 +1065,12 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 		struct sfile *f;
 
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-			 i % 7, i + 1, i % 1000000);
+		         i % 7, i + 1, i % 1000000);
 		f = settle_find(s, name);
 		if (f == NULL)
 			missing++;
 		else if (strcmp(f->name, name) != 0 ||
-			 f->sig.ino != (ino_t)(i + 1) || settle_file(s, i) != f)
+		         f->sig.ino != (ino_t)(i + 1) || settle_file(s, i) != f)
 			wrong++;
 	}
 	cr_expect_eq(missing, 0, "%zu of %d names not found", missing, N);
@@ -982,7 +1080,7 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 	/* seen again: no duplicate entries */
 	for (i = 0; i < N; i += 97) {
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-			 i % 7, i + 1, i % 1000000);
+		         i % 7, i + 1, i % 1000000);
 		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, 100000);
 	}
 	cr_expect_eq(settle_count(s), N);
