@@ -9,9 +9,31 @@
 #include "util.h"
 
 /* Start argv[0] with argv in a new process group, stdin from /dev/null,
- * stdout to out_fd (-1: inherited), stderr inherited. Returns the pid, or
- * -1 with err when it could not be started (including exec failure). */
-pid_t child_spawn(char *const argv[], int out_fd, char *err);
+ * stdout to out_fd and stderr to err_fd (-1: inherited). Returns the pid,
+ * or -1 with err when it could not be started (including exec failure). */
+pid_t child_spawn(char *const argv[], int out_fd, int err_fd, char *err);
+
+/* How a child run by child_run() ended. */
+struct child_result {
+	int status;   /* wait status */
+	int signo;    /* INT, TERM or HUP that reached covsettle meanwhile */
+	msec_t ms;    /* how long it ran */
+	char *out;    /* its stdout, when captured (malloc'd, NUL-ended) */
+	char *errout; /* its stderr, when captured; also relayed to fd 2 */
+};
+
+/* capture_err: 0 inherits stderr; CAPTURE_RELAY keeps it and also copies
+ * it to fd 2 as it comes; CAPTURE_QUIET only keeps it. */
+#define CAPTURE_RELAY 1
+#define CAPTURE_QUIET 2
+
+/* Run argv to its end. stdout goes to out_fd (-1: inherited) unless
+ * capture_out; stderr as capture_err says. A signal on
+ * sigfd is passed to the child's process group and noted in r->signo;
+ * the child is still waited for. 0 when it ran, -1 with err when it could
+ * not start. Free r->out and r->errout. */
+int child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
+	      int capture_err, struct child_result *r, char *err);
 
 /* Reap pid if it has ended: 1 with *status, 0 if still running, -1. */
 int child_reap(pid_t pid, int *status);

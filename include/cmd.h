@@ -17,6 +17,7 @@ enum exit_code {
 
 int cmd_wait(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_gather(int argc, char **argv);
 
 /* Print "covsettle: MSG" and a hint to use --help; returns EX_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...)

@@ -6,6 +6,8 @@
 #include "child.h"
 #include "sig.h"
 
+#include <stdlib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +18,7 @@
 #include <unistd.h>
 
 pid_t
-child_spawn(char *const argv[], int out_fd, char *err)
+child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 {
 	int pfd[2], e = 0, nullfd;
 	ssize_t n;
@@ -41,6 +43,8 @@ child_spawn(char *const argv[], int out_fd, char *err)
 		if (nullfd > 2)
 			close(nullfd);
 		if (out_fd >= 0 && out_fd != 1 && dup2(out_fd, 1) < 0)
+			goto fail;
+		if (err_fd >= 0 && err_fd != 2 && dup2(err_fd, 2) < 0)
 			goto fail;
 		execvp(argv[0], argv);
 	fail:
@@ -118,4 +122,95 @@ int
 child_ok(int status)
 {
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Append what fd has to *buf (of *len bytes); false at end of file. */
+static int
+slurp(int fd, char **buf, size_t *len, int relay)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	n = read(fd, chunk, sizeof(chunk));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	if (relay)
+		(void)!write(2, chunk, (size_t)n);
+	*buf = xrealloc(*buf, *len + (size_t)n + 1);
+	memcpy(*buf + *len, chunk, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 1;
+}
+
+int
+child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
+	  int capture_err, struct child_result *r, char *err)
+{
+	int po[2] = {-1, -1}, pe[2] = {-1, -1}, signo;
+	size_t olen = 0, elen = 0;
+	struct pollfd pfd[4];
+	msec_t start = clock_ms();
+	int reaped = 0, n, rc;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if ((capture_out && pipe2(po, O_CLOEXEC) < 0) ||
+	    (capture_err && pipe2(pe, O_CLOEXEC) < 0))
+		return seterr(err, "pipe: %s", strerror(errno));
+	pid = child_spawn(argv, capture_out ? po[1] : out_fd,
+			  capture_err ? pe[1] : -1, err);
+	if (po[1] >= 0)
+		close(po[1]);
+	if (pe[1] >= 0)
+		close(pe[1]);
+	if (pid < 0) {
+		if (po[0] >= 0)
+			close(po[0]);
+		if (pe[0] >= 0)
+			close(pe[0]);
+		return -1;
+	}
+	/* Until the child is reaped and its pipes are drained. */
+	while (!reaped || po[0] >= 0 || pe[0] >= 0) {
+		n = 0;
+		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = po[0], .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = pe[0], .events = POLLIN};
+		/* Once reaped, a grandchild holding a pipe gets 1s. */
+		rc = poll(pfd, (nfds_t)n, reaped ? 1000 : -1);
+		if ((rc < 0 && errno != EINTR) || (rc == 0 && reaped))
+			break;
+		while ((signo = sig_read(sigfd)) > 0)
+			if (signo != SIGCHLD) {
+				r->signo = signo;
+				killpg(pid, signo);
+			}
+		if (pfd[1].revents && !slurp(po[0], &r->out, &olen, 0)) {
+			close(po[0]);
+			po[0] = -1;
+		}
+		if (pfd[2].revents &&
+		    !slurp(pe[0], &r->errout, &elen,
+			   capture_err == CAPTURE_RELAY)) {
+			close(pe[0]);
+			pe[0] = -1;
+		}
+		if (!reaped && child_reap(pid, &r->status) == 1)
+			reaped = 1;
+	}
+	if (!reaped)
+		waitpid(pid, &r->status, 0);
+	if (po[0] >= 0)
+		close(po[0]);
+	if (pe[0] >= 0)
+		close(pe[0]);
+	if (capture_out && r->out == NULL)
+		r->out = xstrdup("");
+	if (capture_err && r->errout == NULL)
+		r->errout = xstrdup("");
+	r->ms = clock_ms() - start;
+	return 0;
 }

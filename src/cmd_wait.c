@@ -1,5 +1,7 @@
 /* cmd_wait.c: `covsettle wait DIR`, the command layer over the waiter:
- * options in, progress and the outcome out, an exit status picked. */
+ * progress and the outcome out, an exit status picked. gather reports its
+ * wait part through the same functions. */
+#include "cli.h"
 #include "cmd.h"
 #include "names.h"
 #include "output.h"
@@ -8,7 +10,6 @@
 #include "waiter.h"
 #include "watch.h"
 
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,154 +17,11 @@
 
 #define TICK_MS 250
 
-enum {
-	OPT_NEW_ONLY = 256,
-	OPT_POLL,
-	OPT_IGNORE_WRITERS,
-	OPT_INVALID,
-	OPT_JSON,
-};
-
-static const struct option wait_options[] = {
-	{"pattern", required_argument, NULL, 'p'},
-	{"debounce", required_argument, NULL, 'd'},
-	{"expect", required_argument, NULL, 'n'},
-	{"new-only", no_argument, NULL, OPT_NEW_ONLY},
-	{"trigger", required_argument, NULL, 't'},
-	{"timeout", required_argument, NULL, 'T'},
-	{"poll", optional_argument, NULL, OPT_POLL},
-	{"ignore-writers", no_argument, NULL, OPT_IGNORE_WRITERS},
-	{"invalid", required_argument, NULL, OPT_INVALID},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-static const char wait_usage[] =
-	"usage: covsettle wait [-qv] [--json] [-p GLOB] [-d DURATION] [-n N] "
-	"[--new-only]\n"
-	"                      [-t CMD] [-T DURATION] [--poll[=INTERVAL]] "
-	"[--ignore-writers]\n"
-	"                      [--invalid=fail|quarantine] DIR\n";
-
-struct wait_cli {
-	struct wait_opts o;
-	enum level level;
-	bool json;
-};
-
-/* Parse wait's options into c. Returns -1 on success, else an exit code. */
-static int
-parse(int argc, char **argv, struct wait_cli *c)
-{
-	char err[ERRLEN];
-	long n;
-	int ch;
-
-	c->o.pattern = DEFAULT_PATTERN;
-	c->o.expect = 1;
-	c->o.debounce = 500;
-	c->o.timeout = 60000;
-	c->level = LV_NORMAL;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:d:n:t:T:qvh", wait_options,
-				 NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			if (optarg[0] == '\0' || strchr(optarg, '/'))
-				return usage_error("wait",
-						   "--pattern '%s': a file name "
-						   "glob, without '/', is "
-						   "needed",
-						   optarg);
-			c->o.pattern = optarg;
-			break;
-		case 'd':
-			if (parse_duration(optarg, &c->o.debounce, err) < 0)
-				return usage_error("wait", "--debounce: %s",
-						   err);
-			break;
-		case 'n':
-			if (parse_count(optarg, 0, 1000000000L, &n, err) < 0)
-				return usage_error("wait", "--expect: %s", err);
-			c->o.expect = n;
-			break;
-		case OPT_NEW_ONLY:
-			c->o.new_only = true;
-			break;
-		case 't':
-			if (optarg[0] == '\0')
-				return usage_error("wait",
-						   "--trigger: empty command");
-			c->o.trigger = optarg;
-			break;
-		case 'T':
-			if (parse_duration(optarg, &c->o.timeout, err) < 0)
-				return usage_error("wait", "--timeout: %s",
-						   err);
-			break;
-		case OPT_POLL:
-			c->o.poll_ms = DEFAULT_POLL_MS;
-			if (optarg != NULL &&
-			    parse_duration(optarg, &c->o.poll_ms, err) < 0)
-				return usage_error("wait", "--poll: %s", err);
-			if (c->o.poll_ms == 0)
-				return usage_error("wait",
-						   "--poll: the interval must "
-						   "be above 0");
-			break;
-		case OPT_IGNORE_WRITERS:
-			c->o.ignore_writers = true;
-			break;
-		case OPT_INVALID:
-			if (strcmp(optarg, "fail") == 0)
-				c->o.invalid = INVALID_FAIL;
-			else if (strcmp(optarg, "quarantine") == 0)
-				c->o.invalid = INVALID_QUARANTINE;
-			else
-				return usage_error("wait",
-						   "--invalid '%s': use fail or "
-						   "quarantine",
-						   optarg);
-			break;
-		case 'q':
-			c->level = LV_QUIET;
-			break;
-		case 'v':
-			c->level = LV_VERBOSE;
-			break;
-		case OPT_JSON:
-			c->json = true;
-			break;
-		case 'h':
-			fputs(wait_usage, stdout);
-			return EX_SETTLED;
-		case ':':
-			return usage_error("wait", "%s needs a value",
-					   argv[optind - 1]);
-		default:
-			return usage_error("wait", "unknown option %s",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return usage_error("wait", optind == argc
-						   ? "DIR is missing"
-						   : "one DIR only");
-	c->o.dir = argv[optind];
-	if (c->o.dir[0] == '\0')
-		return usage_error("wait", "DIR is empty");
-	return -1;
-}
-
 /* The waiter's progress, as lines or a live status line. */
-static void
-on_note(void *ctx, const struct wait_note *n)
+void
+cli_note(void *ctx, const struct wait_note *n)
 {
-	const struct wait_cli *c = ctx;
+	const struct cli *c = ctx;
 	char quiet[32], left[32];
 
 	switch (n->kind) {
@@ -227,18 +85,18 @@ static const char *const status_names[] = {
 	[WS_SIGNAL] = "signal",	  [WS_ERROR] = "error",
 };
 
-static void
-print_json(const struct wait_cli *c, const struct wait_result *r, int code)
+void
+cli_wait_json(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
 	size_t i, k = 0;
 
-	printf("{\"command\":\"wait\",\"dir\":");
+	printf(",\"dir\":");
 	json_str(stdout, c->o.dir);
-	printf(",\"status\":\"%s\",\"exit\":%d,\"elapsed_ms\":%lld,"
+	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,"
 	       "\"expect\":%ld,\"polling\":%s,\"message\":",
-	       status_names[r->status], code, (long long)r->elapsed,
-	       c->o.expect, r->polled ? "true" : "false");
+	       status_names[r->status], (long long)r->elapsed, c->o.expect,
+	       r->polled ? "true" : "false");
 	json_str(stdout, r->msg[0] ? r->msg : NULL);
 	printf(",\"files\":[");
 	for (i = 0; i < settle_count(s); i++) {
@@ -263,13 +121,11 @@ print_json(const struct wait_cli *c, const struct wait_result *r, int code)
 		printf("%s", k++ ? "," : "");
 		json_file(stdout, "name", f->name, &f->check);
 	}
-	printf("]}\n");
-	fflush(stdout);
+	printf("]");
 }
 
-/* Report the outcome on stderr and pick the exit status. */
-static int
-report(const struct wait_cli *c, const struct wait_result *r)
+int
+cli_wait_report(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
 	char took[32];
@@ -285,9 +141,11 @@ report(const struct wait_cli *c, const struct wait_result *r)
 	format_duration(r->elapsed, took, sizeof(took));
 	switch (r->status) {
 	case WS_SETTLED:
-		out_info("settled: %ld data file%s in %s after %s",
-			 settle_counted(s), settle_counted(s) == 1 ? "" : "s",
-			 c->o.dir, took);
+		if (strcmp(c->cmd, "wait") == 0 || c->level == LV_VERBOSE)
+			out_info("settled: %ld data file%s in %s after %s",
+				 settle_counted(s),
+				 settle_counted(s) == 1 ? "" : "s", c->o.dir,
+				 took);
 		return EX_SETTLED;
 	case WS_TIMEOUT:
 		out_error("timed out after %s waiting for %s: %s", took,
@@ -326,14 +184,15 @@ report(const struct wait_cli *c, const struct wait_result *r)
 int
 cmd_wait(int argc, char **argv)
 {
-	struct wait_cli c;
+	struct cli c;
 	struct wait_result *r;
 	char err[ERRLEN];
 	int code;
 
 	memset(&c, 0, sizeof(c));
+	c.cmd = "wait";
 	c.o.start = clock_ms();
-	if ((code = parse(argc, argv, &c)) >= 0)
+	if ((code = cli_parse(argc, argv, &c)) >= 0)
 		return code;
 	out_init(c.level);
 	if ((c.o.sigfd = sig_setup(err)) < 0) {
@@ -342,13 +201,17 @@ cmd_wait(int argc, char **argv)
 	}
 	c.o.trigger_to_stderr = c.json;
 	c.o.tick_ms = out_tty() && c.level != LV_QUIET ? TICK_MS : 0;
-	c.o.note = on_note;
+	c.o.note = cli_note;
 	c.o.ctx = &c;
 	r = xmalloc(sizeof(*r));
 	waiter_run(&c.o, r);
-	code = report(&c, r);
-	if (c.json)
-		print_json(&c, r, code);
+	code = cli_wait_report(&c, r);
+	if (c.json) {
+		printf("{\"command\":\"wait\",\"exit\":%d", code);
+		cli_wait_json(&c, r);
+		printf("}\n");
+		fflush(stdout);
+	}
 	settle_free(r->s);
 	free(r);
 	return code;

@@ -14,6 +14,8 @@ static const char usage[] =
 	"files have settled\n"
 	"       covsettle check  [OPTIONS] PATH...  verify coverage.py data "
 	"files\n"
+	"       covsettle gather [OPTIONS] DIR      wait, check, combine and "
+	"report\n"
 	"       covsettle --help | --version\n"
 	"Run 'covsettle COMMAND --help' for a command's options; see "
 	"covsettle(1).\n";
@@ -37,6 +39,8 @@ main(int argc, char **argv)
 		return cmd_wait(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "gather") == 0)
+		return cmd_gather(argc - 1, argv + 1);
 	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
 	return EX_USAGE;
 }

@@ -320,7 +320,7 @@ start_trigger(struct waiter *wt)
 	char *argv[] = {"/bin/sh", "-c", (char *)wt->o->trigger, NULL};
 	char text[ERRLEN];
 
-	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1,
+	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1, -1,
 				  wt->r->msg);
 	if (wt->trigger < 0) {
 		wt->trigger = 0;

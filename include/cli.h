@@ -1,0 +1,53 @@
+/* cli.h: the options of `wait` and `gather`, parsed in one place, and the
+ * pieces of the wait command's output that gather shares. */
+#ifndef COVSETTLE_CLI_H
+#define COVSETTLE_CLI_H
+
+#include <stdbool.h>
+
+#include "output.h"
+#include "waiter.h"
+
+#define MAX_REPORTS 16
+
+enum report_format { RF_TEXT, RF_JSON, RF_HTML, RF_XML, RF_LCOV, RF_COUNT };
+
+struct report {
+	enum report_format format;
+	const char *path; /* or NULL: coverage.py's default */
+};
+
+struct cli {
+	const char *cmd; /* "wait" or "gather" */
+	struct wait_opts o;
+	enum level level;
+	bool json;
+	/* gather only */
+	const char *coverage;	/* --coverage, or NULL */
+	const char *rcfile;	/* --rcfile, or NULL */
+	const char *data_file;	/* --data-file, or NULL */
+	const char *fail_under; /* --fail-under as given, or NULL */
+	double fail_under_pct;
+	struct report reports[MAX_REPORTS];
+	int nreports;
+	bool no_keep;
+	bool no_wait_lock;
+};
+
+/* The name of a report format ("text", "json", ...). */
+const char *report_format_name(enum report_format f);
+
+/* Parse the options of c->cmd into c. Returns -1 when the command should
+ * run, else the exit status to return at once (usage error, --help). */
+int cli_parse(int argc, char **argv, struct cli *c);
+
+/* The waiter's progress callback: lines or a live status line. */
+void cli_note(void *ctx, const struct wait_note *n);
+
+/* Say how the wait ended; returns its exit status (0 when settled). */
+int cli_wait_report(const struct cli *c, const struct wait_result *r);
+
+/* The JSON members the wait part contributes, after `{"command":..`. */
+void cli_wait_json(const struct cli *c, const struct wait_result *r);
+
+#endif

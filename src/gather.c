@@ -1,0 +1,447 @@
+/* gather.c: coverage.py on exactly the files that settled.
+ *
+ * The inputs are linked, under names coverage.py globs for, into a private
+ * staging directory, DIR/.covsettle-gather.XXXXXX/in/combined.N, and
+ * `coverage combine --keep` reads that directory: no command line grows
+ * with the number of files (ARG_MAX), no late or failed file is read, and
+ * coverage.py never deletes an input (--no-keep is ours, done last). The
+ * combined file is written as .../combined and checked like any data file.
+ * Reports read it there, where its `combined.*` glob matches nothing, so
+ * report commands that combine parallel files next to their data file
+ * (coverage.py 7.14 and later) find none. Then it is moved to --data-file.
+ * coverage.py exits 0 when it skipped a file with a warning, so its stderr
+ * is read for that warning too. */
+#include "gather.h"
+#include "check.h"
+#include "child.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define STAGE_TEMPLATE ".covsettle-gather.XXXXXX"
+#define COMBINED "combined"
+#define DEFAULT_DATA_FILE ".coverage"
+/* coverage.py's exit status for a total below fail_under. */
+#define COVERAGE_FAIL_UNDER 2
+
+static const char *const skip_warnings[] = {
+	"Couldn't use data file",
+	"Couldn't combine",
+	"No data to combine",
+};
+
+struct gather {
+	const struct gather_opts *o;
+	struct gather_result *r;
+	char stage[PATH_MAX]; /* the staging directory */
+	char in[PATH_MAX];    /* its inputs directory */
+	char combined[PATH_MAX];
+};
+
+/* Remove the staging directory: only entries covsettle made. */
+static void
+stage_remove(struct gather *g)
+{
+	const char *dirs[] = {g->in, g->stage};
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < 2; i++) {
+		if (dirs[i][0] == '\0' || (d = opendir(dirs[i])) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+		rmdir(dirs[i]);
+	}
+}
+
+static bool
+same_file(const struct stat *st, const struct fsig *sig)
+{
+	return st->st_dev == sig->dev && st->st_ino == sig->ino &&
+	       st->st_size == sig->size &&
+	       st->st_mtim.tv_sec == sig->mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == sig->mtime.tv_nsec;
+}
+
+/* Is f one of the files to combine? */
+static bool
+is_input(const struct sfile *f)
+{
+	return f->counts && f->present && !f->quarantined && f->checked &&
+	       f->check.verdict == V_OK;
+}
+
+/* Stage every input; 0, or -1 with the status set. */
+static int
+stage_inputs(struct gather *g)
+{
+	const struct settle *s = g->o->s;
+	char src[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	if (fmt(g->stage, sizeof(g->stage), "%s/%s", g->o->realdir,
+		STAGE_TEMPLATE) < 0 ||
+	    mkdtemp(g->stage) == NULL) {
+		g->stage[0] = '\0';
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot create a staging directory in "
+					 "%s: %s",
+			      g->o->c->o.dir, strerror(errno));
+	}
+	if (fmt(g->in, sizeof(g->in), "%s/in", g->stage) < 0 ||
+	    mkdir(g->in, 0700) < 0 ||
+	    fmt(g->combined, sizeof(g->combined), "%s/%s", g->stage,
+		COMBINED) < 0) {
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot create %s: %s", g->in,
+			      strerror(errno));
+	}
+	for (i = 0; i < settle_count(s); i++) {
+		const struct sfile *f = settle_file(s, i);
+
+		if (!is_input(f))
+			continue;
+		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, f->name) <
+			    0 ||
+		    fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
+			g->r->ninputs) < 0 ||
+		    (link(src, dst) < 0 && symlink(src, dst) < 0)) {
+			g->r->status = GS_ERROR;
+			return seterr(g->r->msg, "cannot stage %s: %s",
+				      f->name, strerror(errno));
+		}
+		g->r->ninputs++;
+		/* Settled means settled: an input that changed since is a
+		 * writer covsettle did not see, and its data may be half. */
+		if (stat(dst, &st) < 0 || !same_file(&st, &f->sig)) {
+			g->r->status = GS_CHANGED;
+			return seterr(g->r->msg,
+				      "%s/%s changed after it settled; not "
+				      "combining",
+				      g->o->c->o.dir, f->name);
+		}
+	}
+	return 0;
+}
+
+/* The words of a coverage.py subcommand on the combined file. */
+static void
+coverage_argv(struct gather *g, struct argv *a, const char *sub)
+{
+	int i;
+
+	for (i = 0; i < g->o->coverage->n; i++)
+		argv_add(a, g->o->coverage->v[i]);
+	argv_add(a, sub);
+	argv_addf(a, "--data-file=%s", g->combined);
+	if (g->o->c->rcfile != NULL)
+		argv_addf(a, "--rcfile=%s", g->o->c->rcfile);
+}
+
+/* Run a; records it. 0 when it exited 0; else sets status and msg. */
+static int
+run(struct gather *g, struct argv *a, int capture_out,
+    struct child_result *res)
+{
+	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
+	char how[128];
+
+	if (g->r->ncmds == GATHER_MAX_CMDS) {
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "too many commands");
+	}
+	cmd->line = argv_text(a);
+	g->r->ncmds++;
+	if (child_run(a->v, g->o->sigfd, g->o->c->json ? 2 : -1, capture_out,
+		      CAPTURE_RELAY, res, g->r->msg) < 0) {
+		cmd->status = 127 << 8;
+		g->r->status = GS_FAILED;
+		return -1;
+	}
+	cmd->status = res->status;
+	cmd->ms = res->ms;
+	if (res->signo) {
+		g->r->status = GS_SIGNAL;
+		g->r->signo = res->signo;
+		return -1;
+	}
+	if (child_ok(res->status))
+		return 0;
+	if (WIFEXITED(res->status) &&
+	    WEXITSTATUS(res->status) == COVERAGE_FAIL_UNDER &&
+	    strcmp(a->v[g->o->coverage->n], "combine") != 0) {
+		g->r->status = GS_BELOW;
+		return -1;
+	}
+	child_describe(res->status, how, sizeof(how));
+	g->r->status = GS_FAILED;
+	return seterr(g->r->msg, "'%s' %s", cmd->line, how);
+}
+
+static int
+combine(struct gather *g)
+{
+	struct child_result res;
+	struct check_result cr;
+	struct argv a = {0};
+	size_t i;
+	int rc, dfd;
+
+	for (i = 0; i < (size_t)g->o->coverage->n; i++)
+		argv_add(&a, g->o->coverage->v[i]);
+	argv_add(&a, "combine");
+	argv_add(&a, "--keep");
+	argv_add(&a, "-q");
+	argv_addf(&a, "--data-file=%s", g->combined);
+	if (g->o->c->rcfile != NULL)
+		argv_addf(&a, "--rcfile=%s", g->o->c->rcfile);
+	argv_add(&a, g->in);
+	rc = run(g, &a, 0, &res);
+	argv_free(&a);
+	for (i = 0; rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings);
+	     i++)
+		if (res.errout != NULL && strstr(res.errout, skip_warnings[i])) {
+			g->r->status = GS_FAILED;
+			rc = seterr(g->r->msg,
+				    "coverage.py skipped data that covsettle "
+				    "had checked (\"%s\"); nothing is combined",
+				    skip_warnings[i]);
+		}
+	free(res.out);
+	free(res.errout);
+	if (rc < 0)
+		return -1;
+	dfd = open(g->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	check_file(dfd, g->stage, COMBINED, &cr);
+	if (dfd >= 0)
+		close(dfd);
+	if (cr.verdict != V_OK) {
+		g->r->status = GS_FAILED;
+		return seterr(g->r->msg, "the combined data file is %s: %s",
+			      verdict_name(cr.verdict), cr.reason);
+	}
+	return 0;
+}
+
+/* The TOTAL line's percentage in a text report, or -1. */
+static double
+total_of(const char *text)
+{
+	const char *line, *pct;
+	double v = -1;
+
+	for (line = text; line != NULL && *line;
+	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, "TOTAL ", 6) != 0)
+			continue;
+		pct = strchr(line, '%');
+		if (pct == NULL)
+			break;
+		while (pct > line && pct[-1] != ' ')
+			pct--;
+		v = strtod(pct, NULL);
+	}
+	return v;
+}
+
+static int
+write_text(struct gather *g, const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) == EOF) {
+		if (f != NULL)
+			fclose(f);
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot write %s: %s", path,
+			      strerror(errno));
+	}
+	return 0;
+}
+
+/* The text report: wanted, or needed for --fail-under and the total. */
+static int
+text_report(struct gather *g, const struct report *want)
+{
+	const struct cli *c = g->o->c;
+	struct child_result res;
+	struct argv a = {0};
+	int rc;
+
+	coverage_argv(g, &a, "report");
+	if (c->fail_under != NULL)
+		argv_addf(&a, "--fail-under=%s", c->fail_under);
+	rc = run(g, &a, 1, &res);
+	argv_free(&a);
+	if (res.out != NULL) {
+		g->r->total = total_of(res.out);
+		if (want != NULL && want->path != NULL) {
+			if (write_text(g, want->path, res.out) < 0)
+				rc = -1;
+		} else if (want != NULL) {
+			g->r->text = res.out;
+			res.out = NULL;
+		}
+	}
+	free(res.out);
+	free(res.errout);
+	return rc;
+}
+
+static int
+file_report(struct gather *g, const struct report *rep)
+{
+	static const char *const sub[RF_COUNT] = {
+		[RF_JSON] = "json", [RF_HTML] = "html", [RF_XML] = "xml",
+		[RF_LCOV] = "lcov",
+	};
+	struct child_result res;
+	struct argv a = {0};
+	int rc;
+
+	coverage_argv(g, &a, sub[rep->format]);
+	if (rep->path != NULL) {
+		argv_add(&a, rep->format == RF_HTML ? "-d" : "-o");
+		argv_add(&a, rep->path);
+	}
+	rc = run(g, &a, 0, &res);
+	argv_free(&a);
+	free(res.out);
+	free(res.errout);
+	return rc;
+}
+
+static int
+reports(struct gather *g)
+{
+	const struct cli *c = g->o->c;
+	const struct report *text = NULL;
+	int i;
+
+	for (i = 0; i < c->nreports; i++)
+		if (c->reports[i].format == RF_TEXT)
+			text = &c->reports[i];
+	if ((text != NULL || c->fail_under != NULL || c->json) &&
+	    text_report(g, text) < 0 && g->r->status != GS_BELOW)
+		return -1;
+	for (i = 0; i < c->nreports; i++)
+		if (c->reports[i].format != RF_TEXT &&
+		    file_report(g, &c->reports[i]) < 0 &&
+		    g->r->status != GS_BELOW)
+			return -1;
+	return 0;
+}
+
+/* Copy src to dst through a temporary name (another filesystem). */
+static int
+copy_file(const char *src, const char *dst)
+{
+	char tmp[PATH_MAX], buf[65536];
+	int in, out = -1, rc = -1;
+	ssize_t n;
+
+	if (fmt(tmp, sizeof(tmp), "%s.covsettle-tmp", dst) < 0)
+		return -1;
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			goto out;
+	if (out >= 0 && n == 0 && fsync(out) == 0 && close(out) == 0) {
+		out = -1;
+		rc = rename(tmp, dst);
+	}
+out:
+	if (out >= 0)
+		close(out);
+	close(in);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* Put the combined file at --data-file (default .coverage). */
+static int
+place_combined(struct gather *g)
+{
+	const char *dest = g->o->c->data_file ? g->o->c->data_file
+					      : DEFAULT_DATA_FILE;
+
+	g->r->data_file = dest;
+	if (rename(g->combined, dest) == 0 ||
+	    (errno == EXDEV && copy_file(g->combined, dest) == 0))
+		return 0;
+	g->r->status = GS_ERROR;
+	g->r->data_file = NULL;
+	return seterr(g->r->msg, "cannot write the combined data file %s: %s",
+		      dest, strerror(errno));
+}
+
+/* --no-keep: remove the inputs that are still what settled. */
+static void
+delete_inputs(struct gather *g)
+{
+	const struct settle *s = g->o->s;
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < settle_count(s); i++) {
+		const struct sfile *f = settle_file(s, i);
+
+		if (is_input(f) &&
+		    fmt(path, sizeof(path), "%s/%s", g->o->realdir, f->name) ==
+			    0 &&
+		    lstat(path, &st) == 0 && same_file(&st, &f->sig))
+			unlink(path);
+	}
+	g->r->deleted = true;
+}
+
+enum gather_status
+gather_run(const struct gather_opts *o, struct gather_result *r)
+{
+	struct gather g = {.o = o, .r = r};
+	bool combined = false;
+
+	memset(r, 0, sizeof(*r));
+	r->total = -1;
+	r->status = GS_OK;
+	if (stage_inputs(&g) == 0 && combine(&g) == 0) {
+		combined = true;
+		reports(&g);
+	}
+	/* A verified combined file is kept even when a report failed. */
+	if (combined && place_combined(&g) < 0)
+		combined = false;
+	if (o->c->no_keep && combined &&
+	    (r->status == GS_OK || r->status == GS_BELOW))
+		delete_inputs(&g);
+	stage_remove(&g);
+	return r->status;
+}
+
+void
+gather_free(struct gather_result *r)
+{
+	int i;
+
+	for (i = 0; i < r->ncmds; i++)
+		free(r->cmds[i].line);
+	free(r->text);
+}

@@ -1,0 +1,127 @@
+/* lock.c: the gather lock. flock(2) on DIR/.covsettle.lock: the kernel
+ * drops it when covsettle exits, however it exits, so a crashed gather
+ * never blocks the next one. The holder writes its pid into the file for
+ * the message of whoever waits. The file is left in place: removing a
+ * lock file races with the next locker. */
+#include "lock.h"
+#include "sig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RETRY_MS 100
+
+/* mkdir -p */
+static int
+make_dirs(const char *dir, char *err)
+{
+	char path[PATH_MAX], *p;
+
+	if (fmt(path, sizeof(path), "%s", dir) < 0)
+		return seterr(err, "%s: path too long", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return seterr(err, "cannot create %s: %s", path,
+				      strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		return seterr(err, "cannot create %s: %s", path,
+			      strerror(errno));
+	return 0;
+}
+
+static pid_t
+read_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
+}
+
+enum lock_state
+lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
+	  pid_t *holder, int *signo, char *err)
+{
+	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+	char path[PATH_MAX], pid[32];
+	msec_t left;
+	int s;
+
+	*fd = -1;
+	*holder = 0;
+	*signo = 0;
+	if (make_dirs(dir, err) < 0)
+		return LOCK_ERROR;
+	if (fmt(path, sizeof(path), "%s/%s", dir, LOCK_NAME) < 0) {
+		seterr(err, "%s: path too long", dir);
+		return LOCK_ERROR;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		seterr(err, "cannot open %s: %s", path, strerror(errno));
+		return LOCK_ERROR;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			seterr(err, "cannot lock %s: %s", path,
+			       strerror(errno));
+			goto fail;
+		}
+		*holder = read_holder(*fd);
+		if (!wait) {
+			close(*fd);
+			*fd = -1;
+			return LOCK_BUSY;
+		}
+		left = deadline < 0 ? RETRY_MS : deadline - clock_ms();
+		if (left <= 0) {
+			close(*fd);
+			*fd = -1;
+			return LOCK_TIMEOUT;
+		}
+		/* flock(2) cannot be polled: retry, waking for signals. */
+		if (poll(&pfd, 1, (int)(left < RETRY_MS ? left : RETRY_MS)) > 0)
+			while ((s = sig_read(sigfd)) > 0)
+				if (s != SIGCHLD) {
+					*signo = s;
+					close(*fd);
+					*fd = -1;
+					return LOCK_SIGNAL;
+				}
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(*fd, 0) < 0 ||
+	    pwrite(*fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
+		seterr(err, "cannot write %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	return LOCK_TAKEN;
+fail:
+	close(*fd);
+	*fd = -1;
+	return LOCK_ERROR;
+}
+
+void
+lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
