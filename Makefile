@@ -38,6 +38,9 @@ DEPS := gcc make libinotifytools0-dev inotify-tools libsqlite3-dev sqlite3 \
 .PHONY: all deps test unit system asan-test lint demo install uninstall \
 	clean fixtures
 
+# Setups, benchmarks and hardening add their targets (and DEPS) here.
+-include mk/*.mk
+
 all: build/covsettle
 
 build/covsettle: $(OBJ)
