@@ -38,6 +38,8 @@ DEPS := gcc make libinotifytools0-dev inotify-tools libsqlite3-dev sqlite3 \
 .PHONY: all deps test unit system asan-test lint demo install uninstall \
 	clean fixtures
 
+.DEFAULT_GOAL := all
+
 # Setups, benchmarks and hardening add their targets (and DEPS) here.
 -include mk/*.mk
 
