@@ -249,7 +249,7 @@ int
 cli_parse(int argc, char **argv, struct cli *c)
 {
 	bool gather = strcmp(c->cmd, "gather") == 0;
-	int ch, code;
+	int ch, code, idx;
 
 	c->o.pattern = DEFAULT_PATTERN;
 	c->o.expect = 1;
@@ -259,7 +259,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":p:d:n:t:T:qvh", options,
-				 NULL)) != -1) {
+				 &idx)) != -1) {
 		if (ch == 'h') {
 			fputs(gather ? gather_usage : wait_usage, stdout);
 			return EX_SETTLED;
@@ -267,9 +267,12 @@ cli_parse(int argc, char **argv, struct cli *c)
 		if (ch == ':')
 			return usage_error(c->cmd, "%s needs a value",
 					   argv[optind - 1]);
-		if (ch == '?' || (ch >= OPT_GATHER && !gather))
+		if (ch == '?')
 			return usage_error(c->cmd, "unknown option %s",
 					   argv[optind - 1]);
+		if (ch >= OPT_GATHER && !gather)
+			return usage_error(c->cmd, "unknown option --%s",
+					   options[idx].name);
 		code = ch >= OPT_GATHER ? parse_gather_option(c, ch, optarg)
 					: parse_wait_option(c, ch, optarg);
 		if (code >= 0)

@@ -273,14 +273,15 @@ write_text(struct gather *g, const char *path, const char *text)
 	return 0;
 }
 
-/* The text report: wanted, or needed for --fail-under and the total. */
+/* The text report, run once: for every --report text[=PATH], for
+ * --fail-under and for the total in --json. */
 static int
-text_report(struct gather *g, const struct report *want)
+text_report(struct gather *g)
 {
 	const struct cli *c = g->o->c;
 	struct child_result res;
 	struct argv a = {0};
-	int rc;
+	int rc, i;
 
 	coverage_argv(g, &a, "report");
 	if (c->fail_under != NULL)
@@ -289,12 +290,16 @@ text_report(struct gather *g, const struct report *want)
 	argv_free(&a);
 	if (res.out != NULL) {
 		g->r->total = total_of(res.out);
-		if (want != NULL && want->path != NULL) {
-			if (write_text(g, want->path, res.out) < 0)
+		for (i = 0; i < c->nreports; i++) {
+			const struct report *rep = &c->reports[i];
+
+			if (rep->format != RF_TEXT)
+				continue;
+			if (rep->path == NULL && g->r->text == NULL)
+				g->r->text = xstrdup(res.out);
+			else if (rep->path != NULL &&
+				 write_text(g, rep->path, res.out) < 0)
 				rc = -1;
-		} else if (want != NULL) {
-			g->r->text = res.out;
-			res.out = NULL;
 		}
 	}
 	free(res.out);
@@ -329,14 +334,12 @@ static int
 reports(struct gather *g)
 {
 	const struct cli *c = g->o->c;
-	const struct report *text = NULL;
+	bool text = c->fail_under != NULL || c->json;
 	int i;
 
 	for (i = 0; i < c->nreports; i++)
-		if (c->reports[i].format == RF_TEXT)
-			text = &c->reports[i];
-	if ((text != NULL || c->fail_under != NULL || c->json) &&
-	    text_report(g, text) < 0 && g->r->status != GS_BELOW)
+		text |= c->reports[i].format == RF_TEXT;
+	if (text && text_report(g) < 0 && g->r->status != GS_BELOW)
 		return -1;
 	for (i = 0; i < c->nreports; i++)
 		if (c->reports[i].format != RF_TEXT &&

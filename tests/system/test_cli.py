@@ -29,6 +29,21 @@ BAD = [
     (["wait", "--invalid=", "x"], "--invalid '': use fail or quarantine"),
     (["wait", "--bogus", "x"], "unknown option --bogus"),
     (["wait", "-d"], "-d needs a value"),
+    (["gather"], "DIR is missing"),
+    (["gather", "--report", "pdf", "x"], "--report 'pdf': use text, json, html, xml or lcov"),
+    (["gather", "--report", "", "x"], "--report '': use text, json"),
+    (["gather", "--report", "json=", "x"], "--report json=: empty PATH"),
+    (["gather", "--fail-under", "", "x"], "--fail-under '': a percentage"),
+    (["gather", "--fail-under", "abc", "x"], "--fail-under 'abc': a percentage"),
+    (["gather", "--fail-under", "-5", "x"], "--fail-under '-5': a percentage"),
+    (["gather", "--fail-under", "80%", "x"], "--fail-under '80%': a percentage"),
+    (["gather", "--fail-under", "100.5", "x"], "--fail-under 100.5 is out of range"),
+    (["gather", "--coverage", " ", "x"], "--coverage: empty command"),
+    (["gather", "--rcfile", "", "x"], "--rcfile: empty FILE"),
+    (["gather", "--data-file", "", "x"], "--data-file: empty FILE"),
+    (["gather", "-n", "x", "d"], "--expect: 'x' is not a number"),
+    (["wait", "--report", "text", "x"], "unknown option --report"),
+    (["wait", "--no-keep", "x"], "unknown option --no-keep"),
     (["check"], "PATH is missing"),
     (["check", "-p", "", "x"], "--pattern '': a file name glob"),
     (["check", "--nope", "x"], "unknown option --nope"),
@@ -52,7 +67,8 @@ def test_unknown_command():
 def test_version_and_help():
     r = covsettle("--version")
     assert r.returncode == 0 and r.stdout.startswith("covsettle ")
-    for args in (["--help"], ["wait", "--help"], ["check", "--help"]):
+    for args in (["--help"], ["wait", "--help"], ["check", "--help"],
+                 ["gather", "--help"]):
         r = covsettle(*args)
         assert r.returncode == 0 and "usage: covsettle" in r.stdout
 
@@ -70,3 +86,18 @@ def test_every_duration_unit_is_accepted(tmp_path, value):
     r = covsettle("wait", "-T", value, "--expect", "0", "-d", "0",
                   str(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html", "xml", "lcov"])
+def test_every_report_format_is_accepted(tmp_path, fmt):
+    # Nothing to combine (--expect 0): parsing is what is tested here.
+    r = covsettle("gather", "--report", fmt, "--report", f"{fmt}=out",
+                  "--expect", "0", "-d", "0", str(tmp_path / "cov"))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("pct", ["0", "50", "92.5", "100"])
+def test_every_fail_under_form_is_accepted(tmp_path, pct):
+    r = covsettle("gather", "--fail-under", pct, "--expect", "0", "-d", "0",
+                  str(tmp_path / "cov"))
+    assert r.returncode == (0 if pct == "0" else 1), r.stderr

@@ -1,0 +1,293 @@
+# test_gather.py: `covsettle gather` with the real coverage.py: combined
+# data equals the union of the inputs, reports, fail-under, discovery,
+# failures that leave every input intact, the lock and signals.
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
+                      covsettle, datafile)
+
+UNION = os.path.join(ROOT, "fixtures", "union.py")
+DEBOUNCE = "200ms"
+
+
+def union(*paths):
+    out = subprocess.run([PY, UNION, *map(str, paths)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def digests(d):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
+
+
+def write(cov, src, variant, *extra):
+    """One real coverage.py process writing a data file into cov."""
+    r = subprocess.run([PY, os.path.join(ROOT, "tests", "writer.py"),
+                        str(cov), "--branch", "--files", "3",
+                        "--variant", str(variant), "--src-dir", str(src),
+                        *extra], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, check=True)
+    return r.stdout.split("\n")[0].split(" ", 1)[1]
+
+
+def gather(cwd, *args, env=None, timeout=LONG):
+    return subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, *args],
+                          capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def three(tmp_path):
+    """Three data files from three coverage.py processes."""
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cov, src, v) for v in (0, 1, 2)]
+    return tmp_path, cov, src, files
+
+
+def test_combined_data_is_the_union_of_inputs(three):
+    tmp, cov, src, files = three
+    before = digests(cov)
+    r = gather(src, "--expect", "3", "--data-file", str(tmp / "all.cov"),
+               str(cov))
+    assert r.returncode == 0, r.stderr
+    assert union(tmp / "all.cov") == union(*files)
+    assert digests(cov) == before, "--keep is the default"
+    assert "combined 3 data files" in r.stderr
+    # Nothing of covsettle's staging is left behind.
+    assert sorted(p.name for p in cov.iterdir()) == sorted(
+        [os.path.basename(f) for f in files] + [".covsettle.lock"])
+
+
+def test_every_report_is_written_and_parses(three):
+    tmp, cov, src, files = three
+    r = gather(src, "--expect", "3", "--report", "text",
+               "--report", f"json={tmp}/c.json", "--report", f"xml={tmp}/c.xml",
+               "--report", f"html={tmp}/html", "--report", f"lcov={tmp}/c.lcov",
+               "--report", f"text={tmp}/c.txt", "--json", str(cov))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == 0 and doc["inputs"] == 3
+    report = json.load(open(tmp / "c.json"))
+    assert doc["total_percent"] == pytest.approx(
+        report["totals"]["percent_covered"], abs=0.01)
+    assert ET.parse(tmp / "c.xml").getroot().tag == "coverage"
+    assert (tmp / "html" / "index.html").exists()
+    lcov = (tmp / "c.lcov").read_text()
+    assert "SF:" in lcov and lcov.rstrip().endswith("end_of_record")
+    assert "TOTAL" in (tmp / "c.txt").read_text()
+    # With --json the text table goes to stderr, stdout stays JSON.
+    assert "TOTAL" in r.stderr
+    assert [c["exit"] for c in doc["commands"]] == [0] * 6
+    assert doc["commands"][0]["command"].split()[1] == "combine"
+
+
+def test_text_report_goes_to_stdout(three):
+    tmp, cov, src, files = three
+    r = gather(src, "--expect", "3", "--report", "text", str(cov))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("Name")
+    assert r.stdout.splitlines()[-1].startswith("TOTAL")
+
+
+@pytest.fixture
+def partial(tmp_path):
+    """One process that runs only some lines: total below 100%."""
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    write(cov, src, 0)
+    return tmp_path, cov, src
+
+
+def test_fail_under_above_total_exits_1(partial):
+    tmp, cov, src = partial
+    r = gather(src, "--fail-under", "99.5", "--json", str(cov))
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    total = doc["total_percent"]
+    assert 0 < total < 99.5
+    assert f"total coverage {total:.2f}% is below --fail-under 99.5" in r.stderr
+    assert (src / ".coverage").exists(), "the combined data is kept"
+
+
+def test_fail_under_below_total_exits_0(partial):
+    tmp, cov, src = partial
+    r = gather(src, "--fail-under", "10", str(cov))
+    assert r.returncode == 0, r.stderr
+
+
+def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
+    tmp, cov, src = partial
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    # A python3 without coverage.py, and a `coverage` that is something else.
+    (fake / "python3").write_text("#!/bin/sh\necho 'No module named coverage' >&2\nexit 1\n")
+    (fake / "coverage").write_text("#!/bin/sh\necho 'coverage 1.0 (a metric tool)'\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(src, "--json", str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["coverage"] == "python3-coverage"
+
+
+def test_coverage_from_environment(partial):
+    tmp, cov, src = partial
+    env = dict(os.environ, COVSETTLE_COVERAGE="/usr/bin/python3 -m coverage")
+    r = gather(src, "--json", str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["coverage"] == "/usr/bin/python3 -m coverage"
+    assert doc["commands"][0]["command"].startswith(
+        "/usr/bin/python3 -m coverage combine")
+
+
+@pytest.mark.parametrize("how", ["option", "env", "path"])
+def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
+    cov = tmp_path / "cov"
+    env = dict(os.environ)
+    env.pop("COVSETTLE_COVERAGE", None)
+    args = ["--timeout", "0", str(cov)]  # would wait forever
+    if how == "option":
+        args = ["--coverage", "/nonexistent/coverage"] + args
+        says = "'/nonexistent/coverage' (from --coverage) does not run"
+    elif how == "env":
+        env["COVSETTLE_COVERAGE"] = "/nonexistent/cov run"
+        says = "(from $COVSETTLE_COVERAGE) does not run"
+    else:
+        env["PATH"] = str(tmp_path)
+        says = ("coverage.py not found: tried 'coverage', 'python3-coverage'"
+                " and 'python3 -m coverage'")
+    r = gather(tmp_path, *args, env=env, timeout=30)
+    assert r.returncode == 5, r.stderr
+    assert says in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_failing_combine_leaves_inputs_intact(three):
+    tmp, cov, src, files = three
+    rc = tmp / "broken.rc"
+    rc.write_text("[run\nbranch = True\n")
+    before = digests(cov)
+    r = gather(src, "--expect", "3", "--no-keep", "--rcfile", str(rc),
+               "--data-file", str(tmp / "out.cov"), str(cov))
+    assert r.returncode == 5, r.stderr
+    assert "combine" in r.stderr and "exited with status" in r.stderr
+    assert "untouched" in r.stderr
+    assert digests(cov) == before
+    assert not (tmp / "out.cov").exists()
+    assert not [p for p in cov.iterdir() if p.name.startswith(".covsettle-gather")]
+
+
+def test_no_keep_deletes_inputs_only_after_success(three):
+    tmp, cov, src, files = three
+    expected = union(*files)
+    r = gather(src, "--expect", "3", "--no-keep", "--data-file",
+               str(tmp / "out.cov"), str(cov))
+    assert r.returncode == 0, r.stderr
+    assert digests(cov) == {}
+    assert union(tmp / "out.cov") == expected
+    assert covsettle("check", str(tmp / "out.cov")).returncode == 0
+
+
+def test_invalid_file_stops_before_combining(tmp_path):
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    datafile(cov, f".coverage.{HOST}.999999999.123456", fixture="schema-only")
+    before = digests(cov)
+    r = gather(tmp_path, "--expect", "2", str(cov))
+    assert r.returncode == 4, r.stderr
+    assert "incomplete: no has_arcs in meta" in r.stderr
+    assert not (tmp_path / ".coverage").exists()
+    assert digests(cov) == before
+
+
+def test_quarantine_combines_the_rest(tmp_path):
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    good = write(cov, src, 1)
+    bad = datafile(cov, f".coverage.{HOST}.999999999.123456",
+                   fixture="truncated")
+    r = gather(src, "--expect", "2", "--invalid=quarantine", "--data-file",
+               str(tmp_path / "out.cov"), str(cov))
+    assert r.returncode == 0, r.stderr
+    assert (cov / "quarantine" / os.path.basename(bad)).exists()
+    assert union(tmp_path / "out.cov") == union(good)
+
+
+def test_paths_with_spaces_and_non_ascii(tmp_path):
+    cov, src = tmp_path / "cov dir" / "dätä ünï", tmp_path / "src dir"
+    files = [write(cov, src, v) for v in (0, 3)]
+    out = tmp_path / "out dir" / "cömbïned data"
+    out.parent.mkdir()
+    r = gather(src, "--expect", "2", "--data-file", str(out),
+               "--report", f"json={tmp_path}/out dir/rëport.json", str(cov))
+    assert r.returncode == 0, r.stderr
+    assert union(out) == union(*files)
+    assert json.load(open(tmp_path / "out dir" / "rëport.json"))["totals"]
+
+
+def test_nothing_to_combine(tmp_path):
+    r = gather(tmp_path, "--expect", "0", str(tmp_path / "cov"))
+    assert r.returncode == 0, r.stderr
+    assert "no data files in" in r.stderr
+    r = gather(tmp_path, "--expect", "0", "--fail-under", "50",
+               str(tmp_path / "cov"))
+    assert r.returncode == 1
+
+
+def test_two_gathers_on_one_directory(tmp_path, procs):
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    first = write(cov, src, 1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", str(tmp_path / "a.cov"), str(cov)], cwd=src)
+    procs.append(a)
+    a.expect("watching")
+    # A second one that must not wait fails at once, naming the holder.
+    r = gather(src, "--no-wait-lock", str(cov), timeout=30)
+    assert r.returncode == 3
+    assert f"another gather (pid {a.p.pid}) is running on" in r.stderr
+    # A third waits for the first, then runs.
+    c = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", str(tmp_path / "c.cov"), str(cov)], cwd=src)
+    procs.append(c)
+    c.expect(f"waiting for the gather of pid {a.p.pid}")
+    second = write(cov, src, 2)
+    assert a.finish() == 0, a.err
+    assert c.finish() == 0, c.err
+    assert union(tmp_path / "a.cov") == union(first, second)
+    assert union(tmp_path / "c.cov") == union(first, second)
+
+
+def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs):
+    tmp, cov, src, files = three
+    marker = tmp / "combine.pid"
+    wrapper = tmp / "slowcov"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "# coverage.py, but combine blocks until it is signalled.\n"
+        f'if [ "$1" = combine ]; then echo $$ > "{marker}"; exec sleep 300; fi\n'
+        'exec python3-coverage "$@"\n')
+    wrapper.chmod(0o755)
+    before = digests(cov)
+    p = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "3",
+              "--no-keep", "--coverage", str(wrapper), str(cov)], cwd=src)
+    procs.append(p)
+    while not (marker.exists() and marker.read_text().strip()):
+        p.running_after(0.05)  # the wrapper writes the marker: no event
+    child = int(marker.read_text())
+    os.kill(p.p.pid, signal.SIGTERM)
+    assert p.finish() == 143, p.err
+    assert "stopped by signal 15" in p.err and "untouched" in p.err
+    with pytest.raises(ProcessLookupError):
+        os.killpg(child, 0)
+    assert digests(cov) == before
+    assert not [q for q in cov.iterdir() if q.name.startswith(".covsettle-gather")]
