@@ -10,7 +10,8 @@
 #define DEFAULT_PATTERN ".coverage.*"
 
 /* True when name matches the glob and is not an SQLite side file
- * (-journal, -wal, -shm) or a temporary file (*.tmp, *~). */
+ * (-journal, -wal, -shm), a temporary file (*.tmp, *~) or one of
+ * covsettle's own (.covsettle*: the gather lock and staging). */
 bool name_is_datafile(const char *pattern, const char *name);
 
 /* True when name is an SQLite side file of a data file matching pattern:

@@ -34,6 +34,9 @@ name_is_datafile(const char *pattern, const char *name)
 {
 	size_t n = strlen(name), i;
 
+	/* covsettle's own lock and staging directory, whatever --pattern. */
+	if (strncmp(name, ".covsettle", 10) == 0)
+		return false;
 	if (side_base_len(name) != 0)
 		return false;
 	for (i = 0; i < sizeof(temp_suffixes) / sizeof(temp_suffixes[0]); i++)

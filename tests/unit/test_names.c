@@ -37,6 +37,10 @@ static const struct {
     {"*.cov", "web.1.cov", true},
     {"*.cov", ".hidden.cov", true},
     {"*.cov", "a.cov-journal", false},
+    /* covsettle's own files are never data files, whatever the pattern */
+    {"*", ".covsettle.lock", false},
+    {".c*", ".covsettle-gather.abc123", false},
+    {"*", "x.lock", true},
     {"*.cov", "a.cov-wal", false},
     {"*.cov", "a.cov.tmp", false},
     {"*.cov", "a.cov~", false},
