@@ -45,6 +45,7 @@ check_one(struct check_cli *c, int dirfd, const char *realdir,
 {
 	struct check_result r;
 	char extra[64] = "";
+	struct stat st;
 	size_t head;
 	pid_t pid;
 
@@ -63,7 +64,8 @@ check_one(struct check_cli *c, int dirfd, const char *realdir,
 		else if (name_writer(name, &pid, &head) &&
 			 name_host_is(name, head, c->prefix,
 				      writer_hostname()) &&
-			 writer_process(pid, time(NULL)) == PROC_ALIVE)
+			 fstatat(dirfd, name, &st, 0) == 0 &&
+			 writer_process(pid, st.st_mtime) == PROC_ALIVE)
 			snprintf(extra, sizeof(extra),
 				 "; its writer, pid %d, is running", (int)pid);
 	}

@@ -286,10 +286,12 @@ quarantine(struct waiter *wt, struct sfile *f)
 			break;
 	}
 	close(qfd);
-	if (rc < 0)
+	if (rc < 0) {
+		f->quarantined = false;
 		return seterr(wt->r->msg, "cannot move %s to %s/%s: %s",
 			      f->name, wt->o->dir, QUARANTINE_DIR,
 			      strerror(errno));
+	}
 	f->present = false;
 	snprintf(text, sizeof(text), "%s/%s/%s", wt->o->dir, QUARANTINE_DIR,
 		 dest);

@@ -1,12 +1,13 @@
 # test_check.py: `covsettle check` on the fixtures made by coverage.py and
 # on files in the states a writer leaves them in.
 import hashlib
+import subprocess
 import json
 import os
 
 import pytest
 
-from conftest import FIXTURES, HOST, covsettle, datafile
+from conftest import COVSETTLE, FIXTURES, HOST, covsettle, datafile
 
 
 def verdicts():
@@ -135,3 +136,17 @@ def test_check_never_creates_files(tmp_path):
     before = sorted(os.listdir(tmp_path))
     covsettle("check", str(tmp_path))
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_json_stays_valid_with_non_utf8_names(tmp_path):
+    name = b".coverage.otherhost.1.123456\xff\xfe"
+    d = bytes(tmp_path)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(open(os.path.join(FIXTURES, "lines"), "rb").read())
+    datafile(tmp_path, ".coverage.otherhost.2.123456-ü")
+    r = subprocess.run([COVSETTLE, "check", "--json", str(tmp_path)],
+                       capture_output=True)
+    doc = json.loads(r.stdout.decode("utf-8"))
+    paths = sorted(f["path"] for f in doc["files"])
+    assert paths == [f"{tmp_path}/.coverage.otherhost.1.123456\ufffd\ufffd",
+                     f"{tmp_path}/.coverage.otherhost.2.123456-ü"]
