@@ -41,6 +41,14 @@ const char *report_format_name(enum report_format f);
  * run, else the exit status to return at once (usage error, --help). */
 int cli_parse(int argc, char **argv, struct cli *c);
 
+/* Start `wait` or `gather`: clear c, start the clock, parse, set up
+ * output, signals and the waiter's progress hooks. -1 to go on, else the
+ * exit status to return at once. */
+int cli_start(int argc, char **argv, const char *cmd, struct cli *c);
+
+/* Say that signal signo stopped covsettle; returns 128 + signo. */
+int cli_stopped(int signo, const char *what);
+
 /* The waiter's progress callback: lines or a live status line. */
 void cli_note(void *ctx, const struct wait_note *n);
 

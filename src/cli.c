@@ -5,6 +5,7 @@
 #include "cmd.h"
 #include "names.h"
 #include "parse.h"
+#include "sig.h"
 #include "watch.h"
 
 #include <ctype.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Refresh of the live status line, on a terminal only. */
+#define TICK_MS 250
 
 enum {
 	OPT_NEW_ONLY = 256,
@@ -285,4 +289,35 @@ cli_parse(int argc, char **argv, struct cli *c)
 	if (c->o.dir[0] == '\0')
 		return usage_error(c->cmd, "DIR is empty");
 	return -1;
+}
+
+int
+cli_start(int argc, char **argv, const char *cmd, struct cli *c)
+{
+	char err[ERRLEN];
+	int code;
+
+	memset(c, 0, sizeof(*c));
+	c->cmd = cmd;
+	c->o.start = clock_ms();
+	if ((code = cli_parse(argc, argv, c)) >= 0)
+		return code;
+	out_init(c->level);
+	if ((c->o.sigfd = sig_setup(err)) < 0) {
+		out_error("%s", err);
+		return EX_WATCH;
+	}
+	c->o.trigger_to_stderr = c->json;
+	c->o.tick_ms = out_tty() && c->level != LV_QUIET ? TICK_MS : 0;
+	c->o.note = cli_note;
+	c->o.ctx = c;
+	return -1;
+}
+
+int
+cli_stopped(int signo, const char *what)
+{
+	out_error("stopped by signal %d (%s)%s", signo, strsignal(signo),
+		  what ? what : "");
+	return EX_SIGNAL + signo;
 }

@@ -6,15 +6,12 @@
 #include "coverage.h"
 #include "gather.h"
 #include "lock.h"
-#include "sig.h"
 #include "waiter.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-
-#define TICK_MS 250
 
 /* Exit status of the gather pipeline's outcome, after saying it. */
 static int
@@ -50,10 +47,7 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		out_error("%s", g->msg);
 		return EX_INVALID;
 	case GS_SIGNAL:
-		out_error("stopped by signal %d (%s); the data files in %s are "
-			  "untouched",
-			  g->signo, strsignal(g->signo), c->o.dir);
-		return EX_SIGNAL + g->signo;
+		return cli_stopped(g->signo, "; the data files are untouched");
 	case GS_ERROR:
 		out_error("%s", g->msg);
 		return EX_WATCH;
@@ -135,8 +129,7 @@ take_lock(const struct cli *c, int *fd)
 			  (int)holder, c->o.dir);
 		return EX_TIMEOUT;
 	case LOCK_SIGNAL:
-		out_error("stopped by signal %d (%s)", signo, strsignal(signo));
-		return EX_SIGNAL + signo;
+		return cli_stopped(signo, NULL);
 	case LOCK_ERROR:
 		break;
 	}
@@ -147,7 +140,6 @@ take_lock(const struct cli *c, int *fd)
 int
 cmd_gather(int argc, char **argv)
 {
-	struct cli c;
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
@@ -155,35 +147,21 @@ cmd_gather(int argc, char **argv)
 	char err[ERRLEN];
 	int code, lockfd = -1, signo;
 	bool gathered = false;
+	struct cli c;
 
-	memset(&c, 0, sizeof(c));
-	c.cmd = "gather";
-	c.o.start = clock_ms();
-	if ((code = cli_parse(argc, argv, &c)) >= 0)
+	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
-	out_init(c.level);
-	if ((c.o.sigfd = sig_setup(err)) < 0) {
-		out_error("%s", err);
-		return EX_WATCH;
-	}
 	/* Before any wait: a missing coverage.py is known at once. */
 	if (coverage_find(c.coverage, getenv("COVSETTLE_COVERAGE"), c.o.sigfd,
 			  &cov, &signo, err) < 0) {
-		if (signo) {
-			out_error("stopped by signal %d (%s)", signo,
-				  strsignal(signo));
-			return EX_SIGNAL + signo;
-		}
+		if (signo)
+			return cli_stopped(signo, NULL);
 		out_error("%s", err);
 		code = EX_COVERAGE;
 		goto out;
 	}
 	if ((code = take_lock(&c, &lockfd)) >= 0)
 		goto out;
-	c.o.trigger_to_stderr = c.json;
-	c.o.tick_ms = out_tty() && c.level != LV_QUIET ? TICK_MS : 0;
-	c.o.note = cli_note;
-	c.o.ctx = &c;
 	w = xmalloc(sizeof(*w));
 	waiter_run(&c.o, w);
 	if ((code = cli_wait_report(&c, w)) != EX_SETTLED)

@@ -6,7 +6,6 @@
 #include "names.h"
 #include "output.h"
 #include "parse.h"
-#include "sig.h"
 #include "waiter.h"
 #include "watch.h"
 
@@ -14,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define TICK_MS 250
 
 /* The waiter's progress, as lines or a live status line. */
 void
@@ -171,9 +168,7 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 		out_error("%s", r->msg);
 		return EX_TRIGGER;
 	case WS_SIGNAL:
-		out_error("stopped by signal %d (%s)", r->signo,
-			  strsignal(r->signo));
-		return EX_SIGNAL + r->signo;
+		return cli_stopped(r->signo, NULL);
 	case WS_ERROR:
 		out_error("%s", r->msg);
 		return EX_WATCH;
@@ -184,25 +179,12 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 int
 cmd_wait(int argc, char **argv)
 {
-	struct cli c;
 	struct wait_result *r;
-	char err[ERRLEN];
+	struct cli c;
 	int code;
 
-	memset(&c, 0, sizeof(c));
-	c.cmd = "wait";
-	c.o.start = clock_ms();
-	if ((code = cli_parse(argc, argv, &c)) >= 0)
+	if ((code = cli_start(argc, argv, "wait", &c)) >= 0)
 		return code;
-	out_init(c.level);
-	if ((c.o.sigfd = sig_setup(err)) < 0) {
-		out_error("%s", err);
-		return EX_WATCH;
-	}
-	c.o.trigger_to_stderr = c.json;
-	c.o.tick_ms = out_tty() && c.level != LV_QUIET ? TICK_MS : 0;
-	c.o.note = cli_note;
-	c.o.ctx = &c;
 	r = xmalloc(sizeof(*r));
 	waiter_run(&c.o, r);
 	code = cli_wait_report(&c, r);
