@@ -352,3 +352,31 @@ def test_not_a_directory_is_a_watch_error(tmp_path):
     r = covsettle("wait", str(f))
     assert r.returncode == 7
     assert str(f) in r.stderr and "Not a directory" in r.stderr
+
+
+def test_live_status_line_on_a_terminal(tmp_path):
+    # stderr is a pseudo-terminal: one line rewritten in place, then the
+    # summary; no per-file lines.
+    import pty
+    datafile(tmp_path, pid=1)
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([COVSETTLE, "wait", "--expect", "2", "-d", DEBOUNCE,
+                          "-T", "1200ms", str(tmp_path)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=follower)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert p.wait(30) == 3
+    os.close(leader)
+    text = out.decode()
+    assert "\r\x1b[Kcovsettle: 1/2 data files, 0 settled" in text
+    assert "data file: " not in text
+    assert "timed out after" in text
