@@ -39,6 +39,9 @@ out_status_clear(void)
 	status_shown = false;
 }
 
+static void vline(const char *prefix, const char *f, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void
 vline(const char *prefix, const char *f, va_list ap)
 {
