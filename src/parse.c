@@ -18,9 +18,10 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	} units[] = {
 		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
 	};
-	unsigned long long whole = 0, frac = 0, scale = 1, part;
-	bool more = false; /* nonzero digits past the ninth decimal */
-	const char *p = s;
+	unsigned long long whole = 0, part = 0, t;
+	bool rest = false; /* the fraction times the unit is not whole */
+	const char *p = s, *frac = NULL, *q;
+	msec_t v;
 	size_t i;
 
 	if (*p == '\0')
@@ -40,14 +41,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 				      "'%s' is not a duration (like 250ms, "
 				      "1.5s, 2m)",
 				      s);
-		for (; isdigit((unsigned char)*p); p++) {
-			if (scale < 1000000000ULL) {
-				frac = frac * 10 + (unsigned)(*p - '0');
-				scale *= 10;
-			} else if (*p != '0') {
-				more = true;
-			}
-		}
+		for (frac = p; isdigit((unsigned char)*p); p++)
+			;
 	}
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(p, units[i].name) == 0)
@@ -59,15 +54,21 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	if (whole > (unsigned long long)(DURATION_MAX_MS / units[i].ms))
 		return seterr(err, "duration '%s' is too long (24 days at most)",
 			      s);
-	/* whole * unit + ceil(fraction * unit), where the fraction is
-	 * frac / scale plus a little more when digits were cut off. No
-	 * overflow: scale <= 1e9, unit <= 3.6e6, so frac * unit < 3.6e15. */
-	part = frac * (unsigned long long)units[i].ms;
-	*ms = (msec_t)whole * units[i].ms + (msec_t)(part / scale) +
-	      (part % scale != 0 || more);
-	if (*ms > DURATION_MAX_MS)
+	/* whole * unit + ceil(0.d1d2...dn * unit), exactly for any n: the
+	 * digits times the unit, divided by 10 from the last digit up,
+	 * carrying the quotient; any remainder on the way rounds up. No
+	 * overflow: the carry stays below the unit (3.6e6 at most). */
+	for (q = p; frac != NULL && q > frac; q--) {
+		t = (unsigned)(q[-1] - '0') * (unsigned long long)units[i].ms +
+		    part;
+		part = t / 10;
+		rest |= t % 10 != 0;
+	}
+	v = (msec_t)whole * units[i].ms + (msec_t)part + rest;
+	if (v > DURATION_MAX_MS)
 		return seterr(err, "duration '%s' is too long (24 days at most)",
 			      s);
+	*ms = v;
 	return 0;
 }
 
