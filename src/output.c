@@ -2,6 +2,7 @@
  * writes to stderr and stdout; the command layer decides what to say. */
 #include "output.h"
 #include "cmd.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -193,12 +194,17 @@ json_file(FILE *f, const char *key, const char *name,
 int
 usage_error(const char *cmd, const char *f, ...)
 {
+	char msg[ERRLEN], *p;
 	va_list ap;
 
-	fprintf(stderr, "covsettle %s: ", cmd);
 	va_start(ap, f);
-	vfprintf(stderr, f, ap);
+	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
+	/* One line, whatever the value quoted: control characters as '?'. */
+	for (p = msg; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
+		msg, cmd);
 	return EX_USAGE;
 }
