@@ -23,4 +23,9 @@ int cmd_gather(int argc, char **argv);
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The usage error for getopt_long's ch ('?' or ':') just returned while
+ * parsing argv with the short options shortopts: names the option as
+ * typed, also inside a cluster like -qX. Returns EX_USAGE. */
+int usage_option(const char *cmd, const char *shortopts, char **argv, int ch);
+
 #endif

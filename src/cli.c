@@ -252,6 +252,7 @@ parse_gather_option(struct cli *c, int ch, char *arg)
 int
 cli_parse(int argc, char **argv, struct cli *c)
 {
+	static const char shortopts[] = ":p:d:n:t:T:qvh";
 	bool gather = strcmp(c->cmd, "gather") == 0;
 	int ch, code, idx;
 
@@ -262,18 +263,14 @@ cli_parse(int argc, char **argv, struct cli *c)
 	c->level = LV_NORMAL;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:d:n:t:T:qvh", options,
-				 &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) !=
+	       -1) {
 		if (ch == 'h') {
 			fputs(gather ? gather_usage : wait_usage, stdout);
 			return EX_SETTLED;
 		}
-		if (ch == ':')
-			return usage_error(c->cmd, "%s needs a value",
-					   argv[optind - 1]);
-		if (ch == '?')
-			return usage_error(c->cmd, "unknown option %s",
-					   argv[optind - 1]);
+		if (ch == ':' || ch == '?')
+			return usage_option(c->cmd, shortopts, argv, ch);
 		if (ch >= OPT_GATHER && !gather)
 			return usage_error(c->cmd, "unknown option --%s",
 					   options[idx].name);

@@ -155,13 +155,14 @@ check_path(struct check_cli *c, const char *path)
 int
 cmd_check(int argc, char **argv)
 {
+	static const char shortopts[] = ":p:qvh";
 	struct check_cli c = {.pattern = DEFAULT_PATTERN, .level = LV_NORMAL};
 	struct stat st;
 	int ch, i, failed = 0;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":p:qvh", check_options, NULL)) !=
+	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'p':
@@ -186,12 +187,8 @@ cmd_check(int argc, char **argv)
 			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
 			     "PATH ...");
 			return EX_SETTLED;
-		case ':':
-			return usage_error("check", "%s needs a value",
-					   argv[optind - 1]);
 		default:
-			return usage_error("check", "unknown option %s",
-					   argv[optind - 1]);
+			return usage_option("check", shortopts, argv, ch);
 		}
 	}
 	if (optind == argc)

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "util.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,4 +208,25 @@ usage_error(const char *cmd, const char *f, ...)
 	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
 		msg, cmd);
 	return EX_USAGE;
+}
+
+int
+usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = strncmp(arg, "--", 2) == 0;
+	int n = (int)strcspn(arg, "=");
+
+	/* An unknown short option: optopt is it; optind may not have moved
+	 * past its cluster yet, so arg may be another word. */
+	if (ch == '?' && optopt > 0 && optopt < 256 &&
+	    (optopt == ':' || strchr(shortopts, optopt) == NULL))
+		return usage_error(cmd, "unknown option -%c", optopt);
+	if (ch == '?' && optopt == 0)
+		return usage_error(cmd, "unknown option %s", arg);
+	if (ch == '?') /* a long option given a value it takes none of */
+		return usage_error(cmd, "%.*s takes no value", n, arg);
+	if (is_long)
+		return usage_error(cmd, "%s needs a value", arg);
+	return usage_error(cmd, "-%c needs a value", optopt);
 }
