@@ -261,7 +261,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	c->o.debounce = 500;
 	c->o.timeout = 60000;
 	c->level = LV_NORMAL;
-	optind = 1;
+	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) !=
 	       -1) {

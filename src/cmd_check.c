@@ -160,7 +160,7 @@ cmd_check(int argc, char **argv)
 	struct stat st;
 	int ch, i, failed = 0;
 
-	optind = 1;
+	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=
 	       -1) {
