@@ -11,6 +11,7 @@
 #include "check.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -251,19 +252,47 @@ check_structure(sqlite3 *db, struct check_result *r)
 		   r->nfiles == 1 ? "" : "s", r->arcs ? "branches" : "lines");
 }
 
-/* SQLite's view of the file at path: quick_check, then the structure. */
+/* "file:PATH?immutable=1", PATH percent-encoded (malloc'd). */
+static char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *uri = xmalloc(3 * strlen(path) + sizeof("file:?immutable=1"));
+	char *q = stpcpy(uri, "file:");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p) != NULL) {
+			*q++ = (char)*p;
+		} else {
+			*q++ = '%';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 15];
+		}
+	}
+	strcpy(q, "?immutable=1");
+	return uri;
+}
+
+/* SQLite's view of the file at path: quick_check, then the structure.
+ * immutable: a WAL-mode file with no log beside it, opened so that SQLite
+ * creates no -wal or -shm file next to it (a read-only connection
+ * otherwise does). */
 static enum verdict
-check_sqlite(const char *path, struct check_result *r)
+check_sqlite(const char *path, bool immutable, struct check_result *r)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
+	char *uri = immutable ? immutable_uri(path) : NULL;
 	const char *msg;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &db,
+	rc = sqlite3_open_v2(uri ? uri : path, &db,
 			     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
-				     SQLITE_OPEN_NOMUTEX,
+				     SQLITE_OPEN_NOMUTEX |
+				     (uri ? SQLITE_OPEN_URI : 0),
 			     NULL);
+	free(uri);
 	if (rc != SQLITE_OK) {
 		sqlite_failure(r, db, rc, "opening");
 		goto out;
@@ -347,6 +376,8 @@ check_file(int dirfd, const char *realdir, const char *name,
 	   struct check_result *r)
 {
 	char head[sizeof(legacy_magic)], path[PATH_MAX], *target = NULL;
+	char side[NAME_MAX + 1];
+	bool wal;
 	struct stat st;
 	ssize_t n;
 	int fd = -1;
@@ -406,7 +437,17 @@ check_file(int dirfd, const char *realdir, const char *name,
 			set(r, V_UNREADABLE, "path too long");
 			goto out;
 		}
-		check_sqlite(path, r);
+		/* Header bytes 18 and 19 are 2 in WAL mode. Its log, when not
+		 * empty, holds commits not yet in the file. */
+		wal = (size_t)n > 19 && (head[18] == 2 || head[19] == 2);
+		if (wal && fmt(side, sizeof(side), "%s-wal", name) == 0 &&
+		    fstatat(dirfd, side, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_size > 0)
+			set(r, V_INCOMPLETE,
+			    "WAL mode, with a write-ahead log beside it (still "
+			    "being written, or cut short)");
+		else
+			check_sqlite(path, wal, r);
 	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
 		   memcmp(head, legacy_magic, (size_t)n) == 0) {
 		set(r, V_LEGACY_JSON,
