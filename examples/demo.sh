@@ -1,28 +1,22 @@
 #!/bin/sh
-# demo.sh: what `make demo` shows. Three real coverage.py processes write
-# their data files while covsettle waits; then check, combine and report.
+# demo.sh: what `make demo` runs: the gunicorn + Flask system tests measured by
+# coverage.py, restarted and gathered by covsettle, on 127.0.0.1, no Docker.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-covsettle=$top/build/covsettle
-work=$(mktemp -d "${TMPDIR:-/tmp}/covsettle-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-cov=$work/cov
+COVSETTLE=${COVSETTLE:-$top/build/covsettle}
+RUN_DIR=${RUN_DIR:-$top/build/examples/gunicorn}
+export COVSETTLE RUN_DIR
 
-echo "== covsettle wait: three coverage.py processes start after the watch"
-echo "   is armed (--trigger) and write into $cov"
-"$covsettle" wait --expect 3 --timeout 60s --trigger "
-	for i in 1 2 3; do
-		/usr/bin/python3 '$top/tests/writer.py' '$cov' --branch \
-			--files 3 --variant \$i --src-dir '$work/src' \
-			</dev/null >/dev/null &
-	done" "$cov"
+cat <<EOT
+covsettle demo: gunicorn serves a Flask app with 2 workers, each measured by
+coverage.py. System tests send it HTTP requests; restart_server sends SIGHUP
+and covsettle waits for the old workers' data files; covsettle gather restarts
+it once more, waits for the last two files, checks, combines and reports.
 
-echo
-echo "== covsettle check: every file is a complete coverage.py database"
-"$covsettle" check "$cov"
+EOT
+sh "$top/examples/gunicorn/run.sh"
+cat <<EOT
 
-echo
-echo "== python3-coverage combine --keep and report, on exactly those files"
-cd "$work/src"
-python3-coverage combine --keep --data-file="$work/.coverage" "$cov"/.coverage.*
-python3-coverage report --data-file="$work/.coverage"
+Also runnable: examples/pytest-fixture (a server subprocess under pytest-cov)
+and examples/git-hooks/pre-push (blocks a push below a coverage threshold).
+EOT

@@ -1,0 +1,109 @@
+# test_gunicorn.py: examples/gunicorn/run.sh end to end: real gunicorn, Flask,
+# coverage.py and covsettle; the combined data must lose nothing.
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+
+from examples_util import (COVSETTLE, ROOT, assert_group_gone, lines_with,
+                           run_group, union)
+
+EXAMPLE = os.path.join(ROOT, "examples", "gunicorn")
+GAME = os.path.join(EXAMPLE, "scorer", "game.py")
+WEB = os.path.join(EXAMPLE, "scorer", "web.py")
+
+# One line inside each branch the system tests take, before and after the
+# restart: the combined data must hold an arc into each of them.
+BEFORE_RESTART = {GAME: ['events.append("cartel")', 'events.append("price war")',
+                         'events.append("a undercuts"', "pull *= 1 + min(",
+                         'raise MoveError(f"{who}: a move is an object',
+                         'raise MoveError(f"{who}: price must be an integer")',
+                         'raise MoveError(f"{who}: price must be from',
+                         'raise MoveError(f"{who}: ads must be'],
+                  WEB: ['return jsonify(status="ok"', 'raise MoveError("send a JSON',
+                        "return jsonify(score_round(", "return jsonify(error=str(err)), 400"]}
+AFTER_RESTART = {GAME: ['raise MoveError("a match is a non-empty list of rounds")',
+                        'raise MoveError(f"a match has at most',
+                        'raise MoveError("cash must be',
+                        'raise MoveError(f"round {played + 1}',
+                        "break", 'winner = "b" if bankrupt', 'winner = "tie"',
+                        'winner = "a" if totals'],
+                 WEB: ["return jsonify(play_match("]}
+
+
+RUN = os.path.join(EXAMPLE, "run.sh")
+
+
+def flow_env(tmp_path):
+    return dict(os.environ, RUN_DIR=str(tmp_path), COVSETTLE=COVSETTLE)
+
+
+def test_run_combines_every_workers_data(tmp_path):
+    status, out, err = run_group(["sh", RUN], 150, env=flow_env(tmp_path))
+    assert status == 0, out + err
+    assert "11 passed" in out and "8 passed" in out
+
+    # What gather combined: the two workers before the restart, two after.
+    gather = json.loads((tmp_path / "gather.json").read_text())
+    assert gather["exit"] == 0 and gather["status"] == "settled"
+    names = [f["name"] for f in gather["files"]]
+    assert len(names) == 4 and all(f["verdict"] == "ok" for f in gather["files"])
+    # .coverage.HOST.PID.RANDOM (coverage 6.x to 7.3.2; later: X...x[.H...h])
+    pid = re.compile(r"\.coverage\..+\.(\d+)\.(?:\d{6}|X[A-Za-z]{6}x)(?:\.H\w+h)?$")
+    assert len({pid.match(n).group(1) for n in names}) == 4, names
+    assert gather["inputs"] == 4 and not gather["lost"]
+
+    # The combined file is exactly the union of the inputs gather kept.
+    inputs = union(*(str(tmp_path / "cov" / n) for n in names))
+    combined = union(str(tmp_path / ".coverage"))
+    assert combined == inputs
+    assert set(combined["arcs"]) == {"scorer/__init__.py", "scorer/game.py",
+                                     "scorer/web.py"}
+
+    # Every branch the tests exercised, before and after the restart, is there.
+    for wanted in (BEFORE_RESTART, AFTER_RESTART):
+        for path, snippets in wanted.items():
+            rel = os.path.relpath(path, EXAMPLE)
+            targets = {to for _, to in combined["arcs"][rel]}
+            for snippet, line in lines_with(path, *snippets).items():
+                assert line in targets, f"{rel}:{line} ({snippet}) not reached"
+
+    # The reports, and the table printed at the end.
+    reports = tmp_path / "reports"
+    assert json.loads((reports / "coverage.json").read_text())["totals"]["percent_covered"] > 90
+    assert (reports / "html" / "index.html").is_file()
+    table = (reports / "coverage.txt").read_text()
+    assert re.search(r"^TOTAL\s.*\d+%$", table, re.M) and table in out
+    assert f"reports:       {reports}/coverage.txt" in out
+    assert "server: stopped" in out
+    assert not (tmp_path / "gunicorn.pid").exists()  # the master exited cleanly
+
+
+
+def test_cancelled_run_stops_the_server(tmp_path):
+    """A CI runner cancels a job with SIGTERM to its process group: run.sh's
+    trap stops gunicorn, and nothing of the group is left."""
+    p = subprocess.Popen(["sh", RUN], env=flow_env(tmp_path), text=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline, seen = time.monotonic() + 60, ""
+        while "== system tests, part 1" not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0 and select.select([p.stdout], [], [], left)[0], seen
+            line = p.stdout.readline()
+            assert line, f"run.sh ended early: {seen}"
+            seen += line
+        os.killpg(p.pid, signal.SIGTERM)
+        out = seen + p.communicate(timeout=60)[0]
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode != 0
+    assert "server: stopped" in out
+    assert_group_gone(p.pid, "run.sh after SIGTERM")
+    assert not (tmp_path / "gunicorn.pid").exists()
