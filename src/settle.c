@@ -485,6 +485,9 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 		snprintf(buf, len, "open for writing");
 	else if (f->writer == WR_ALIVE)
 		snprintf(buf, len, "writer pid %d alive", (int)f->pid);
+	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
+		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
+			 f->check.reason);
 	else
 		snprintf(buf, len, "changed, not checked yet");
 }
