@@ -36,6 +36,7 @@ struct gather_result {
 	int ncmds;
 	long ninputs;
 	double total;	    /* total percent from the text report, or -1 */
+	char total_text[32]; /* that total as the report shows it: "88.82%" */
 	char *text;	    /* the text report, when not written to a file */
 	const char *data_file; /* where the combined data file is */
 	bool deleted;	    /* --no-keep removed the inputs */

@@ -31,10 +31,10 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		if (g->status == GS_OK)
 			return EX_SETTLED;
 		if (g->total >= 0)
-			out_error("total coverage %.2f%% is below --fail-under "
-				  "%s",
-				  g->total, c->fail_under ? c->fail_under
-							  : "(from the rcfile)");
+			out_error("total coverage %s is below --fail-under %s",
+				  g->total_text,
+				  c->fail_under ? c->fail_under
+						: "(the rcfile's fail_under)");
 		else
 			out_error("total coverage is below the fail-under "
 				  "threshold");

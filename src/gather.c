@@ -237,23 +237,24 @@ combine(struct gather *g)
 	return 0;
 }
 
-/* The TOTAL line's percentage in a text report, or -1. */
+/* The TOTAL line's percentage in a text report, as a number (or -1) and
+ * as coverage.py wrote it, with its rcfile's precision. */
 static double
-total_of(const char *text)
+total_of(const char *text, char *shown, size_t len)
 {
-	const char *line, *pct;
+	const char *line, *pct, *start;
 	double v = -1;
 
 	for (line = text; line != NULL && *line;
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (strncmp(line, "TOTAL ", 6) != 0)
 			continue;
-		pct = strchr(line, '%');
-		if (pct == NULL)
+		if ((pct = strchr(line, '%')) == NULL)
 			break;
-		while (pct > line && pct[-1] != ' ')
-			pct--;
-		v = strtod(pct, NULL);
+		for (start = pct; start > line && start[-1] != ' '; start--)
+			;
+		v = strtod(start, NULL);
+		snprintf(shown, len, "%.*s", (int)(pct + 1 - start), start);
 	}
 	return v;
 }
@@ -289,7 +290,8 @@ text_report(struct gather *g)
 	rc = run(g, &a, 1, &res);
 	argv_free(&a);
 	if (res.out != NULL) {
-		g->r->total = total_of(res.out);
+		g->r->total = total_of(res.out, g->r->total_text,
+				       sizeof(g->r->total_text));
 		for (i = 0; i < c->nreports; i++) {
 			const struct report *rep = &c->reports[i];
 
