@@ -351,12 +351,32 @@ reports(struct gather *g)
 	return 0;
 }
 
-/* Copy src to dst through a temporary name (another filesystem). */
+/* Write all n bytes of p to fd: -1 with errno on failure. A short write
+ * (a disk filling up) is followed by another, which tells why. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy src to dst through a temporary name (another filesystem). On
+ * failure errno says why, not what the cleanup met. */
 static int
 copy_file(const char *src, const char *dst)
 {
 	char tmp[PATH_MAX], buf[65536];
-	int in, out = -1, rc = -1;
+	int in, out = -1, rc = -1, e;
 	ssize_t n;
 
 	if (fmt(tmp, sizeof(tmp), "%s.covsettle-tmp", dst) < 0)
@@ -365,18 +385,20 @@ copy_file(const char *src, const char *dst)
 		return -1;
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
+		if (write_all(out, buf, (size_t)n) < 0)
 			goto out;
 	if (out >= 0 && n == 0 && fsync(out) == 0 && close(out) == 0) {
 		out = -1;
 		rc = rename(tmp, dst);
 	}
 out:
+	e = errno;
 	if (out >= 0)
 		close(out);
 	close(in);
 	if (rc < 0)
 		unlink(tmp);
+	errno = e;
 	return rc;
 }
 
