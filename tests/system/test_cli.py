@@ -47,6 +47,74 @@ BAD = [
     (["check"], "PATH is missing"),
     (["check", "-p", "", "x"], "--pattern '': a file name glob"),
     (["check", "--nope", "x"], "unknown option --nope"),
+    # durations: empty, malformed, negative, too long, for every option
+    (["wait", "-T", "", "x"], "--timeout: empty duration"),
+    (["wait", "-T", "-5s", "x"], "--timeout: '-5s' is not a duration"),
+    (["wait", "-T", ".5s", "x"], "--timeout: '.5s' is not a duration"),
+    (["wait", "-T", "1.s", "x"], "--timeout: '1.s' is not a duration"),
+    (["wait", "-T", "1e3", "x"], "--timeout: '1e3' has an unknown unit"),
+    (["wait", "-T", "1 s", "x"], "--timeout: '1 s' has an unknown unit"),
+    (["wait", "-T", "1S", "x"], "--timeout: '1S' has an unknown unit"),
+    (["wait", "-d", "2073600001ms", "x"], "--debounce: duration '2073600001ms' is too long"),
+    (["wait", "-d", "576.0000000001h", "x"], "--debounce: duration '576.0000000001h' is too long"),
+    (["wait", "-d", "99999999999999999999999s", "x"], "--debounce: duration '99999999999999999999999s' is too long"),
+    (["wait", "--poll=1x", "x"], "--poll: '1x' has an unknown unit"),
+    (["wait", "--poll=577h", "x"], "--poll: duration '577h' is too long"),
+    (["wait", "--poll=-1", "x"], "--poll: '-1' is not a duration"),
+    (["wait", "--poll=0ms", "x"], "--poll: the interval must be above 0"),
+    # counts
+    (["wait", "-n", "1000000001", "x"], "--expect: 1000000001 is out of range (0 to 1000000000)"),
+    (["wait", "-n", "+1", "x"], "--expect: '+1' is not a number"),
+    (["wait", "-n", " 1", "x"], "--expect: ' 1' is not a number"),
+    (["wait", "-n", "1.5", "x"], "--expect: '1.5' is not a number"),
+    (["wait", "-n", "0x10", "x"], "--expect: '0x10' is not a number"),
+    (["wait", "-n", "-", "x"], "--expect: '-' is not a number"),
+    # enumerations are exact, case included
+    (["wait", "--invalid=FAIL", "x"], "--invalid 'FAIL': use fail or quarantine"),
+    (["wait", "--invalid=quarantine ", "x"], "--invalid 'quarantine ': use fail or quarantine"),
+    (["gather", "--report", "TEXT", "x"], "--report 'TEXT': use text, json"),
+    (["gather", "--report", "text=", "x"], "--report text=: empty PATH"),
+    (["gather", "--report", "=out", "x"], "--report '': use text, json"),
+    (["gather"] + ["--report", "json"] * 17 + ["x"], "--report: 16 reports at most"),
+    # percentages
+    (["gather", "--fail-under", "1e2", "x"], "--fail-under '1e2': a percentage"),
+    (["gather", "--fail-under", ".5", "x"], "--fail-under '.5': a percentage"),
+    (["gather", "--fail-under", "nan", "x"], "--fail-under 'nan': a percentage"),
+    (["gather", "--fail-under", "inf", "x"], "--fail-under 'inf': a percentage"),
+    (["gather", "--fail-under", " 50", "x"], "--fail-under ' 50': a percentage"),
+    (["gather", "--fail-under", "0x10", "x"], "--fail-under '0x10': a percentage"),
+    (["gather", "--fail-under", "100.0001", "x"], "--fail-under 100.0001 is out of range"),
+    (["gather", "--fail-under", "101", "x"], "--fail-under 101 is out of range"),
+    # other empty values
+    (["wait", "-p", "/", "x"], "--pattern '/': a file name glob"),
+    (["gather", "--coverage", "", "x"], "--coverage: empty command"),
+    (["gather", "--coverage", "\t", "x"], "--coverage: empty command"),
+    (["gather", "-t", "", "x"], "--trigger: empty command"),
+    (["gather", "-p", "", "x"], "--pattern '': a file name glob"),
+    (["gather", "--poll=0", "x"], "--poll: the interval must be above 0"),
+    # values missing, given where none is taken, options unknown where typed
+    (["wait", "-T"], "-T needs a value"),
+    (["wait", "--timeout"], "--timeout needs a value"),
+    (["wait", "--invalid"], "--invalid needs a value"),
+    (["wait", "-qd"], "-d needs a value"),
+    (["gather", "--report"], "--report needs a value"),
+    (["gather", "--coverage"], "--coverage needs a value"),
+    (["wait", "-qXv", "x"], "unknown option -X"),
+    (["wait", "--new-only=1", "x"], "--new-only takes no value"),
+    (["wait", "--json=yes", "x"], "--json takes no value"),
+    (["gather", "--no-keep=1", "x"], "--no-keep takes no value"),
+    (["wait", "--coverage", "c", "x"], "unknown option --coverage"),
+    (["wait", "--fail-under", "5", "x"], "unknown option --fail-under"),
+    (["wait", "--rcfile", "r", "x"], "unknown option --rcfile"),
+    (["wait", "--data-file", "d", "x"], "unknown option --data-file"),
+    (["wait", "--no-wait-lock", "x"], "unknown option --no-wait-lock"),
+    (["check", "-p", "a/b", "x"], "--pattern 'a/b': a file name glob"),
+    (["check", "-p"], "-p needs a value"),
+    (["check", "-Xq", "x"], "unknown option -X"),
+    (["check", "--json=1", "x"], "--json takes no value"),
+    (["check", "--debounce", "1s", "x"], "unknown option --debounce"),
+    # a value with a newline still makes one line
+    (["wait", "--invalid=a\nb", "x"], "--invalid 'a?b': use fail or quarantine"),
 ]
 
 
@@ -101,3 +169,26 @@ def test_every_fail_under_form_is_accepted(tmp_path, pct):
     r = covsettle("gather", "--fail-under", pct, "--expect", "0", "-d", "0",
                   str(tmp_path / "cov"))
     assert r.returncode == (0 if pct == "0" else 1), r.stderr
+
+
+@pytest.mark.parametrize("opt", ["-d", "--debounce", "-T", "--timeout",
+                                 "--poll="])
+@pytest.mark.parametrize("value", ["1ms", "250ms", "1.5s", "2m", "1h", "3",
+                                   "0.5", "576h", "0"])
+def test_every_duration_option_takes_every_unit(tmp_path, opt, value):
+    if opt == "--poll=" and value == "0":
+        pytest.skip("--poll=0 is a usage error (above)")
+    args = [opt + value] if opt.endswith("=") else [opt, value]
+    r = covsettle("wait", *args, "--expect", "0", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["-p", "*.cov"], ["--pattern", ".coverage.*"], ["-n", "0"],
+    ["--expect", "0"], ["-q"], ["--quiet"], ["-v"], ["--verbose"],
+    ["--json"], ["--new-only"], ["--ignore-writers"], ["--poll"],
+    ["-t", "true"], ["--trigger", "true"],
+])
+def test_every_flag_and_short_form_is_accepted(tmp_path, args):
+    r = covsettle("wait", *args, "--expect", "0", "-d", "0", str(tmp_path))
+    assert r.returncode == 0, r.stderr

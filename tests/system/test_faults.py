@@ -1,0 +1,456 @@
+# test_faults.py: faults caused for real, as far as this machine allows:
+# inotify limits in a user namespace, an unreadable directory for a user
+# who is not root, a real SQLite lock held by another process, a full
+# filesystem (a small tmpfs), signals in every phase of gather, and files
+# swapped for fifos and symlinks while covsettle waits. Each test says what
+# must hold: no crash or hang, no false verdict, no input touched, and the
+# documented exit status.
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from conftest import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, WRITER,
+                      Proc, covsettle, datafile)
+
+DEBOUNCE = "200ms"
+MARGIN = 1.5
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def digests(d):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
+
+
+def staging_left(d):
+    return [p.name for p in d.iterdir() if p.name.startswith(".covsettle-gather")]
+
+
+def wait_for_file(path, p, timeout=LONG):
+    """Wait until path has content (a shell writes it: no event to wait
+    on), while p runs; return its content."""
+    deadline = time.monotonic() + timeout
+    while not (os.path.exists(path) and open(path).read().strip()):
+        assert time.monotonic() < deadline, f"{path} never written\n{p.err}"
+        assert p.running_after(0.02), f"exited early:\n{p.err}"
+    return open(path).read().strip()
+
+
+def group_gone(pgid):
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory that user nobody can reach (pytest's tmp_path is 0700)."""
+    d = tempfile.mkdtemp(prefix="covsettle-faults-")
+    os.chmod(d, 0o755)
+    yield d
+    subprocess.run(["chmod", "-R", "u+rwx", d])
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def as_nobody_works():
+    r = subprocess.run(NOBODY + ["true"], capture_output=True)
+    return r.returncode == 0
+
+
+needs_nobody = pytest.mark.skipif(
+    os.geteuid() != 0 or not as_nobody_works(),
+    reason="needs root to run covsettle as user nobody")
+
+
+# ---- inotify limits, reached for real ----
+
+def userns_works():
+    r = subprocess.run(["unshare", "--user", "--map-root-user", "sh", "-c",
+                        "echo 1 > /proc/sys/user/max_inotify_instances"],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+@pytest.mark.skipif(not userns_works(),
+                    reason="user namespaces with their own inotify limits "
+                           "are not available")
+@pytest.mark.parametrize("limit,says", [
+    ("max_inotify_instances", "max_user_instances"),
+    ("max_inotify_watches", "max_user_watches"),
+])
+def test_inotify_limit_in_user_namespace_falls_back_to_polling(
+        tmp_path, procs, writer, limit, says):
+    # A user namespace has its own inotify limits (/proc/sys/user/); 0
+    # makes inotify_init1 fail with EMFILE, or inotify_add_watch with
+    # ENOSPC, exactly as the kernel does at the machine-wide limits.
+    # The directory is also deleted and made again while polling.
+    d = tmp_path / "cov"
+    d.mkdir()
+    p = Proc(["unshare", "--user", "--map-root-user", "sh", "-c",
+              f'echo 0 > /proc/sys/user/{limit} && exec "$@"', "sh",
+              COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "--expect", "2",
+              str(d)])
+    procs.append(p)
+    p.expect(f"warning: .*{says}.*polling every 250ms instead")
+    p.expect("watching .* by polling")
+    subprocess.run(["rm", "-rf", str(d)], check=True)
+    assert p.running_after(0.6)  # two polls see it gone
+    d.mkdir()
+    for _ in range(2):
+        w = writer(d)
+        w.saved()
+        assert w.finish() == 0
+    assert p.finish() == 0, p.err
+    assert "settled: 2 data files" in p.err
+
+
+# ---- an unreadable directory or file, for a user who is not root ----
+
+@needs_nobody
+@pytest.mark.parametrize("command", ["wait", "gather"])
+def test_unreadable_directory_exits_7(shared_dir, command):
+    cov = os.path.join(shared_dir, "cov")
+    os.mkdir(cov, 0o700)  # root's: nobody cannot list it
+    datafile(cov)
+    r = subprocess.run(NOBODY + [COVSETTLE, command, "-T", "5s", cov],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=shared_dir)
+    assert r.returncode == 7, r.stderr
+    line = r.stderr.strip().splitlines()[-1]
+    assert cov in line and "Permission denied" in line
+    assert sorted(os.listdir(cov)) == [".coverage.otherhost.4242.123456"]
+
+
+@needs_nobody
+def test_unreadable_data_file_is_invalid_not_skipped(shared_dir):
+    # Readable directory, unreadable file whose writer (this host, a pid
+    # that does not exist) is gone: invalid at once, named with its reason.
+    cov = os.path.join(shared_dir, "cov")
+    os.mkdir(cov, 0o755)
+    bad = datafile(cov, f".coverage.{HOST}.999999999.123456")
+    os.chmod(bad, 0o600)
+    r = subprocess.run(NOBODY + [COVSETTLE, "wait", "-d", DEBOUNCE, "-T",
+                                 "30s", cov],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 4, r.stderr
+    assert (f"{os.path.basename(bad)}: unreadable: " in r.stderr
+            and "Permission denied" in r.stderr)
+    r = subprocess.run(NOBODY + [COVSETTLE, "check", bad], capture_output=True,
+                       text=True, timeout=LONG)
+    assert r.returncode == 4
+    assert r.stdout.startswith(f"{bad}: unreadable: ")
+
+
+# ---- a real SQLite lock held by another process (SQLITE_BUSY) ----
+
+LOCKER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("begin exclusive")
+print("locked", flush=True)
+sys.stdin.readline()
+con.execute("commit")
+con.close()
+print("released", flush=True)
+"""
+
+
+@pytest.fixture
+def locked(shared_dir, procs):
+    """A complete data file, readable by all, with an EXCLUSIVE lock held
+    by another process until .release() is called."""
+    cov = os.path.join(shared_dir, "cov")
+    os.mkdir(cov, 0o755)
+    path = datafile(cov, pid=31)
+    locker = Proc([PY, "-c", LOCKER, path], stdin=subprocess.PIPE)
+    procs.append(locker)
+    locker.expect("^locked$", "out")
+
+    def release():
+        locker.p.stdin.write(b"\n")
+        locker.p.stdin.flush()
+        locker.expect("^released$", "out")
+        assert locker.finish() == 0
+    locker.cov, locker.path, locker.release = cov, path, release
+    return locker
+
+
+def test_locked_file_checks_busy(locked):
+    before = open(locked.path, "rb").read()
+    r = covsettle("check", locked.path)
+    assert r.returncode == 4
+    assert r.stdout.startswith(f"{locked.path}: busy: locked by a writer")
+    locked.release()
+    r = covsettle("check", locked.path)
+    assert r.returncode == 0 and ": ok: " in r.stdout
+    assert open(locked.path, "rb").read() == before
+
+
+@needs_nobody
+def test_locked_file_is_retried_never_a_false_verdict(locked, procs):
+    # As nobody, the read lease on root's file is refused (EACCES), so the
+    # open-for-writing test is skipped and only SQLite's lock tells that a
+    # writer holds the file: SQLITE_BUSY must mean "wait", never "invalid".
+    r = subprocess.run(NOBODY + [COVSETTLE, "wait", "-d", DEBOUNCE, "-T",
+                                 "1500ms", locked.cov],
+                       capture_output=True, text=True, timeout=LONG)
+    assert r.returncode == 3, r.stderr
+    assert "(busy: locked by a writer" in r.stderr
+    p = Proc(NOBODY + [COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "-T", "60s",
+                       locked.cov])
+    procs.append(p)
+    p.expect("watching")
+    assert p.running_after(MARGIN), f"settled while locked:\n{p.err}"
+    locked.release()
+    assert p.finish() == 0, p.err
+    assert "settled: 1 data file" in p.err
+
+
+# ---- a full filesystem ----
+
+@contextlib.contextmanager
+def small_fs(path, kib):
+    """A tmpfs of kib KiB mounted at path (root only)."""
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k,mode=755",
+                        "tmpfs", str(path)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {r.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)])
+
+
+def fill(path, leave=0):
+    """Fill the filesystem of path, leaving leave bytes free."""
+    filler = os.path.join(path, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    os.close(fd)
+    os.truncate(filler, max(0, os.path.getsize(filler) - leave))
+
+
+def test_disk_full_while_combining(tmp_path):
+    # Inputs on a tmpfs with room for them and little else: coverage.py
+    # cannot write the combined file next to them.
+    cov = tmp_path / "cov"
+    with small_fs(cov, 200):
+        for pid in (1, 2, 3):
+            datafile(cov, pid=pid)
+        before = digests(cov)
+        r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect",
+                            "3", "--no-keep", "--data-file",
+                            str(tmp_path / "out.cov"), str(cov)],
+                           capture_output=True, text=True, timeout=LONG,
+                           stdin=subprocess.DEVNULL, cwd=tmp_path)
+        assert r.returncode == 5, r.stderr
+        assert "untouched" in r.stderr
+        assert "disk is full" in r.stderr or "No space left" in r.stderr
+        assert digests(cov) == before
+        assert staging_left(cov) == []
+        assert not (tmp_path / "out.cov").exists()
+
+
+@pytest.mark.parametrize("leave", [0, 8192], ids=["full", "8KiB-free"])
+def test_disk_full_writing_the_data_file(tmp_path, leave):
+    # The combined file is fine; its destination, on another filesystem
+    # with no room for it, is not: exit 7, no partial file, inputs intact.
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    for pid in (1, 2):
+        datafile(cov, pid=pid)
+    before = digests(cov)
+    out = tmp_path / "full"
+    with small_fs(out, 32):
+        fill(out, leave)
+        r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect",
+                            "2", "--no-keep", "--data-file",
+                            str(out / "combined.cov"), str(cov)],
+                           capture_output=True, text=True, timeout=LONG,
+                           stdin=subprocess.DEVNULL, cwd=tmp_path)
+        assert r.returncode == 7, r.stderr
+        last = r.stderr.strip().splitlines()[-1]
+        assert f"cannot write the combined data file {out}/combined.cov" in last
+        assert "No space left on device" in last, last
+        assert sorted(os.listdir(out)) == ["filler"]
+    assert digests(cov) == before
+    assert staging_left(cov) == []
+
+
+# ---- signals in every phase of gather ----
+
+SLOWCOV = """#!/bin/sh
+# coverage.py, but the subcommand $BLOCK blocks until it is signalled.
+if [ "$1" = "$BLOCK" ]; then echo $$ > "$MARKER"; exec sleep 300; fi
+exec python3-coverage "$@"
+"""
+
+PHASES = ["wait", "trigger", "combine", "report"]
+SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+@pytest.mark.parametrize("phase", PHASES)
+def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
+    if (phase, sig) == ("combine", signal.SIGTERM):
+        pytest.skip("test_gather.py: test_sigterm_during_combine_...")
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    for pid in (1, 2):
+        datafile(cov, pid=pid)
+    marker = tmp_path / "child.pid"
+    slow = tmp_path / "slowcov"
+    slow.write_text(SLOWCOV)
+    slow.chmod(0o755)
+    env = dict(os.environ, MARKER=str(marker),
+               BLOCK={"combine": "combine", "report": "json"}.get(phase, "-"))
+    args = [COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--no-keep",
+            "--coverage", str(slow), "--report", f"json={tmp_path}/c.json",
+            "--data-file", str(tmp_path / "out.cov")]
+    if phase == "wait":
+        args += ["--expect", "3"]  # only two come: waits for ever
+    else:
+        args += ["--expect", "2"]
+    if phase == "trigger":
+        args += ["--trigger", f"echo $$ > {marker}; exec sleep 300"]
+    before = digests(cov)
+    p = Proc(args + [str(cov)], env=env, cwd=tmp_path)
+    procs.append(p)
+    if phase == "wait":
+        p.expect("watching")
+        assert p.running_after(0.3)
+        child = None
+    else:
+        child = int(wait_for_file(marker, p))
+    os.kill(p.p.pid, sig)
+    assert p.finish() == 128 + sig, p.err
+    assert f"stopped by signal {int(sig)}" in p.err
+    if child is not None:
+        group_gone(child)
+    assert digests(cov) == before, "an input changed"
+    assert staging_left(cov) == []
+    if phase != "report":
+        assert not (tmp_path / "out.cov").exists()
+    # The lock is free again.
+    assert subprocess.run(["flock", "-n", str(cov / ".covsettle.lock"),
+                           "true"]).returncode == 0
+
+
+def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
+    # SIGKILL cannot be caught: the kernel drops the flock, and the next
+    # gather goes ahead instead of waiting for a dead holder.
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              str(cov)], cwd=tmp_path)
+    procs.append(a)
+    a.expect("watching")
+    os.kill(a.p.pid, signal.SIGKILL)
+    assert a.finish() == -signal.SIGKILL
+    r = subprocess.run([COVSETTLE, "gather", "--no-wait-lock", "-d", DEBOUNCE,
+                        "--data-file", str(tmp_path / "out.cov"), str(cov)],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "out.cov").exists()
+
+
+def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer):
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    p = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--json", "--data-file", str(tmp_path / "out.cov"), str(cov)],
+             cwd=tmp_path)
+    procs.append(p)
+    p.expect("watching")
+    subprocess.run(["rm", "-rf", str(cov)], check=True)
+    p.expect("was deleted or moved away")
+    cov.mkdir()
+    for _ in range(2):
+        w = writer(cov)
+        w.saved()
+        assert w.finish() == 0
+    assert p.finish() == 0, p.err
+    doc = json.loads(p.out)
+    assert doc["inputs"] == 2 and doc["lost"] == [".coverage.otherhost.1.123456"]
+    assert covsettle("check", str(tmp_path / "out.cov")).returncode == 0
+
+
+# ---- files swapped for fifos, directories and symlinks while waiting ----
+
+def test_fifo_and_directory_appearing_during_the_wait_are_ignored(tmp_path,
+                                                                  run):
+    keep = datafile(tmp_path, pid=1)
+    swapped = datafile(tmp_path, pid=2)
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", "--json",
+            "-T", "30s", str(tmp_path))
+    p.expect("watching")
+    os.mkfifo(tmp_path / ".coverage.otherhost.3.333333")
+    (tmp_path / ".coverage.otherhost.4.444444").mkdir()
+    # A data file replaced by a fifo under its own name: it is gone.
+    os.mkfifo(tmp_path / "fifo.tmp")
+    os.rename(tmp_path / "fifo.tmp", swapped)
+    assert p.running_after(MARGIN), "settled with one data file"
+    datafile(tmp_path, pid=5)
+    assert p.finish() == 0, p.err
+    doc = json.loads(p.out)
+    assert sorted(f["name"] for f in doc["files"]) == [
+        os.path.basename(keep), ".coverage.otherhost.5.123456"]
+    assert doc["lost"] == [os.path.basename(swapped)]
+
+
+def test_data_file_replaced_by_symlink_out_of_directory(tmp_path, run):
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    # A complete data file outside: followed, it would pass.
+    outside = datafile(tmp_path, "outside", pid=1)
+    name = f".coverage.{HOST}.999999999.123456"
+    datafile(cov, name, fixture="schema-only")
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", "-T", "30s",
+            str(cov))
+    p.expect("watching")
+    os.symlink(outside, cov / "link.tmp")
+    os.rename(cov / "link.tmp", cov / name)
+    datafile(cov, pid=2)
+    assert p.finish() == 4, p.err
+    assert (f"{name}: symlink: symlink to {outside}, outside the directory; "
+            "not followed") in p.err
+
+
+# ---- many files at once ----
+
+def test_twenty_thousand_files_at_once_exact_count(tmp_path, run):
+    # Linked in by another process as fast as it can while covsettle runs
+    # (test_wait.py stops covsettle instead, to force an overflow): events
+    # are read while files still arrive, queue overflows (when they come)
+    # rescan mid-stream, and the count is exact at the end.
+    n = 20000
+    p = run("wait", "-v", "-d", "500ms", "--expect", str(n), "--json",
+            "-T", "5m", str(tmp_path))
+    p.expect("watching")
+    subprocess.run([PY, "-c", f"""
+import os, sys
+src, d = sys.argv[1], sys.argv[2]
+for i in range({n}):
+    os.link(src, os.path.join(d, ".coverage.otherhost.%d.123456" % (i + 1)))
+""", os.path.join(FIXTURES, "lines"), str(tmp_path)], check=True)
+    assert p.finish(timeout=300) == 0, p.err[-2000:]
+    doc = json.loads(p.out)
+    assert len(doc["files"]) == n and doc["lost"] == []
+    assert all(f["verdict"] == "ok" for f in doc["files"])
