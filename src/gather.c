@@ -263,10 +263,14 @@ static int
 write_text(struct gather *g, const char *path, const char *text)
 {
 	FILE *f = fopen(path, "we");
+	bool bad = f == NULL;
 
-	if (f == NULL || fputs(text, f) == EOF || fclose(f) == EOF) {
-		if (f != NULL)
-			fclose(f);
+	/* fclose() frees f even when it fails: exactly one call. */
+	if (f != NULL) {
+		bad = fputs(text, f) == EOF;
+		bad |= fclose(f) == EOF;
+	}
+	if (bad) {
 		g->r->status = GS_ERROR;
 		return seterr(g->r->msg, "cannot write %s: %s", path,
 			      strerror(errno));
