@@ -291,6 +291,29 @@ def test_disk_full_writing_the_data_file(tmp_path, leave):
     assert staging_left(cov) == []
 
 
+def test_disk_full_writing_a_text_report(tmp_path):
+    # The table fits in stdio's buffer, so the disk-full error comes from
+    # fclose: one clear error, exit 7, and the combined file still kept.
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    before = digests(cov)
+    out = tmp_path / "full"
+    with small_fs(out, 16):
+        fill(out)
+        r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--report",
+                            f"text={out}/report.txt", "--data-file",
+                            str(tmp_path / "out.cov"), str(cov)],
+                           capture_output=True, text=True, timeout=LONG,
+                           stdin=subprocess.DEVNULL, cwd=tmp_path)
+        assert r.returncode == 7, r.stderr
+        last = r.stderr.strip().splitlines()[-1]
+        assert last == (f"covsettle: cannot write {out}/report.txt: "
+                        "No space left on device"), r.stderr
+    assert digests(cov) == before
+    assert covsettle("check", str(tmp_path / "out.cov")).returncode == 0
+
+
 # ---- signals in every phase of gather ----
 
 SLOWCOV = """#!/bin/sh
