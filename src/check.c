@@ -124,6 +124,7 @@ query_int(sqlite3 *db, const char *sql, long *out)
 	sqlite3_stmt *st;
 	int rc;
 
+	*out = -1;
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -270,7 +271,7 @@ immutable_uri(const char *path)
 			*q++ = hex[*p & 15];
 		}
 	}
-	strcpy(q, "?immutable=1");
+	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
 	return uri;
 }
 
@@ -389,7 +390,8 @@ check_file(int dirfd, const char *realdir, const char *name,
 		return set(r, V_UNREADABLE, "%s", strerror(errno));
 	}
 	if (S_ISLNK(st.st_mode)) {
-		if (resolve_link(dirfd, realdir, name, &target, r) != V_OK)
+		if (resolve_link(dirfd, realdir, name, &target, r) != V_OK ||
+		    target == NULL)
 			return r->verdict;
 		name = target;
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -160,6 +160,7 @@ run(struct gather *g, struct argv *a, int capture_out,
 	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
 	char how[128];
 
+	memset(res, 0, sizeof(*res)); /* freed by the caller, whatever */
 	if (g->r->ncmds == GATHER_MAX_CMDS) {
 		g->r->status = GS_ERROR;
 		return seterr(g->r->msg, "too many commands");
