@@ -1,0 +1,139 @@
+# mk/hardening.mk: fuzzing, valgrind and static analysis (included by the
+# Makefile). None of these is part of `make test` except fuzz-regress,
+# which replays the fuzz seeds and crashers under ASan/UBSan with $(CC)
+# as part of asan-test.
+#
+#   make fuzz          each libFuzzer harness for FUZZ_TIME seconds (clang)
+#   make fuzz-regress  replay fuzz/seeds, fixtures/ and fixtures/crashers
+#   make valgrind      the system tests with covsettle under memcheck
+#   make static        cppcheck and clang-tidy, with the committed configs
+#
+# A crash found by `make fuzz` is left in build/fuzz/ as crash-<sha1>: copy
+# it to fixtures/crashers/<harness>/ with the fix (see fuzz/README.md).
+
+# Installed by the targets that need them (through `make deps`), so that
+# `make test` installs none of them.
+HARDENING_DEPS := clang libclang-rt-14-dev cppcheck clang-tidy valgrind
+hardening-deps: DEPS += $(HARDENING_DEPS)
+hardening-deps: deps
+
+FUZZ_CC := clang
+FUZZ_TIME ?= 60
+FUZZERS := check parse cli
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
+	$(WARN) -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZERS:%=build/fuzz/fuzz_%)
+# libFuzzer options: inputs up to 64 KiB hold the 53 KiB fixtures.
+FUZZ_OPTS := -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	-max_len=65536 -print_final_stats=1
+# Seeds: read-only directories after the working corpus.
+FUZZ_SEEDS_check := fuzz/seeds/check fixtures/data fixtures/crashers/check
+FUZZ_SEEDS_parse := fuzz/seeds/parse fixtures/crashers/parse
+FUZZ_SEEDS_cli := fuzz/seeds/cli fixtures/crashers/cli
+
+REGRESS_BIN := $(FUZZERS:%=build/asan/fuzz_%)
+
+VALGRIND := valgrind --tool=memcheck -q --error-exitcode=99 \
+	--leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--show-leak-kinds=definite,indirect --child-silent-after-fork=yes \
+	--suppressions=$(CURDIR)/mk/valgrind.supp \
+	--log-file=$(CURDIR)/build/valgrind/log/%p.log
+
+STATIC_SRC := $(SRC) tests/inject/noinotify.c $(wildcard fuzz/*.c)
+CPPCHECK := cppcheck --quiet --error-exitcode=1 --std=c11 --language=c \
+	--enable=warning,style,performance,portability \
+	--inline-suppr --suppressions-list=.cppcheck-suppressions \
+	-D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
+	--library=posix --platform=unix64
+TIDY := clang-tidy --quiet
+
+.PHONY: fuzz fuzz-build fuzz-regress valgrind static cppcheck tidy \
+	hardening-deps
+
+# ---- fuzzing (clang, libFuzzer) ----
+
+fuzz-build: $(FUZZ_BIN)
+
+build/fuzz/obj/%.o: src/%.c | hardening-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ) | hardening-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+		$(LDLIBS)
+
+# Replay the crashers first (a regression stops here), then fuzz each
+# harness in turn, one process at a time.
+fuzz: $(FUZZ_BIN)
+	@set -e; $(foreach f,$(FUZZERS),\
+		mkdir -p build/fuzz/corpus/$(f); \
+		$(if $(wildcard fixtures/crashers/$(f)/*),\
+		build/fuzz/fuzz_$(f) \
+			$(wildcard fixtures/crashers/$(f)/*);) )
+	@set -e; $(foreach f,$(FUZZERS),\
+		echo "make fuzz: fuzz_$(f) for $(FUZZ_TIME)s"; \
+		(cd build/fuzz && ./fuzz_$(f) $(FUZZ_OPTS) \
+			$(if $(wildcard fuzz/$(f).dict),-dict=$(CURDIR)/fuzz/$(f).dict) \
+			corpus/$(f) \
+			$(addprefix $(CURDIR)/,$(wildcard $(FUZZ_SEEDS_$(f))))); )
+
+# ---- the same harnesses without libFuzzer, under ASan/UBSan ----
+
+build/asan/fuzz_%: fuzz/fuzz_%.c fuzz/driver.c $(SAN_LIB_OBJ) \
+		$(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(SAN) -o $@ \
+		fuzz/fuzz_$*.c fuzz/driver.c $(SAN_LIB_OBJ) $(LDFLAGS) $(LDLIBS)
+
+# The seeds and crashers replay with every `make asan-test` (so `make
+# test`): cheap (under a second), and no tool beyond $(CC).
+asan-test: fuzz-regress
+
+fuzz-regress: $(REGRESS_BIN)
+	@set -e; $(foreach f,$(FUZZERS),\
+		ASAN_OPTIONS=detect_leaks=1 build/asan/fuzz_$(f) \
+			$(wildcard $(FUZZ_SEEDS_$(f))) >/dev/null;)
+
+# ---- valgrind memcheck over the system tests ----
+
+build/valgrind/covsettle: build/covsettle mk/hardening.mk
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" \
+		"$(CURDIR)/build/covsettle" >$@
+	chmod 755 $@
+
+valgrind: hardening-deps build/valgrind/covsettle build/noinotify.so
+	rm -rf build/valgrind/log && mkdir -p build/valgrind/log
+	chmod 1777 build/valgrind/log # some tests run covsettle as nobody
+	COVSETTLE=$(CURDIR)/build/valgrind/covsettle $(PYTEST) -q \
+		-p no:cacheprovider tests/system
+	@bad=$$(find build/valgrind/log -name '*.log' -size +0 | sort); \
+	if [ -n "$$bad" ]; then cat $$bad; \
+		echo "make valgrind: errors in $$bad"; exit 1; fi; \
+	echo "make valgrind: $$(ls build/valgrind/log | wc -l) runs," \
+		"no memcheck error, no definite or indirect leak"
+
+# ---- static analysis ----
+
+static: cppcheck tidy
+
+cppcheck tidy: | hardening-deps
+
+cppcheck:
+	$(CPPCHECK) $(STATIC_SRC)
+
+# One file per run: see .clang-tidy.
+tidy:
+	@mkdir -p build
+	@for f in $(STATIC_SRC); do echo "clang-tidy $$f"; \
+		$(TIDY) $$f -- -std=c11 -D_GNU_SOURCE \
+			-DVERSION='"$(VERSION)"' -Iinclude 2>build/tidy.err || \
+		{ grep -v 'warnings generated' build/tidy.err; exit 1; }; done
+
+.SECONDARY: $(FUZZ_OBJ)
+
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN:=.d)
