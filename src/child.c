@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define STOP_POLL_MS 50
+
 pid_t
 child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 {
@@ -89,14 +91,16 @@ child_stop(pid_t pid, int sig, msec_t grace_ms)
 	if (killpg(pid, sig) < 0)
 		kill(pid, sig);
 	while (child_reap(pid, &status) == 0) {
-		if (pfd.fd < 0) {
-			waitpid(pid, &status, 0);
-			break;
-		}
 		left = deadline - clock_ms();
-		/* The pidfd turns readable when the child exits. */
-		if (left > 0 && poll(&pfd, 1, (int)left) != 0)
+		if (left > 0) {
+			/* The pidfd turns readable when the child exits. With
+			 * none (pidfd_open(2) missing), poll(2) ignores fd -1
+			 * and we look again every STOP_POLL_MS. */
+			if (pfd.fd < 0 && left > STOP_POLL_MS)
+				left = STOP_POLL_MS;
+			poll(&pfd, 1, (int)left);
 			continue;
+		}
 		killpg(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		break;

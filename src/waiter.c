@@ -22,6 +22,9 @@
 #include <unistd.h>
 
 #define STOP_GRACE_MS 5000
+/* Without a pidfd (pidfd_open(2) missing: Linux < 5.3, a seccomp filter,
+ * valgrind), a live writer's exit is looked for this often. */
+#define WRITER_POLL_MS 100
 #define QUARANTINE_DIR "quarantine"
 
 struct waiter {
@@ -441,6 +444,8 @@ run(struct waiter *wt)
 			next_tick = wt->now + o->tick_ms;
 		}
 		at = min_at(sw.at, deadline);
+		if (sw.pid != 0 && wt->pidfd < 0)
+			at = min_at(at, wt->now + WRITER_POLL_MS);
 		if (watch_poll_ms(wt->w) > 0)
 			at = min_at(at, next_poll);
 		if (o->tick_ms > 0)
