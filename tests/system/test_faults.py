@@ -112,6 +112,80 @@ def test_inotify_limit_in_user_namespace_falls_back_to_polling(
     assert "settled: 2 data files" in p.err
 
 
+# ---- no pidfd_open(2): Linux < 5.3, a seccomp filter, valgrind ----
+
+NOPIDFD = r"""
+/* Makes syscall(SYS_pidfd_open, ...) fail with ENOSYS, as old kernels,
+ * container seccomp filters and valgrind do; passes the rest on. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+long
+syscall(long n, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+	int i;
+
+	if (n == SYS_pidfd_open) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (real == 0)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def nopidfd(tmp_path_factory):
+    d = tmp_path_factory.mktemp("nopidfd")
+    (d / "nopidfd.c").write_text(NOPIDFD)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(d / "nopidfd.so"),
+                    str(d / "nopidfd.c"), "-ldl"], check=True)
+    return dict(os.environ, LD_PRELOAD=str(d / "nopidfd.so"),
+                ASAN_OPTIONS="verify_asan_link_order=0")
+
+
+def test_writer_exit_seen_without_pidfd(tmp_path, run, writer, nopidfd):
+    # Nothing else happens in DIR when the writer exits: without a pidfd
+    # to wake it, covsettle must still look, and settle soon after.
+    w = writer(tmp_path, "--pause-at", "after-save")
+    w.paused("after-save")
+    p = run("wait", "-v", "-d", DEBOUNCE, "-T", "30s", str(tmp_path),
+            env=nopidfd)
+    p.expect("watching")
+    assert p.running_after(MARGIN), "settled with its writer alive"
+    w.go()
+    assert w.finish() == 0
+    gone = time.monotonic()
+    assert p.finish() == 0, p.err
+    assert time.monotonic() - gone < 10, "woke only at the timeout"
+
+
+def test_trigger_ignoring_sigterm_is_killed_without_pidfd(tmp_path, run,
+                                                         nopidfd):
+    # The trigger ignores SIGTERM: after the grace period (5s) it gets
+    # SIGKILL, pidfd or not; covsettle does not wait for it for ever.
+    marker = tmp_path / "trigger.pid"
+    p = run("wait", "-v", "-d", DEBOUNCE, "--trigger",
+            f"trap '' TERM; echo $$ > {marker}; while :; do sleep 1; done",
+            str(tmp_path / "cov"), env=nopidfd)
+    tpid = int(wait_for_file(marker, p))
+    os.kill(p.p.pid, signal.SIGTERM)
+    assert p.finish(timeout=30) == 143, p.err
+    group_gone(tpid)
+
+
 # ---- an unreadable directory or file, for a user who is not root ----
 
 @needs_nobody
