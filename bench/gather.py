@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+# gather.py: item 4, gather overhead. `covsettle gather` against `coverage combine` plus the
+# same reports run by hand (coverage.py alone), at 10, 100 and 1,000 real data files.
+"""Both run in a copy of fixtures/src (the sources the data files measured) on
+a directory whose files settled long ago, so gather's wait ends at once and what
+remains is its own work: checking every file, staging, checking the combined
+file, and finding coverage.py (gather tries `CMD --version` even when the
+command is named with --coverage; a separate row lets gather look for it
+itself). By hand, as a CI script would:
+
+  python3-coverage combine --keep -q --rcfile=coveragerc DIR
+  python3-coverage report --rcfile=coveragerc
+  python3-coverage json|xml|html -q --rcfile=coveragerc -o/-d OUT
+
+Runs alternate between the two; the figure is the ratio of the medians."""
+import os
+import shutil
+import subprocess
+import sys
+
+import lib
+
+REPORTS = (("json", "-o", "coverage.json"), ("xml", "-o", "coverage.xml"), ("html", "-d", "htmlcov"))
+
+
+def by_hand(work, d, out):
+    rc = "--rcfile=coveragerc"
+    cmds = [[lib.COVERAGE, "combine", "--keep", "-q", rc, d], [lib.COVERAGE, "report", rc]]
+    cmds += [[lib.COVERAGE, fmt, "-q", rc, flag, os.path.join(out, name)] for fmt, flag, name in REPORTS]
+    t = lib.now()
+    for argv in cmds:
+        if subprocess.run(argv, cwd=work, stdout=subprocess.DEVNULL).returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed")
+    return lib.now() - t
+
+
+def gather(work, d, out, named=True):
+    argv = [lib.COVSETTLE, "gather", "-q", "--rcfile", "coveragerc", "--report", "text",
+            "--data-file", os.path.join(out, ".coverage")]
+    if named:  # as by hand: the command is named, not looked for
+        argv += ["--coverage", lib.COVERAGE]
+    argv += [f"--report={fmt}={os.path.join(out, name)}" for fmt, _, name in REPORTS]
+    t, rc = lib.run_timed(argv + [d], cwd=work, stderr=None)
+    if rc != 0:
+        raise RuntimeError(f"covsettle gather exited {rc}")
+    return t
+
+
+def run():
+    work = lib.tmp("gather-src")
+    shutil.copytree(lib.FIXTURE_SRC, work, dirs_exist_ok=True)
+    out = lib.tmp("gather-out")
+    rows = []
+    for n in (10, 100, 1000):
+        d = lib.linked(f"gather-{n}", n)
+        runs = 3 if lib.QUICK else 7
+        hand, cov, found = [], [], []
+        for _ in range(runs):
+            hand.append(by_hand(work, d, out))
+            cov.append(gather(work, d, out))
+            if n == 10:
+                found.append(gather(work, d, out, named=False))
+        h, c = lib.median(hand), lib.median(cov)
+        over = (c - h) / h
+        rows.append(lib.row("4", f"gather overhead, {n:,} files (combine; text, json, xml, html)",
+                            lib.ms(c), lib.ms(h), f"{over * 100:+.1f} %", "<= 5 %", over <= 0.05))
+        if found:
+            f = lib.median(found)
+            rows.append(lib.row("4", f"the same, {n} files, coverage.py found by gather itself",
+                                lib.ms(f), lib.ms(h), f"{(f - h) / h * 100:+.1f} %", "<= 5 %",
+                                (f - h) / h <= 0.05))
+    return rows
+
+
+if __name__ == "__main__":
+    try:
+        lib.show(run())
+    finally:
+        lib.cleanup()
+    sys.exit(0)
