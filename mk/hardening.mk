@@ -36,7 +36,8 @@ FUZZ_SEEDS_cli := fuzz/seeds/cli fixtures/crashers/cli
 
 REGRESS_BIN := $(FUZZERS:%=build/asan/fuzz_%)
 
-VALGRIND := valgrind --tool=memcheck -q --error-exitcode=99 \
+# The wrapper names valgrind by its full path: some tests empty $PATH.
+VALGRIND_OPTS := --tool=memcheck -q --error-exitcode=99 \
 	--leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect --child-silent-after-fork=yes \
 	--suppressions=$(CURDIR)/mk/valgrind.supp \
@@ -102,19 +103,31 @@ fuzz-regress: $(REGRESS_BIN)
 
 build/valgrind/covsettle: build/covsettle mk/hardening.mk
 	@mkdir -p $(@D)
-	printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND)" \
-		"$(CURDIR)/build/covsettle" >$@
+	printf '#!/bin/sh\nexec %s %s %s "$$@"\n' "$$(command -v valgrind)" \
+		"$(VALGRIND_OPTS)" "$(CURDIR)/build/covsettle" >$@
 	chmod 755 $@
+
+# Deselected: 20,000 data files, each checked under memcheck, do not fit
+# the test's 5 minutes (test_wait.py's 16,884-file overflow test runs).
+# valgrind 3.19 does not know pidfd_open(2) (syscall 434) and says so in
+# the log; that warning is not an error (covsettle then polls for a
+# writer's exit, as on kernels without it).
+VALGRIND_SKIP := not twenty_thousand
+VALGRIND_NOISE := -e 'unhandled amd64-linux syscall: 434' \
+	-e 'You may be able to write your own handler' \
+	-e 'README_MISSING_SYSCALL_OR_IOCTL' -e 'Nevertheless we consider' \
+	-e 'valgrind.org/support/bug_reports'
 
 valgrind: hardening-deps build/valgrind/covsettle build/noinotify.so
 	rm -rf build/valgrind/log && mkdir -p build/valgrind/log
 	chmod 1777 build/valgrind/log # some tests run covsettle as nobody
 	COVSETTLE=$(CURDIR)/build/valgrind/covsettle $(PYTEST) -q \
-		-p no:cacheprovider tests/system
-	@bad=$$(find build/valgrind/log -name '*.log' -size +0 | sort); \
+		-p no:cacheprovider -k '$(VALGRIND_SKIP)' tests/system
+	@cd build/valgrind/log && bad=$$(for f in *.log; do \
+		grep -qv $(VALGRIND_NOISE) "$$f" && echo $$f; done); \
 	if [ -n "$$bad" ]; then cat $$bad; \
 		echo "make valgrind: errors in $$bad"; exit 1; fi; \
-	echo "make valgrind: $$(ls build/valgrind/log | wc -l) runs," \
+	echo "make valgrind: $$(ls | wc -l) runs of covsettle," \
 		"no memcheck error, no definite or indirect leak"
 
 # ---- static analysis ----
