@@ -60,8 +60,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (msglen == 0 || msg[msglen - 1] != '\n' ||
 		    memchr(msg, '\n', msglen - 1) != NULL ||
 		    strlen(msg) != msglen) {
-			fprintf(stderr, "fuzz_cli: usage error not one line: "
-					"[%.*s]\n", (int)msglen, msg);
+			fprintf(stderr,
+			        "fuzz_cli: usage error not one line: "
+			        "[%.*s]\n",
+			        (int)msglen, msg);
 			abort();
 		}
 	} else if (rc == EX_SETTLED) {
@@ -70,11 +72,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == -1) {
 		if (msglen != 0 || c.o.dir == NULL || c.o.dir[0] == '\0' ||
 		    c.o.pattern == NULL || c.o.pattern[0] == '\0' ||
-		    strchr(c.o.pattern, '/') != NULL ||
-		    c.o.debounce < 0 || c.o.debounce > DURATION_MAX_MS ||
-		    c.o.timeout < 0 || c.o.timeout > DURATION_MAX_MS ||
-		    c.o.poll_ms < 0 || c.o.poll_ms > DURATION_MAX_MS ||
-		    c.o.expect < 0 || c.o.expect > 1000000000L ||
+		    strchr(c.o.pattern, '/') != NULL || c.o.debounce < 0 ||
+		    c.o.debounce > DURATION_MAX_MS || c.o.timeout < 0 ||
+		    c.o.timeout > DURATION_MAX_MS || c.o.poll_ms < 0 ||
+		    c.o.poll_ms > DURATION_MAX_MS || c.o.expect < 0 ||
+		    c.o.expect > 1000000000L ||
 		    (c.o.trigger != NULL && c.o.trigger[0] == '\0') ||
 		    c.nreports < 0 || c.nreports > MAX_REPORTS ||
 		    (c.fail_under != NULL &&
