@@ -559,15 +559,20 @@ def test_twenty_thousand_files_at_once_exact_count(tmp_path, run):
     # are read while files still arrive, queue overflows (when they come)
     # rescan mid-stream, and the count is exact at the end.
     n = 20000
+    # Links to a private copy: a file has 65,000 links at most (ext4),
+    # and pytest keeps the directories of the last runs.
+    src = datafile(tmp_path, "source")
+    cov = tmp_path / "cov"
+    cov.mkdir()
     p = run("wait", "-v", "-d", "500ms", "--expect", str(n), "--json",
-            "-T", "5m", str(tmp_path))
+            "-T", "5m", str(cov))
     p.expect("watching")
     subprocess.run([PY, "-c", f"""
 import os, sys
 src, d = sys.argv[1], sys.argv[2]
 for i in range({n}):
     os.link(src, os.path.join(d, ".coverage.otherhost.%d.123456" % (i + 1)))
-""", os.path.join(FIXTURES, "lines"), str(tmp_path)], check=True)
+""", src, str(cov)], check=True)
     assert p.finish(timeout=300) == 0, p.err[-2000:]
     doc = json.loads(p.out)
     assert len(doc["files"]) == n and doc["lost"] == []
