@@ -22,16 +22,8 @@ ITEMS = {  # item: (module, what it needs besides covsettle and coverage.py)
 COLUMNS = ("#", "measure", "covsettle", "baseline", "vs baseline", "goal", "")
 
 
-def main(names):
-    unknown = [n for n in names if n not in ITEMS]
-    if unknown:
-        sys.exit(f"run.py: unknown item {' '.join(unknown)}; items: {' '.join(ITEMS)}")
-    if not os.access(lib.COVSETTLE, os.X_OK):
-        sys.exit(f"run.py: no {lib.COVSETTLE}: run make first")
-    started = time.monotonic()
-    load = os.getloadavg()[0]
-    rows, failed = [], []
-    for name in names or ITEMS:
+def run_items(names, rows, failed):
+    for name in names:
         module, needs = ITEMS[name]
         if needs and importlib.util.find_spec(needs) is None:
             rows.append(lib.row("", f"{name}: skipped, {needs} is not installed (make deps)"))
@@ -45,7 +37,21 @@ def main(names):
             failed.append(name)
             rows.append(lib.row("", f"{name}: FAILED (see above)"))
         print(f"bench: {name} took {time.monotonic() - t:.0f} s", file=sys.stderr, flush=True)
-    lib.cleanup()
+
+
+def main(names):
+    unknown = [n for n in names if n not in ITEMS]
+    if unknown:
+        sys.exit(f"run.py: unknown item {' '.join(unknown)}; items: {' '.join(ITEMS)}")
+    if not os.access(lib.COVSETTLE, os.X_OK):
+        sys.exit(f"run.py: no {lib.COVSETTLE}: run make first")
+    started = time.monotonic()
+    load = os.getloadavg()[0]
+    rows, failed = [], []
+    try:
+        run_items(names or list(ITEMS), rows, failed)
+    finally:
+        lib.cleanup()
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"covsettle benchmarks, {now}, {platform.node()}: {os.cpu_count()} cores, "
           f"Linux {platform.release()}; load average {load:.2f} at the start, "
