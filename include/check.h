@@ -38,9 +38,6 @@ struct check_result {
 /* The verdict's name as printed and in JSON ("ok", "not-sqlite", ...). */
 const char *verdict_name(enum verdict v);
 
-/* True for verdicts that a writer still at work can mend. */
-bool verdict_transient(enum verdict v);
-
 /* Check name in the directory open at dirfd, whose canonical path is
  * realdir (used to open it through SQLite without following symlinks).
  * Always fills r and returns r->verdict. */

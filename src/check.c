@@ -53,13 +53,6 @@ verdict_name(enum verdict v)
 	return (v >= 0 && v < V_COUNT) ? verdict_names[v] : "unknown";
 }
 
-bool
-verdict_transient(enum verdict v)
-{
-	return v == V_BUSY || v == V_INCOMPLETE || v == V_EMPTY ||
-	       v == V_CORRUPT || v == V_MISSING;
-}
-
 static enum verdict
 set(struct check_result *r, enum verdict v, const char *f, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -2,6 +2,7 @@
 # inotify, real signals. Each test names the behaviour users rely on.
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -192,7 +193,9 @@ def test_rename_inside_directory_is_not_a_loss(tmp_path, run):
 def test_queue_overflow_rescans_with_exact_count(tmp_path, run):
     with open("/proc/sys/fs/inotify/max_queued_events") as fh:
         n = int(fh.read()) + 500
-    src = os.path.join(FIXTURES, "lines")
+    # Links to a private copy: ext4 allows 65,000 links to one inode.
+    src = tmp_path / "lines"
+    shutil.copyfile(os.path.join(FIXTURES, "lines"), src)
     p = run("wait", "-v", "-d", DEBOUNCE, "--expect", str(n), "--json",
             "-T", "5m", str(tmp_path))
     armed(p)
@@ -380,3 +383,20 @@ def test_live_status_line_on_a_terminal(tmp_path):
     assert "\r\x1b[Kcovsettle: 1/2 data files, 0 settled" in text
     assert "data file: " not in text
     assert "timed out after" in text
+
+
+def test_signal_ignored_at_start_stays_ignored(tmp_path, procs):
+    # Under nohup SIGHUP is ignored: covsettle keeps it so, and still ends
+    # on SIGTERM; the trigger gets SIGHUP's default action back.
+    from conftest import Proc
+    marker = tmp_path / "trigger.pid"
+    p = Proc([COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "--trigger",
+              f"echo $$ > {marker}; trap - HUP; exec sleep 300",
+              str(tmp_path)],
+             preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    procs.append(p)
+    p.expect("trigger started")
+    os.kill(p.p.pid, signal.SIGHUP)
+    assert p.running_after(MARGIN), "SIGHUP, ignored at start, ended it"
+    os.kill(p.p.pid, signal.SIGTERM)
+    assert p.finish() == 143, p.err
