@@ -44,6 +44,8 @@ static const char *const coverage_tables[] = {
 	"tracer",
 };
 
+#define NTABLES (sizeof(coverage_tables) / sizeof(coverage_tables[0]))
+
 static const char sqlite_magic[16] = "SQLite format 3";
 static const char legacy_magic[] = "!coverage.py: This is a private format";
 
@@ -133,37 +135,55 @@ query_int(sqlite3 *db, const char *sql, long *out)
 	return rc;
 }
 
-/* The coverage.py structure of an SQLite file that passed quick_check. */
+/* Run sql, which yields one row of n integers (NULL is -1). */
+static int
+query_ints(sqlite3 *db, const char *sql, long *out, int n)
+{
+	sqlite3_stmt *st;
+	int rc, i;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			out[i] = sqlite3_column_type(st, i) == SQLITE_NULL
+					 ? -1
+					 : (long)sqlite3_column_int64(st, i);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The coverage.py structure of an SQLite file that passed quick_check:
+ * few statements (preparing them is most of the cost), same verdicts. */
 static enum verdict
 check_structure(sqlite3 *db, struct check_result *r)
 {
-	static const char *const consistency[][2] = {
-		{"select count(*) from (select 1 from line_bits where file_id "
-		 "not in (select id from file) limit 1)",
-		 "a line_bits row refers to a file that is not in the file "
-		 "table"},
-		{"select count(*) from (select 1 from arc where file_id not in "
-		 "(select id from file) limit 1)",
-		 "an arc row refers to a file that is not in the file table"},
-		{"select count(*) from (select 1 from line_bits where "
-		 "context_id not in (select id from context) limit 1)",
-		 "a line_bits row refers to a missing context"},
-		{"select count(*) from (select 1 from arc where context_id not "
-		 "in (select id from context) limit 1)",
-		 "an arc row refers to a missing context"},
+	static const char *const consistency[] = {
+		"a line_bits row refers to a file that is not in the file "
+		"table",
+		"an arc row refers to a file that is not in the file table",
+		"a line_bits row refers to a missing context",
+		"an arc row refers to a missing context",
 	};
-	char sql[128];
-	long v, arcs, nlines, narcs, ncontexts;
+	long v = -1, t[NTABLES] = {0}, meta[3] = {0}, bad[4] = {0}, n[4] = {0};
 	size_t i;
 	int rc;
 
-	rc = query_int(db,
-		       "select count(*) from sqlite_schema where type = "
-		       "'table' and name = 'coverage_schema'",
-		       &v);
-	if (rc != SQLITE_OK)
-		return sqlite_failure(r, db, rc, "reading the schema");
-	if (v == 0)
+	/* Which of coverage.py's tables are there: from the schema SQLite
+	 * has parsed already, with no statement to compile. */
+	for (i = 0; i < NTABLES; i++) {
+		rc = sqlite3_table_column_metadata(db, "main", coverage_tables[i],
+						   NULL, NULL, NULL, NULL, NULL,
+						   NULL);
+		if (rc != SQLITE_OK && rc != SQLITE_ERROR)
+			return sqlite_failure(r, db, rc, "reading the schema");
+		t[i] = rc == SQLITE_OK;
+	}
+	if (t[0] == 0)
 		return set(r, V_INCOMPLETE,
 			   "no coverage_schema table (still being written, "
 			   "or not a coverage.py file)");
@@ -179,69 +199,62 @@ check_structure(sqlite3 *db, struct check_result *r)
 			   "schema version %ld; covsettle reads version %d "
 			   "(coverage.py 5.4 and later)",
 			   v, COVERAGE_SCHEMA_VERSION);
-	for (i = 0; i < sizeof(coverage_tables) / sizeof(coverage_tables[0]);
-	     i++) {
-		if (fmt(sql, sizeof(sql),
-			"select count(*) from sqlite_schema where type = "
-			"'table' and name = '%s'",
-			coverage_tables[i]) < 0)
-			return set(r, V_CORRUPT, "internal: query too long");
-		rc = query_int(db, sql, &v);
-		if (rc != SQLITE_OK)
-			return sqlite_failure(r, db, rc, "reading the schema");
-		if (v == 0)
+	for (i = 1; i < NTABLES; i++)
+		if (t[i] == 0)
 			return set(r, V_INCOMPLETE,
 				   "no %s table (still being written, or cut "
 				   "short)",
 				   coverage_tables[i]);
-	}
-	rc = query_int(db, "select count(*) from meta where key = 'version'",
-		       &v);
+	rc = query_ints(db,
+			"select exists(select 1 from meta where key = "
+			"'version'), exists(select 1 from meta where key = "
+			"'has_arcs'), (select coalesce(cast(value as integer), 0) from meta "
+			"where key = 'has_arcs')",
+			meta, 3);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading meta");
-	if (v == 0)
+	if (meta[0] == 0)
 		return set(r, V_INCOMPLETE,
 			   "no version in meta (still being written, or cut "
 			   "short)");
-	rc = query_int(db,
-		       "select cast(value as integer) from meta where key = "
-		       "'has_arcs'",
-		       &arcs);
-	if (rc != SQLITE_OK)
-		return sqlite_failure(r, db, rc, "reading meta");
-	if (arcs < 0)
+	if (meta[1] == 0)
 		return set(r, V_INCOMPLETE,
 			   "no has_arcs in meta: no measurement written yet "
 			   "(still being written, or cut short)");
-	for (i = 0; i < sizeof(consistency) / sizeof(consistency[0]); i++) {
-		rc = query_int(db, consistency[i][0], &v);
-		if (rc != SQLITE_OK)
-			return sqlite_failure(r, db, rc, "reading rows");
-		if (v > 0)
-			return set(r, V_CORRUPT, "%s", consistency[i][1]);
-	}
-	rc = query_int(db, "select count(*) from line_bits", &nlines);
-	if (rc == SQLITE_OK)
-		rc = query_int(db, "select count(*) from arc", &narcs);
-	if (rc == SQLITE_OK)
-		rc = query_int(db, "select count(*) from file", &r->nfiles);
-	if (rc == SQLITE_OK)
-		rc = query_int(db, "select count(*) from context", &ncontexts);
+	rc = query_ints(db,
+			"select exists(select 1 from line_bits where file_id "
+			"not in (select id from file)), exists(select 1 from "
+			"arc where file_id not in (select id from file)), "
+			"exists(select 1 from line_bits where context_id not "
+			"in (select id from context)), exists(select 1 from "
+			"arc where context_id not in (select id from context))",
+			bad, 4);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading rows");
-	if (arcs && nlines > 0)
+	for (i = 0; i < 4; i++)
+		if (bad[i] > 0)
+			return set(r, V_CORRUPT, "%s", consistency[i]);
+	rc = query_ints(db,
+			"select (select count(*) from line_bits), (select "
+			"count(*) from arc), (select count(*) from file), "
+			"(select count(*) from context)",
+			n, 4);
+	if (rc != SQLITE_OK)
+		return sqlite_failure(r, db, rc, "reading rows");
+	r->nfiles = n[2];
+	if (meta[2] != 0 && n[0] > 0)
 		return set(r, V_CORRUPT,
 			   "has_arcs is 1 but line_bits has rows: lines and "
 			   "branches mixed");
-	if (!arcs && narcs > 0)
+	if (meta[2] == 0 && n[1] > 0)
 		return set(r, V_CORRUPT,
 			   "has_arcs is 0 but arc has rows: lines and "
 			   "branches mixed");
-	r->arcs = arcs != 0;
-	if (ncontexts > 1)
+	r->arcs = meta[2] != 0;
+	if (n[3] > 1)
 		return set(r, V_OK, "%ld measured file%s, %s, %ld contexts",
 			   r->nfiles, r->nfiles == 1 ? "" : "s",
-			   r->arcs ? "branches" : "lines", ncontexts);
+			   r->arcs ? "branches" : "lines", n[3]);
 	return set(r, V_OK, "%ld measured file%s, %s", r->nfiles,
 		   r->nfiles == 1 ? "" : "s", r->arcs ? "branches" : "lines");
 }
@@ -291,7 +304,13 @@ check_sqlite(const char *path, bool immutable, struct check_result *r)
 		sqlite_failure(r, db, rc, "opening");
 		goto out;
 	}
-	rc = sqlite3_prepare_v2(db, "pragma quick_check(1)", -1, &st, NULL);
+	/* One read transaction for every statement: SQLite then takes its
+	 * shared lock, and looks for a hot journal and a WAL file, once per
+	 * file instead of once per statement. */
+	rc = sqlite3_exec(db, "begin", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "pragma quick_check(1)", -1, &st,
+					NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
