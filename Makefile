@@ -33,7 +33,7 @@ SAN_UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/asan/obj/unit/%.o)
 
 # Debian packages: to build, to test, and what the tests run for real.
 DEPS := gcc make libinotifytools0-dev inotify-tools libsqlite3-dev sqlite3 \
-	libcriterion-dev python3-coverage python3-pytest mandoc
+	libcriterion-dev python3-coverage python3-pytest mandoc clang-format
 
 .PHONY: all deps test unit system asan-test lint demo install uninstall \
 	clean fixtures
@@ -100,8 +100,12 @@ asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
 		$(PYTEST) -q -p no:cacheprovider tests/system
 
+FORMATTED := $(wildcard src/*.c include/*.h tests/unit/*.c tests/inject/*.c \
+	fuzz/*.c)
+
 lint:
 	mandoc -T lint -W warning man/covsettle.1
+	clang-format --style=file --dry-run -Werror $(FORMATTED)
 
 test: deps
 	$(MAKE) all build/unit

@@ -63,8 +63,8 @@ main(int argc, char **argv)
 			while ((de = readdir(d)) != NULL) {
 				if (de->d_name[0] == '.' ||
 				    snprintf(path, sizeof(path), "%s/%s",
-				             argv[i],
-				             de->d_name) >= (int)sizeof(path) ||
+					     argv[i],
+					     de->d_name) >= (int)sizeof(path) ||
 				    stat(path, &st) < 0 || !S_ISREG(st.st_mode))
 					continue;
 				bad |= run_file(path) < 0;

@@ -78,7 +78,7 @@ assert_alone(void)
 		    strcmp(de->d_name, "..") != 0 &&
 		    strcmp(de->d_name, NAME) != 0) {
 			fprintf(stderr, "fuzz_check: the checker left %s\n",
-			        de->d_name);
+				de->d_name);
 			abort();
 		}
 	closedir(d);
@@ -116,7 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.verdict == V_SYMLINK || r.verdict == V_NOT_REGULAR ||
 	    r.verdict == V_MISSING || r.verdict == V_UNREADABLE) {
 		fprintf(stderr, "fuzz_check: verdict %s: %s\n",
-		        verdict_name(r.verdict), r.reason);
+			verdict_name(r.verdict), r.reason);
 		abort();
 	}
 	if (r.size != (off_t)size || (size == 0) != (r.verdict == V_EMPTY))

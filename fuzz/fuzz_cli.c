@@ -61,9 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memchr(msg, '\n', msglen - 1) != NULL ||
 		    strlen(msg) != msglen) {
 			fprintf(stderr,
-			        "fuzz_cli: usage error not one line: "
-			        "[%.*s]\n",
-			        (int)msglen, msg);
+				"fuzz_cli: usage error not one line: "
+				"[%.*s]\n",
+				(int)msglen, msg);
 			abort();
 		}
 	} else if (rc == EX_SETTLED) {

@@ -24,8 +24,11 @@ reference_duration(const char *s, msec_t *ms, bool *over)
 	static const struct {
 		const char *name;
 		unsigned long unit;
-	} units[] = {
-	    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
+	} units[] = { { "ms", 1 },
+		      { "s", 1000 },
+		      { "m", 60000 },
+		      { "h", 3600000 },
+		      { "", 1000 } };
 	unsigned __int128 whole = 0, frac = 0, scale = 1, total, max;
 	const char *p = s;
 	int digits = 0;
@@ -59,8 +62,8 @@ reference_duration(const char *s, msec_t *ms, bool *over)
 		return 1;
 	}
 	/* frac < 1e30, unit < 4e6: the product fits in 128 bits. */
-	total =
-	    whole * units[i].unit + (frac * units[i].unit + scale - 1) / scale;
+	total = whole * units[i].unit +
+		(frac * units[i].unit + scale - 1) / scale;
 	if (total > max)
 		*over = true;
 	else
@@ -82,9 +85,9 @@ fuzz_duration(const char *s)
 		abort();
 	if (rc == -1 && (err[0] == '\0' || ms != -7)) {
 		fprintf(stderr,
-		        "fuzz_parse: rejected '%s' without a message, "
-		        "or wrote the output\n",
-		        s);
+			"fuzz_parse: rejected '%s' without a message, "
+			"or wrote the output\n",
+			s);
 		abort();
 	}
 	if (rc == 0 && (ms < 0 || ms > DURATION_MAX_MS))
@@ -92,22 +95,22 @@ fuzz_duration(const char *s)
 	ref = reference_duration(s, &want, &over);
 	if (ref == 1 && !over && (rc != 0 || ms != want)) {
 		fprintf(stderr, "fuzz_parse: '%s' gave %s %lld, exact %lld\n",
-		        s, rc == 0 ? "ms" : "an error:", (long long)ms,
-		        (long long)want);
+			s, rc == 0 ? "ms" : "an error:", (long long)ms,
+			(long long)want);
 		abort();
 	}
 	if (ref == 1 && over && rc == 0) {
 		fprintf(stderr,
-		        "fuzz_parse: '%s' over the maximum accepted "
-		        "as %lld\n",
-		        s, (long long)ms);
+			"fuzz_parse: '%s' over the maximum accepted "
+			"as %lld\n",
+			s, (long long)ms);
 		abort();
 	}
 	if (ref == 0 && rc == 0) {
 		fprintf(stderr,
-		        "fuzz_parse: '%s' is no duration, accepted "
-		        "as %lld\n",
-		        s, (long long)ms);
+			"fuzz_parse: '%s' is no duration, accepted "
+			"as %lld\n",
+			s, (long long)ms);
 		abort();
 	}
 	if (rc == 0) {
@@ -145,12 +148,12 @@ fuzz_count(const char *s, long min, long max)
 	    *end == '\0' && errno == 0 && want >= min && want <= max) {
 		if (rc != 0 || v != want) {
 			fprintf(stderr, "fuzz_parse: count '%s' gave %d/%ld\n",
-			        s, rc, v);
+				s, rc, v);
 			abort();
 		}
 	} else if (rc == 0) {
 		fprintf(stderr, "fuzz_parse: '%s' accepted as the count %ld\n",
-		        s, v);
+			s, v);
 		abort();
 	}
 }

@@ -5,7 +5,7 @@
 
 enum exit_code {
 	EX_SETTLED = 0,
-	EX_BELOW = 1,	 /* total coverage below --fail-under */
+	EX_BELOW = 1, /* total coverage below --fail-under */
 	EX_USAGE = 2,
 	EX_TIMEOUT = 3,
 	EX_INVALID = 4,

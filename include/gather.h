@@ -14,18 +14,18 @@
 
 /* One coverage.py command that ran. */
 struct gather_cmd {
-	char *line;   /* the command line, for people */
-	int status;   /* wait status */
+	char *line; /* the command line, for people */
+	int status; /* wait status */
 	msec_t ms;
 };
 
 enum gather_status {
 	GS_OK,
-	GS_BELOW,    /* total below --fail-under */
-	GS_FAILED,   /* coverage.py failed, or its output is not whole */
-	GS_CHANGED,  /* an input changed after it settled */
+	GS_BELOW,   /* total below --fail-under */
+	GS_FAILED,  /* coverage.py failed, or its output is not whole */
+	GS_CHANGED, /* an input changed after it settled */
 	GS_SIGNAL,
-	GS_ERROR,    /* staging or moving files failed */
+	GS_ERROR, /* staging or moving files failed */
 };
 
 struct gather_result {
@@ -35,11 +35,11 @@ struct gather_result {
 	struct gather_cmd cmds[GATHER_MAX_CMDS];
 	int ncmds;
 	long ninputs;
-	double total;	    /* total percent from the text report, or -1 */
-	char total_text[32]; /* that total as the report shows it: "88.82%" */
-	char *text;	    /* the text report, when not written to a file */
+	double total;	       /* total percent from the text report, or -1 */
+	char total_text[32];   /* that total as the report shows it: "88.82%" */
+	char *text;	       /* the text report, when not written to a file */
 	const char *data_file; /* where the combined data file is */
-	bool deleted;	    /* --no-keep removed the inputs */
+	bool deleted;	       /* --no-keep removed the inputs */
 };
 
 struct gather_opts {

@@ -33,21 +33,21 @@ enum writer_state {
 enum origin {
 	SEEN_INITIAL, /* in the scan right after the watch was armed */
 	SEEN_RESCAN,  /* in a later scan (polling, overflow, DIR back) */
-	SEEN_EVENT,   /* an inotify event named it: changed, whatever stat says */
+	SEEN_EVENT, /* an inotify event named it: changed, whatever stat says */
 };
 
 struct sfile {
-	char *name;		/* owned by the table */
-	struct fsig sig;	/* at the last change */
-	msec_t changed_at;	/* monotonic time of the last change */
-	bool present;		/* in DIR now */
-	bool counts;		/* toward --expect (false: old, --new-only) */
-	bool checked;		/* verdict is for the current contents */
-	bool quarantined;	/* moved to DIR/quarantine by us */
+	char *name;	   /* owned by the table */
+	struct fsig sig;   /* at the last change */
+	msec_t changed_at; /* monotonic time of the last change */
+	bool present;	   /* in DIR now */
+	bool counts;	   /* toward --expect (false: old, --new-only) */
+	bool checked;	   /* verdict is for the current contents */
+	bool quarantined;  /* moved to DIR/quarantine by us */
 	struct check_result check;
 	enum writer_state writer;
-	pid_t pid;		/* writer pid when the host is ours, else 0 */
-	unsigned long scan;	/* the last scan that saw it */
+	pid_t pid;	    /* writer pid when the host is ours, else 0 */
+	unsigned long scan; /* the last scan that saw it */
 };
 
 /* A data file that vanished during the wait: coverage lost, unless the
@@ -74,8 +74,8 @@ enum settle_state {
 
 /* Why the directory is not settled yet, and when to look again. */
 struct settle_wait {
-	msec_t at;   /* evaluate again at this time, or -1: on events only */
-	pid_t pid;   /* a live writer whose exit should wake us, or 0 */
+	msec_t at; /* evaluate again at this time, or -1: on events only */
+	pid_t pid; /* a live writer whose exit should wake us, or 0 */
 	const char *why; /* "trigger", "count", "quiet", "writers", "checks" */
 };
 
@@ -127,8 +127,7 @@ enum settle_state settle_evaluate(struct settle *s, msec_t now,
 				  struct settle_wait *w);
 
 /* One line saying what the directory is still waiting for. */
-void settle_describe(const struct settle *s, msec_t now, char *buf,
-		     size_t len);
+void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);
 
 size_t settle_count(const struct settle *s);
 struct sfile *settle_file(const struct settle *s, size_t i);

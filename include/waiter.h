@@ -15,17 +15,17 @@
 enum invalid_mode { INVALID_FAIL, INVALID_QUARANTINE };
 
 enum note_kind {
-	N_ARMED,	/* text: how DIR is watched; then the first scan */
-	N_POLLING,	/* text: why covsettle polls */
-	N_EVENT,	/* name (may be NULL), mask: a raw inotify event (-v) */
-	N_NEW,		/* name: a data file appeared */
-	N_GONE,		/* name: a data file disappeared */
-	N_DIR_GONE,	/* DIR was deleted or moved away */
-	N_DIR_BACK,	/* DIR exists (again) */
-	N_RESCAN,	/* events were lost; DIR was scanned again */
-	N_TRIGGER,	/* text: the trigger was started or has exited */
-	N_QUARANTINED,	/* name, text: moved to text */
-	N_TICK,		/* nothing new: refresh a live status line */
+	N_ARMED,       /* text: how DIR is watched; then the first scan */
+	N_POLLING,     /* text: why covsettle polls */
+	N_EVENT,       /* name (may be NULL), mask: a raw inotify event (-v) */
+	N_NEW,	       /* name: a data file appeared */
+	N_GONE,	       /* name: a data file disappeared */
+	N_DIR_GONE,    /* DIR was deleted or moved away */
+	N_DIR_BACK,    /* DIR exists (again) */
+	N_RESCAN,      /* events were lost; DIR was scanned again */
+	N_TRIGGER,     /* text: the trigger was started or has exited */
+	N_QUARANTINED, /* name, text: moved to text */
+	N_TICK,	       /* nothing new: refresh a live status line */
 };
 
 struct wait_note {
@@ -46,31 +46,31 @@ struct wait_opts {
 	bool trigger_to_stderr; /* keep stdout for --json */
 	long expect;
 	msec_t debounce;
-	msec_t timeout;		/* 0: none */
-	msec_t poll_ms;		/* 0: inotify */
-	msec_t tick_ms;		/* 0: no N_TICK (not a terminal) */
+	msec_t timeout; /* 0: none */
+	msec_t poll_ms; /* 0: inotify */
+	msec_t tick_ms; /* 0: no N_TICK (not a terminal) */
 	bool new_only;
 	bool ignore_writers;
 	enum invalid_mode invalid;
-	msec_t start;		/* when the timeout started */
-	int sigfd;		/* from sig_setup() */
+	msec_t start; /* when the timeout started */
+	int sigfd;    /* from sig_setup() */
 	void (*note)(void *ctx, const struct wait_note *n);
 	void *ctx;
 };
 
 enum wait_status {
 	WS_SETTLED,
-	WS_TIMEOUT,	 /* msg says what was missing */
-	WS_INVALID,	 /* files failed with their writer gone */
-	WS_TRIGGER,	 /* the trigger failed; msg says how */
-	WS_SIGNAL,	 /* stopped by signo */
-	WS_ERROR,	 /* DIR cannot be watched; msg says why */
+	WS_TIMEOUT, /* msg says what was missing */
+	WS_INVALID, /* files failed with their writer gone */
+	WS_TRIGGER, /* the trigger failed; msg says how */
+	WS_SIGNAL,  /* stopped by signo */
+	WS_ERROR,   /* DIR cannot be watched; msg says why */
 };
 
 struct wait_result {
 	enum wait_status status;
 	int signo;
-	msec_t elapsed;		/* from opts.start */
+	msec_t elapsed; /* from opts.start */
 	char msg[ERRLEN];
 	struct settle *s;	/* the files, owned; settle_free() it */
 	char realdir[PATH_MAX]; /* DIR's canonical path at the end */

@@ -60,8 +60,8 @@ int watch_read(struct watch *w, struct wev *ev, char *err);
  * Returns 0, or -1 with err when DIR is unreadable; a missing DIR is an
  * empty one (and flips the watch to waiting for it). */
 int watch_scan(struct watch *w, bool (*keep)(void *, const char *),
-	       void (*fn)(void *, const char *, const struct stat *),
-	       void *ctx, char *err);
+	       void (*fn)(void *, const char *, const struct stat *), void *ctx,
+	       char *err);
 
 /* An event mask as text ("CREATE,ISDIR"), for -v. */
 const char *watch_event_str(uint32_t mask);

@@ -15,8 +15,8 @@ enum lease_state {
 };
 
 enum proc_state {
-	PROC_ALIVE,   /* running (or stopped), and old enough to be the writer */
-	PROC_GONE,    /* no such process, a zombie, or born after the file */
+	PROC_ALIVE, /* running (or stopped), and old enough to be the writer */
+	PROC_GONE,  /* no such process, a zombie, or born after the file */
 	PROC_UNKNOWN, /* /proc unreadable */
 };
 

@@ -40,8 +40,8 @@ static const char *const verdict_names[V_COUNT] = {
 
 /* Tables coverage.py's schema 7 creates, all of which a complete file has. */
 static const char *const coverage_tables[] = {
-	"coverage_schema", "meta", "file", "context", "line_bits", "arc",
-	"tracer",
+	"coverage_schema", "meta", "file",   "context",
+	"line_bits",	   "arc",  "tracer",
 };
 
 #define NTABLES (sizeof(coverage_tables) / sizeof(coverage_tables[0]))
@@ -55,9 +55,8 @@ verdict_name(enum verdict v)
 	return (v >= 0 && v < V_COUNT) ? verdict_names[v] : "unknown";
 }
 
-static enum verdict
-set(struct check_result *r, enum verdict v, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
+static enum verdict set(struct check_result *r, enum verdict v, const char *f,
+			...) __attribute__((format(printf, 3, 4)));
 
 static enum verdict
 set(struct check_result *r, enum verdict v, const char *f, ...)
@@ -96,12 +95,11 @@ sqlite_failure(struct check_result *r, sqlite3 *db, int rc, const char *what)
 	case SQLITE_READONLY:
 		/* SQLITE_READONLY_ROLLBACK: a hot journal waits for a
 		 * rollback that only a writer may make. */
-		return set(r, V_INCOMPLETE,
-			   "a transaction was cut short (%s)", msg);
+		return set(r, V_INCOMPLETE, "a transaction was cut short (%s)",
+			   msg);
 	case SQLITE_IOERR:
 		if (rc == SQLITE_IOERR_SHORT_READ)
-			return set(r, V_CORRUPT, "file is truncated (%s)",
-				   msg);
+			return set(r, V_CORRUPT, "file is truncated (%s)", msg);
 		return set(r, V_UNREADABLE, "I/O error %s (%s)", what, msg);
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
@@ -169,16 +167,17 @@ check_structure(sqlite3 *db, struct check_result *r)
 		"a line_bits row refers to a missing context",
 		"an arc row refers to a missing context",
 	};
-	long v = -1, t[NTABLES] = {0}, meta[3] = {0}, bad[4] = {0}, n[4] = {0};
+	long v = -1, t[NTABLES] = { 0 }, meta[3] = { 0 }, bad[4] = { 0 },
+	     n[4] = { 0 };
 	size_t i;
 	int rc;
 
 	/* Which of coverage.py's tables are there: from the schema SQLite
 	 * has parsed already, with no statement to compile. */
 	for (i = 0; i < NTABLES; i++) {
-		rc = sqlite3_table_column_metadata(db, "main", coverage_tables[i],
-						   NULL, NULL, NULL, NULL, NULL,
-						   NULL);
+		rc = sqlite3_table_column_metadata(
+			db, "main", coverage_tables[i], NULL, NULL, NULL, NULL,
+			NULL, NULL);
 		if (rc != SQLITE_OK && rc != SQLITE_ERROR)
 			return sqlite_failure(r, db, rc, "reading the schema");
 		t[i] = rc == SQLITE_OK;
@@ -208,7 +207,8 @@ check_structure(sqlite3 *db, struct check_result *r)
 	rc = query_ints(db,
 			"select exists(select 1 from meta where key = "
 			"'version'), exists(select 1 from meta where key = "
-			"'has_arcs'), (select coalesce(cast(value as integer), 0) from meta "
+			"'has_arcs'), (select coalesce(cast(value as integer), "
+			"0) from meta "
 			"where key = 'has_arcs')",
 			meta, 3);
 	if (rc != SQLITE_OK)
@@ -368,9 +368,10 @@ resolve_link(int dirfd, const char *realdir, const char *name, char **target,
 		return set(r, V_UNREADABLE, "path too long");
 	real = realpath(full, NULL);
 	if (real == NULL)
-		return set(r, V_SYMLINK, "symlink to %s, which %s; not followed",
-			   link,
-			   errno == ENOENT ? "does not exist" : strerror(errno));
+		return set(r, V_SYMLINK,
+			   "symlink to %s, which %s; not followed", link,
+			   errno == ENOENT ? "does not exist"
+					   : strerror(errno));
 	slash = strrchr(real, '/');
 	if (slash == NULL || (size_t)(slash - real) != dl ||
 	    strncmp(real, realdir, dl) != 0) {
@@ -419,7 +420,8 @@ check_file(int dirfd, const char *realdir, const char *name,
 		}
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set(r, V_NOT_REGULAR, "%s, not a data file", kind_of(st.st_mode));
+		set(r, V_NOT_REGULAR, "%s, not a data file",
+		    kind_of(st.st_mode));
 		goto out;
 	}
 	/* O_NONBLOCK: a fifo swapped in since the stat never blocks us. */
@@ -436,8 +438,9 @@ check_file(int dirfd, const char *realdir, const char *name,
 	}
 	r->size = st.st_size;
 	if (st.st_size == 0) {
-		set(r, V_EMPTY, "0 bytes (the writer has not written yet, or "
-				"was killed)");
+		set(r, V_EMPTY,
+		    "0 bytes (the writer has not written yet, or "
+		    "was killed)");
 		goto out;
 	}
 	n = pread(fd, head, sizeof(head) - 1, 0);

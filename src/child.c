@@ -85,7 +85,7 @@ int
 child_stop(pid_t pid, int sig, msec_t grace_ms)
 {
 	msec_t deadline = clock_ms() + grace_ms, left;
-	struct pollfd pfd = {.fd = pidfd_of(pid), .events = POLLIN};
+	struct pollfd pfd = { .fd = pidfd_of(pid), .events = POLLIN };
 	int status = 0;
 
 	if (killpg(pid, sig) < 0)
@@ -114,7 +114,8 @@ void
 child_describe(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+		snprintf(buf, len, "exited with status %d",
+			 WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)));
@@ -153,7 +154,7 @@ int
 child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 	  int capture_err, struct child_result *r, char *err)
 {
-	int po[2] = {-1, -1}, pe[2] = {-1, -1}, signo;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, signo;
 	size_t olen = 0, elen = 0;
 	struct pollfd pfd[4];
 	msec_t start = clock_ms();
@@ -180,9 +181,9 @@ child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 	/* Until the child is reaped and its pipes are drained. */
 	while (!reaped || po[0] >= 0 || pe[0] >= 0) {
 		n = 0;
-		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		pfd[n++] = (struct pollfd){.fd = po[0], .events = POLLIN};
-		pfd[n++] = (struct pollfd){.fd = pe[0], .events = POLLIN};
+		pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = po[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
 		/* Once reaped, a grandchild holding a pipe gets 1s. */
 		rc = poll(pfd, (nfds_t)n, reaped ? 1000 : -1);
 		if ((rc < 0 && errno != EINTR) || (rc == 0 && reaped))
@@ -196,9 +197,8 @@ child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 			close(po[0]);
 			po[0] = -1;
 		}
-		if (pfd[2].revents &&
-		    !slurp(pe[0], &r->errout, &elen,
-			   capture_err == CAPTURE_RELAY)) {
+		if (pfd[2].revents && !slurp(pe[0], &r->errout, &elen,
+					     capture_err == CAPTURE_RELAY)) {
 			close(pe[0]);
 			pe[0] = -1;
 		}

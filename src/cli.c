@@ -35,27 +35,27 @@ enum {
 };
 
 static const struct option options[] = {
-	{"pattern", required_argument, NULL, 'p'},
-	{"debounce", required_argument, NULL, 'd'},
-	{"expect", required_argument, NULL, 'n'},
-	{"new-only", no_argument, NULL, OPT_NEW_ONLY},
-	{"trigger", required_argument, NULL, 't'},
-	{"timeout", required_argument, NULL, 'T'},
-	{"poll", optional_argument, NULL, OPT_POLL},
-	{"ignore-writers", no_argument, NULL, OPT_IGNORE_WRITERS},
-	{"invalid", required_argument, NULL, OPT_INVALID},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{"coverage", required_argument, NULL, OPT_COVERAGE},
-	{"rcfile", required_argument, NULL, OPT_RCFILE},
-	{"data-file", required_argument, NULL, OPT_DATA_FILE},
-	{"report", required_argument, NULL, OPT_REPORT},
-	{"fail-under", required_argument, NULL, OPT_FAIL_UNDER},
-	{"no-keep", no_argument, NULL, OPT_NO_KEEP},
-	{"no-wait-lock", no_argument, NULL, OPT_NO_WAIT_LOCK},
-	{NULL, 0, NULL, 0},
+	{ "pattern", required_argument, NULL, 'p' },
+	{ "debounce", required_argument, NULL, 'd' },
+	{ "expect", required_argument, NULL, 'n' },
+	{ "new-only", no_argument, NULL, OPT_NEW_ONLY },
+	{ "trigger", required_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ "poll", optional_argument, NULL, OPT_POLL },
+	{ "ignore-writers", no_argument, NULL, OPT_IGNORE_WRITERS },
+	{ "invalid", required_argument, NULL, OPT_INVALID },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "coverage", required_argument, NULL, OPT_COVERAGE },
+	{ "rcfile", required_argument, NULL, OPT_RCFILE },
+	{ "data-file", required_argument, NULL, OPT_DATA_FILE },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "fail-under", required_argument, NULL, OPT_FAIL_UNDER },
+	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
+	{ "no-wait-lock", no_argument, NULL, OPT_NO_WAIT_LOCK },
+	{ NULL, 0, NULL, 0 },
 };
 
 static const char wait_usage[] =
@@ -263,8 +263,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	c->level = LV_NORMAL;
 	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) != -1) {
 		if (ch == 'h') {
 			fputs(gather ? gather_usage : wait_usage, stdout);
 			return EX_SETTLED;

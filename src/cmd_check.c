@@ -22,12 +22,12 @@
 enum { OPT_JSON = 256 };
 
 static const struct option check_options[] = {
-	{"pattern", required_argument, NULL, 'p'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	{ "pattern", required_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 struct check_cli {
@@ -121,8 +121,7 @@ check_dir(struct check_cli *c, const char *path)
 			 c->pattern);
 	for (i = 0; i < n; i++) {
 		if (fmt(shown, sizeof(shown), "%s%s%s", path,
-			path[strlen(path) - 1] == '/' ? "" : "/",
-			names[i]) < 0)
+			path[strlen(path) - 1] == '/' ? "" : "/", names[i]) < 0)
 			snprintf(shown, sizeof(shown), "%s", names[i]);
 		check_one(c, fd, real, shown, names[i]);
 		free(names[i]);
@@ -156,7 +155,7 @@ int
 cmd_check(int argc, char **argv)
 {
 	static const char shortopts[] = ":p:qvh";
-	struct check_cli c = {.pattern = DEFAULT_PATTERN, .level = LV_NORMAL};
+	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
 	struct stat st;
 	int ch, i, failed = 0;
 
@@ -167,11 +166,12 @@ cmd_check(int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			if (optarg[0] == '\0' || strchr(optarg, '/'))
-				return usage_error("check",
-						   "--pattern '%s': a file name "
-						   "glob, without '/', is "
-						   "needed",
-						   optarg);
+				return usage_error(
+					"check",
+					"--pattern '%s': a file name "
+					"glob, without '/', is "
+					"needed",
+					optarg);
 			c.pattern = optarg;
 			break;
 		case 'q':

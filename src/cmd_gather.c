@@ -143,7 +143,7 @@ cmd_gather(int argc, char **argv)
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
-	struct argv cov = {0};
+	struct argv cov = { 0 };
 	char err[ERRLEN];
 	int code, lockfd = -1, signo;
 	bool gathered = false;
@@ -175,7 +175,7 @@ cmd_gather(int argc, char **argv)
 		}
 		goto out;
 	}
-	go = (struct gather_opts){&c, &cov, w->realdir, w->s, c.o.sigfd};
+	go = (struct gather_opts){ &c, &cov, w->realdir, w->s, c.o.sigfd };
 	gather_run(&go, &g);
 	gathered = true;
 	code = gather_report(&c, &g);

@@ -70,8 +70,8 @@ cli_note(void *ctx, const struct wait_note *n)
 			snprintf(left, sizeof(left), "no limit");
 		out_status("%ld/%ld data files, %ld settled, quiet %s left, "
 			   "%s left",
-			   settle_counted(n->s), c->o.expect, settle_ready(n->s),
-			   quiet, left);
+			   settle_counted(n->s), c->o.expect,
+			   settle_ready(n->s), quiet, left);
 		break;
 	}
 }

@@ -81,10 +81,10 @@ argv_text(const struct argv *a)
 	*p = '\0';
 	for (i = 0; i < a->n; i++) {
 		const char *w = a->v[i];
-		bool plain = w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyz"
-							"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							"0123456789-_./=,:+@%") ==
-							 strlen(w);
+		bool plain = w[0] != '\0' &&
+			     strspn(w, "abcdefghijklmnopqrstuvwxyz"
+				       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789-_./=,:+@%") == strlen(w);
 
 		if (i > 0)
 			*p++ = ' ';
@@ -110,13 +110,14 @@ static int
 runs(const char *words, int sigfd, int *signo)
 {
 	struct child_result r;
-	struct argv a = {0};
+	struct argv a = { 0 };
 	char err[ERRLEN];
 	int ok;
 
 	argv_split(&a, words);
 	argv_add(&a, "--version");
-	if (a.n < 2 || child_run(a.v, sigfd, -1, 1, CAPTURE_QUIET, &r, err) < 0) {
+	if (a.n < 2 ||
+	    child_run(a.v, sigfd, -1, 1, CAPTURE_QUIET, &r, err) < 0) {
 		argv_free(&a);
 		return 0;
 	}
@@ -131,8 +132,8 @@ runs(const char *words, int sigfd, int *signo)
 }
 
 int
-coverage_find(const char *given, const char *env, int sigfd,
-	      struct argv *cmd, int *signo, char *err)
+coverage_find(const char *given, const char *env, int sigfd, struct argv *cmd,
+	      int *signo, char *err)
 {
 	size_t i;
 
@@ -141,11 +142,13 @@ coverage_find(const char *given, const char *env, int sigfd,
 		const char *words = given ? given : env;
 
 		if (!runs(words, sigfd, signo))
-			return seterr(err,
-				      "the coverage command '%s' (from %s) does "
-				      "not run: '%s --version' failed",
-				      words, given ? "--coverage" : "$COVSETTLE_COVERAGE",
-				      words);
+			return seterr(
+				err,
+				"the coverage command '%s' (from %s) does "
+				"not run: '%s --version' failed",
+				words,
+				given ? "--coverage" : "$COVSETTLE_COVERAGE",
+				words);
 		argv_split(cmd, words);
 		return 0;
 	}

@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define STAGE_TEMPLATE ".covsettle-gather.XXXXXX"
-#define COMBINED "combined"
+#define STAGE_TEMPLATE	  ".covsettle-gather.XXXXXX"
+#define COMBINED	  "combined"
 #define DEFAULT_DATA_FILE ".coverage"
 /* coverage.py's exit status for a total below fail_under. */
 #define COVERAGE_FAIL_UNDER 2
@@ -50,7 +50,7 @@ struct gather {
 static void
 stage_remove(struct gather *g)
 {
-	const char *dirs[] = {g->in, g->stage};
+	const char *dirs[] = { g->in, g->stage };
 	struct dirent *de;
 	size_t i;
 	DIR *d;
@@ -98,14 +98,15 @@ stage_inputs(struct gather *g)
 	    mkdtemp(g->stage) == NULL) {
 		g->stage[0] = '\0';
 		g->r->status = GS_ERROR;
-		return seterr(g->r->msg, "cannot create a staging directory in "
-					 "%s: %s",
+		return seterr(g->r->msg,
+			      "cannot create a staging directory in "
+			      "%s: %s",
 			      g->o->c->o.dir, strerror(errno));
 	}
 	if (fmt(g->in, sizeof(g->in), "%s/in", g->stage) < 0 ||
 	    mkdir(g->in, 0700) < 0 ||
-	    fmt(g->combined, sizeof(g->combined), "%s/%s", g->stage,
-		COMBINED) < 0) {
+	    fmt(g->combined, sizeof(g->combined), "%s/%s", g->stage, COMBINED) <
+		    0) {
 		g->r->status = GS_ERROR;
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
@@ -121,8 +122,8 @@ stage_inputs(struct gather *g)
 			g->r->ninputs) < 0 ||
 		    (link(src, dst) < 0 && symlink(src, dst) < 0)) {
 			g->r->status = GS_ERROR;
-			return seterr(g->r->msg, "cannot stage %s: %s",
-				      f->name, strerror(errno));
+			return seterr(g->r->msg, "cannot stage %s: %s", f->name,
+				      strerror(errno));
 		}
 		g->r->ninputs++;
 		/* Settled means settled: an input that changed since is a
@@ -154,8 +155,7 @@ coverage_argv(struct gather *g, struct argv *a, const char *sub)
 
 /* Run a; records it. 0 when it exited 0; else sets status and msg. */
 static int
-run(struct gather *g, struct argv *a, int capture_out,
-    struct child_result *res)
+run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 {
 	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
 	char how[128];
@@ -198,7 +198,7 @@ combine(struct gather *g)
 {
 	struct child_result res;
 	struct check_result cr;
-	struct argv a = {0};
+	struct argv a = { 0 };
 	size_t i;
 	int rc, dfd;
 
@@ -213,9 +213,10 @@ combine(struct gather *g)
 	argv_add(&a, g->in);
 	rc = run(g, &a, 0, &res);
 	argv_free(&a);
-	for (i = 0; rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings);
-	     i++)
-		if (res.errout != NULL && strstr(res.errout, skip_warnings[i])) {
+	for (i = 0;
+	     rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings); i++)
+		if (res.errout != NULL &&
+		    strstr(res.errout, skip_warnings[i])) {
 			g->r->status = GS_FAILED;
 			rc = seterr(g->r->msg,
 				    "coverage.py skipped data that covsettle "
@@ -286,7 +287,7 @@ text_report(struct gather *g)
 {
 	const struct cli *c = g->o->c;
 	struct child_result res;
-	struct argv a = {0};
+	struct argv a = { 0 };
 	int rc, i;
 
 	coverage_argv(g, &a, "report");
@@ -318,11 +319,13 @@ static int
 file_report(struct gather *g, const struct report *rep)
 {
 	static const char *const sub[RF_COUNT] = {
-		[RF_JSON] = "json", [RF_HTML] = "html", [RF_XML] = "xml",
+		[RF_JSON] = "json",
+		[RF_HTML] = "html",
+		[RF_XML] = "xml",
 		[RF_LCOV] = "lcov",
 	};
 	struct child_result res;
-	struct argv a = {0};
+	struct argv a = { 0 };
 	int rc;
 
 	coverage_argv(g, &a, sub[rep->format]);
@@ -411,8 +414,8 @@ out:
 static int
 place_combined(struct gather *g)
 {
-	const char *dest = g->o->c->data_file ? g->o->c->data_file
-					      : DEFAULT_DATA_FILE;
+	const char *dest =
+		g->o->c->data_file ? g->o->c->data_file : DEFAULT_DATA_FILE;
 
 	g->r->data_file = dest;
 	if (rename(g->combined, dest) == 0 ||
@@ -448,7 +451,7 @@ delete_inputs(struct gather *g)
 enum gather_status
 gather_run(const struct gather_opts *o, struct gather_result *r)
 {
-	struct gather g = {.o = o, .r = r};
+	struct gather g = { .o = o, .r = r };
 	bool combined = false;
 
 	memset(r, 0, sizeof(*r));

@@ -59,7 +59,7 @@ enum lock_state
 lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 	  pid_t *holder, int *signo, char *err)
 {
-	struct pollfd pfd = {.fd = sigfd, .events = POLLIN};
+	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 	char path[PATH_MAX], pid[32];
 	msec_t left;
 	int s;

@@ -6,8 +6,8 @@
 #include <fnmatch.h>
 #include <string.h>
 
-static const char *const side_suffixes[] = {"-journal", "-wal", "-shm"};
-static const char *const temp_suffixes[] = {".tmp", "~"};
+static const char *const side_suffixes[] = { "-journal", "-wal", "-shm" };
+static const char *const temp_suffixes[] = { ".tmp", "~" };
 
 static bool
 ends_with(const char *s, size_t n, const char *suffix)

@@ -16,7 +16,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 		const char *name;
 		msec_t ms;
 	} units[] = {
-		{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
+		{ "ms", 1 },	  { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "", 1000 },
 	};
 	unsigned long long whole = 0, part = 0, t;
 	bool rest = false; /* the fraction times the unit is not whole */
@@ -27,7 +28,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	if (*p == '\0')
 		return seterr(err, "empty duration");
 	if (!isdigit((unsigned char)*p))
-		return seterr(err, "'%s' is not a duration (like 250ms, 1.5s, 2m)",
+		return seterr(err,
+			      "'%s' is not a duration (like 250ms, 1.5s, 2m)",
 			      s);
 	for (; isdigit((unsigned char)*p); p++) {
 		whole = whole * 10 + (unsigned)(*p - '0');
@@ -48,12 +50,11 @@ parse_duration(const char *s, msec_t *ms, char *err)
 		if (strcmp(p, units[i].name) == 0)
 			break;
 	if (i == sizeof(units) / sizeof(units[0]))
-		return seterr(err,
-			      "'%s' has an unknown unit (use ms, s, m or h)",
-			      s);
+		return seterr(
+			err, "'%s' has an unknown unit (use ms, s, m or h)", s);
 	if (whole > (unsigned long long)(DURATION_MAX_MS / units[i].ms))
-		return seterr(err, "duration '%s' is too long (24 days at most)",
-			      s);
+		return seterr(err,
+			      "duration '%s' is too long (24 days at most)", s);
 	/* whole * unit + ceil(0.d1d2...dn * unit), exactly for any n: the
 	 * digits times the unit, divided by 10 from the last digit up,
 	 * carrying the quotient; any remainder on the way rounds up. No
@@ -66,8 +67,8 @@ parse_duration(const char *s, msec_t *ms, char *err)
 	}
 	v = (msec_t)whole * units[i].ms + (msec_t)part + rest;
 	if (v > DURATION_MAX_MS)
-		return seterr(err, "duration '%s' is too long (24 days at most)",
-			      s);
+		return seterr(err,
+			      "duration '%s' is too long (24 days at most)", s);
 	*ms = v;
 	return 0;
 }
@@ -87,7 +88,8 @@ parse_count(const char *s, long min, long max, long *out, char *err)
 	if (*end != '\0')
 		return seterr(err, "'%s' is not a number", s);
 	if (errno == ERANGE || v < min || v > max)
-		return seterr(err, "%s is out of range (%ld to %ld)", s, min, max);
+		return seterr(err, "%s is out of range (%ld to %ld)", s, min,
+			      max);
 	*out = v;
 	return 0;
 }

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BUSY_RETRY_MS 100
+#define BUSY_RETRY_MS  100
 #define DESCRIBE_NAMES 4
 
 struct settle {
@@ -438,8 +438,8 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 /* Append "name (why)" items to buf, DESCRIBE_NAMES at most. */
 static void
 list_files(const struct settle *s, char *buf, size_t len, const char *label,
-	   bool (*pick)(const struct sfile *), void (*why)(const struct sfile *,
-							   char *, size_t))
+	   bool (*pick)(const struct sfile *),
+	   void (*why)(const struct sfile *, char *, size_t))
 {
 	char item[REASONLEN + 64];
 	size_t i, n = 0, used = strlen(buf);

@@ -12,8 +12,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
-static const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
 
 /* Was signo ignored when covsettle started? */
 static int

@@ -40,12 +40,18 @@ struct waiter {
 };
 
 static void
-note(struct waiter *wt, enum note_kind kind, const char *name,
-     const char *text, uint32_t mask)
+note(struct waiter *wt, enum note_kind kind, const char *name, const char *text,
+     uint32_t mask)
 {
 	struct wait_note n = {
-		.kind = kind, .name = name, .text = text, .mask = mask,
-		.s = wt->s, .now = wt->now, .quiet_left = -1, .time_left = -1,
+		.kind = kind,
+		.name = name,
+		.text = text,
+		.mask = mask,
+		.s = wt->s,
+		.now = wt->now,
+		.quiet_left = -1,
+		.time_left = -1,
 	};
 	msec_t last = settle_last_change(wt->s);
 
@@ -271,8 +277,8 @@ quarantine(struct waiter *wt, struct sfile *f)
 	int dirfd = watch_dirfd(wt->w), qfd, i, rc = -1;
 
 	if (mkdirat(dirfd, QUARANTINE_DIR, 0755) < 0 && errno != EEXIST)
-		return seterr(wt->r->msg, "cannot create %s/%s: %s",
-			      wt->o->dir, QUARANTINE_DIR, strerror(errno));
+		return seterr(wt->r->msg, "cannot create %s/%s: %s", wt->o->dir,
+			      QUARANTINE_DIR, strerror(errno));
 	qfd = openat(dirfd, QUARANTINE_DIR,
 		     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (qfd < 0)
@@ -322,7 +328,7 @@ quarantine_invalid(struct waiter *wt)
 static int
 start_trigger(struct waiter *wt)
 {
-	char *argv[] = {"/bin/sh", "-c", (char *)wt->o->trigger, NULL};
+	char *argv[] = { "/bin/sh", "-c", (char *)wt->o->trigger, NULL };
 	char text[ERRLEN];
 
 	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1, -1,
@@ -397,7 +403,7 @@ static enum wait_status
 run(struct waiter *wt)
 {
 	const struct wait_opts *o = wt->o;
-	struct settle_probe probe = {probe_check, probe_writer, wt};
+	struct settle_probe probe = { probe_check, probe_writer, wt };
 	msec_t deadline = o->timeout > 0 ? o->start + o->timeout : -1;
 	msec_t next_poll = -1, next_tick = -1, at;
 	struct pollfd pfd[3];
@@ -451,13 +457,13 @@ run(struct waiter *wt)
 		if (o->tick_ms > 0)
 			at = min_at(at, next_tick);
 		n = 0;
-		pfd[n++] = (struct pollfd){.fd = o->sigfd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){ .fd = o->sigfd, .events = POLLIN };
 		if (watch_fd(wt->w) >= 0)
-			pfd[n++] = (struct pollfd){.fd = watch_fd(wt->w),
-						   .events = POLLIN};
+			pfd[n++] = (struct pollfd){ .fd = watch_fd(wt->w),
+						    .events = POLLIN };
 		if (wt->pidfd >= 0)
-			pfd[n++] = (struct pollfd){.fd = wt->pidfd,
-						   .events = POLLIN};
+			pfd[n++] = (struct pollfd){ .fd = wt->pidfd,
+						    .events = POLLIN };
 		rc = poll(pfd, (nfds_t)n,
 			  at < 0 ? -1 : (int)(at > wt->now ? at - wt->now : 0));
 		if (rc < 0 && errno != EINTR) {
@@ -478,8 +484,8 @@ run(struct waiter *wt)
 enum wait_status
 waiter_run(const struct wait_opts *o, struct wait_result *r)
 {
-	struct settle_opts so = {o->expect, o->debounce, o->new_only};
-	struct waiter wt = {.o = o, .r = r, .pidfd = -1};
+	struct settle_opts so = { o->expect, o->debounce, o->new_only };
+	struct waiter wt = { .o = o, .r = r, .pidfd = -1 };
 	const char *why;
 
 	memset(r, 0, sizeof(*r));

@@ -46,19 +46,19 @@
 #define MAX_FDS_SCANNED 4096
 
 struct watch {
-	char *path;	     /* DIR, absolute */
-	char *real;	     /* canonical path of DIR while present */
-	int dirfd;	     /* DIR while present, else -1 */
-	bool present;	     /* DIR exists and is watched */
-	msec_t poll_ms;	     /* > 0: polling every poll_ms */
-	bool lib;	     /* the library is initialised */
-	int ifd;	     /* the library's inotify descriptor */
-	int dir_wd;	     /* watch on DIR */
-	int anc_wd;	     /* watch on DIR's nearest ancestor, while absent */
-	int par_wd;	     /* watch on DIR's parent, while present */
-	size_t anc_len;	     /* length of that ancestor's (or parent's) path */
-	bool rearm;	     /* arm again before reading more events */
-	char note[ERRLEN];   /* why polling, until read */
+	char *path;	   /* DIR, absolute */
+	char *real;	   /* canonical path of DIR while present */
+	int dirfd;	   /* DIR while present, else -1 */
+	bool present;	   /* DIR exists and is watched */
+	msec_t poll_ms;	   /* > 0: polling every poll_ms */
+	bool lib;	   /* the library is initialised */
+	int ifd;	   /* the library's inotify descriptor */
+	int dir_wd;	   /* watch on DIR */
+	int anc_wd;	   /* watch on DIR's nearest ancestor, while absent */
+	int par_wd;	   /* watch on DIR's parent, while present */
+	size_t anc_len;	   /* length of that ancestor's (or parent's) path */
+	bool rearm;	   /* arm again before reading more events */
+	char note[ERRLEN]; /* why polling, until read */
 	char name[NAME_MAX + 1]; /* the last event's name */
 };
 
@@ -67,11 +67,13 @@ static const struct {
 	long magic;
 	const char *name;
 } remote_fs[] = {
-	{0x6969, "nfs"},	  {0xFF534D42, "cifs"}, {0xFE534D42, "smb2"},
-	{0x517B, "smb"},	  {0x65735546, "fuse"}, {0x01021997, "9p"},
-	{0x00C36400, "ceph"},	  {0x5346414F, "afs"},	{0x6B414653, "afs"},
-	{0x73757245, "coda"},	  {0x564C, "ncp"},	{0x47504653, "gpfs"},
-	{0x0BD00BD0, "lustre"},
+	{ 0x6969, "nfs" },	  { 0xFF534D42, "cifs" },
+	{ 0xFE534D42, "smb2" },	  { 0x517B, "smb" },
+	{ 0x65735546, "fuse" },	  { 0x01021997, "9p" },
+	{ 0x00C36400, "ceph" },	  { 0x5346414F, "afs" },
+	{ 0x6B414653, "afs" },	  { 0x73757245, "coda" },
+	{ 0x564C, "ncp" },	  { 0x47504653, "gpfs" },
+	{ 0x0BD00BD0, "lustre" },
 };
 
 /* Is fd an inotify instance? */
@@ -226,8 +228,8 @@ watch_ancestor(struct watch *w, char *err)
 		return seterr(err, "cannot watch %s: %s", anc, strerror(errno));
 	}
 	/* Raced: the next component appeared before the watch was armed. */
-	if (fmt(anc, sizeof(anc), "%.*s", (int)next_component_end(w), w->path) ==
-		    0 &&
+	if (fmt(anc, sizeof(anc), "%.*s", (int)next_component_end(w),
+		w->path) == 0 &&
 	    stat(anc, &st) == 0)
 		return 1;
 	return 0;
@@ -303,14 +305,15 @@ arm(struct watch *w, char *err)
 		w->present = true;
 		watch_parent(w);
 		if (w->poll_ms == 0 && fstatfs(w->dirfd, &sfs) == 0)
-			for (i = 0; i < sizeof(remote_fs) / sizeof(remote_fs[0]);
-			     i++)
+			for (i = 0;
+			     i < sizeof(remote_fs) / sizeof(remote_fs[0]); i++)
 				if (sfs.f_type == remote_fs[i].magic) {
-					snprintf(why, sizeof(why),
-						 "%s is on a network filesystem "
-						 "(%s) whose remote writes "
-						 "raise no inotify events",
-						 w->path, remote_fs[i].name);
+					snprintf(
+						why, sizeof(why),
+						"%s is on a network filesystem "
+						"(%s) whose remote writes "
+						"raise no inotify events",
+						w->path, remote_fs[i].name);
 					fall_back(w, why);
 				}
 		return 0;

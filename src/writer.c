@@ -79,14 +79,15 @@ writer_process(pid_t pid, time_t mtime)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ESRCH ? PROC_GONE
-							  : PROC_UNKNOWN;
+							 : PROC_UNKNOWN;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
 		return PROC_GONE; /* reaped between open and read */
 	buf[n] = '\0';
 	/* pid (comm) state ... : comm may hold spaces and parentheses. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %c", &state) != 1)
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %c", &state) != 1)
 		return PROC_UNKNOWN;
 	if (state == 'Z' || state == 'X' || state == 'x')
 		return PROC_GONE;

@@ -34,7 +34,7 @@ read_verdicts(struct expected *e, size_t max)
 	FILE *f = fopen(FIXTURES "/../verdicts.txt", "r");
 
 	cr_assert_not_null(f, "cannot open %s: %s", FIXTURES "/../verdicts.txt",
-	                   strerror(errno));
+			   strerror(errno));
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char extra[8];
 		int k;
@@ -43,7 +43,7 @@ read_verdicts(struct expected *e, size_t max)
 			continue;
 		cr_assert_lt(n, max, "too many entries in verdicts.txt");
 		k = sscanf(line, "%127s %63s %7s", e[n].name, e[n].verdict,
-		           extra);
+			   extra);
 		cr_assert_eq(k, 2, "bad line in verdicts.txt: %s", line);
 		n++;
 	}
@@ -89,7 +89,7 @@ expect_one_line(const struct check_result *r, const char *what)
 {
 	cr_expect_neq(r->reason[0], '\0', "%s: empty reason", what);
 	cr_expect_null(strchr(r->reason, '\n'), "%s: reason has a newline: %s",
-	               what, r->reason);
+		       what, r->reason);
 	cr_expect_lt(strlen(r->reason), sizeof(r->reason));
 }
 
@@ -115,37 +115,40 @@ Test(check, every_fixture)
 		memset(&r, 0x5a, sizeof(r));
 		v = check_file(dirfd, realdir, e[i].name, &r);
 		cr_expect_eq(v, r.verdict,
-		             "%s: return value and r.verdict differ",
-		             e[i].name);
+			     "%s: return value and r.verdict differ",
+			     e[i].name);
 		cr_expect_str_eq(verdict_name(r.verdict), e[i].verdict,
-		                 "%s: verdict %s (%s), expected %s", e[i].name,
-		                 verdict_name(r.verdict), r.reason,
-		                 e[i].verdict);
+				 "%s: verdict %s (%s), expected %s", e[i].name,
+				 verdict_name(r.verdict), r.reason,
+				 e[i].verdict);
 		expect_one_line(&r, e[i].name);
 		if (r.verdict != V_MISSING && r.verdict != V_UNREADABLE)
 			cr_expect_eq(r.size, before.st_size,
-			             "%s: size %lld, expected %lld", e[i].name,
-			             (long long)r.size,
-			             (long long)before.st_size);
+				     "%s: size %lld, expected %lld", e[i].name,
+				     (long long)r.size,
+				     (long long)before.st_size);
 		/* read-only: bytes and mtime unchanged */
 		again = slurp(dirfd, e[i].name, &after);
 		cr_expect_eq(after.st_size, before.st_size, "%s: size changed",
-		             e[i].name);
+			     e[i].name);
 		cr_expect(after.st_size == before.st_size &&
-		              memcmp(bytes, again, (size_t)before.st_size) == 0,
-		          "%s: contents changed", e[i].name);
+				  memcmp(bytes, again,
+					 (size_t)before.st_size) == 0,
+			  "%s: contents changed", e[i].name);
 		cr_expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
-		              after.st_mtim.tv_nsec == before.st_mtim.tv_nsec,
-		          "%s: mtime changed", e[i].name);
+				  after.st_mtim.tv_nsec ==
+					  before.st_mtim.tv_nsec,
+			  "%s: mtime changed", e[i].name);
 		cr_expect(after.st_ctim.tv_sec == before.st_ctim.tv_sec &&
-		              after.st_ctim.tv_nsec == before.st_ctim.tv_nsec,
-		          "%s: ctime changed", e[i].name);
+				  after.st_ctim.tv_nsec ==
+					  before.st_ctim.tv_nsec,
+			  "%s: ctime changed", e[i].name);
 		free(bytes);
 		free(again);
 	}
 	/* no -journal, -wal or -shm left behind */
 	cr_expect_eq(count_entries(FIXTURES), entries,
-	             "the fixtures directory gained or lost entries");
+		     "the fixtures directory gained or lost entries");
 	free(realdir);
 	close(dirfd);
 }
@@ -158,9 +161,9 @@ Test(check, ok_details)
 		long nfiles;
 		bool arcs;
 	} good[] = {
-	    {"lines", 4, false},
-	    {"arcs", 4, true},
-	    {"empty-run", 0, false},
+		{ "lines", 4, false },
+		{ "arcs", 4, true },
+		{ "empty-run", 0, false },
 	};
 	char *realdir = realpath(FIXTURES, NULL);
 	int dirfd = open(FIXTURES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -172,9 +175,9 @@ Test(check, ok_details)
 		struct check_result r;
 
 		cr_expect_eq(check_file(dirfd, realdir, good[i].name, &r), V_OK,
-		             "%s: %s", good[i].name, r.reason);
+			     "%s: %s", good[i].name, r.reason);
 		cr_expect_eq(r.nfiles, good[i].nfiles, "%s: nfiles %ld",
-		             good[i].name, r.nfiles);
+			     good[i].name, r.nfiles);
 		cr_expect_eq(r.arcs, good[i].arcs, "%s: arcs", good[i].name);
 	}
 	free(realdir);
@@ -255,7 +258,7 @@ copy_fixture(const char *name, const char *dest)
 	bytes = slurp(src, name, &st);
 	close(src);
 	fd = openat(scratch_fd, dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	            0644);
+		    0644);
 	cr_assert_geq(fd, 0, "create %s: %s", dest, strerror(errno));
 	cr_assert_eq(write(fd, bytes, (size_t)st.st_size), st.st_size);
 	close(fd);
@@ -263,16 +266,16 @@ copy_fixture(const char *name, const char *dest)
 }
 
 TestSuite(check_dir, .init = scratch_setup, .fini = scratch_teardown,
-          .timeout = 10);
+	  .timeout = 10);
 
 Test(check_dir, copied_fixture_is_ok)
 {
 	struct check_result r;
 
 	copy_fixture("lines", ".coverage.h.1.123456");
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_OK, "%s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_OK, "%s: %s", verdict_name(r.verdict), r.reason);
 	expect_one_line(&r, "copy of lines");
 }
 
@@ -284,9 +287,10 @@ Test(check_dir, symlink_outside)
 	/* an absolute link to a good file outside the directory */
 	snprintf(target, sizeof(target), "%s/lines", FIXTURES);
 	cr_assert_eq(symlinkat(target, scratch_fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_SYMLINK, "got %s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "symlink");
 	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
 	expect_one_line(&r, "symlink outside");
@@ -299,7 +303,7 @@ Test(check_dir, symlink_outside_relative)
 	/* a relative link that climbs out of the directory */
 	cr_assert_eq(symlinkat("../../etc/passwd", scratch_fd, "up"), 0);
 	cr_expect_eq(check_file(scratch_fd, scratch_real, "up", &r), V_SYMLINK,
-	             "got %s: %s", verdict_name(r.verdict), r.reason);
+		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
 }
 
@@ -326,7 +330,7 @@ Test(check_dir, symlink_to_a_sibling_of_equal_length)
 	close(ofd);
 	rmdir(other);
 	cr_expect_eq(r.verdict, V_SYMLINK, "got %s: %s",
-	             verdict_name(r.verdict), r.reason);
+		     verdict_name(r.verdict), r.reason);
 	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
 }
 
@@ -336,11 +340,11 @@ Test(check_dir, symlink_inside)
 
 	copy_fixture("lines", ".coverage.h.1.123456");
 	cr_assert_eq(symlinkat(".coverage.h.1.123456", scratch_fd,
-	                       ".coverage.h.2.654321"),
-	             0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.2.654321", &r),
-	    V_OK, "got %s: %s", verdict_name(r.verdict), r.reason);
+			       ".coverage.h.2.654321"),
+		     0);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.2.654321", &r),
+		     V_OK, "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "ok");
 	expect_one_line(&r, "symlink inside");
 }
@@ -352,8 +356,8 @@ Test(check_dir, symlink_inside_to_bad_file)
 	copy_fixture("schema-only", "target");
 	cr_assert_eq(symlinkat("target", scratch_fd, "link"), 0);
 	cr_expect_eq(check_file(scratch_fd, scratch_real, "link", &r),
-	             V_INCOMPLETE, "got %s: %s", verdict_name(r.verdict),
-	             r.reason);
+		     V_INCOMPLETE, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 }
 
 Test(check_dir, symlink_dangling)
@@ -361,10 +365,12 @@ Test(check_dir, symlink_dangling)
 	struct check_result r;
 
 	cr_assert_eq(
-	    symlinkat("nothing-here", scratch_fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_SYMLINK, "got %s: %s", verdict_name(r.verdict), r.reason);
+		symlinkat("nothing-here", scratch_fd, ".coverage.h.1.123456"),
+		0);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "symlink");
 	expect_one_line(&r, "dangling symlink");
 }
@@ -376,7 +382,7 @@ Test(check_dir, symlink_loop)
 	cr_assert_eq(symlinkat("b", scratch_fd, "a"), 0);
 	cr_assert_eq(symlinkat("a", scratch_fd, "b"), 0);
 	cr_expect_eq(check_file(scratch_fd, scratch_real, "a", &r), V_SYMLINK,
-	             "got %s: %s", verdict_name(r.verdict), r.reason);
+		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	expect_one_line(&r, "symlink loop");
 }
 
@@ -386,9 +392,10 @@ Test(check_dir, fifo_does_not_block)
 	struct check_result r;
 
 	cr_assert_eq(mkfifoat(scratch_fd, ".coverage.h.1.123456", 0644), 0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "not-regular");
 	expect_one_line(&r, "fifo");
 }
@@ -399,9 +406,10 @@ Test(check_dir, symlink_to_fifo_does_not_block)
 
 	cr_assert_eq(mkfifoat(scratch_fd, "fifo", 0644), 0);
 	cr_assert_eq(symlinkat("fifo", scratch_fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 }
 
 Test(check_dir, subdirectory)
@@ -409,9 +417,10 @@ Test(check_dir, subdirectory)
 	struct check_result r;
 
 	cr_assert_eq(mkdirat(scratch_fd, ".coverage.h.1.123456", 0755), 0);
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "not-regular");
 	expect_one_line(&r, "directory");
 }
@@ -420,9 +429,10 @@ Test(check_dir, missing)
 {
 	struct check_result r;
 
-	cr_expect_eq(
-	    check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r),
-	    V_MISSING, "got %s: %s", verdict_name(r.verdict), r.reason);
+	cr_expect_eq(check_file(scratch_fd, scratch_real,
+				".coverage.h.1.123456", &r),
+		     V_MISSING, "got %s: %s", verdict_name(r.verdict),
+		     r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "missing");
 	expect_one_line(&r, "missing");
 }
@@ -435,15 +445,15 @@ Test(check_dir, empty_file)
 	cr_assert_geq(fd, 0);
 	close(fd);
 	cr_expect_eq(check_file(scratch_fd, scratch_real, "e", &r), V_EMPTY,
-	             "got %s: %s", verdict_name(r.verdict), r.reason);
+		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_eq(r.size, 0);
 }
 
 /* The checker leaves no side file next to a data file it read. */
 Test(check_dir, leaves_nothing_behind)
 {
-	static const char *const names[] = {"lines", "corrupt-page",
-	                                    "schema-only", "truncated"};
+	static const char *const names[] = { "lines", "corrupt-page",
+					     "schema-only", "truncated" };
 	struct check_result r;
 	size_t i;
 
@@ -452,7 +462,7 @@ Test(check_dir, leaves_nothing_behind)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		check_file(scratch_fd, scratch_real, names[i], &r);
 	cr_expect_eq(count_entries(scratch), 2 + 4,
-	             "the directory gained entries");
+		     "the directory gained entries");
 }
 
 /* ---- verdict names ---- */
@@ -469,8 +479,8 @@ Test(check, verdict_names)
 		cr_expect_str_neq(a, "unknown", "verdict %d has no name", i);
 		for (j = 0; j < i; j++)
 			cr_expect_str_neq(a, verdict_name((enum verdict)j),
-			                  "verdicts %d and %d share a name", i,
-			                  j);
+					  "verdicts %d and %d share a name", i,
+					  j);
 	}
 }
 
@@ -480,18 +490,18 @@ Test(check, verdict_names_exact)
 		enum verdict v;
 		const char *name;
 	} names[] = {
-	    {V_OK, "ok"},
-	    {V_EMPTY, "empty"},
-	    {V_NOT_SQLITE, "not-sqlite"},
-	    {V_CORRUPT, "corrupt"},
-	    {V_INCOMPLETE, "incomplete"},
-	    {V_LEGACY_JSON, "legacy-json"},
-	    {V_UNSUPPORTED_SCHEMA, "unsupported-schema"},
-	    {V_BUSY, "busy"},
-	    {V_SYMLINK, "symlink"},
-	    {V_NOT_REGULAR, "not-regular"},
-	    {V_UNREADABLE, "unreadable"},
-	    {V_MISSING, "missing"},
+		{ V_OK, "ok" },
+		{ V_EMPTY, "empty" },
+		{ V_NOT_SQLITE, "not-sqlite" },
+		{ V_CORRUPT, "corrupt" },
+		{ V_INCOMPLETE, "incomplete" },
+		{ V_LEGACY_JSON, "legacy-json" },
+		{ V_UNSUPPORTED_SCHEMA, "unsupported-schema" },
+		{ V_BUSY, "busy" },
+		{ V_SYMLINK, "symlink" },
+		{ V_NOT_REGULAR, "not-regular" },
+		{ V_UNREADABLE, "unreadable" },
+		{ V_MISSING, "missing" },
 	};
 	size_t i;
 

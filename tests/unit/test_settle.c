@@ -44,7 +44,7 @@ fake_get(struct fake *k, const char *name)
 
 static void
 fake_set(struct fake *k, const char *name, enum verdict v, enum writer_state w,
-         pid_t pid)
+	 pid_t pid)
 {
 	struct fake_file *e = fake_get(k, name);
 
@@ -64,7 +64,7 @@ fake_check(void *ctx, struct sfile *f)
 	memset(&f->check, 0, sizeof(f->check));
 	f->check.verdict = e->verdict;
 	snprintf(f->check.reason, sizeof(f->check.reason), "fake %s",
-	         verdict_name(e->verdict));
+		 verdict_name(e->verdict));
 }
 
 static void
@@ -80,13 +80,14 @@ fake_writer(void *ctx, struct sfile *f)
 }
 
 static struct fake fk;
-static const struct settle_probe probe = {fake_check, fake_writer, &fk};
+static const struct settle_probe probe = { fake_check, fake_writer, &fk };
 
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
 {
-	struct settle_opts o = {
-	    .expect = expect, .debounce = debounce, .new_only = new_only};
+	struct settle_opts o = { .expect = expect,
+				 .debounce = debounce,
+				 .new_only = new_only };
 
 	memset(&fk, 0, sizeof(fk));
 	return settle_new(&o);
@@ -134,13 +135,13 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 #define expect_wait(st, w, why_, at_)                                          \
 	do {                                                                   \
 		cr_expect_eq((st), ST_WAITING, "state %d, expected waiting",   \
-		             (int)(st));                                       \
+			     (int)(st));                                       \
 		cr_expect_not_null((w).why);                                   \
 		if ((w).why != NULL)                                           \
 			cr_expect_str_eq((w).why, (why_));                     \
 		cr_expect_eq((w).at, (msec_t)(at_),                            \
-		             "w.at %lld, expected %lld", (long long)(w).at,    \
-		             (long long)(at_));                                \
+			     "w.at %lld, expected %lld", (long long)(w).at,    \
+			     (long long)(at_));                                \
 	} while (0)
 
 /* ---- count and quiet window ---- */
@@ -274,7 +275,7 @@ Test(settle, rescan_with_same_signature_is_no_change)
 
 Test(settle, rescan_with_changed_signature_is_a_change)
 {
-	static const int fields[] = {0, 1, 2, 3, 4, 5, 6};
+	static const int fields[] = { 0, 1, 2, 3, 4, 5, 6 };
 	size_t i;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -310,12 +311,12 @@ Test(settle, rescan_with_changed_signature_is_a_change)
 		}
 		settle_seen(s, A, &g, SEEN_RESCAN, 2000);
 		cr_expect_eq(settle_last_change(s), 2000,
-		             "field %d: not a change", fields[i]);
+			     "field %d: not a change", fields[i]);
 		st = eval(s, 2000, &w);
 		expect_wait(st, w, "quiet", 2500);
 		cr_expect_eq(eval(s, 2500, &w), ST_SETTLED);
 		cr_expect_eq(fk.checks, 2, "field %d: not checked again",
-		             fields[i]);
+			     fields[i]);
 		settle_free(s);
 	}
 }
@@ -495,10 +496,10 @@ Test(settle, incomplete_writer_gone_is_invalid)
 Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 {
 	static const enum verdict bad[] = {
-	    V_EMPTY,      V_NOT_SQLITE,  V_CORRUPT,
-	    V_INCOMPLETE, V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA,
-	    V_SYMLINK,    V_NOT_REGULAR, V_UNREADABLE,
-	    V_MISSING,
+		V_EMPTY,      V_NOT_SQLITE,  V_CORRUPT,
+		V_INCOMPLETE, V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA,
+		V_SYMLINK,    V_NOT_REGULAR, V_UNREADABLE,
+		V_MISSING,
 	};
 	size_t i;
 
@@ -510,7 +511,7 @@ Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 		fake_set(&fk, A, bad[i], WR_GONE, 0);
 		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
 		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
-		             verdict_name(bad[i]));
+			     verdict_name(bad[i]));
 		settle_free(s);
 
 		s = mk(1, 500, false);
@@ -518,7 +519,7 @@ Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
 		st = eval(s, 1500, &w);
 		cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
-		             verdict_name(bad[i]));
+			     verdict_name(bad[i]));
 		cr_expect_eq(w.at, -1);
 		settle_free(s);
 	}
@@ -857,7 +858,7 @@ Test(settle, gone_then_deleted_is_one_loss)
 	cr_expect(settle_vanished(s, 0)->renamable);
 	settle_deleted(s, A, 2100);
 	cr_expect_eq(settle_nvanished(s), 1, "%s is listed as lost %zu times",
-	             A, settle_nvanished(s));
+		     A, settle_nvanished(s));
 	/* deleted for sure: a new file on the same inode is another file */
 	seen(s, B, 10, 4096, SEEN_EVENT, 2200);
 	cr_assert_eq(settle_nvanished(s), 1);
@@ -950,8 +951,8 @@ Test(settle, rename_found_by_a_scan_is_no_loss)
 	cr_expect_not(settle_find(s, A)->present);
 	cr_expect_eq(settle_counted(s), 1);
 	cr_expect_eq(settle_nvanished(s), 0,
-	             "%s reported lost although its inode is now %s", A,
-	             A ".Hdeadbeefh");
+		     "%s reported lost although its inode is now %s", A,
+		     A ".Hdeadbeefh");
 	settle_free(s);
 }
 
@@ -981,14 +982,14 @@ Test(settle, describe_failing)
 	settle_describe(s, 3500, buf, sizeof(buf));
 	cr_expect_not_null(strstr(buf, "1 of 2 expected"), "%s", buf);
 	cr_expect_not_null(strstr(buf, A " (incomplete: fake incomplete)"),
-	                   "%s", buf);
+			   "%s", buf);
 	cr_expect_null(strstr(buf, B), "a gone file listed: %s", buf);
 	cr_expect_not_null(strstr(buf, "last change 1.50s ago"), "%s", buf);
 	cr_expect_null(strchr(buf, '\n'), "%s", buf);
 	cr_expect_str_eq(buf,
-	                 "1 of 2 expected data files; failing their check: " A
-	                 " (incomplete: fake incomplete); last change 1.50s "
-	                 "ago");
+			 "1 of 2 expected data files; failing their check: " A
+			 " (incomplete: fake incomplete); last change 1.50s "
+			 "ago");
 	settle_free(s);
 }
 
@@ -1007,7 +1008,7 @@ Test(settle, describe_writers_and_trigger)
 	cr_expect_not_null(strstr(buf, "2 of 1 expected"), "%s", buf);
 	cr_expect_not_null(strstr(buf, "trigger"), "%s", buf);
 	cr_expect_not_null(strstr(buf, A " (writer pid 4711 alive)"), "%s",
-	                   buf);
+			   buf);
 	cr_expect_null(strstr(buf, B), "an ok file listed: %s", buf);
 	cr_expect_not_null(strstr(buf, "last change 1m01s ago"), "%s", buf);
 	settle_free(s);
@@ -1022,7 +1023,7 @@ Test(settle, describe_many_and_small_buffers)
 
 	for (i = 0; i < 8; i++) {
 		snprintf(name[i], sizeof(name[i]), ".coverage.h.%zu.123456",
-		         i + 1);
+			 i + 1);
 		fake_set(&fk, name[i], V_CORRUPT, WR_QUIET, 0);
 		seen(s, name[i], 100 + i, 4096, SEEN_EVENT, 1000);
 	}
@@ -1054,7 +1055,7 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-		         i % 7, i + 1, i % 1000000);
+			 i % 7, i + 1, i % 1000000);
 		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, (msec_t)i);
 	}
 	cr_assert_eq(settle_count(s), N);
@@ -1065,12 +1066,12 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 		struct sfile *f;
 
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-		         i % 7, i + 1, i % 1000000);
+			 i % 7, i + 1, i % 1000000);
 		f = settle_find(s, name);
 		if (f == NULL)
 			missing++;
 		else if (strcmp(f->name, name) != 0 ||
-		         f->sig.ino != (ino_t)(i + 1) || settle_file(s, i) != f)
+			 f->sig.ino != (ino_t)(i + 1) || settle_file(s, i) != f)
 			wrong++;
 	}
 	cr_expect_eq(missing, 0, "%zu of %d names not found", missing, N);
@@ -1080,7 +1081,7 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 	/* seen again: no duplicate entries */
 	for (i = 0; i < N; i += 97) {
 		snprintf(name, sizeof(name), ".coverage.host%zu.%zu.%06zu",
-		         i % 7, i + 1, i % 1000000);
+			 i % 7, i + 1, i % 1000000);
 		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, 100000);
 	}
 	cr_expect_eq(settle_count(s), N);
