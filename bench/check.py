@@ -7,7 +7,6 @@ page cache as files that were just written are. Wall time of the whole command,
 process start included; covsettle is a median of several runs, the baselines
 (much slower) of fewer. The coverage.py baseline runs in one /usr/bin/python3
 process: CoverageData(FILE).read(), then the lines of every measured file."""
-import sys
 
 import lib
 
@@ -61,8 +60,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)

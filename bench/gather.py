@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import lib
 
@@ -86,8 +85,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)

@@ -11,7 +11,6 @@ import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 
 import lib
@@ -62,8 +61,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)

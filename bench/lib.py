@@ -1,5 +1,6 @@
 # lib.py: what covsettle's benchmarks share: paths, real data files, timing,
 # waiting for covsettle's watch, a small inotify reader, statistics and rows.
+import sys
 import ctypes
 import os
 import select
@@ -181,3 +182,12 @@ def show(rows):
     """Print ROWS (standalone runs of one benchmark)."""
     for r in rows:
         print(" | ".join(str(v) for v in r.values()), flush=True)
+
+
+def main(run):
+    """Run one benchmark alone: print its rows, clean up, exit 0."""
+    try:
+        show(run())
+    finally:
+        cleanup()
+    sys.exit(0)

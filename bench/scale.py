@@ -12,7 +12,6 @@ listed, each with the verdict ok, none lost."""
 import json
 import os
 import subprocess
-import sys
 
 import lib
 
@@ -75,8 +74,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)

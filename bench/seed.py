@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -137,8 +136,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)

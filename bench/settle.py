@@ -17,7 +17,6 @@ overhead = done - the earliest moment the watcher's own rule lets it return:
 """
 import os
 import subprocess
-import sys
 
 import lib
 
@@ -117,8 +116,4 @@ def run():
 
 
 if __name__ == "__main__":
-    try:
-        lib.show(run())
-    finally:
-        lib.cleanup()
-    sys.exit(0)
+    lib.main(run)
