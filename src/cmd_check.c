@@ -5,9 +5,9 @@
 #include "names.h"
 #include "output.h"
 #include "util.h"
+#include "watch.h"
 #include "writer.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -86,49 +86,64 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The names dir_scan() finds, collected for sorting. */
+struct names {
+	const char *pattern;
+	char **v;
+	size_t n, cap;
+};
+
+static bool
+keep_datafile(void *ctx, const char *name)
+{
+	return name_is_datafile(((struct names *)ctx)->pattern, name);
+}
+
+static void
+add_name(void *ctx, const char *name, const struct stat *st)
+{
+	struct names *l = ctx;
+
+	(void)st;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(name);
+}
+
 /* Every data file of the directory path, in name order. */
 static int
 check_dir(struct check_cli *c, const char *path)
 {
-	char **names = NULL, shown[PATH_MAX], *real;
-	size_t n = 0, cap = 0, i;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
+	struct names l = { .pattern = c->pattern };
+	char shown[PATH_MAX], *real;
+	size_t i;
 	int fd;
 
-	if ((d = opendir(path)) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    dir_scan(fd, keep_datafile, add_name, &l) < 0) {
 		out_error("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	fd = dirfd(d);
 	real = realpath(path, NULL);
-	while ((de = readdir(d)) != NULL) {
-		if (!name_is_datafile(c->pattern, de->d_name) ||
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			names = xrealloc(names, cap * sizeof(*names));
-		}
-		names[n++] = xstrdup(de->d_name);
-	}
-	if (n > 0)
-		qsort(names, n, sizeof(*names), by_name);
-	if (n == 0)
+	if (l.n > 0)
+		qsort(l.v, l.n, sizeof(*l.v), by_name);
+	if (l.n == 0)
 		out_warn(false, "%s: no data files matching %s", path,
 			 c->pattern);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < l.n; i++) {
 		if (fmt(shown, sizeof(shown), "%s%s%s", path,
-			path[strlen(path) - 1] == '/' ? "" : "/", names[i]) < 0)
-			snprintf(shown, sizeof(shown), "%s", names[i]);
-		check_one(c, fd, real, shown, names[i]);
-		free(names[i]);
+			path[strlen(path) - 1] == '/' ? "" : "/", l.v[i]) < 0)
+			snprintf(shown, sizeof(shown), "%s", l.v[i]);
+		check_one(c, fd, real, shown, l.v[i]);
+		free(l.v[i]);
 	}
-	free(names);
+	free(l.v);
 	free(real);
-	closedir(d);
+	close(fd);
 	return 0;
 }
 

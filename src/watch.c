@@ -487,11 +487,6 @@ watch_scan(struct watch *w, bool (*keep)(void *, const char *),
 	   void (*fn)(void *, const char *, const struct stat *), void *ctx,
 	   char *err)
 {
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd;
-
 	if (w->poll_ms > 0) {
 		/* Polling: DIR may have been replaced since the last scan. */
 		if (w->dirfd >= 0)
@@ -505,35 +500,44 @@ watch_scan(struct watch *w, bool (*keep)(void *, const char *),
 			return seterr(err, "cannot open %s: %s", w->path,
 				      strerror(errno));
 	}
-	if (!w->present)
+	if (!w->present || dir_scan(w->dirfd, keep, fn, ctx) == 0 ||
+	    errno == ENOENT)
 		return 0;
-	if ((fd = openat(w->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) <
-		    0 ||
-	    (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		if (errno == ENOENT)
-			return 0;
-		return seterr(err, "cannot read %s: %s", w->path,
-			      strerror(errno));
+	return seterr(err, "cannot read %s: %s", w->path, strerror(errno));
+}
+
+int
+dir_scan(int dirfd, bool (*keep)(void *, const char *),
+	 void (*fn)(void *, const char *, const struct stat *), void *ctx)
+{
+	struct dirent *de;
+	struct stat st;
+	int fd, e;
+	DIR *d;
+
+	/* A fresh descriptor: readdir moves the one it reads. */
+	if ((fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (!keep(ctx, de->d_name))
 			continue;
-		if (fstatat(w->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */
 		if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
 			fn(ctx, de->d_name, &st);
 		errno = 0;
 	}
-	if (errno != 0 && errno != ENOENT) {
-		seterr(err, "cannot read %s: %s", w->path, strerror(errno));
-		closedir(d);
-		return -1;
-	}
+	e = errno;
 	closedir(d);
-	return 0;
+	errno = e;
+	return e != 0 && e != ENOENT ? -1 : 0;
 }
 
 const char *
