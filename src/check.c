@@ -110,30 +110,8 @@ sqlite_failure(struct check_result *r, sqlite3 *db, int rc, const char *what)
 	}
 }
 
-/* Run sql, which yields one integer; *out gets it, or -1 with no row. */
-static int
-query_int(sqlite3 *db, const char *sql, long *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*out = -1;
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = (long)sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		*out = -1;
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Run sql, which yields one row of n integers (NULL is -1). */
+/* Run sql, which yields one row of n integers (NULL is -1); with no row,
+ * every one is -1. */
 static int
 query_ints(sqlite3 *db, const char *sql, long *out, int n)
 {
@@ -144,13 +122,13 @@ query_ints(sqlite3 *db, const char *sql, long *out, int n)
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		for (i = 0; i < n; i++)
-			out[i] = sqlite3_column_type(st, i) == SQLITE_NULL
-					 ? -1
-					 : (long)sqlite3_column_int64(st, i);
+	for (i = 0; i < n; i++)
+		out[i] = rc == SQLITE_ROW && sqlite3_column_type(st, i) !=
+						     SQLITE_NULL
+				 ? (long)sqlite3_column_int64(st, i)
+				 : -1;
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		rc = SQLITE_OK;
-	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -186,7 +164,9 @@ check_structure(sqlite3 *db, struct check_result *r)
 		return set(r, V_INCOMPLETE,
 			   "no coverage_schema table (still being written, "
 			   "or not a coverage.py file)");
-	rc = query_int(db, "select version from coverage_schema", &v);
+	/* A NULL version reads as 0 (unsupported), no row as -1. */
+	rc = query_ints(db, "select coalesce(version, 0) from coverage_schema",
+			&v, 1);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading coverage_schema");
 	if (v < 0)

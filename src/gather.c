@@ -202,14 +202,9 @@ combine(struct gather *g)
 	size_t i;
 	int rc, dfd;
 
-	for (i = 0; i < (size_t)g->o->coverage->n; i++)
-		argv_add(&a, g->o->coverage->v[i]);
-	argv_add(&a, "combine");
+	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
-	argv_addf(&a, "--data-file=%s", g->combined);
-	if (g->o->c->rcfile != NULL)
-		argv_addf(&a, "--rcfile=%s", g->o->c->rcfile);
 	argv_add(&a, g->in);
 	rc = run(g, &a, 0, &res);
 	argv_free(&a);
