@@ -2,6 +2,7 @@
 # inotify, real signals. Each test names the behaviour users rely on.
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -400,3 +401,60 @@ def test_signal_ignored_at_start_stays_ignored(tmp_path, procs):
     assert p.running_after(MARGIN), "SIGHUP, ignored at start, ended it"
     os.kill(p.p.pid, signal.SIGTERM)
     assert p.finish() == 143, p.err
+
+
+def session_members(sid):
+    """Pids of the processes in session SID, read from /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The fields after "(comm)": state ppid pgrp session ...
+        if int(stat.rsplit(")", 1)[1].split()[3]) == sid:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.parametrize("rearm", [False, True])
+def test_nothing_outlives_covsettle_for_long(tmp_path, rearm):
+    # covsettle hands the slow release of its inotify instance to a
+    # short-lived helper process: it must keep none of the caller's pipes
+    # open (communicate() returns at covsettle's exit) and end by itself.
+    d = tmp_path / "cov"
+    d.mkdir()
+    datafile(d, pid=1)
+    argv = [COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "--expect", "2", str(d)]
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    err = ""
+    for line in p.stderr:
+        err += line
+        if "with inotify" in line:
+            if rearm:  # restarts the inotify instance: one more release
+                shutil.rmtree(d)
+                d.mkdir()
+            else:
+                datafile(d, pid=2)
+        if "is there; scanned it" in line:
+            datafile(d, pid=2)
+            datafile(d, pid=3)
+    out, rest = p.communicate(timeout=60)
+    assert p.returncode == 0, err + rest
+    pidfds = []
+    for pid in session_members(p.pid):
+        try:
+            pidfds.append(os.pidfd_open(pid))
+        except ProcessLookupError:
+            pass
+    try:
+        for fd in pidfds:
+            ready, _, _ = select.select([fd], [], [], 10)
+            assert ready, f"a process of covsettle's session lives on: {session_members(p.pid)}"
+    finally:
+        for fd in pidfds:
+            os.close(fd)
