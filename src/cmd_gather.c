@@ -55,15 +55,36 @@ gather_report(const struct cli *c, const struct gather_result *g)
 	return EX_COVERAGE;
 }
 
+/* The wait's members when gather ended before the wait began: no files
+ * were seen. */
+static void
+no_wait_json(const struct cli *c, int code, const char *msg)
+{
+	printf(",\"dir\":");
+	json_str(stdout, c->o.dir);
+	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,\"expect\":%ld,"
+	       "\"polling\":false,\"message\":",
+	       code == EX_TIMEOUT  ? "timeout"
+	       : code >= EX_SIGNAL ? "signal"
+				   : "error",
+	       (long long)(clock_ms() - c->o.start), c->o.expect);
+	json_str(stdout, msg[0] ? msg : NULL);
+	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
+}
+
 static void
 print_json(const struct cli *c, const struct wait_result *w,
-	   const struct argv *cov, const struct gather_result *g, int code)
+	   const struct argv *cov, const struct gather_result *g, int code,
+	   const char *msg)
 {
 	char *text = cov->n ? argv_text(cov) : NULL;
 	int i;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
-	cli_wait_json(c, w);
+	if (w != NULL)
+		cli_wait_json(c, w);
+	else
+		no_wait_json(c, code, msg);
 	printf(",\"coverage\":");
 	json_str(stdout, text);
 	printf(",\"data_file\":");
@@ -98,7 +119,7 @@ print_json(const struct cli *c, const struct wait_result *w,
 
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
 static int
-take_lock(const struct cli *c, int *fd)
+take_lock(const struct cli *c, int *fd, char *msg)
 {
 	msec_t deadline = c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
 	enum lock_state st;
@@ -109,9 +130,11 @@ take_lock(const struct cli *c, int *fd)
 	st = lock_take(c->o.dir, false, deadline, c->o.sigfd, fd, &holder,
 		       &signo, err);
 	if (st == LOCK_BUSY && c->no_wait_lock) {
-		out_error("another gather (pid %d) is running on %s "
-			  "(--no-wait-lock)",
-			  (int)holder, c->o.dir);
+		seterr(msg,
+		       "another gather (pid %d) is running on %s "
+		       "(--no-wait-lock)",
+		       (int)holder, c->o.dir);
+		out_error("%s", msg);
 		return EX_TIMEOUT;
 	}
 	if (st == LOCK_BUSY) {
@@ -125,14 +148,16 @@ take_lock(const struct cli *c, int *fd)
 		return -1;
 	case LOCK_BUSY:
 	case LOCK_TIMEOUT:
-		out_error("timed out waiting for the gather of pid %d on %s",
-			  (int)holder, c->o.dir);
+		seterr(msg, "timed out waiting for the gather of pid %d on %s",
+		       (int)holder, c->o.dir);
+		out_error("%s", msg);
 		return EX_TIMEOUT;
 	case LOCK_SIGNAL:
 		return cli_stopped(signo, NULL);
 	case LOCK_ERROR:
 		break;
 	}
+	snprintf(msg, ERRLEN, "%s", err);
 	out_error("%s", err);
 	return EX_WATCH;
 }
@@ -144,7 +169,7 @@ cmd_gather(int argc, char **argv)
 	struct gather_result g;
 	struct gather_opts go;
 	struct argv cov = { 0 };
-	char err[ERRLEN];
+	char err[ERRLEN] = "";
 	int code, lockfd = -1, signo;
 	bool gathered = false;
 	struct cli c;
@@ -160,7 +185,7 @@ cmd_gather(int argc, char **argv)
 		code = EX_COVERAGE;
 		goto out;
 	}
-	if ((code = take_lock(&c, &lockfd)) >= 0)
+	if ((code = take_lock(&c, &lockfd, err)) >= 0)
 		goto out;
 	w = xmalloc(sizeof(*w));
 	waiter_run(&c.o, w);
@@ -181,7 +206,7 @@ cmd_gather(int argc, char **argv)
 	code = gather_report(&c, &g);
 out:
 	if (c.json)
-		print_json(&c, w, &cov, gathered ? &g : NULL, code);
+		print_json(&c, w, &cov, gathered ? &g : NULL, code, err);
 	if (gathered)
 		gather_free(&g);
 	if (w != NULL) {

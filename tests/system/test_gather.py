@@ -292,3 +292,25 @@ def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs):
         os.killpg(child, 0)
     assert digests(cov) == before
     assert not [q for q in cov.iterdir() if q.name.startswith(".covsettle-gather")]
+
+
+def test_json_when_gather_ends_before_the_wait(tmp_path, procs):
+    # No coverage.py, or the lock held: still one JSON object, no crash.
+    cov = tmp_path / "cov"
+    env = dict(os.environ, PATH=str(tmp_path))
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(tmp_path, "--json", str(cov), env=env, timeout=30)
+    assert r.returncode == 5, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == 5 and doc["status"] == "error"
+    assert doc["message"].startswith("coverage.py not found")
+    assert doc["files"] == [] and doc["commands"] == []
+    cov.mkdir()
+    holder = Proc(["flock", str(cov / ".covsettle.lock"), "sh", "-c",
+                   "echo locked; exec sleep 300"])
+    procs.append(holder)
+    holder.expect("^locked$", "out")
+    r = gather(tmp_path, "--json", "--no-wait-lock", str(cov), timeout=30)
+    assert r.returncode == 3, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "timeout" and "--no-wait-lock" in doc["message"]
