@@ -145,8 +145,8 @@ coverage_argv(struct gather *g, struct argv *a, const char *sub)
 {
 	int i;
 
-	for (i = 0; i < g->o->coverage->n; i++)
-		argv_add(a, g->o->coverage->v[i]);
+	for (i = 0; i < g->o->probe->cmd.n; i++)
+		argv_add(a, g->o->probe->cmd.v[i]);
 	argv_add(a, sub);
 	argv_addf(a, "--data-file=%s", g->combined);
 	if (g->o->c->rcfile != NULL)
@@ -184,7 +184,7 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		return 0;
 	if (WIFEXITED(res->status) &&
 	    WEXITSTATUS(res->status) == COVERAGE_FAIL_UNDER &&
-	    strcmp(a->v[g->o->coverage->n], "combine") != 0) {
+	    strcmp(a->v[g->o->probe->cmd.n], "combine") != 0) {
 		g->r->status = GS_BELOW;
 		return -1;
 	}
@@ -232,6 +232,25 @@ combine(struct gather *g)
 			      verdict_name(cr.verdict), cr.reason);
 	}
 	return 0;
+}
+
+/* A named coverage command combines while its probe may still run (it
+ * writes only into the staging directory); before anything else it must
+ * have passed. 0, or -1 with the status set. */
+static int
+confirm(struct gather *g)
+{
+	int signo;
+
+	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND)
+		return 0;
+	if (signo) {
+		g->r->status = GS_SIGNAL;
+		g->r->signo = signo;
+		return -1;
+	}
+	g->r->status = GS_FAILED;
+	return seterr(g->r->msg, "%s", g->o->probe->err);
 }
 
 /* The TOTAL line's percentage in a text report, as a number (or -1) and
@@ -452,9 +471,13 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
 	r->status = GS_OK;
-	if (stage_inputs(&g) == 0 && combine(&g) == 0) {
-		combined = true;
-		reports(&g);
+	if (stage_inputs(&g) == 0) {
+		combined = combine(&g) == 0;
+		/* A command that does not run explains a failed combine. */
+		if (r->status != GS_SIGNAL && confirm(&g) < 0)
+			combined = false;
+		if (combined)
+			reports(&g);
 	}
 	/* A verified combined file is kept even when a report failed. */
 	if (combined && place_combined(&g) < 0)

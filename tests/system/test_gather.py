@@ -126,13 +126,10 @@ def test_fail_under_below_total_exits_0(partial):
 
 def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
     tmp, cov, src = partial
-    fake = tmp_path / "fakebin"
-    fake.mkdir()
     # A python3 without coverage.py, and a `coverage` that is something else.
-    (fake / "python3").write_text("#!/bin/sh\necho 'No module named coverage' >&2\nexit 1\n")
-    (fake / "coverage").write_text("#!/bin/sh\necho 'coverage 1.0 (a metric tool)'\n")
-    for f in fake.iterdir():
-        f.chmod(0o755)
+    fake = fakebin(tmp_path / "fakebin",
+                   python3="echo 'No module named coverage' >&2\nexit 1\n",
+                   coverage="echo 'coverage 1.0 (a metric tool)'\n")
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
     env.pop("COVSETTLE_COVERAGE", None)
     r = gather(src, "--json", str(cov), env=env)
@@ -151,8 +148,20 @@ def test_coverage_from_environment(partial):
         "/usr/bin/python3 -m coverage combine")
 
 
-@pytest.mark.parametrize("how", ["option", "env", "path"])
+def fakebin(d, **scripts):
+    """Executables named by the keywords, each a /bin/sh script."""
+    d.mkdir(exist_ok=True)
+    for name, text in scripts.items():
+        (d / name).write_text("#!/bin/sh\n" + text)
+        (d / name).chmod(0o755)
+    return d
+
+
+@pytest.mark.parametrize("how", ["option", "env", "path", "option-runs",
+                                 "path-runs"])
 def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
+    # "-runs": the commands start, and their --version fails while the
+    # wait goes on: gather must not wait for data that would never come.
     cov = tmp_path / "cov"
     env = dict(os.environ)
     env.pop("COVSETTLE_COVERAGE", None)
@@ -160,17 +169,61 @@ def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
     if how == "option":
         args = ["--coverage", "/nonexistent/coverage"] + args
         says = "'/nonexistent/coverage' (from --coverage) does not run"
+    elif how == "option-runs":
+        args = ["--coverage", f"{PY} -m no_such_module_here"] + args
+        says = (f"'{PY} -m no_such_module_here' (from --coverage) does not"
+                f" run: '{PY} -m no_such_module_here --version' failed")
     elif how == "env":
         env["COVSETTLE_COVERAGE"] = "/nonexistent/cov run"
         says = "(from $COVSETTLE_COVERAGE) does not run"
     else:
         env["PATH"] = str(tmp_path)
+        if how == "path-runs":
+            # Each of the three starts a process and fails.
+            fake = fakebin(tmp_path / "fakebin",
+                           python3="exit 1\n",
+                           coverage="echo 'coverage 1.0 (a metric tool)'\n",
+                           **{"python3-coverage": "sleep 0.2; exit 3\n"})
+            env["PATH"] = f"{fake}:/bin"
         says = ("coverage.py not found: tried 'coverage', 'python3-coverage'"
                 " and 'python3 -m coverage'")
     r = gather(tmp_path, *args, env=env, timeout=30)
     assert r.returncode == 5, r.stderr
     assert says in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_coverage_first_candidate_that_runs_wins(partial, tmp_path):
+    # `coverage` and `python3-coverage` both run: the first is used,
+    # though the probe of the second would end sooner.
+    tmp, cov, src = partial
+    fake = fakebin(tmp_path / "fakebin",
+                   coverage='[ "$1" = --version ] && sleep 0.3\n'
+                            'exec python3-coverage "$@"\n')
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(src, "--json", str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["coverage"] == "coverage"
+    assert doc["commands"][0]["command"].startswith("coverage combine")
+
+
+def test_named_coverage_that_fails_its_probe_after_combine(partial, tmp_path):
+    # A named command combines before its probe ends; a probe that then
+    # fails still means exit 5, and nothing is written.
+    tmp, cov, src = partial
+    slow = fakebin(tmp_path / "fakebin",
+                   cov='[ "$1" = --version ] && { sleep 0.5; exit 1; }\n'
+                       'exec python3-coverage "$@"\n') / "cov"
+    before = digests(cov)
+    r = gather(src, "--coverage", str(slow), "--report", "text",
+               "--data-file", str(tmp / "out.cov"), str(cov))
+    assert r.returncode == 5, r.stderr
+    assert f"'{slow}' (from --coverage) does not run" in r.stderr
+    assert not (tmp / "out.cov").exists() and r.stdout == ""
+    assert digests(cov) == before
+    assert not [p for p in cov.iterdir() if p.name.startswith(".covsettle-gather")]
 
 
 def test_failing_combine_leaves_inputs_intact(three):
