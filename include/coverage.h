@@ -3,6 +3,7 @@
 #ifndef COVSETTLE_COVERAGE_H
 #define COVSETTLE_COVERAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -59,6 +60,16 @@ enum probe_state probe_wait(struct probe *p, int sigfd, int *signo);
 /* Stop a running candidate with signo (SIGKILL after a grace period) and
  * reap it; the search ends with PROBE_NONE. Nothing when not running. */
 void probe_stop(struct probe *p, int signo);
+/* Can gather write every report from one process of cmd's Python? True
+ * when cmd is `PY -m coverage` (PY named python, python3, python3.11...:
+ * prog is "-m"), or one word naming, after a PATH search as execvp(3)
+ * does, coverage.py's console script (prog is its path): its #! line
+ * names such a python, or env and such a python, and it loads
+ * coverage.cmdline's main as pip, uv and setuptools write it. py then
+ * holds the interpreter's words, to which `-c PROGRAM` is added. */
+bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
+		     size_t len);
+
 /* Stop the search if it runs, and free the command. */
 void probe_free(struct probe *p);
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A probe told to stop gets this long before SIGKILL. */
@@ -274,4 +275,101 @@ probe_free(struct probe *p)
 {
 	probe_stop(p, SIGTERM);
 	argv_free(&p->cmd);
+}
+
+/* python, python3, python3.11: an interpreter's name. */
+static bool
+is_python(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	return strncmp(base, "python", 6) == 0 &&
+	       strspn(base + 6, "0123456789.") == strlen(base + 6);
+}
+
+/* word looked up on PATH as execvp(3) does; 0 with path, or -1. */
+static int
+find_on_path(const char *word, char *path, size_t len)
+{
+	const char *env = getenv("PATH"), *dir, *end;
+	struct stat st;
+
+	if (strchr(word, '/') != NULL)
+		return fmt(path, len, "%s", word);
+	for (dir = env ? env : "/bin:/usr/bin"; dir != NULL;
+	     dir = *end ? end + 1 : NULL) {
+		end = strchrnul(dir, ':');
+		if (fmt(path, len, "%.*s%s%s", (int)(end - dir), dir,
+			end == dir ? "" : "/", word) == 0 &&
+		    stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Is path coverage.py's console script, as pip, uv or setuptools (and so
+ * Debian's python3-coverage) write it, run by a python named on its #!
+ * line? Then its interpreter's words go into py. */
+static bool
+console_script(const char *path, struct argv *py)
+{
+	static const char *const marks[] = {
+		"from coverage.cmdline import main", /* pip, uv, distlib */
+		"load_entry_point('coverage==",	     /* setuptools */
+	};
+	char text[8192], *nl, *interp, *arg;
+	const char *base;
+	bool mark = false;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 3 || strncmp(text, "#!", 2) != 0)
+		return false;
+	text[n] = '\0';
+	for (i = 0; i < sizeof(marks) / sizeof(*marks); i++)
+		mark |= strstr(text, marks[i]) != NULL;
+	if (!mark || (nl = strchr(text, '\n')) == NULL)
+		return false;
+	/* As the kernel reads it: the interpreter, then one optional
+	 * argument, the rest of the line. */
+	*nl = '\0';
+	interp = text + 2 + strspn(text + 2, " \t");
+	arg = interp + strcspn(interp, " \t");
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	for (i = strlen(arg); i > 0 && strchr(" \t\r", arg[i - 1]); i--)
+		arg[i - 1] = '\0';
+	if (arg[strcspn(arg, " \t")] != '\0')
+		return false; /* an argument with blanks: leave it alone */
+	base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+	/* #!/usr/bin/python3 [ARG], or #!/usr/bin/env python3 */
+	if (!is_python(interp) && !(strcmp(base, "env") == 0 && is_python(arg)))
+		return false;
+	argv_add(py, interp);
+	if (*arg != '\0')
+		argv_add(py, arg);
+	return true;
+}
+
+bool
+coverage_python(const struct argv *cmd, struct argv *py, char *prog, size_t len)
+{
+	if (cmd->n == 3 && is_python(cmd->v[0]) &&
+	    strcmp(cmd->v[1], "-m") == 0 &&
+	    strcmp(cmd->v[2], "coverage") == 0) {
+		argv_add(py, cmd->v[0]);
+		return fmt(prog, len, "-m") == 0;
+	}
+	if (cmd->n == 1 && find_on_path(cmd->v[0], prog, len) == 0 &&
+	    console_script(prog, py))
+		return true;
+	argv_free(py);
+	return false;
 }

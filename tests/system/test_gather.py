@@ -2,6 +2,7 @@
 # data equals the union of the inputs, reports, fail-under, discovery,
 # failures that leave every input intact, the lock and signals.
 import hashlib
+import shutil
 import json
 import os
 import signal
@@ -86,7 +87,8 @@ def test_every_report_is_written_and_parses(three):
     assert "TOTAL" in (tmp / "c.txt").read_text()
     # With --json the text table goes to stderr, stdout stays JSON.
     assert "TOTAL" in r.stderr
-    assert [c["exit"] for c in doc["commands"]] == [0] * 6
+    # combine, then every report from one python3-coverage process
+    assert [c["exit"] for c in doc["commands"]] == [0, 0]
     assert doc["commands"][0]["command"].split()[1] == "combine"
 
 
@@ -367,3 +369,132 @@ def test_json_when_gather_ends_before_the_wait(tmp_path, procs):
     assert r.returncode == 3, r.stderr
     doc = json.loads(r.stdout)
     assert doc["status"] == "timeout" and "--no-wait-lock" in doc["message"]
+
+
+# ---- the reports from one coverage.py process, or one command each ----
+
+WRAPPER = '#!/bin/sh\nexec python3-coverage "$@"\n'
+NORMALIZE = [(r'timestamp="\d+"', 'timestamp=""'),
+             (r'"timestamp": "[^"]*"', '"timestamp": ""'),
+             (r'"globals":"[0-9a-f]+"', '"globals":""'),
+             (r'created at [0-9-]+ [0-9:]+ [+-]\d+', 'created at')]
+
+
+def tree(d):
+    """Every file under d, its text with timestamps blanked."""
+    import re
+    files = {}
+    for p in sorted(d.rglob("*")):
+        if p.is_file():
+            text = p.read_text(errors="replace")
+            for rx, to in NORMALIZE:
+                text = re.sub(rx, to, text)
+            files[str(p.relative_to(d))] = text
+    return files
+
+
+REPORTS = ["--report", "json=out/c.json", "--report", "xml=out/c.xml",
+           "--report", "html=out/html", "--report", "lcov=out/c.lcov",
+           "--report", "text=out/c.txt", "--report", "text"]
+
+
+@pytest.fixture
+def commands(partial):
+    tmp, cov, src = partial
+    wrapper = tmp / "wrapper"
+    wrapper.write_text(WRAPPER)
+    wrapper.chmod(0o755)
+    return {"console-script": ("python3-coverage", True),
+            "python-m": (f"{PY} -m coverage", True),
+            "shell-wrapper": (str(wrapper), False)}
+
+
+def by_hand(src, cov, out, *rc):
+    """coverage.py run as a user would: combine, then each report."""
+    def cov_run(*args):
+        return subprocess.run(["python3-coverage", *args, *rc],
+                              capture_output=True, text=True, cwd=src)
+    data = "--data-file=" + str(out.parent / "hand.cov")
+    ins = out.parent / "hand-in"
+    ins.mkdir()
+    for i, f in enumerate(sorted(cov.glob(".coverage.*"))):
+        os.link(f, ins / f"hand.cov.{i}")
+    assert cov_run("combine", "--keep", "-q", data, str(ins)).returncode == 0
+    text = cov_run("report", data, "--fail-under=90")
+    stdout = ""
+    for sub, flag, path in (("json", "-o", "c.json"), ("xml", "-o", "c.xml"),
+                            ("html", "-d", "html"), ("lcov", "-o", "c.lcov")):
+        r = cov_run(sub, data, flag, f"out/{path}")
+        assert r.returncode == 0, r.stderr
+        stdout += r.stdout
+    (src / "out" / "c.txt").write_text(text.stdout)
+    os.rename(src / "out", out)
+    return text.returncode, stdout + text.stdout
+
+
+def test_reports_in_one_process_are_as_by_hand(partial, commands):
+    # The same files, stdout, stderr, exit status and total, whichever
+    # path gather takes, as coverage.py run by hand.
+    tmp, cov, src = partial
+    code, stdout = by_hand(src, cov, tmp / "out-hand")
+    assert code == 2  # below --fail-under 90
+    expected = tree(tmp / "out-hand")
+    for name, (command, together) in commands.items():
+        (src / "out").mkdir()  # for text=out/c.txt, written first
+        r = gather(src, "--coverage", command, "--fail-under", "90",
+                   *REPORTS, str(cov))
+        assert r.returncode == 1, (name, r.stderr)
+        assert r.stdout == stdout, name
+        assert "\nCoverage failure: total of " in r.stdout
+        os.rename(src / "out", tmp / f"out-{name}")
+        assert tree(tmp / f"out-{name}") == expected, name
+        (src / "out").mkdir()
+        j = gather(src, "--coverage", command, "--json", *REPORTS, str(cov))
+        assert j.returncode == 0, j.stderr
+        doc = json.loads(j.stdout)
+        # As the text table shows it, on every path.
+        total = [l for l in stdout.splitlines() if l.startswith("TOTAL")]
+        assert doc["total_percent"] == float(total[0].split()[-1][:-1])
+        ran = [c["command"] for c in doc["commands"]]
+        if together:
+            assert len(ran) == 2 and " -c '<covsettle-reports>' " in ran[1]
+        else:
+            assert [c.split()[1] for c in ran] == [
+                "combine", "report", "json", "xml", "html", "lcov"]
+        shutil.rmtree(src / "out")
+
+
+@pytest.mark.parametrize("fault", ["no-data", "unwritable"])
+def test_report_error_is_named_on_both_paths(partial, commands, fault):
+    tmp, cov, src = partial
+    args = ["--report", "text", "--report", "xml=out/c.xml"]
+    if fault == "no-data":
+        rc = tmp / "omit.rc"
+        rc.write_text("[report]\nomit = *\n")
+        args += ["--rcfile", str(rc)]
+        sub, report = "report", "text"
+    else:
+        args += ["--report", "json=prog.py/c.json"]  # under a file
+        sub, report = "json", "json"
+    (src / "prog.py").write_text("")
+    for name, (command, together) in commands.items():
+        r = gather(src, "--coverage", command, *args, str(cov))
+        assert r.returncode == 5, (name, r.stderr)
+        last = r.stderr.strip().splitlines()[-1]
+        assert "(all reports in one coverage.py process)" in last or not together
+        assert f"{command} {sub} --data-file=" in last, last
+        if together:
+            assert f"the {report} report failed: " in last
+        if fault == "unwritable":
+            assert "FileExistsError" in r.stderr
+
+    # A text=PATH that cannot be written (out/ is made by the json report,
+    # after the text report): exit 7 before any other report, on both.
+    for name, (command, together) in commands.items():
+        r = gather(src, "--coverage", command, "--report", "text=new/t.txt",
+                   "--report", "json=new/c.json", str(cov))
+        assert r.returncode == 7, (name, r.stderr)
+        assert "cannot write new/t.txt: No such file" in r.stderr
+        assert not (src / "new").exists()
+        assert not [p for p in cov.iterdir()
+                    if p.name.startswith(".covsettle-gather")]
