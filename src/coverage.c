@@ -220,7 +220,8 @@ probe_start(struct probe *p, const char *given, const char *env)
 enum probe_state
 probe_poll(struct probe *p)
 {
-	int status;
+	/* Reaped by someone else (ECHILD): gone, and it did not pass. */
+	int status = 127 << 8;
 
 	if (p->state != PROBE_RUNNING || child_reap(p->pid, &status) == 0)
 		return p->state;
