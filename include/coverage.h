@@ -3,6 +3,10 @@
 #ifndef COVSETTLE_COVERAGE_H
 #define COVSETTLE_COVERAGE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "util.h"
 
 /* A command line being built: argv, NULL-terminated, owned. */
@@ -20,12 +24,53 @@ void argv_free(struct argv *a);
 /* The command line as one string for messages, shell-quoted where needed. */
 char *argv_text(const struct argv *a);
 
-/* Find coverage.py: given (--coverage) if not NULL, else env
- * ($COVSETTLE_COVERAGE) if set, else the first of `coverage`,
- * `python3-coverage` and `python3 -m coverage` whose `--version` runs and
- * exits 0. Fills cmd with its words. -1 with err naming what was tried;
- * *signo is set when a signal interrupted the search. */
-int coverage_find(const char *given, const char *env, int sigfd,
-		  struct argv *cmd, int *signo, char *err);
+/* The search for coverage.py, in a child, one candidate at a time: the
+ * given command (--coverage, else $COVSETTLE_COVERAGE) if any, else
+ * `coverage`, `python3-coverage` and `python3 -m coverage` in that order.
+ * A candidate runs when `CMD --version` exits 0 and prints Coverage.py. */
+enum probe_state {
+	PROBE_RUNNING, /* a candidate's --version is running */
+	PROBE_FOUND,   /* cmd holds the command */
+	PROBE_NONE,    /* none runs (or the search was stopped): err says */
+};
+
+struct probe {
+	enum probe_state state;
+	struct argv cmd;    /* found; when named, its words from the start */
+	const char *given;  /* the named command, or NULL */
+	const char *origin; /* "--coverage" or "$COVSETTLE_COVERAGE" */
+	const char *words;  /* the candidate being tried */
+	size_t tried;	    /* candidates started so far */
+	pid_t pid;	    /* its --version, or 0 */
+	int outfd;	    /* a memfd holding its stdout, or -1 */
+	char err[ERRLEN];
+};
+
+/* Start the search. PROBE_NONE at once when no candidate could even be
+ * started (not found on PATH). */
+enum probe_state probe_start(struct probe *p, const char *given,
+			     const char *env);
+/* Without blocking: reap the running candidate if it has ended, and start
+ * the next one if it failed. Call it whenever a SIGCHLD was read. */
+enum probe_state probe_poll(struct probe *p);
+/* Block until the search ends, or a signal (INT, TERM, HUP) arrives on
+ * sigfd: then the candidate's process group gets it, is reaped, *signo
+ * is set and PROBE_NONE returned. */
+enum probe_state probe_wait(struct probe *p, int sigfd, int *signo);
+/* Stop a running candidate with signo (SIGKILL after a grace period) and
+ * reap it; the search ends with PROBE_NONE. Nothing when not running. */
+void probe_stop(struct probe *p, int signo);
+/* Can gather write every report from one process of cmd's Python? True
+ * when cmd is `PY -m coverage` (PY named python, python3, python3.11...:
+ * prog is "-m"), or one word naming, after a PATH search as execvp(3)
+ * does, coverage.py's console script (prog is its path): its #! line
+ * names such a python, or env and such a python, and it loads
+ * coverage.cmdline's main as pip, uv and setuptools write it. py then
+ * holds the interpreter's words, to which `-c PROGRAM` is added. */
+bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
+		     size_t len);
+
+/* Stop the search if it runs, and free the command. */
+void probe_free(struct probe *p);
 
 #endif

@@ -44,9 +44,10 @@ struct gather_result {
 
 struct gather_opts {
 	const struct cli *c;
-	const struct argv *coverage; /* the coverage.py command's words */
-	const char *realdir;	     /* DIR, canonical */
-	const struct settle *s;	     /* the settled files */
+	struct probe *probe;	/* the coverage.py command, maybe
+				 * still being probed when named */
+	const char *realdir;	/* DIR, canonical */
+	const struct settle *s; /* the settled files */
 	int sigfd;
 };
 

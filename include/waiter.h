@@ -56,6 +56,12 @@ struct wait_opts {
 	int sigfd;    /* from sig_setup() */
 	void (*note)(void *ctx, const struct wait_note *n);
 	void *ctx;
+	/* gather: a child of the caller's that runs during the wait (the
+	 * search for coverage.py), or NULL. helper(helper_ctx, msg) is called
+	 * at the start and whenever a child may have exited; nonzero ends
+	 * the wait at once with WS_HELPER, msg filled. */
+	int (*helper)(void *helper_ctx, char *msg);
+	void *helper_ctx;
 };
 
 enum wait_status {
@@ -65,6 +71,7 @@ enum wait_status {
 	WS_TRIGGER, /* the trigger failed; msg says how */
 	WS_SIGNAL,  /* stopped by signo */
 	WS_ERROR,   /* DIR cannot be watched; msg says why */
+	WS_HELPER,  /* the helper ended the wait; msg says why */
 };
 
 struct wait_result {

@@ -55,15 +55,36 @@ gather_report(const struct cli *c, const struct gather_result *g)
 	return EX_COVERAGE;
 }
 
+/* The wait's members when gather ended before the wait began: no files
+ * were seen. */
+static void
+no_wait_json(const struct cli *c, int code, const char *msg)
+{
+	printf(",\"dir\":");
+	json_str(stdout, c->o.dir);
+	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,\"expect\":%ld,"
+	       "\"polling\":false,\"message\":",
+	       code == EX_TIMEOUT  ? "timeout"
+	       : code >= EX_SIGNAL ? "signal"
+				   : "error",
+	       (long long)(clock_ms() - c->o.start), c->o.expect);
+	json_str(stdout, msg[0] ? msg : NULL);
+	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
+}
+
 static void
 print_json(const struct cli *c, const struct wait_result *w,
-	   const struct argv *cov, const struct gather_result *g, int code)
+	   const struct probe *p, const struct gather_result *g, int code,
+	   const char *msg)
 {
-	char *text = cov->n ? argv_text(cov) : NULL;
+	char *text = p->state == PROBE_FOUND ? argv_text(&p->cmd) : NULL;
 	int i;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
-	cli_wait_json(c, w);
+	if (w != NULL)
+		cli_wait_json(c, w);
+	else
+		no_wait_json(c, code, msg);
 	printf(",\"coverage\":");
 	json_str(stdout, text);
 	printf(",\"data_file\":");
@@ -96,22 +117,44 @@ print_json(const struct cli *c, const struct wait_result *w,
 	free(text);
 }
 
+/* The end of the search for coverage.py, when it must be known before
+ * going on: an exit status, or -1 when a command was found. */
+static int
+probe_done(const struct cli *c, struct probe *p, char *msg)
+{
+	int signo;
+
+	if (probe_wait(p, c->o.sigfd, &signo) == PROBE_FOUND)
+		return -1;
+	if (signo)
+		return cli_stopped(signo, NULL);
+	snprintf(msg, ERRLEN, "%s", p->err);
+	out_error("%s", msg);
+	return EX_COVERAGE;
+}
+
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
 static int
-take_lock(const struct cli *c, int *fd)
+take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 {
 	msec_t deadline = c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
 	enum lock_state st;
 	char err[ERRLEN];
 	pid_t holder;
-	int signo;
+	int signo, code;
 
 	st = lock_take(c->o.dir, false, deadline, c->o.sigfd, fd, &holder,
 		       &signo, err);
+	/* Busy: a missing coverage.py still ends gather before it waits
+	 * (the lock's loop reads no SIGCHLD for the probe). */
+	if (st == LOCK_BUSY && (code = probe_done(c, p, msg)) >= 0)
+		return code;
 	if (st == LOCK_BUSY && c->no_wait_lock) {
-		out_error("another gather (pid %d) is running on %s "
-			  "(--no-wait-lock)",
-			  (int)holder, c->o.dir);
+		seterr(msg,
+		       "another gather (pid %d) is running on %s "
+		       "(--no-wait-lock)",
+		       (int)holder, c->o.dir);
+		out_error("%s", msg);
 		return EX_TIMEOUT;
 	}
 	if (st == LOCK_BUSY) {
@@ -125,16 +168,31 @@ take_lock(const struct cli *c, int *fd)
 		return -1;
 	case LOCK_BUSY:
 	case LOCK_TIMEOUT:
-		out_error("timed out waiting for the gather of pid %d on %s",
-			  (int)holder, c->o.dir);
+		seterr(msg, "timed out waiting for the gather of pid %d on %s",
+		       (int)holder, c->o.dir);
+		out_error("%s", msg);
 		return EX_TIMEOUT;
 	case LOCK_SIGNAL:
 		return cli_stopped(signo, NULL);
 	case LOCK_ERROR:
 		break;
 	}
+	snprintf(msg, ERRLEN, "%s", err);
 	out_error("%s", err);
 	return EX_WATCH;
+}
+
+/* The waiter's helper: the search for coverage.py goes on during the
+ * wait, and ends it when no candidate runs. */
+static int
+probe_helper(void *ctx, char *msg)
+{
+	struct probe *p = ctx;
+
+	if (probe_poll(p) != PROBE_NONE)
+		return 0;
+	snprintf(msg, ERRLEN, "%s", p->err);
+	return 1;
 }
 
 int
@@ -143,29 +201,41 @@ cmd_gather(int argc, char **argv)
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
-	struct argv cov = { 0 };
-	char err[ERRLEN];
-	int code, lockfd = -1, signo;
+	struct probe probe;
+	char err[ERRLEN] = "";
+	int code, found, lockfd = -1;
 	bool gathered = false;
 	struct cli c;
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
-	/* Before any wait: a missing coverage.py is known at once. */
-	if (coverage_find(c.coverage, getenv("COVSETTLE_COVERAGE"), c.o.sigfd,
-			  &cov, &signo, err) < 0) {
-		if (signo)
-			return cli_stopped(signo, NULL);
+	/* The search for coverage.py runs alongside the lock and the wait;
+	 * a command that cannot even be started is known at once. */
+	if (probe_start(&probe, c.coverage, getenv("COVSETTLE_COVERAGE")) ==
+	    PROBE_NONE) {
+		snprintf(err, sizeof(err), "%s", probe.err);
 		out_error("%s", err);
 		code = EX_COVERAGE;
 		goto out;
 	}
-	if ((code = take_lock(&c, &lockfd)) >= 0)
+	if ((code = take_lock(&c, &probe, &lockfd, err)) >= 0)
 		goto out;
 	w = xmalloc(sizeof(*w));
+	c.o.helper = probe_helper;
+	c.o.helper_ctx = &probe;
 	waiter_run(&c.o, w);
+	if (w->status == WS_SIGNAL)
+		probe_stop(&probe, w->signo);
 	if ((code = cli_wait_report(&c, w)) != EX_SETTLED)
 		goto out;
+	/* A named command may combine before its probe has ended (gather
+	 * checks it before the reports); one found on PATH may not: it
+	 * could be another program called coverage. */
+	if ((settle_ready(w->s) == 0 || probe.given == NULL) &&
+	    (found = probe_done(&c, &probe, err)) >= 0) {
+		code = found;
+		goto out;
+	}
 	if (settle_ready(w->s) == 0) {
 		out_info("no data files in %s to combine", c.o.dir);
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
@@ -175,13 +245,15 @@ cmd_gather(int argc, char **argv)
 		}
 		goto out;
 	}
-	go = (struct gather_opts){ &c, &cov, w->realdir, w->s, c.o.sigfd };
+	go = (struct gather_opts){ &c, &probe, w->realdir, w->s, c.o.sigfd };
 	gather_run(&go, &g);
 	gathered = true;
+	if (g.status == GS_SIGNAL)
+		probe_stop(&probe, g.signo);
 	code = gather_report(&c, &g);
 out:
 	if (c.json)
-		print_json(&c, w, &cov, gathered ? &g : NULL, code);
+		print_json(&c, w, &probe, gathered ? &g : NULL, code, err);
 	if (gathered)
 		gather_free(&g);
 	if (w != NULL) {
@@ -189,6 +261,6 @@ out:
 		free(w);
 	}
 	lock_release(lockfd);
-	argv_free(&cov);
+	probe_free(&probe);
 	return code;
 }

@@ -80,6 +80,7 @@ static const char *const status_names[] = {
 	[WS_SETTLED] = "settled", [WS_TIMEOUT] = "timeout",
 	[WS_INVALID] = "invalid", [WS_TRIGGER] = "trigger-failed",
 	[WS_SIGNAL] = "signal",	  [WS_ERROR] = "error",
+	[WS_HELPER] = "error",
 };
 
 void
@@ -172,6 +173,9 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 	case WS_ERROR:
 		out_error("%s", r->msg);
 		return EX_WATCH;
+	case WS_HELPER: /* gather: no coverage.py command runs */
+		out_error("%s", r->msg);
+		return EX_COVERAGE;
 	}
 	return EX_WATCH;
 }

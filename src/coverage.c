@@ -1,14 +1,30 @@
 /* coverage.c: the coverage.py command. Debian names it python3-coverage,
  * and the first python3 on PATH may be an interpreter without coverage.py,
- * so each candidate is run with --version and kept only if that works. */
+ * so each candidate is run with --version and kept only if that works.
+ * That probe is a Python start and an import of coverage.py (80 to 140
+ * ms), so it runs as a child alongside the wait: the wait loop calls
+ * probe_poll() when a child has exited, which starts the next candidate
+ * when one fails, in order, so the first that runs still wins. */
 #include "coverage.h"
 #include "child.h"
 
+#include "sig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A probe told to stop gets this long before SIGKILL. */
+#define PROBE_GRACE_MS 5000
 
 static const char *const candidates[] = {
 	"coverage",
@@ -105,63 +121,256 @@ argv_text(const struct argv *a)
 	return t;
 }
 
-/* Does `words --version` run and exit 0? */
+/* The candidate's --version, started in a child: stdout into a memfd
+ * (nothing to drain while it runs, so it can never block on a full pipe),
+ * stderr to /dev/null. 0, or -1 when it could not be started. */
 static int
-runs(const char *words, int sigfd, int *signo)
+probe_spawn(struct probe *p)
 {
-	struct child_result r;
 	struct argv a = { 0 };
 	char err[ERRLEN];
-	int ok;
+	int null;
 
-	argv_split(&a, words);
+	argv_split(&a, p->words);
 	argv_add(&a, "--version");
-	if (a.n < 2 ||
-	    child_run(a.v, sigfd, -1, 1, CAPTURE_QUIET, &r, err) < 0) {
-		argv_free(&a);
-		return 0;
-	}
-	(void)err;
-	ok = child_ok(r.status) && strstr(r.out, "Coverage.py") != NULL;
-	if (r.signo)
-		*signo = r.signo;
-	free(r.out);
-	free(r.errout);
+	p->outfd = memfd_create("covsettle-probe", MFD_CLOEXEC);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
+		p->pid = child_spawn(a.v, p->outfd, null, err);
+	else
+		p->pid = -1;
+	if (null >= 0)
+		close(null);
 	argv_free(&a);
-	return ok;
+	if (p->pid > 0)
+		return 0;
+	p->pid = 0;
+	if (p->outfd >= 0)
+		close(p->outfd);
+	p->outfd = -1;
+	return -1;
 }
 
-int
-coverage_find(const char *given, const char *env, int sigfd, struct argv *cmd,
-	      int *signo, char *err)
+/* Did the candidate that ended with status say it is coverage.py? */
+static bool
+probe_passed(struct probe *p, int status)
 {
-	size_t i;
+	char out[4096];
+	ssize_t n = pread(p->outfd, out, sizeof(out) - 1, 0);
+
+	close(p->outfd);
+	p->outfd = -1;
+	if (n < 0)
+		n = 0;
+	out[n] = '\0';
+	return child_ok(status) && strstr(out, "Coverage.py") != NULL;
+}
+
+/* Start candidates from the current one on until one runs; the search
+ * fails when none is left. */
+static enum probe_state
+probe_next(struct probe *p)
+{
+	for (;;) {
+		if (p->given != NULL) {
+			if (p->tried++ == 0)
+				p->words = p->given;
+			else
+				break;
+		} else if (p->tried <
+			   sizeof(candidates) / sizeof(*candidates)) {
+			p->words = candidates[p->tried++];
+		} else {
+			break;
+		}
+		if (probe_spawn(p) == 0)
+			return p->state = PROBE_RUNNING;
+	}
+	if (p->given != NULL)
+		seterr(p->err,
+		       "the coverage command '%s' (from %s) does not run: "
+		       "'%s --version' failed",
+		       p->given, p->origin, p->given);
+	else
+		seterr(p->err,
+		       "coverage.py not found: tried 'coverage', "
+		       "'python3-coverage' and 'python3 -m coverage' on PATH; "
+		       "install python3-coverage, or give --coverage CMD");
+	return p->state = PROBE_NONE;
+}
+
+enum probe_state
+probe_start(struct probe *p, const char *given, const char *env)
+{
+	memset(p, 0, sizeof(*p));
+	p->outfd = -1;
+	if (given != NULL) {
+		p->given = given;
+		p->origin = "--coverage";
+	} else if (env != NULL && env[0] != '\0') {
+		p->given = env;
+		p->origin = "$COVSETTLE_COVERAGE";
+	}
+	/* A named command is the one to use if it runs at all. */
+	if (p->given != NULL)
+		argv_split(&p->cmd, p->given);
+	return probe_next(p);
+}
+
+enum probe_state
+probe_poll(struct probe *p)
+{
+	/* Reaped by someone else (ECHILD): gone, and it did not pass. */
+	int status = 127 << 8;
+
+	if (p->state != PROBE_RUNNING || child_reap(p->pid, &status) == 0)
+		return p->state;
+	p->pid = 0;
+	if (probe_passed(p, status)) {
+		if (p->given == NULL)
+			argv_split(&p->cmd, p->words);
+		return p->state = PROBE_FOUND;
+	}
+	return probe_next(p);
+}
+
+enum probe_state
+probe_wait(struct probe *p, int sigfd, int *signo)
+{
+	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	int s;
 
 	*signo = 0;
-	if (given != NULL || (env != NULL && env[0] != '\0')) {
-		const char *words = given ? given : env;
-
-		if (!runs(words, sigfd, signo))
-			return seterr(
-				err,
-				"the coverage command '%s' (from %s) does "
-				"not run: '%s --version' failed",
-				words,
-				given ? "--coverage" : "$COVSETTLE_COVERAGE",
-				words);
-		argv_split(cmd, words);
-		return 0;
-	}
-	for (i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		if (runs(candidates[i], sigfd, signo)) {
-			argv_split(cmd, candidates[i]);
-			return 0;
+	/* Its SIGCHLD may have been read by another loop already: look
+	 * first, then sleep until the next signal. */
+	while (probe_poll(p) == PROBE_RUNNING) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		while ((s = sig_read(sigfd)) > 0)
+			if (s != SIGCHLD && *signo == 0)
+				*signo = s;
+		if (*signo) {
+			probe_stop(p, *signo);
+			return p->state;
 		}
-		if (*signo)
-			return seterr(err, "interrupted");
 	}
-	return seterr(err,
-		      "coverage.py not found: tried 'coverage', "
-		      "'python3-coverage' and 'python3 -m coverage' on PATH; "
-		      "install python3-coverage, or give --coverage CMD");
+	return p->state;
+}
+
+void
+probe_stop(struct probe *p, int signo)
+{
+	if (p->state == PROBE_RUNNING && p->pid > 0) {
+		child_stop(p->pid, signo, PROBE_GRACE_MS);
+		p->pid = 0;
+		seterr(p->err, "the search for coverage.py was stopped");
+		p->state = PROBE_NONE;
+	}
+	if (p->outfd >= 0)
+		close(p->outfd);
+	p->outfd = -1;
+}
+
+void
+probe_free(struct probe *p)
+{
+	probe_stop(p, SIGTERM);
+	argv_free(&p->cmd);
+}
+
+/* python, python3, python3.11: an interpreter's name. */
+static bool
+is_python(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	return strncmp(base, "python", 6) == 0 &&
+	       strspn(base + 6, "0123456789.") == strlen(base + 6);
+}
+
+/* word looked up on PATH as execvp(3) does; 0 with path, or -1. */
+static int
+find_on_path(const char *word, char *path, size_t len)
+{
+	const char *env = getenv("PATH"), *dir, *end;
+	struct stat st;
+
+	if (strchr(word, '/') != NULL)
+		return fmt(path, len, "%s", word);
+	for (dir = env ? env : "/bin:/usr/bin"; dir != NULL;
+	     dir = *end ? end + 1 : NULL) {
+		end = strchrnul(dir, ':');
+		if (fmt(path, len, "%.*s%s%s", (int)(end - dir), dir,
+			end == dir ? "" : "/", word) == 0 &&
+		    stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Is path coverage.py's console script, as pip, uv or setuptools (and so
+ * Debian's python3-coverage) write it, run by a python named on its #!
+ * line? Then its interpreter's words go into py. */
+static bool
+console_script(const char *path, struct argv *py)
+{
+	static const char *const marks[] = {
+		"from coverage.cmdline import main", /* pip, uv, distlib */
+		"load_entry_point('coverage==",	     /* setuptools */
+	};
+	char text[8192], *nl, *interp, *arg;
+	const char *base;
+	bool mark = false;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 3 || strncmp(text, "#!", 2) != 0)
+		return false;
+	text[n] = '\0';
+	for (i = 0; i < sizeof(marks) / sizeof(*marks); i++)
+		mark |= strstr(text, marks[i]) != NULL;
+	if (!mark || (nl = strchr(text, '\n')) == NULL)
+		return false;
+	/* As the kernel reads it: the interpreter, then one optional
+	 * argument, the rest of the line. */
+	*nl = '\0';
+	interp = text + 2 + strspn(text + 2, " \t");
+	arg = interp + strcspn(interp, " \t");
+	if (*arg != '\0')
+		*arg++ = '\0';
+	arg += strspn(arg, " \t");
+	for (i = strlen(arg); i > 0 && strchr(" \t\r", arg[i - 1]); i--)
+		arg[i - 1] = '\0';
+	if (arg[strcspn(arg, " \t")] != '\0')
+		return false; /* an argument with blanks: leave it alone */
+	base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
+	/* #!/usr/bin/python3 [ARG], or #!/usr/bin/env python3 */
+	if (!is_python(interp) && !(strcmp(base, "env") == 0 && is_python(arg)))
+		return false;
+	argv_add(py, interp);
+	if (*arg != '\0')
+		argv_add(py, arg);
+	return true;
+}
+
+bool
+coverage_python(const struct argv *cmd, struct argv *py, char *prog, size_t len)
+{
+	if (cmd->n == 3 && is_python(cmd->v[0]) &&
+	    strcmp(cmd->v[1], "-m") == 0 &&
+	    strcmp(cmd->v[2], "coverage") == 0) {
+		argv_add(py, cmd->v[0]);
+		return fmt(prog, len, "-m") == 0;
+	}
+	if (cmd->n == 1 && find_on_path(cmd->v[0], prog, len) == 0 &&
+	    console_script(prog, py))
+		return true;
+	argv_free(py);
+	return false;
 }

@@ -14,6 +14,7 @@
 #include "gather.h"
 #include "check.h"
 #include "child.h"
+#include "reports_py.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -139,18 +140,25 @@ stage_inputs(struct gather *g)
 	return 0;
 }
 
+/* A coverage.py subcommand's words on the combined file. */
+static void
+sub_argv(struct gather *g, struct argv *a, const char *sub)
+{
+	argv_add(a, sub);
+	argv_addf(a, "--data-file=%s", g->combined);
+	if (g->o->c->rcfile != NULL)
+		argv_addf(a, "--rcfile=%s", g->o->c->rcfile);
+}
+
 /* The words of a coverage.py subcommand on the combined file. */
 static void
 coverage_argv(struct gather *g, struct argv *a, const char *sub)
 {
 	int i;
 
-	for (i = 0; i < g->o->coverage->n; i++)
-		argv_add(a, g->o->coverage->v[i]);
-	argv_add(a, sub);
-	argv_addf(a, "--data-file=%s", g->combined);
-	if (g->o->c->rcfile != NULL)
-		argv_addf(a, "--rcfile=%s", g->o->c->rcfile);
+	for (i = 0; i < g->o->probe->cmd.n; i++)
+		argv_add(a, g->o->probe->cmd.v[i]);
+	sub_argv(g, a, sub);
 }
 
 /* Run a; records it. 0 when it exited 0; else sets status and msg. */
@@ -184,7 +192,7 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		return 0;
 	if (WIFEXITED(res->status) &&
 	    WEXITSTATUS(res->status) == COVERAGE_FAIL_UNDER &&
-	    strcmp(a->v[g->o->coverage->n], "combine") != 0) {
+	    strcmp(a->v[g->o->probe->cmd.n], "combine") != 0) {
 		g->r->status = GS_BELOW;
 		return -1;
 	}
@@ -234,6 +242,25 @@ combine(struct gather *g)
 	return 0;
 }
 
+/* A named coverage command combines while its probe may still run (it
+ * writes only into the staging directory); before anything else it must
+ * have passed. 0, or -1 with the status set. */
+static int
+confirm(struct gather *g)
+{
+	int signo;
+
+	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND)
+		return 0;
+	if (signo) {
+		g->r->status = GS_SIGNAL;
+		g->r->signo = signo;
+		return -1;
+	}
+	g->r->status = GS_FAILED;
+	return seterr(g->r->msg, "%s", g->o->probe->err);
+}
+
 /* The TOTAL line's percentage in a text report, as a number (or -1) and
  * as coverage.py wrote it, with its rcfile's precision. */
 static double
@@ -275,43 +302,32 @@ write_text(struct gather *g, const char *path, const char *text)
 	return 0;
 }
 
-/* The text report, run once: for every --report text[=PATH], for
- * --fail-under and for the total in --json. */
+/* After the text report ran: its total, and its text where asked. */
 static int
-text_report(struct gather *g)
+text_done(struct gather *g, const char *out)
 {
 	const struct cli *c = g->o->c;
-	struct child_result res;
-	struct argv a = { 0 };
-	int rc, i;
+	int i, rc = 0;
 
-	coverage_argv(g, &a, "report");
-	if (c->fail_under != NULL)
-		argv_addf(&a, "--fail-under=%s", c->fail_under);
-	rc = run(g, &a, 1, &res);
-	argv_free(&a);
-	if (res.out != NULL) {
-		g->r->total = total_of(res.out, g->r->total_text,
-				       sizeof(g->r->total_text));
-		for (i = 0; i < c->nreports; i++) {
-			const struct report *rep = &c->reports[i];
+	g->r->total = total_of(out, g->r->total_text, sizeof(g->r->total_text));
+	for (i = 0; i < c->nreports; i++) {
+		const struct report *rep = &c->reports[i];
 
-			if (rep->format != RF_TEXT)
-				continue;
-			if (rep->path == NULL && g->r->text == NULL)
-				g->r->text = xstrdup(res.out);
-			else if (rep->path != NULL &&
-				 write_text(g, rep->path, res.out) < 0)
-				rc = -1;
-		}
+		if (rep->format != RF_TEXT)
+			continue;
+		if (rep->path == NULL && g->r->text == NULL)
+			g->r->text = xstrdup(out);
+		else if (rep->path != NULL && write_text(g, rep->path, out) < 0)
+			rc = -1;
 	}
-	free(res.out);
-	free(res.errout);
 	return rc;
 }
 
-static int
-file_report(struct gather *g, const struct report *rep)
+/* The words after the coverage command: the text report (rep NULL), run
+ * once for every --report text[=PATH], for --fail-under and for the total
+ * in --json; or a file report. */
+static void
+report_words(struct gather *g, struct argv *a, const struct report *rep)
 {
 	static const char *const sub[RF_COUNT] = {
 		[RF_JSON] = "json",
@@ -319,37 +335,223 @@ file_report(struct gather *g, const struct report *rep)
 		[RF_XML] = "xml",
 		[RF_LCOV] = "lcov",
 	};
+
+	if (rep == NULL) {
+		sub_argv(g, a, "report");
+		if (g->o->c->fail_under != NULL)
+			argv_addf(a, "--fail-under=%s", g->o->c->fail_under);
+		return;
+	}
+	sub_argv(g, a, sub[rep->format]);
+	if (rep->path != NULL) {
+		argv_add(a, rep->format == RF_HTML ? "-d" : "-o");
+		argv_add(a, rep->path);
+	}
+}
+
+/* One coverage.py command per report. */
+static int
+report_cmd(struct gather *g, const struct report *rep)
+{
 	struct child_result res;
 	struct argv a = { 0 };
-	int rc;
+	int i, rc;
 
-	coverage_argv(g, &a, sub[rep->format]);
-	if (rep->path != NULL) {
-		argv_add(&a, rep->format == RF_HTML ? "-d" : "-o");
-		argv_add(&a, rep->path);
-	}
-	rc = run(g, &a, 0, &res);
+	for (i = 0; i < g->o->probe->cmd.n; i++)
+		argv_add(&a, g->o->probe->cmd.v[i]);
+	report_words(g, &a, rep);
+	rc = run(g, &a, rep == NULL, &res);
 	argv_free(&a);
+	if (rep == NULL && res.out != NULL && text_done(g, res.out) < 0)
+		rc = -1;
 	free(res.out);
 	free(res.errout);
 	return rc;
+}
+
+/* Read all of DIR/name (NUL-ended, malloc'd), or NULL. */
+static char *
+read_stage(struct gather *g, const char *name)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (fmt(path, sizeof(path), "%s/%s", g->stage, name) < 0 ||
+	    (f = fopen(path, "re")) == NULL)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = xstrdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Every report from one process of the coverage command's Python
+ * (reports_py.c): the same commands as report_cmd() would run, each
+ * through coverage.cmdline.main(), so the same files, messages and
+ * statuses, with one Python start and one import of coverage.py instead
+ * of one per report. Its statuses are then taken in order as report_cmd()
+ * results would be. */
+static int
+reports_together(struct gather *g, const struct report **reps, int n,
+		 const struct argv *py, const char *prog)
+{
+	struct argv a = { 0 }, show = { 0 }, w;
+	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
+	char *status = NULL, *text, *p, *line, how[128];
+	struct child_result res;
+	int i, k, st;
+
+	for (i = 0; i < py->n; i++) {
+		argv_add(&a, py->v[i]);
+		argv_add(&show, py->v[i]);
+	}
+	argv_add(&a, "-c");
+	argv_add(&a, reports_py);
+	argv_add(&show, "-c");
+	argv_add(&show, "<covsettle-reports>");
+	argv_add(&a, prog);
+	argv_add(&show, prog);
+	argv_add(&a, g->stage);
+	argv_add(&show, g->stage);
+	for (i = 0; i < n; i++) {
+		memset(&w, 0, sizeof(w));
+		report_words(g, &w, reps[i]);
+		argv_addf(&a, "%d", w.n);
+		argv_addf(&show, "%d", w.n);
+		for (k = 0; k < w.n; k++) {
+			argv_add(&a, w.v[k]);
+			argv_add(&show, w.v[k]);
+		}
+		argv_free(&w);
+	}
+	cmd->line = argv_text(&show);
+	argv_free(&show);
+	g->r->ncmds++;
+	k = child_run(a.v, g->o->sigfd, g->o->c->json ? 2 : -1, 0,
+		      CAPTURE_RELAY, &res, g->r->msg);
+	argv_free(&a);
+	free(res.out);
+	free(res.errout);
+	if (k < 0) {
+		cmd->status = 127 << 8;
+		g->r->status = GS_FAILED;
+		return -1;
+	}
+	cmd->status = res.status;
+	cmd->ms = res.ms;
+	if (res.signo) {
+		g->r->status = GS_SIGNAL;
+		g->r->signo = res.signo;
+		return -1;
+	}
+	status = read_stage(g, "status");
+	for (i = 0, p = status; i < n; i++) {
+		memset(&w, 0, sizeof(w));
+		for (k = 0; k < g->o->probe->cmd.n; k++)
+			argv_add(&w, g->o->probe->cmd.v[k]);
+		report_words(g, &w, reps[i]);
+		line = argv_text(&w);
+		argv_free(&w);
+		st = -1;
+		if (p != NULL && sscanf(p, "%d", &st) == 1)
+			p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+		else
+			p = NULL;
+		if (reps[i] == NULL && st >= 0 &&
+		    (text = read_stage(g, "report.txt")) != NULL) {
+			k = text_done(g, text);
+			free(text);
+			if (k < 0) {
+				free(line);
+				break;
+			}
+		}
+		if (st == 0 || st == COVERAGE_FAIL_UNDER) {
+			if (st != 0)
+				g->r->status = GS_BELOW;
+			free(line);
+			continue;
+		}
+		g->r->status = GS_FAILED;
+		if (st > 0)
+			seterr(g->r->msg,
+			       "the %s report failed: '%s' returned status %d "
+			       "(all reports in one coverage.py process)",
+			       reps[i] ? report_format_name(reps[i]->format)
+				       : "text",
+			       line, st);
+		else {
+			child_describe(res.status, how, sizeof(how));
+			seterr(g->r->msg,
+			       "the %s report was not written: '%s' %s",
+			       reps[i] ? report_format_name(reps[i]->format)
+				       : "text",
+			       cmd->line, how);
+		}
+		free(line);
+		break;
+	}
+	free(status);
+	return i == n ? 0 : -1;
+}
+
+/* Can every text=PATH be written once the other reports ran? They are
+ * written after all of them in one process, but after the text report
+ * alone otherwise, so that a failure stops the rest: where it would fail
+ * (a directory not made yet, or read-only), take that path instead. */
+static bool
+text_paths_writable(struct gather *g)
+{
+	const struct cli *c = g->o->c;
+	char dir[PATH_MAX], *slash;
+	int i;
+
+	for (i = 0; i < c->nreports; i++) {
+		const char *path = c->reports[i].path;
+
+		if (c->reports[i].format != RF_TEXT || path == NULL)
+			continue;
+		if (fmt(dir, sizeof(dir), "%s", path) < 0)
+			return false;
+		if ((slash = strrchr(dir, '/')) != NULL)
+			slash[slash == dir] = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		if (access(dir, W_OK | X_OK) < 0 ||
+		    (access(path, F_OK) == 0 && access(path, W_OK) < 0))
+			return false;
+	}
+	return true;
 }
 
 static int
 reports(struct gather *g)
 {
 	const struct cli *c = g->o->c;
+	const struct report *reps[MAX_REPORTS + 1];
 	bool text = c->fail_under != NULL || c->json;
-	int i;
+	struct argv py = { 0 };
+	char prog[PATH_MAX];
+	int i, n = 0, rc = 0;
 
 	for (i = 0; i < c->nreports; i++)
 		text |= c->reports[i].format == RF_TEXT;
-	if (text && text_report(g) < 0 && g->r->status != GS_BELOW)
-		return -1;
+	if (text)
+		reps[n++] = NULL;
 	for (i = 0; i < c->nreports; i++)
-		if (c->reports[i].format != RF_TEXT &&
-		    file_report(g, &c->reports[i]) < 0 &&
-		    g->r->status != GS_BELOW)
+		if (c->reports[i].format != RF_TEXT)
+			reps[n++] = &c->reports[i];
+	if (n > 0 && text_paths_writable(g) &&
+	    coverage_python(&g->o->probe->cmd, &py, prog, sizeof(prog))) {
+		rc = reports_together(g, reps, n, &py, prog);
+		argv_free(&py);
+		return rc;
+	}
+	for (i = 0; i < n; i++)
+		if (report_cmd(g, reps[i]) < 0 && g->r->status != GS_BELOW)
 			return -1;
 	return 0;
 }
@@ -452,9 +654,13 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
 	r->status = GS_OK;
-	if (stage_inputs(&g) == 0 && combine(&g) == 0) {
-		combined = true;
-		reports(&g);
+	if (stage_inputs(&g) == 0) {
+		combined = combine(&g) == 0;
+		/* A command that does not run explains a failed combine. */
+		if (r->status != GS_SIGNAL && confirm(&g) < 0)
+			combined = false;
+		if (combined)
+			reports(&g);
 	}
 	/* A verified combined file is kept even when a report failed. */
 	if (combined && place_combined(&g) < 0)

@@ -1,6 +1,7 @@
 /* waiter.c: the wait loop. One poll(2) waits on the library's inotify
- * descriptor, the signalfd and, while a writer named in a file is alive,
- * that writer's pidfd; its timeout is the nearest of the end of the quiet
+ * descriptor, the signalfd (signals, and SIGCHLD for the trigger and
+ * gather's helper) and, while a writer named in a file is alive, that
+ * writer's pidfd; its timeout is the nearest of the end of the quiet
  * window, a busy retry, the overall timeout and the next poll when
  * polling. Nothing wakes it otherwise. The rule itself is in settle.c. */
 #include "waiter.h"
@@ -357,6 +358,9 @@ on_signal(struct waiter *wt, int signo)
 		wt->r->signo = signo;
 		return WS_SIGNAL;
 	}
+	if (wt->o->helper != NULL &&
+	    wt->o->helper(wt->o->helper_ctx, wt->r->msg))
+		return WS_HELPER;
 	if (wt->trigger <= 0 || child_reap(wt->trigger, &status) <= 0)
 		return -1;
 	wt->trigger = 0;
@@ -419,6 +423,8 @@ run(struct waiter *wt)
 	     : watch_present(wt->w)   ? "with inotify"
 				      : "with inotify; it does not exist yet",
 	     0);
+	if (o->helper != NULL && o->helper(o->helper_ctx, wt->r->msg))
+		return WS_HELPER;
 	if (o->trigger != NULL && start_trigger(wt) < 0)
 		return WS_TRIGGER;
 	for (;;) {

@@ -416,7 +416,10 @@ if [ "$1" = "$BLOCK" ]; then echo $$ > "$MARKER"; exec sleep 300; fi
 exec python3-coverage "$@"
 """
 
-PHASES = ["wait", "trigger", "combine", "report"]
+# probe-wait: the named command's --version (the probe) blocks while the
+# wait waits; probe: it blocks after the files settled, while gather
+# combines and then waits for it before the reports.
+PHASES = ["probe-wait", "probe", "wait", "trigger", "combine", "report"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
@@ -436,11 +439,13 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     slow.write_text(SLOWCOV)
     slow.chmod(0o755)
     env = dict(os.environ, MARKER=str(marker),
-               BLOCK={"combine": "combine", "report": "json"}.get(phase, "-"))
+               BLOCK={"combine": "combine", "report": "json",
+                      "probe": "--version",
+                      "probe-wait": "--version"}.get(phase, "-"))
     args = [COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--no-keep",
             "--coverage", str(slow), "--report", f"json={tmp_path}/c.json",
             "--data-file", str(tmp_path / "out.cov")]
-    if phase == "wait":
+    if phase in ("wait", "probe-wait"):
         args += ["--expect", "3"]  # only two come: waits for ever
     else:
         args += ["--expect", "2"]
@@ -456,6 +461,8 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
         child = None
     else:
         child = int(wait_for_file(marker, p))
+    if phase == "probe-wait":
+        p.expect("watching")
     os.kill(p.p.pid, sig)
     assert p.finish() == 128 + sig, p.err
     assert f"stopped by signal {int(sig)}" in p.err

@@ -2,6 +2,7 @@
 # data equals the union of the inputs, reports, fail-under, discovery,
 # failures that leave every input intact, the lock and signals.
 import hashlib
+import shutil
 import json
 import os
 import signal
@@ -86,7 +87,8 @@ def test_every_report_is_written_and_parses(three):
     assert "TOTAL" in (tmp / "c.txt").read_text()
     # With --json the text table goes to stderr, stdout stays JSON.
     assert "TOTAL" in r.stderr
-    assert [c["exit"] for c in doc["commands"]] == [0] * 6
+    # combine, then every report from one python3-coverage process
+    assert [c["exit"] for c in doc["commands"]] == [0, 0]
     assert doc["commands"][0]["command"].split()[1] == "combine"
 
 
@@ -126,13 +128,10 @@ def test_fail_under_below_total_exits_0(partial):
 
 def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
     tmp, cov, src = partial
-    fake = tmp_path / "fakebin"
-    fake.mkdir()
     # A python3 without coverage.py, and a `coverage` that is something else.
-    (fake / "python3").write_text("#!/bin/sh\necho 'No module named coverage' >&2\nexit 1\n")
-    (fake / "coverage").write_text("#!/bin/sh\necho 'coverage 1.0 (a metric tool)'\n")
-    for f in fake.iterdir():
-        f.chmod(0o755)
+    fake = fakebin(tmp_path / "fakebin",
+                   python3="echo 'No module named coverage' >&2\nexit 1\n",
+                   coverage="echo 'coverage 1.0 (a metric tool)'\n")
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
     env.pop("COVSETTLE_COVERAGE", None)
     r = gather(src, "--json", str(cov), env=env)
@@ -151,8 +150,20 @@ def test_coverage_from_environment(partial):
         "/usr/bin/python3 -m coverage combine")
 
 
-@pytest.mark.parametrize("how", ["option", "env", "path"])
+def fakebin(d, **scripts):
+    """Executables named by the keywords, each a /bin/sh script."""
+    d.mkdir(exist_ok=True)
+    for name, text in scripts.items():
+        (d / name).write_text("#!/bin/sh\n" + text)
+        (d / name).chmod(0o755)
+    return d
+
+
+@pytest.mark.parametrize("how", ["option", "env", "path", "option-runs",
+                                 "path-runs"])
 def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
+    # "-runs": the commands start, and their --version fails while the
+    # wait goes on: gather must not wait for data that would never come.
     cov = tmp_path / "cov"
     env = dict(os.environ)
     env.pop("COVSETTLE_COVERAGE", None)
@@ -160,17 +171,61 @@ def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
     if how == "option":
         args = ["--coverage", "/nonexistent/coverage"] + args
         says = "'/nonexistent/coverage' (from --coverage) does not run"
+    elif how == "option-runs":
+        args = ["--coverage", f"{PY} -m no_such_module_here"] + args
+        says = (f"'{PY} -m no_such_module_here' (from --coverage) does not"
+                f" run: '{PY} -m no_such_module_here --version' failed")
     elif how == "env":
         env["COVSETTLE_COVERAGE"] = "/nonexistent/cov run"
         says = "(from $COVSETTLE_COVERAGE) does not run"
     else:
         env["PATH"] = str(tmp_path)
+        if how == "path-runs":
+            # Each of the three starts a process and fails.
+            fake = fakebin(tmp_path / "fakebin",
+                           python3="exit 1\n",
+                           coverage="echo 'coverage 1.0 (a metric tool)'\n",
+                           **{"python3-coverage": "sleep 0.2; exit 3\n"})
+            env["PATH"] = f"{fake}:/bin"
         says = ("coverage.py not found: tried 'coverage', 'python3-coverage'"
                 " and 'python3 -m coverage'")
     r = gather(tmp_path, *args, env=env, timeout=30)
     assert r.returncode == 5, r.stderr
     assert says in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_coverage_first_candidate_that_runs_wins(partial, tmp_path):
+    # `coverage` and `python3-coverage` both run: the first is used,
+    # though the probe of the second would end sooner.
+    tmp, cov, src = partial
+    fake = fakebin(tmp_path / "fakebin",
+                   coverage='[ "$1" = --version ] && sleep 0.3\n'
+                            'exec python3-coverage "$@"\n')
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(src, "--json", str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["coverage"] == "coverage"
+    assert doc["commands"][0]["command"].startswith("coverage combine")
+
+
+def test_named_coverage_that_fails_its_probe_after_combine(partial, tmp_path):
+    # A named command combines before its probe ends; a probe that then
+    # fails still means exit 5, and nothing is written.
+    tmp, cov, src = partial
+    slow = fakebin(tmp_path / "fakebin",
+                   cov='[ "$1" = --version ] && { sleep 0.5; exit 1; }\n'
+                       'exec python3-coverage "$@"\n') / "cov"
+    before = digests(cov)
+    r = gather(src, "--coverage", str(slow), "--report", "text",
+               "--data-file", str(tmp / "out.cov"), str(cov))
+    assert r.returncode == 5, r.stderr
+    assert f"'{slow}' (from --coverage) does not run" in r.stderr
+    assert not (tmp / "out.cov").exists() and r.stdout == ""
+    assert digests(cov) == before
+    assert not [p for p in cov.iterdir() if p.name.startswith(".covsettle-gather")]
 
 
 def test_failing_combine_leaves_inputs_intact(three):
@@ -292,3 +347,154 @@ def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs):
         os.killpg(child, 0)
     assert digests(cov) == before
     assert not [q for q in cov.iterdir() if q.name.startswith(".covsettle-gather")]
+
+
+def test_json_when_gather_ends_before_the_wait(tmp_path, procs):
+    # No coverage.py, or the lock held: still one JSON object, no crash.
+    cov = tmp_path / "cov"
+    env = dict(os.environ, PATH=str(tmp_path))
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(tmp_path, "--json", str(cov), env=env, timeout=30)
+    assert r.returncode == 5, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == 5 and doc["status"] == "error"
+    assert doc["message"].startswith("coverage.py not found")
+    assert doc["files"] == [] and doc["commands"] == []
+    cov.mkdir()
+    holder = Proc(["flock", str(cov / ".covsettle.lock"), "sh", "-c",
+                   "echo locked; exec sleep 300"])
+    procs.append(holder)
+    holder.expect("^locked$", "out")
+    r = gather(tmp_path, "--json", "--no-wait-lock", str(cov), timeout=30)
+    assert r.returncode == 3, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "timeout" and "--no-wait-lock" in doc["message"]
+
+
+# ---- the reports from one coverage.py process, or one command each ----
+
+WRAPPER = '#!/bin/sh\nexec python3-coverage "$@"\n'
+NORMALIZE = [(r'timestamp="\d+"', 'timestamp=""'),
+             (r'"timestamp": "[^"]*"', '"timestamp": ""'),
+             (r'"globals":"[0-9a-f]+"', '"globals":""'),
+             (r'created at [0-9-]+ [0-9:]+ [+-]\d+', 'created at')]
+
+
+def tree(d):
+    """Every file under d, its text with timestamps blanked."""
+    import re
+    files = {}
+    for p in sorted(d.rglob("*")):
+        if p.is_file():
+            text = p.read_text(errors="replace")
+            for rx, to in NORMALIZE:
+                text = re.sub(rx, to, text)
+            files[str(p.relative_to(d))] = text
+    return files
+
+
+REPORTS = ["--report", "json=out/c.json", "--report", "xml=out/c.xml",
+           "--report", "html=out/html", "--report", "lcov=out/c.lcov",
+           "--report", "text=out/c.txt", "--report", "text"]
+
+
+@pytest.fixture
+def commands(partial):
+    tmp, cov, src = partial
+    wrapper = tmp / "wrapper"
+    wrapper.write_text(WRAPPER)
+    wrapper.chmod(0o755)
+    return {"console-script": ("python3-coverage", True),
+            "python-m": (f"{PY} -m coverage", True),
+            "shell-wrapper": (str(wrapper), False)}
+
+
+def by_hand(src, cov, out, *rc):
+    """coverage.py run as a user would: combine, then each report."""
+    def cov_run(*args):
+        return subprocess.run(["python3-coverage", *args, *rc],
+                              capture_output=True, text=True, cwd=src)
+    data = "--data-file=" + str(out.parent / "hand.cov")
+    ins = out.parent / "hand-in"
+    ins.mkdir()
+    for i, f in enumerate(sorted(cov.glob(".coverage.*"))):
+        os.link(f, ins / f"hand.cov.{i}")
+    assert cov_run("combine", "--keep", "-q", data, str(ins)).returncode == 0
+    text = cov_run("report", data, "--fail-under=90")
+    stdout = ""
+    for sub, flag, path in (("json", "-o", "c.json"), ("xml", "-o", "c.xml"),
+                            ("html", "-d", "html"), ("lcov", "-o", "c.lcov")):
+        r = cov_run(sub, data, flag, f"out/{path}")
+        assert r.returncode == 0, r.stderr
+        stdout += r.stdout
+    (src / "out" / "c.txt").write_text(text.stdout)
+    os.rename(src / "out", out)
+    return text.returncode, stdout + text.stdout
+
+
+def test_reports_in_one_process_are_as_by_hand(partial, commands):
+    # The same files, stdout, stderr, exit status and total, whichever
+    # path gather takes, as coverage.py run by hand.
+    tmp, cov, src = partial
+    code, stdout = by_hand(src, cov, tmp / "out-hand")
+    assert code == 2  # below --fail-under 90
+    expected = tree(tmp / "out-hand")
+    for name, (command, together) in commands.items():
+        (src / "out").mkdir()  # for text=out/c.txt, written first
+        r = gather(src, "--coverage", command, "--fail-under", "90",
+                   *REPORTS, str(cov))
+        assert r.returncode == 1, (name, r.stderr)
+        assert r.stdout == stdout, name
+        assert "\nCoverage failure: total of " in r.stdout
+        os.rename(src / "out", tmp / f"out-{name}")
+        assert tree(tmp / f"out-{name}") == expected, name
+        (src / "out").mkdir()
+        j = gather(src, "--coverage", command, "--json", *REPORTS, str(cov))
+        assert j.returncode == 0, j.stderr
+        doc = json.loads(j.stdout)
+        # As the text table shows it, on every path.
+        total = [l for l in stdout.splitlines() if l.startswith("TOTAL")]
+        assert doc["total_percent"] == float(total[0].split()[-1][:-1])
+        ran = [c["command"] for c in doc["commands"]]
+        if together:
+            assert len(ran) == 2 and " -c '<covsettle-reports>' " in ran[1]
+        else:
+            assert [c.split()[1] for c in ran] == [
+                "combine", "report", "json", "xml", "html", "lcov"]
+        shutil.rmtree(src / "out")
+
+
+@pytest.mark.parametrize("fault", ["no-data", "unwritable"])
+def test_report_error_is_named_on_both_paths(partial, commands, fault):
+    tmp, cov, src = partial
+    args = ["--report", "text", "--report", "xml=out/c.xml"]
+    if fault == "no-data":
+        rc = tmp / "omit.rc"
+        rc.write_text("[report]\nomit = *\n")
+        args += ["--rcfile", str(rc)]
+        sub, report = "report", "text"
+    else:
+        args += ["--report", "json=prog.py/c.json"]  # under a file
+        sub, report = "json", "json"
+    (src / "prog.py").write_text("")
+    for name, (command, together) in commands.items():
+        r = gather(src, "--coverage", command, *args, str(cov))
+        assert r.returncode == 5, (name, r.stderr)
+        last = r.stderr.strip().splitlines()[-1]
+        assert "(all reports in one coverage.py process)" in last or not together
+        assert f"{command} {sub} --data-file=" in last, last
+        if together:
+            assert f"the {report} report failed: " in last
+        if fault == "unwritable":
+            assert "FileExistsError" in r.stderr
+
+    # A text=PATH that cannot be written (out/ is made by the json report,
+    # after the text report): exit 7 before any other report, on both.
+    for name, (command, together) in commands.items():
+        r = gather(src, "--coverage", command, "--report", "text=new/t.txt",
+                   "--report", "json=new/c.json", str(cov))
+        assert r.returncode == 7, (name, r.stderr)
+        assert "cannot write new/t.txt: No such file" in r.stderr
+        assert not (src / "new").exists()
+        assert not [p for p in cov.iterdir()
+                    if p.name.startswith(".covsettle-gather")]
