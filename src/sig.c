@@ -2,7 +2,8 @@
  * are blocked and read from a signalfd in the same poll(2) as inotify, so
  * nothing runs in signal context. A stop signal that covsettle was started
  * with ignored (nohup, a background job of a script) stays ignored, as it
- * would for any program; children get the default action back. */
+ * would for any program; children get the default action back. SIGCHLD
+ * always gets its default action: covsettle reaps its children itself. */
 #include "sig.h"
 #include "util.h"
 
@@ -38,6 +39,10 @@ sig_setup(char *err)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGIO, &sa, NULL);
+	/* SIGCHLD ignored at start would have the kernel reap our children
+	 * before we can read their status. */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&set);
 	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		if (!ignored(handled[i]))
@@ -72,6 +77,10 @@ sig_child_reset(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGIO, &sa, NULL);
+	/* SIGCHLD ignored at start would have the kernel reap our children
+	 * before we can read their status. */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
 	/* covsettle passes these on to the child's group: they must act. */
 	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaction(stops[i], &sa, NULL);

@@ -126,6 +126,19 @@ def test_fail_under_below_total_exits_0(partial):
     assert r.returncode == 0, r.stderr
 
 
+
+def test_sigchld_ignored_at_start_still_reaps_children(partial):
+    # Started with SIGCHLD ignored, the kernel would reap the probe,
+    # combine and the reports itself, and their status would be lost.
+    tmp, cov, src = partial
+    r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--report",
+                        "text", str(cov)], capture_output=True, text=True,
+                       cwd=src, timeout=LONG, stdin=subprocess.DEVNULL,
+                       preexec_fn=lambda: signal.signal(signal.SIGCHLD,
+                                                        signal.SIG_IGN))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1].startswith("TOTAL")
+
 def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
     tmp, cov, src = partial
     # A python3 without coverage.py, and a `coverage` that is something else.

@@ -403,6 +403,19 @@ def test_signal_ignored_at_start_stays_ignored(tmp_path, procs):
     assert p.finish() == 143, p.err
 
 
+def test_sigchld_ignored_at_start_still_reaps_children(tmp_path, procs):
+    # Started with SIGCHLD ignored, the kernel would reap covsettle's
+    # children itself and the trigger's exit status would be lost: a hang.
+    from conftest import Proc
+    datafile(tmp_path, pid=1)
+    p = Proc([COVSETTLE, "wait", "-d", DEBOUNCE, "--trigger", "exit 0",
+              str(tmp_path)],
+             preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    procs.append(p)
+    assert p.finish() == 0, p.err
+    assert "trigger exited with status 0" in p.err
+
+
 def session_members(sid):
     """Pids of the processes in session SID, read from /proc."""
     pids = []
