@@ -77,10 +77,6 @@ sig_child_reset(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGIO, &sa, NULL);
-	/* SIGCHLD ignored at start would have the kernel reap our children
-	 * before we can read their status. */
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
 	/* covsettle passes these on to the child's group: they must act. */
 	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
 		sigaction(stops[i], &sa, NULL);
