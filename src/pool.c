@@ -38,20 +38,21 @@ struct pool {
 int
 pool_threads(size_t n)
 {
-	const char *env = getenv("COVSETTLE_THREADS");
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *env;
 	cpu_set_t set;
 	char *end;
-	long v;
+	long v, cpus;
 
 	if (n < POOL_MIN_JOBS)
-		return 1;
+		return 1; /* at once: no look at the CPUs (a file read) */
+	env = getenv("COVSETTLE_THREADS");
 	if (env != NULL && *env != '\0') {
 		v = strtol(env, &end, 10);
 		if (*end == '\0' && v >= 1)
 			return v < POOL_MAX ? (int)v : POOL_MAX;
 	}
 	/* The CPUs we may run on (taskset, cpusets), if fewer. */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
 	    (cpus < 1 || CPU_COUNT(&set) < cpus))
 		cpus = CPU_COUNT(&set);
