@@ -536,7 +536,7 @@ check_job(void *ctx, size_t i)
 /* Every fixture, many times over, checked on four threads at once: each
  * gets the verdict and reason it gets alone, and nothing is left beside
  * the fixtures. */
-Test(check, every_fixture_on_threads, .timeout = 120)
+Test(check, every_fixture_on_threads)
 {
 	struct threaded *t = calloc(1, sizeof(*t));
 	char *realdir;

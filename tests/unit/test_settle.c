@@ -854,7 +854,7 @@ many(const struct settle_probe *p, enum settle_state *st, struct settle_wait *w)
 	return s;
 }
 
-Test(settle, many_files_on_threads_as_one_by_one, .timeout = 60)
+Test(settle, many_files_on_threads_as_one_by_one)
 {
 	static const struct settle_probe one = { many_check, many_writer, NULL,
 						 NULL };
