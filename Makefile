@@ -12,8 +12,8 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
-	$(WARN) $(CFLAGS) -MMD -MP
-LDLIBS := -linotifytools -lsqlite3
+	-pthread $(WARN) $(CFLAGS) -MMD -MP
+LDLIBS := -linotifytools -lsqlite3 -pthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 

@@ -4,6 +4,7 @@
 #define COVSETTLE_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 enum verdict {
@@ -43,5 +44,11 @@ const char *verdict_name(enum verdict v);
  * Always fills r and returns r->verdict. */
 enum verdict check_file(int dirfd, const char *realdir, const char *name,
 			struct check_result *r);
+
+/* Threads for checking n files at once (pool_threads()), or 1 when this
+ * SQLite is built without thread support. check_file() is safe to call
+ * from several threads: each call opens its own SQLite connection. Call
+ * it from the main thread, before any check runs in another. */
+int check_threads(size_t n);
 
 #endif

@@ -59,11 +59,17 @@ struct vanished {
 	bool renamable; /* not known to be deleted: may show up renamed */
 };
 
-/* Refreshes a file's verdict (check) and writer state (writer). */
+/* Refreshes a file's verdict (check) and writer state (writer). When
+ * check_all is not NULL, the files whose verdicts are due together,
+ * files[which[0]] to files[which[n - 1]], are passed to it at once, and it
+ * may check them on several threads (a check touches only its file's
+ * `check`); else check is called for each. */
 struct settle_probe {
 	void (*check)(void *ctx, struct sfile *f);
 	void (*writer)(void *ctx, struct sfile *f);
 	void *ctx;
+	void (*check_all)(void *ctx, struct sfile *files, const size_t *which,
+			  size_t n);
 };
 
 enum settle_state {

@@ -9,12 +9,14 @@
  * SQLite opens the file read-only, with SQLITE_OPEN_NOFOLLOW, through its
  * canonical path, so the file checked is the file that was stat'ed. */
 #include "check.h"
+#include "pool.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -239,6 +241,18 @@ check_structure(sqlite3 *db, struct check_result *r)
 		   r->nfiles == 1 ? "" : "s", r->arcs ? "branches" : "lines");
 }
 
+/* SQLite's global settings, made once before its first use. Without
+ * memory statistics, allocating takes no global mutex, which threads that
+ * check files at once would otherwise wait on at every allocation. */
+static void
+sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_initialize();
+}
+
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
 /* "file:PATH?immutable=1", PATH percent-encoded (malloc'd). */
 static char *
 immutable_uri(const char *path)
@@ -274,6 +288,7 @@ check_sqlite(const char *path, bool immutable, struct check_result *r)
 	const char *msg;
 	int rc;
 
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sqlite3_open_v2(uri ? uri : path, &db,
 			     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
 				     SQLITE_OPEN_NOMUTEX |
@@ -459,4 +474,16 @@ out:
 		close(fd);
 	free(target);
 	return r->verdict;
+}
+
+int
+check_threads(size_t n)
+{
+	int threads = pool_threads(n);
+
+	/* SQLITE_THREADSAFE=0 builds have no mutexes at all. */
+	if (threads <= 1 || sqlite3_threadsafe() == 0)
+		return 1;
+	pthread_once(&sqlite_once, sqlite_setup);
+	return threads;
 }

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "names.h"
 #include "output.h"
+#include "pool.h"
 #include "util.h"
 #include "watch.h"
 #include "writer.h"
@@ -38,25 +39,19 @@ struct check_cli {
 	char prefix[256];
 };
 
-/* Check name in dirfd and print its line (and JSON item). */
+/* Print the verdict r on name in dirfd (shown as shown), and its JSON
+ * item. Main thread only: the writer tests take a lease, whose break
+ * signals the process, and keep state of their own. */
 static void
-check_one(struct check_cli *c, int dirfd, const char *realdir,
-	  const char *shown, const char *name)
+report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
+       const char *name, const struct check_result *r)
 {
-	struct check_result r;
 	char extra[64] = "";
 	struct stat st;
 	size_t head;
 	pid_t pid;
 
-	if (realdir == NULL) {
-		memset(&r, 0, sizeof(r));
-		r.verdict = V_MISSING;
-		snprintf(r.reason, sizeof(r.reason), "no such directory");
-	} else {
-		check_file(dirfd, realdir, name, &r);
-	}
-	if (realdir != NULL && r.verdict != V_MISSING) {
+	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change: a writer at work. */
 		if (writer_lease(dirfd, name) == LEASE_WRITING)
 			snprintf(extra, sizeof(extra),
@@ -71,13 +66,108 @@ check_one(struct check_cli *c, int dirfd, const char *realdir,
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");
-		json_file(stdout, "path", shown, &r);
-	} else if (r.verdict != V_OK || c->level != LV_QUIET) {
-		printf("%s: %s: %s%s\n", shown, verdict_name(r.verdict),
-		       r.reason, extra);
+		json_file(stdout, "path", shown, r);
+	} else if (r->verdict != V_OK || c->level != LV_QUIET) {
+		printf("%s: %s: %s%s\n", shown, verdict_name(r->verdict),
+		       r->reason, extra);
 	}
 	c->checked++;
-	c->bad += r.verdict != V_OK;
+	c->bad += r->verdict != V_OK;
+}
+
+/* Check name in dirfd into r (any thread). */
+static void
+verdict(int dirfd, const char *realdir, const char *name,
+	struct check_result *r)
+{
+	if (realdir == NULL) {
+		memset(r, 0, sizeof(*r));
+		r->verdict = V_MISSING;
+		snprintf(r->reason, sizeof(r->reason), "no such directory");
+	} else {
+		check_file(dirfd, realdir, name, r);
+	}
+}
+
+/* Files in flight: checked on the pool's threads, reported in order by
+ * the main thread. A ring of WINDOW slots holds the results between. */
+#define WINDOW 128
+
+struct slot {
+	struct check_result r;
+	int dirfd;	  /* PATH mode: the file's directory, or -1 */
+	char *realdir;	  /* PATH mode: its canonical path, or NULL */
+	char *copy;	  /* PATH mode: a copy of PATH, cut by basename() */
+	const char *name; /* PATH mode: the file's name in its directory */
+};
+
+struct batch {
+	struct check_cli *c;
+	char *const *names; /* a directory's names, or PATH arguments */
+	const char *dir;    /* the directory as given, or NULL: PATHs */
+	int dirfd;
+	const char *realdir;
+	struct slot slot[WINDOW];
+};
+
+static void
+batch_work(void *ctx, size_t i)
+{
+	struct batch *b = ctx;
+	struct slot *s = &b->slot[i % WINDOW];
+	char *a;
+
+	if (b->dir != NULL) {
+		verdict(b->dirfd, b->realdir, b->names[i], &s->r);
+		return;
+	}
+	/* A single file: checked in its own directory. */
+	a = xstrdup(b->names[i]);
+	s->copy = xstrdup(b->names[i]);
+	s->name = basename(s->copy);
+	s->dirfd = open(dirname(a), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->realdir = s->dirfd >= 0 ? realpath(a, NULL) : NULL;
+	free(a);
+	verdict(s->dirfd, s->realdir, s->name, &s->r);
+}
+
+static void
+batch_done(void *ctx, size_t i)
+{
+	struct batch *b = ctx;
+	struct slot *s = &b->slot[i % WINDOW];
+	const char *dir = b->dir;
+	char shown[PATH_MAX];
+
+	if (dir == NULL) {
+		report(b->c, s->dirfd, s->realdir, b->names[i], s->name, &s->r);
+		if (s->dirfd >= 0)
+			close(s->dirfd);
+		free(s->realdir);
+		free(s->copy);
+		return;
+	}
+	if (fmt(shown, sizeof(shown), "%s%s%s", dir,
+		dir[strlen(dir) - 1] == '/' ? "" : "/", b->names[i]) < 0)
+		snprintf(shown, sizeof(shown), "%s", b->names[i]);
+	report(b->c, b->dirfd, b->realdir, shown, b->names[i], &s->r);
+}
+
+/* Check names[0..n) and report each in order, on the pool's threads
+ * when there are enough. */
+static void
+check_batch(struct check_cli *c, const char *dir, int dirfd,
+	    const char *realdir, char *const *names, size_t n)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+
+	b->c = c;
+	b->names = names;
+	b->dir = dir;
+	b->dirfd = dirfd;
+	b->realdir = realdir;
+	pool_run(n, WINDOW, check_threads(n), batch_work, batch_done, b);
+	free(b);
 }
 
 static int
@@ -117,7 +207,7 @@ static int
 check_dir(struct check_cli *c, const char *path)
 {
 	struct names l = { .pattern = c->pattern };
-	char shown[PATH_MAX], *real;
+	char *real;
 	size_t i;
 	int fd;
 
@@ -126,6 +216,9 @@ check_dir(struct check_cli *c, const char *path)
 		out_error("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		for (i = 0; i < l.n; i++)
+			free(l.v[i]);
+		free(l.v);
 		return -1;
 	}
 	real = realpath(path, NULL);
@@ -134,36 +227,22 @@ check_dir(struct check_cli *c, const char *path)
 	if (l.n == 0)
 		out_warn(false, "%s: no data files matching %s", path,
 			 c->pattern);
-	for (i = 0; i < l.n; i++) {
-		if (fmt(shown, sizeof(shown), "%s%s%s", path,
-			path[strlen(path) - 1] == '/' ? "" : "/", l.v[i]) < 0)
-			snprintf(shown, sizeof(shown), "%s", l.v[i]);
-		check_one(c, fd, real, shown, l.v[i]);
+	check_batch(c, path, fd, real, l.v, l.n);
+	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
-	}
 	free(l.v);
 	free(real);
 	close(fd);
 	return 0;
 }
 
-/* A single file: checked in its own directory. */
-static void
-check_path(struct check_cli *c, const char *path)
+/* Is argv[i] a file to check on its own (not empty, not a directory)? */
+static bool
+is_file_arg(const char *arg)
 {
-	char *a = xstrdup(path), *b = xstrdup(path), *dir, *base, *real;
-	int fd;
+	struct stat st;
 
-	dir = dirname(a);
-	base = basename(b);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	real = fd >= 0 ? realpath(dir, NULL) : NULL;
-	check_one(c, fd, real, path, base);
-	if (fd >= 0)
-		close(fd);
-	free(real);
-	free(a);
-	free(b);
+	return arg[0] != '\0' && !(stat(arg, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
 int
@@ -171,8 +250,7 @@ cmd_check(int argc, char **argv)
 {
 	static const char shortopts[] = ":p:qvh";
 	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
-	struct stat st;
-	int ch, i, failed = 0;
+	int ch, i, j, failed = 0;
 
 	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
@@ -212,14 +290,21 @@ cmd_check(int argc, char **argv)
 	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");
-	for (i = optind; i < argc; i++) {
-		if (argv[i][0] == '\0') {
+	/* In the order given: each directory on its own, each run of files
+	 * named on their own as one batch. */
+	for (i = optind; i < argc; i = j) {
+		for (j = i; j < argc && is_file_arg(argv[j]); j++)
+			;
+		if (j > i) {
+			check_batch(&c, NULL, -1, NULL, argv + i,
+				    (size_t)(j - i));
+		} else if (argv[i][0] == '\0') {
 			out_error("empty PATH");
 			failed = 1;
-		} else if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			failed |= check_dir(&c, argv[i]) < 0;
+			j++;
 		} else {
-			check_path(&c, argv[i]);
+			failed |= check_dir(&c, argv[i]) < 0;
+			j++;
 		}
 	}
 	fflush(stdout);

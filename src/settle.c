@@ -19,10 +19,16 @@
  * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
  * an SQLite read per file, so it runs only when the window has passed, and
  * only for files whose verdict is stale (`checked` is cleared by every
- * change). A file that fails its check is given until the timeout to be
- * mended (the caller owns the timeout), unless its writer is known to be
- * gone (WR_GONE): nothing can mend it then, and once every other file is
- * settled the state is ST_INVALID. A busy file (SQLITE_BUSY) is retried
+ * change). The stale files are checked first, all together (the probe may
+ * spread them over threads), then their writers are tested one by one. A
+ * file that fails its check is given until the timeout to be mended (the
+ * caller owns the timeout), unless its writer is known to be gone
+ * (WR_GONE): nothing can mend it then, and once every other file is
+ * settled the state is ST_INVALID. A failing verdict becomes final only if
+ * it comes from a check made after the writer was found gone: a writer
+ * that finished and exited between the check and the writer test (a
+ * moment that grows with the number of files checked together) is
+ * checked again. A busy file (SQLITE_BUSY) is retried
  * every BUSY_RETRY_MS. While waiting, `struct settle_wait` tells the caller
  * when the rule can next change without an event: the end of the quiet
  * window, a busy retry, or the exit of one live writer (the caller holds a
@@ -49,6 +55,8 @@ struct settle {
 	msec_t last_change; /* newest change of any kind, or INT64_MIN */
 	unsigned long scan; /* number of the current full scan */
 	bool trigger_running;
+	size_t *stale; /* files to check in settle_evaluate() */
+	size_t capstale;
 };
 
 static size_t
@@ -108,6 +116,7 @@ settle_free(struct settle *s)
 	free(s->files);
 	free(s->index);
 	free(s->vanished);
+	free(s->stale);
 	free(s);
 }
 
@@ -372,6 +381,37 @@ settle_ready(const struct settle *s)
 	return n;
 }
 
+/* Check every counted, present file whose verdict is stale, together. */
+static void
+check_stale(struct settle *s, const struct settle_probe *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->nfiles; i++) {
+		const struct sfile *f = &s->files[i];
+
+		if (!f->counts || !f->present || f->checked)
+			continue;
+		if (n == s->capstale) {
+			s->capstale = s->capstale ? 2 * s->capstale : 16;
+			s->stale = xrealloc(s->stale,
+					    s->capstale * sizeof(*s->stale));
+		}
+		s->stale[n++] = i;
+	}
+	if (n == 0)
+		return;
+	if (p->check_all != NULL)
+		p->check_all(p->ctx, s->files, s->stale, n);
+	else
+		for (i = 0; i < n; i++)
+			p->check(p->ctx, &s->files[s->stale[i]]);
+	for (i = 0; i < n; i++) {
+		s->files[s->stale[i]].checked = true;
+		s->files[s->stale[i]].writer = WR_UNPROBED;
+	}
+}
+
 enum settle_state
 settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 		struct settle_wait *w)
@@ -396,18 +436,20 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 		w->why = "quiet";
 		return ST_WAITING;
 	}
+	check_stale(s, p);
 	for (i = 0; i < s->nfiles; i++) {
 		struct sfile *f = &s->files[i];
 
 		if (!f->counts || !f->present)
 			continue;
-		if (!f->checked) {
-			p->check(p->ctx, f);
-			f->checked = true;
-			f->writer = WR_UNPROBED;
-		}
-		if (f->writer == WR_UNPROBED || writer_busy(f))
+		if (f->writer == WR_UNPROBED || writer_busy(f)) {
 			p->writer(p->ctx, f);
+			/* Checked before its writer was seen gone: the
+			 * writer may have finished in between. */
+			if (f->writer == WR_GONE && f->check.verdict != V_OK &&
+			    f->check.verdict != V_BUSY)
+				p->check(p->ctx, f);
+		}
 		if (writer_busy(f)) {
 			pending++;
 			if (f->writer == WR_ALIVE && w->pid == 0)

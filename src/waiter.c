@@ -8,6 +8,7 @@
 #include "check.h"
 #include "child.h"
 #include "names.h"
+#include "pool.h"
 #include "sig.h"
 #include "watch.h"
 #include "writer.h"
@@ -90,6 +91,31 @@ probe_check(void *ctx, struct sfile *f)
 	}
 	check_file(watch_dirfd(wt->w), watch_realdir(wt->w), f->name,
 		   &f->check);
+}
+
+/* Probe: the verdicts of many files at once, on the pool's threads. Each
+ * thread reads the watch (not changed while they run) and writes only its
+ * file's verdict; the writer tests follow in the main thread. */
+struct check_many {
+	struct waiter *wt;
+	struct sfile *files;
+	const size_t *which;
+};
+
+static void
+check_one(void *ctx, size_t i)
+{
+	struct check_many *m = ctx;
+
+	probe_check(m->wt, &m->files[m->which[i]]);
+}
+
+static void
+probe_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
+{
+	struct check_many m = { ctx, files, which };
+
+	pool_run(n, 0, check_threads(n), check_one, NULL, &m);
 }
 
 /* Probe: is a writer still at work on f? */
@@ -407,7 +433,8 @@ static enum wait_status
 run(struct waiter *wt)
 {
 	const struct wait_opts *o = wt->o;
-	struct settle_probe probe = { probe_check, probe_writer, wt };
+	struct settle_probe probe = { probe_check, probe_writer, wt,
+				      probe_check_all };
 	msec_t deadline = o->timeout > 0 ? o->start + o->timeout : -1;
 	msec_t next_poll = -1, next_tick = -1, at;
 	struct pollfd pfd[3];

@@ -150,3 +150,85 @@ def test_json_stays_valid_with_non_utf8_names(tmp_path):
     paths = sorted(f["path"] for f in doc["files"])
     assert paths == [f"{tmp_path}/.coverage.otherhost.1.123456\ufffd\ufffd",
                      f"{tmp_path}/.coverage.otherhost.2.123456-ü"]
+
+
+# ---- many files: checked on several threads, reported in order ----
+
+def mixed_directory(d, n):
+    """n data files cycling through every fixture; returns the expected
+    (name, verdict) list in name order."""
+    fixtures = list(verdicts())
+    expected = []
+    for k in range(n):
+        fixture, verdict = fixtures[k % len(fixtures)]
+        name = datafile(d, fixture=fixture, pid=1000 + k)
+        expected.append((name, verdict))
+    return sorted(expected)
+
+
+def assert_verdicts(stdout, expected):
+    lines = stdout.splitlines()
+    assert len(lines) == len(expected)
+    for line, (path, verdict) in zip(lines, expected):
+        assert line.startswith(f"{path}: {verdict}: "), (line, verdict)
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "4", None])
+def test_big_mixed_directory_keeps_order_and_verdicts(tmp_path, threads):
+    expected = mixed_directory(tmp_path, 400)
+    env = dict(os.environ)
+    env.pop("COVSETTLE_THREADS", None)
+    if threads is not None:
+        env["COVSETTLE_THREADS"] = threads
+    r = covsettle("check", str(tmp_path), env=env)
+    assert r.returncode == 4
+    assert r.stderr == ""
+    assert_verdicts(r.stdout, expected)
+    # The same lines as on one thread, byte for byte.
+    one = covsettle("check", str(tmp_path),
+                    env=dict(env, COVSETTLE_THREADS="1"))
+    assert r.stdout == one.stdout
+    bad = [e for e in expected if e[1] != "ok"]
+    r = covsettle("check", "-q", str(tmp_path), env=env)
+    assert r.returncode == 4
+    assert_verdicts(r.stdout, bad)
+    doc = json.loads(covsettle("check", "--json", str(tmp_path),
+                               env=env).stdout)
+    assert [(f["path"], f["verdict"]) for f in doc["files"]] == expected
+    assert doc["checked"] == 400 and doc["invalid"] == len(bad)
+
+
+def test_big_directory_all_ok_exits_0(tmp_path):
+    for k in range(300):
+        datafile(tmp_path, pid=1000 + k,
+                 fixture=("lines", "arcs", "contexts", "empty-run")[k % 4])
+    env = dict(os.environ, COVSETTLE_THREADS="4")
+    r = covsettle("check", "-q", str(tmp_path), env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    r = covsettle("check", str(tmp_path), env=env)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 300
+
+
+def test_many_paths_in_the_order_given(tmp_path):
+    d = tmp_path / "a"
+    d.mkdir()
+    expected = mixed_directory(d, 120)
+    sub = tmp_path / "b"
+    sub.mkdir()
+    sub_expected = mixed_directory(sub, 30)
+    # Files named one by one, in an order that is not the name order,
+    # with a directory, a missing file and the same file twice among them.
+    shuffled = expected[::-1][:60] + expected[:60]
+    missing = str(d / ".coverage.otherhost.1.999999")
+    args = ([p for p, _ in shuffled[:50]] + [str(sub)]
+            + [p for p, _ in shuffled[50:]] + [missing, shuffled[0][0]])
+    want = (shuffled[:50] + sub_expected + shuffled[50:]
+            + [(missing, "missing"), shuffled[0]])
+    env = dict(os.environ, COVSETTLE_THREADS="4")
+    r = covsettle("check", *args, env=env)
+    assert r.returncode == 4
+    assert_verdicts(r.stdout, want)
+    assert r.stdout == covsettle("check", *args, env=dict(
+        env, COVSETTLE_THREADS="1")).stdout
+    ok = [p for p, v in expected if v == "ok"]
+    assert covsettle("check", *ok, env=env).returncode == 0

@@ -511,3 +511,21 @@ def test_report_error_is_named_on_both_paths(partial, commands, fault):
         assert not (src / "new").exists()
         assert not [p for p in cov.iterdir()
                     if p.name.startswith(".covsettle-gather")]
+
+
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_many_inputs_combine_exactly(tmp_path, threads):
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cov, src, v) for v in (0, 1)]
+    for k in range(150):
+        for i, f in enumerate(files):
+            datafile(cov, f".coverage.otherhost.{1000 * i + k}.123456",
+                     fixture=os.path.abspath(f))
+    env = dict(os.environ, COVSETTLE_THREADS=threads)
+    r = gather(src, "--expect", "302", "--json", "--data-file",
+               str(tmp_path / "out.cov"), str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["inputs"] == 302
+    assert {f["verdict"] for f in doc["files"]} == {"ok"}
+    assert union(tmp_path / "out.cov") == union(*files)

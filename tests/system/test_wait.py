@@ -471,3 +471,63 @@ def test_nothing_outlives_covsettle_for_long(tmp_path, rearm):
     finally:
         for fd in pidfds:
             os.close(fd)
+
+
+# ---- many files: checked on several threads, the same outcome ----
+
+def many_files(d, n, bad_every=0):
+    """n data files whose writers are gone (this host, pids that do not
+    exist); with bad_every, every bad_every-th is a broken fixture.
+    Returns the names of the good and of the bad files."""
+    fixtures = ("lines", "arcs", "contexts", "empty-run")
+    broken = ("truncated", "schema-only", "zero-bytes", "garbage", "mixed")
+    good, bad = [], []
+    for k in range(n):
+        name = f".coverage.{HOST}.{999000000 + k}.123456"
+        if bad_every and k % bad_every == 0:
+            datafile(d, name, fixture=broken[(k // bad_every) % len(broken)])
+            bad.append(name)
+        else:
+            datafile(d, name, fixture=fixtures[k % len(fixtures)])
+            good.append(name)
+    return good, bad
+
+
+def threads_env(threads):
+    return dict(os.environ, COVSETTLE_THREADS=threads)
+
+
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_many_files_settle_with_exact_count(tmp_path, threads):
+    good, _ = many_files(tmp_path, 400)
+    r = covsettle("wait", "-q", "-d", DEBOUNCE, "--expect", "400", "--json",
+                  str(tmp_path), env=threads_env(threads))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert sorted(f["name"] for f in doc["files"]) == sorted(good)
+    assert {f["verdict"] for f in doc["files"]} == {"ok"}
+    # One more than there are: still waiting at the timeout, and saying so.
+    r = covsettle("wait", "-d", DEBOUNCE, "--expect", "401", "-T", "1s",
+                  str(tmp_path), env=threads_env(threads))
+    assert r.returncode == 3
+    assert "400 of 401 expected data files" in r.stderr
+
+
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_many_files_some_invalid(tmp_path, threads):
+    good, bad = many_files(tmp_path, 400, bad_every=37)
+    before = {n: open(tmp_path / n, "rb").read() for n in bad}
+    r = covsettle("wait", "-d", DEBOUNCE, "--expect", "400", str(tmp_path),
+                  env=threads_env(threads))
+    assert r.returncode == 4, r.stderr
+    named = {n for n in good + bad if f"{n}: " in r.stderr}
+    assert named == set(bad)
+    r = covsettle("wait", "-d", DEBOUNCE, "--expect", "400",
+                  "--invalid=quarantine", "--json", str(tmp_path),
+                  env=threads_env(threads))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert sorted(f["name"] for f in doc["quarantined"]) == sorted(bad)
+    assert sorted(f["name"] for f in doc["files"]) == sorted(good)
+    for n in bad:
+        assert open(tmp_path / "quarantine" / n, "rb").read() == before[n]

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "pool.h"
 
 #ifndef FIXTURES
 #error "FIXTURES must name the fixtures/data directory"
@@ -509,4 +510,72 @@ Test(check, verdict_names_exact)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cr_expect_str_eq(verdict_name(names[i].v), names[i].name);
 	cr_expect_not_null(verdict_name(V_COUNT));
+}
+
+/* ---- on several threads at once ---- */
+
+#define ROUNDS 25
+
+struct threaded {
+	struct expected e[MAXFIX];
+	size_t n;
+	int dirfd;
+	const char *realdir;
+	struct check_result one[MAXFIX];	/* checked one by one */
+	struct check_result r[ROUNDS * MAXFIX]; /* checked on 4 threads */
+};
+
+static void
+check_job(void *ctx, size_t i)
+{
+	struct threaded *t = ctx;
+
+	check_file(t->dirfd, t->realdir, t->e[i % t->n].name, &t->r[i]);
+}
+
+/* Every fixture, many times over, checked on four threads at once: each
+ * gets the verdict and reason it gets alone, and nothing is left beside
+ * the fixtures. */
+Test(check, every_fixture_on_threads)
+{
+	struct threaded *t = calloc(1, sizeof(*t));
+	char *realdir;
+	size_t i, differ = 0;
+	int entries;
+
+	cr_assert_not_null(t);
+	t->n = read_verdicts(t->e, MAXFIX);
+	t->dirfd = open(FIXTURES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(t->dirfd, 0);
+	realdir = realpath(FIXTURES, NULL);
+	cr_assert_not_null(realdir);
+	t->realdir = realdir;
+	entries = count_entries(FIXTURES);
+	for (i = 0; i < t->n; i++)
+		check_file(t->dirfd, realdir, t->e[i].name, &t->one[i]);
+	cr_expect_geq(check_threads(ROUNDS * t->n), 1);
+	pool_run(ROUNDS * t->n, 0, 4, check_job, NULL, t);
+	for (i = 0; i < ROUNDS * t->n; i++) {
+		const struct check_result *a = &t->one[i % t->n], *b = &t->r[i];
+
+		if (strcmp(verdict_name(b->verdict), t->e[i % t->n].verdict) !=
+			    0 ||
+		    a->verdict != b->verdict ||
+		    strcmp(a->reason, b->reason) != 0 || a->size != b->size ||
+		    a->nfiles != b->nfiles || a->arcs != b->arcs) {
+			if (differ++ < 5)
+				cr_log_error(
+					"%s: %s: %s on a thread, %s: %s "
+					"alone",
+					t->e[i % t->n].name,
+					verdict_name(b->verdict), b->reason,
+					verdict_name(a->verdict), a->reason);
+		}
+	}
+	cr_expect_eq(differ, 0, "%zu verdicts differ on threads", differ);
+	cr_expect_eq(count_entries(FIXTURES), entries,
+		     "checks left files in the fixtures");
+	close(t->dirfd);
+	free(realdir);
+	free(t);
 }

@@ -2,9 +2,11 @@
  * time is a number the test passes in, and the probe that would check a
  * file and test its writer is a fake that answers from a table. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "pool.h"
 #include "settle.h"
 
 /* ---- the fake probe ---- */
@@ -18,6 +20,7 @@ struct fake_file {
 	pid_t pid;
 	int checks;  /* check() calls for this name */
 	int writers; /* writer() calls for this name */
+	bool mended; /* after its next check, the verdict becomes V_OK */
 };
 
 struct fake {
@@ -65,6 +68,10 @@ fake_check(void *ctx, struct sfile *f)
 	f->check.verdict = e->verdict;
 	snprintf(f->check.reason, sizeof(f->check.reason), "fake %s",
 		 verdict_name(e->verdict));
+	if (e->mended) { /* its writer finishes right after this check */
+		e->verdict = V_OK;
+		e->mended = false;
+	}
 }
 
 static void
@@ -80,7 +87,7 @@ fake_writer(void *ctx, struct sfile *f)
 }
 
 static struct fake fk;
-static const struct settle_probe probe = { fake_check, fake_writer, &fk };
+static const struct settle_probe probe = { fake_check, fake_writer, &fk, NULL };
 
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
@@ -647,6 +654,244 @@ Test(settle, failing_file_is_not_checked_again_without_a_change)
 	cr_expect_eq(fk.checks, 1);
 	cr_expect_eq(fk.writers, 1);
 	settle_free(s);
+}
+
+/* ---- the stale files are checked together ---- */
+
+/* A probe whose check_all records its batches and checks each file with
+ * fake_check, in the caller's thread. */
+static size_t batches, batched[8];
+
+static void
+fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
+{
+	size_t i;
+
+	if (batches < 8)
+		batched[batches] = n;
+	batches++;
+	for (i = 0; i < n; i++)
+		fake_check(ctx, &files[which[i]]);
+}
+
+static const struct settle_probe batch_probe = { fake_check, fake_writer, &fk,
+						 fake_check_all };
+
+static enum settle_state
+eval_batch(struct settle *s, msec_t now, struct settle_wait *w)
+{
+	return settle_evaluate(s, now, &batch_probe, w);
+}
+
+Test(settle, stale_files_are_checked_in_one_batch)
+{
+	struct settle *s = mk(3, 500, false);
+	struct settle_wait w;
+
+	batches = 0;
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	seen(s, C, 12, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(batches, 1);
+	cr_expect_eq(batched[0], 3);
+	cr_expect_eq(fk.checks, 3);
+	cr_expect_eq(fk.writers, 3);
+	cr_expect_eq(settle_ready(s), 3);
+	/* Nothing stale: no batch at all. */
+	cr_expect_eq(eval_batch(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(batches, 1);
+	/* One changed: a batch of one, the others keep their verdicts. */
+	fake_set(&fk, B, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, B, 11, 8192, SEEN_EVENT, 2000);
+	expect_wait(eval_batch(s, 2500, &w), w, "checks", -1);
+	cr_expect_eq(batches, 2);
+	cr_expect_eq(batched[1], 1);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1);
+	cr_expect_eq(fake_get(&fk, B)->checks, 2);
+	cr_expect_eq(settle_ready(s), 2);
+	settle_free(s);
+}
+
+Test(settle, uncounted_and_gone_files_are_not_in_the_batch)
+{
+	struct settle *s = mk(1, 500, true);
+	struct settle_wait w;
+
+	batches = 0;
+	seen(s, A, 10, 4096, SEEN_INITIAL, 0); /* old: --new-only */
+	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+	seen(s, C, 12, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, C, 1000);
+	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(batches, 1);
+	cr_expect_eq(batched[0], 1);
+	cr_expect_eq(fake_get(&fk, B)->checks, 1);
+	settle_free(s);
+}
+
+/* The writer finished and exited between the check and the writer test:
+ * the failing verdict was on contents it had not finished; checked again,
+ * the file is ok. */
+Test(settle, writer_gone_after_the_check_is_checked_again)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_GONE, 11);
+	fake_get(&fk, A)->mended = true;
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2);
+	cr_expect_eq(settle_find(s, A)->check.verdict, V_OK);
+	cr_expect_eq(eval_batch(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2);
+	settle_free(s);
+}
+
+Test(settle, writer_alive_then_gone_is_checked_again)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_ALIVE, 11);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	expect_wait(eval(s, 1500, &w), w, "writers", -1);
+	cr_expect_eq(fk.checks, 1);
+	/* It exits, its last write not seen (no event yet). */
+	fake_set(&fk, A, V_OK, WR_GONE, 11);
+	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(fk.checks, 2);
+	settle_free(s);
+}
+
+Test(settle, still_failing_after_the_writer_is_gone_is_invalid_once)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_CORRUPT, WR_GONE, 11);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
+	cr_expect_eq(fk.checks, 2, "checked again once its writer was gone");
+	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
+	cr_expect_eq(fk.checks, 2, "a final verdict is not checked again");
+	cr_expect_eq(fk.writers, 1);
+	settle_free(s);
+}
+
+/* ---- many files on threads: the same states as one by one ---- */
+
+#define MANY 3000
+
+/* A thread-safe probe: the verdict and writer follow from the name's pid
+ * field; every 7th file is corrupt, every 11th has a live writer. */
+static atomic_int many_checks;
+
+static unsigned long
+pid_of(const char *name)
+{
+	return strtoul(name + strlen(".coverage.h."), NULL, 10);
+}
+
+static void
+many_check(void *ctx, struct sfile *f)
+{
+	unsigned long k = pid_of(f->name);
+
+	(void)ctx;
+	atomic_fetch_add(&many_checks, 1);
+	memset(&f->check, 0, sizeof(f->check));
+	f->check.verdict = k % 7 == 0 ? V_CORRUPT : V_OK;
+	snprintf(f->check.reason, sizeof(f->check.reason), "file %lu", k);
+}
+
+static void
+many_writer(void *ctx, struct sfile *f)
+{
+	unsigned long k = pid_of(f->name);
+
+	(void)ctx;
+	f->writer = k % 11 == 0 ? WR_ALIVE : k % 2 ? WR_GONE : WR_QUIET;
+	f->pid = k % 11 == 0 ? (pid_t)k : 0;
+}
+
+struct many_batch {
+	struct sfile *files;
+	const size_t *which;
+};
+
+static void
+many_one(void *ctx, size_t i)
+{
+	struct many_batch *b = ctx;
+
+	many_check(NULL, &b->files[b->which[i]]);
+}
+
+static void
+many_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
+{
+	struct many_batch b = { files, which };
+
+	(void)ctx;
+	pool_run(n, 0, 4, many_one, NULL, &b);
+}
+
+static struct settle *
+many(const struct settle_probe *p, enum settle_state *st, struct settle_wait *w)
+{
+	struct settle *s = mk(MANY, 500, false);
+	char name[64];
+	size_t i;
+
+	for (i = 1; i <= MANY; i++) {
+		snprintf(name, sizeof(name), ".coverage.h.%zu.123456", i);
+		seen(s, name, (ino_t)i, 4096, SEEN_EVENT, 1000);
+	}
+	atomic_store(&many_checks, 0);
+	*st = settle_evaluate(s, 1500, p, w);
+	return s;
+}
+
+Test(settle, many_files_on_threads_as_one_by_one)
+{
+	static const struct settle_probe one = { many_check, many_writer, NULL,
+						 NULL };
+	static const struct settle_probe pooled = { many_check, many_writer,
+						    NULL, many_check_all };
+	struct settle_wait w1, w2;
+	enum settle_state st1, st2;
+	struct settle *s1 = many(&one, &st1, &w1);
+	int checks1 = atomic_load(&many_checks);
+	struct settle *s2 = many(&pooled, &st2, &w2);
+	size_t i, differ = 0;
+	int again = 0;
+
+	cr_expect_eq(st1, ST_WAITING);
+	cr_expect_eq(st2, st1);
+	cr_expect_eq(w2.pid, w1.pid);
+	cr_expect_eq(w1.pid, 11, "the first live writer");
+	cr_expect_str_eq(w2.why, w1.why);
+	cr_expect_eq(atomic_load(&many_checks), checks1);
+	/* every file, plus a second check of each corrupt one whose writer
+	 * is gone */
+	for (i = 1; i <= MANY; i++)
+		again += i % 7 == 0 && i % 11 != 0 && i % 2 == 1;
+	cr_expect_eq(checks1, MANY + again);
+	cr_expect_eq(settle_ready(s2), settle_ready(s1));
+	for (i = 0; i < MANY; i++) {
+		const struct sfile *a = settle_file(s1, i);
+		const struct sfile *b = settle_file(s2, i);
+
+		differ += strcmp(a->name, b->name) != 0 ||
+			  a->check.verdict != b->check.verdict ||
+			  strcmp(a->check.reason, b->check.reason) != 0 ||
+			  a->writer != b->writer || a->checked != b->checked;
+	}
+	cr_expect_eq(differ, 0, "%zu files differ", differ);
+	settle_free(s1);
+	settle_free(s2);
 }
 
 /* ---- the trigger ---- */
