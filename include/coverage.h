@@ -36,7 +36,9 @@ enum probe_state {
 
 struct probe {
 	enum probe_state state;
-	struct argv cmd;    /* found; when named, its words from the start */
+	struct argv cmd;    /* found; before that, the command that may
+			     * combine while its probe runs: the named one,
+			     * or a candidate recognised as coverage.py */
 	const char *given;  /* the named command, or NULL */
 	const char *origin; /* "--coverage" or "$COVSETTLE_COVERAGE" */
 	const char *words;  /* the candidate being tried */

@@ -228,10 +228,11 @@ cmd_gather(int argc, char **argv)
 		probe_stop(&probe, w->signo);
 	if ((code = cli_wait_report(&c, w)) != EX_SETTLED)
 		goto out;
-	/* A named command may combine before its probe has ended (gather
-	 * checks it before the reports); one found on PATH may not: it
-	 * could be another program called coverage. */
-	if ((settle_ready(w->s) == 0 || probe.given == NULL) &&
+	/* A named command, or a candidate recognised as coverage.py, may
+	 * combine before its probe has ended (gather checks it before the
+	 * reports); another found on PATH may not: it could be another
+	 * program called coverage. */
+	if ((settle_ready(w->s) == 0 || probe.cmd.n == 0) &&
 	    (found = probe_done(&c, &probe, err)) >= 0) {
 		code = found;
 		goto out;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -166,6 +167,25 @@ probe_passed(struct probe *p, int status)
 	return child_ok(status) && strstr(out, "Coverage.py") != NULL;
 }
 
+/* A candidate from PATH that is recognisably coverage.py, a Python's
+ * `-m coverage` or its console script (coverage_python()), may combine
+ * while its probe runs, as a named command may: it is no other program
+ * called coverage. Its words go into cmd for that time. */
+static void
+recognise(struct probe *p)
+{
+	struct argv words = { 0 }, py = { 0 };
+	char prog[PATH_MAX];
+
+	argv_free(&p->cmd);
+	argv_split(&words, p->words);
+	if (coverage_python(&words, &py, prog, sizeof(prog)))
+		p->cmd = words;
+	else
+		argv_free(&words);
+	argv_free(&py);
+}
+
 /* Start candidates from the current one on until one runs; the search
  * fails when none is left. */
 static enum probe_state
@@ -180,12 +200,15 @@ probe_next(struct probe *p)
 		} else if (p->tried <
 			   sizeof(candidates) / sizeof(*candidates)) {
 			p->words = candidates[p->tried++];
+			recognise(p);
 		} else {
 			break;
 		}
 		if (probe_spawn(p) == 0)
 			return p->state = PROBE_RUNNING;
 	}
+	if (p->given == NULL)
+		argv_free(&p->cmd);
 	if (p->given != NULL)
 		seterr(p->err,
 		       "the coverage command '%s' (from %s) does not run: "
@@ -227,8 +250,10 @@ probe_poll(struct probe *p)
 		return p->state;
 	p->pid = 0;
 	if (probe_passed(p, status)) {
-		if (p->given == NULL)
+		if (p->given == NULL) {
+			argv_free(&p->cmd);
 			argv_split(&p->cmd, p->words);
+		}
 		return p->state = PROBE_FOUND;
 	}
 	return probe_next(p);

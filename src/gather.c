@@ -242,23 +242,39 @@ combine(struct gather *g)
 	return 0;
 }
 
-/* A named coverage command combines while its probe may still run (it
- * writes only into the staging directory); before anything else it must
- * have passed. 0, or -1 with the status set. */
-static int
-confirm(struct gather *g)
+/* A named coverage command, or a candidate recognised as coverage.py,
+ * combines while its probe may still run (it writes only into the staging
+ * directory); before anything else it must have passed. When it failed
+ * and a later candidate was found, that one combines again. Returns
+ * whether the combined file is there, with the status set if not. */
+static bool
+confirm(struct gather *g, bool combined)
 {
+	char *used = argv_text(&g->o->probe->cmd);
 	int signo;
 
-	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND)
-		return 0;
+	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND) {
+		char *found = argv_text(&g->o->probe->cmd);
+
+		if (strcmp(used, found) != 0) {
+			unlink(g->combined);
+			g->r->status = GS_OK;
+			g->r->msg[0] = '\0';
+			combined = combine(g) == 0;
+		}
+		free(found);
+		free(used);
+		return combined;
+	}
+	free(used);
 	if (signo) {
 		g->r->status = GS_SIGNAL;
 		g->r->signo = signo;
-		return -1;
+		return false;
 	}
 	g->r->status = GS_FAILED;
-	return seterr(g->r->msg, "%s", g->o->probe->err);
+	seterr(g->r->msg, "%s", g->o->probe->err);
+	return false;
 }
 
 /* The TOTAL line's percentage in a text report, as a number (or -1) and
@@ -657,8 +673,8 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	if (stage_inputs(&g) == 0) {
 		combined = combine(&g) == 0;
 		/* A command that does not run explains a failed combine. */
-		if (r->status != GS_SIGNAL && confirm(&g) < 0)
-			combined = false;
+		if (r->status != GS_SIGNAL)
+			combined = confirm(&g, combined);
 		if (combined)
 			reports(&g);
 	}

@@ -224,6 +224,51 @@ def test_coverage_first_candidate_that_runs_wins(partial, tmp_path):
     assert doc["commands"][0]["command"].startswith("coverage combine")
 
 
+
+# coverage.py's console script, as pip writes it, whose --version waits
+# until combine has started (a marker file), then passes or fails.
+SLOW_PROBE = """#!/usr/bin/python3
+import os, sys, time
+marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "combined")
+if sys.argv[1:] == ["--version"]:
+    limit = time.monotonic() + 20
+    while not os.path.exists(marker) and time.monotonic() < limit:
+        time.sleep(0.01)
+    if not os.path.exists(marker) or os.environ["PROBE"] == "fails":
+        sys.exit(1)
+else:
+    open(marker, "a").close()
+from coverage.cmdline import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize("probe", ["passes", "fails"])
+def test_recognised_coverage_combines_while_its_probe_runs(partial, tmp_path,
+                                                          probe):
+    # A `coverage` on PATH that is coverage.py's console script combines
+    # before its --version has ended. If that then fails, the next
+    # candidate found combines again, from the same inputs.
+    tmp, cov, src = partial
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / "coverage").write_text(SLOW_PROBE)
+    (fake / "coverage").chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin", PROBE=probe)
+    env.pop("COVSETTLE_COVERAGE", None)
+    r = gather(src, "--json", str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    ran = [c["command"].split()[:2] for c in doc["commands"]]
+    if probe == "passes":
+        assert doc["coverage"] == "coverage"
+        assert ran[0] == ["coverage", "combine"]
+    else:
+        assert doc["coverage"] == "python3-coverage"
+        assert ran[:2] == [["coverage", "combine"],
+                           ["python3-coverage", "combine"]]
+    assert union(src / ".coverage") == union(*cov.glob(".coverage.*"))
+
 def test_named_coverage_that_fails_its_probe_after_combine(partial, tmp_path):
     # A named command combines before its probe ends; a probe that then
     # fails still means exit 5, and nothing is written.
