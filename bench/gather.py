@@ -4,9 +4,9 @@
 """Both run in a copy of fixtures/src (the sources the data files measured) on
 a directory whose files settled long ago, so gather's wait ends at once and what
 remains is its own work: checking every file, staging, checking the combined
-file, and finding coverage.py (gather tries `CMD --version` even when the
-command is named with --coverage; a separate row lets gather look for it
-itself). By hand, as a CI script would:
+file, and finding coverage.py (gather runs `CMD --version` alongside its
+wait, also when the command is named with --coverage; a separate row lets
+gather look for it itself). By hand, as a CI script would:
 
   python3-coverage combine --keep -q --rcfile=coveragerc DIR
   python3-coverage report --rcfile=coveragerc
