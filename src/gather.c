@@ -339,6 +339,24 @@ text_done(struct gather *g, const char *out)
 	return rc;
 }
 
+/* A failed text report printed its reason ("No data to report.") on the
+ * standard output that gather captured, not on standard error: end the
+ * message with its last line, less the final period. */
+static void
+add_reason(struct gather *g, const char *out)
+{
+	const char *end = out + strlen(out), *line;
+	size_t len = strlen(g->r->msg);
+
+	while (end > out && strchr(" \t\r\n.", end[-1]) != NULL)
+		end--;
+	for (line = end; line > out && line[-1] != '\n'; line--)
+		;
+	if (end > line && len + 2 < sizeof(g->r->msg))
+		snprintf(g->r->msg + len, sizeof(g->r->msg) - len, ": %.*s",
+			 (int)(end - line), line);
+}
+
 /* The words after the coverage command: the text report (rep NULL), run
  * once for every --report text[=PATH], for --fail-under and for the total
  * in --json; or a file report. */
@@ -378,7 +396,9 @@ report_cmd(struct gather *g, const struct report *rep)
 	report_words(g, &a, rep);
 	rc = run(g, &a, rep == NULL, &res);
 	argv_free(&a);
-	if (rep == NULL && res.out != NULL && text_done(g, res.out) < 0)
+	if (rc < 0 && g->r->status == GS_FAILED && res.out != NULL)
+		add_reason(g, res.out);
+	else if (rep == NULL && res.out != NULL && text_done(g, res.out) < 0)
 		rc = -1;
 	free(res.out);
 	free(res.errout);
@@ -476,30 +496,29 @@ reports_together(struct gather *g, const struct report **reps, int n,
 			p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
 		else
 			p = NULL;
-		if (reps[i] == NULL && st >= 0 &&
-		    (text = read_stage(g, "report.txt")) != NULL) {
-			k = text_done(g, text);
-			free(text);
-			if (k < 0) {
-				free(line);
-				break;
-			}
-		}
+		text = reps[i] == NULL && st >= 0 ? read_stage(g, "report.txt")
+						  : NULL;
 		if (st == 0 || st == COVERAGE_FAIL_UNDER) {
+			k = text != NULL ? text_done(g, text) : 0;
+			free(text);
+			free(line);
+			if (k < 0)
+				break;
 			if (st != 0)
 				g->r->status = GS_BELOW;
-			free(line);
 			continue;
 		}
 		g->r->status = GS_FAILED;
-		if (st > 0)
+		if (st > 0) {
 			seterr(g->r->msg,
 			       "the %s report failed: '%s' returned status %d "
 			       "(all reports in one coverage.py process)",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
 			       line, st);
-		else {
+			if (text != NULL)
+				add_reason(g, text);
+		} else {
 			child_describe(res.status, how, sizeof(how));
 			seterr(g->r->msg,
 			       "the %s report was not written: '%s' %s",
@@ -507,6 +526,7 @@ reports_together(struct gather *g, const struct report **reps, int n,
 				       : "text",
 			       cmd->line, how);
 		}
+		free(text);
 		free(line);
 		break;
 	}
