@@ -392,6 +392,9 @@ def test_disk_full_writing_a_text_report(tmp_path):
     cov.mkdir()
     datafile(cov, pid=1)
     before = digests(cov)
+    # The measured sources, so that the report itself succeeds.
+    shutil.copytree(os.path.join(ROOT, "fixtures", "src"), tmp_path,
+                    dirs_exist_ok=True)
     out = tmp_path / "full"
     with small_fs(out, 16):
         fill(out)
