@@ -6,7 +6,7 @@
  *  - a read lease, F_SETLEASE with F_RDLCK, which Linux refuses with EAGAIN
  *    exactly while some process has the file open for writing. The lease
  *    is dropped at once; while held, a writer's open() would wait and the
- *    kernel would send us SIGIO, which main ignores;
+ *    kernel would send us SIGIO, which every command ignores;
  *  - the pid in the file name, when the host field is ours: a live process
  *    with that pid, which started before the file was last written. */
 #include "writer.h"

@@ -4,6 +4,7 @@ import hashlib
 import subprocess
 import json
 import os
+import signal
 
 import pytest
 
@@ -232,3 +233,24 @@ def test_many_paths_in_the_order_given(tmp_path):
         env, COVSETTLE_THREADS="1")).stdout
     ok = [p for p, v in expected if v == "ok"]
     assert covsettle("check", *ok, env=env).returncode == 0
+
+
+def test_lease_break_signal_does_not_end_check(tmp_path):
+    # A writer opening a file while check holds its lease makes the kernel
+    # send SIGIO, whose default action would end check. Check blocks on a
+    # full stdout pipe (so it is past its start), gets a real SIGIO, and
+    # must still finish with every verdict.
+    for i in range(1500):
+        datafile(tmp_path, name=f".coverage.otherhost.{i + 1}.123456")
+    p = subprocess.Popen([COVSETTLE, "check", "-v", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL)
+    first = p.stdout.readline()  # it runs; its next writes fill the pipe
+    assert first
+    with open(f"/proc/{p.pid}/status") as f:
+        ignored = int([l for l in f if l.startswith("SigIgn:")][0].split()[1], 16)
+    assert ignored & (1 << (signal.SIGIO - 1)), "SIGIO is not ignored"
+    os.kill(p.pid, signal.SIGIO)
+    rest = p.stdout.read()
+    assert p.wait() == 0
+    assert len((first + rest).splitlines()) >= 1500
