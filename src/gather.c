@@ -571,7 +571,7 @@ reports(struct gather *g)
 	bool text = c->fail_under != NULL || c->json;
 	struct argv py = { 0 };
 	char prog[PATH_MAX];
-	int i, n = 0, rc = 0;
+	int i, n = 0, rc;
 
 	for (i = 0; i < c->nreports; i++)
 		text |= c->reports[i].format == RF_TEXT;
