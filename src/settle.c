@@ -20,7 +20,13 @@
  * an SQLite read per file, so it runs only when the window has passed, and
  * only for files whose verdict is stale (`checked` is cleared by every
  * change). The stale files are checked first, all together (the probe may
- * spread them over threads), then their writers are tested one by one. A
+ * spread them over threads), then their writers are tested one by one.
+ * While the rule waits for 0, 1 or 2, a file that has itself been quiet
+ * for the window is checked early, EARLY_BATCH at a time so that events
+ * are read in between: its verdict stays valid until it changes, so when
+ * the directory settles only the files of the last window are left to
+ * check. After lost events no file counts as quiet until a window has
+ * passed; its writer is tested only in the final pass, as before. A
  * file that fails its check is given until the timeout to be mended (the
  * caller owns the timeout), unless its writer is known to be gone
  * (WR_GONE): nothing can mend it then, and once every other file is
@@ -42,6 +48,7 @@
 #include <string.h>
 
 #define BUSY_RETRY_MS  100
+#define EARLY_BATCH    128
 #define DESCRIBE_NAMES 4
 
 struct settle {
@@ -55,6 +62,8 @@ struct settle {
 	msec_t last_change; /* newest change of any kind, or INT64_MIN */
 	unsigned long scan; /* number of the current full scan */
 	bool trigger_running;
+	msec_t forgot; /* events were lost then: no file is known quiet before
+			*/
 	size_t *stale; /* files to check in settle_evaluate() */
 	size_t capstale;
 };
@@ -98,6 +107,7 @@ settle_new(const struct settle_opts *o)
 
 	s->o = *o;
 	s->last_change = INT64_MIN;
+	s->forgot = INT64_MIN;
 	index_grow(s);
 	return s;
 }
@@ -325,6 +335,7 @@ settle_forget(struct settle *s, msec_t now)
 		s->files[i].checked = false;
 		s->files[i].writer = WR_UNPROBED;
 	}
+	s->forgot = now;
 	note_change(s, now);
 }
 
@@ -381,10 +392,15 @@ settle_ready(const struct settle *s)
 	return n;
 }
 
-/* Check every counted, present file whose verdict is stale, together. */
-static void
-check_stale(struct settle *s, const struct settle_probe *p)
+/* Check the counted, present files whose verdict is stale, together.
+ * Early (the directory has not settled yet): only those that have been
+ * quiet for the window on their own, EARLY_BATCH at most. Returns when
+ * another stale file will be due (now when the batch was full), or -1. */
+static msec_t
+check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
+	    bool early)
 {
+	msec_t next = -1, due;
 	size_t i, n = 0;
 
 	for (i = 0; i < s->nfiles; i++) {
@@ -392,6 +408,20 @@ check_stale(struct settle *s, const struct settle_probe *p)
 
 		if (!f->counts || !f->present || f->checked)
 			continue;
+		if (early) {
+			due = (f->changed_at > s->forgot ? f->changed_at
+							 : s->forgot) +
+			      s->o.debounce;
+			if (now < due) {
+				if (next < 0 || due < next)
+					next = due;
+				continue;
+			}
+			if (n == EARLY_BATCH) {
+				next = now;
+				break;
+			}
+		}
 		if (n == s->capstale) {
 			s->capstale = s->capstale ? 2 * s->capstale : 16;
 			s->stale = xrealloc(s->stale,
@@ -399,9 +429,7 @@ check_stale(struct settle *s, const struct settle_probe *p)
 		}
 		s->stale[n++] = i;
 	}
-	if (n == 0)
-		return;
-	if (p->check_all != NULL)
+	if (n > 0 && p->check_all != NULL)
 		p->check_all(p->ctx, s->files, s->stale, n);
 	else
 		for (i = 0; i < n; i++)
@@ -410,6 +438,21 @@ check_stale(struct settle *s, const struct settle_probe *p)
 		s->files[s->stale[i]].checked = true;
 		s->files[s->stale[i]].writer = WR_UNPROBED;
 	}
+	return next;
+}
+
+/* Waiting for the trigger, the count or the window: check early, and be
+ * called again when the next file is due. */
+static enum settle_state
+waiting(struct settle *s, msec_t now, const struct settle_probe *p,
+	struct settle_wait *w, const char *why)
+{
+	msec_t next = check_stale(s, p, now, true);
+
+	w->why = why;
+	if (next >= 0 && (w->at < 0 || next < w->at))
+		w->at = next;
+	return ST_WAITING;
 }
 
 enum settle_state
@@ -422,21 +465,16 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 	w->at = -1;
 	w->pid = 0;
 	w->why = NULL;
-	if (s->trigger_running) {
-		w->why = "trigger";
-		return ST_WAITING;
-	}
-	if (settle_counted(s) < s->o.expect) {
-		w->why = "count";
-		return ST_WAITING;
-	}
+	if (s->trigger_running)
+		return waiting(s, now, p, w, "trigger");
+	if (settle_counted(s) < s->o.expect)
+		return waiting(s, now, p, w, "count");
 	if (s->last_change != INT64_MIN &&
 	    now - s->last_change < s->o.debounce) {
 		w->at = s->last_change + s->o.debounce;
-		w->why = "quiet";
-		return ST_WAITING;
+		return waiting(s, now, p, w, "quiet");
 	}
-	check_stale(s, p);
+	check_stale(s, p, now, false);
 	for (i = 0; i < s->nfiles; i++) {
 		struct sfile *f = &s->files[i];
 

@@ -257,6 +257,19 @@ def test_timeout_names_failing_file(tmp_path):
             "(incomplete: no has_arcs") in r.stderr
 
 
+
+def test_timeout_waiting_for_the_count_names_a_file_checked_early(tmp_path):
+    # Files quiet on their own are checked while the count is short, so a
+    # timeout names the bad one though the directory never settled.
+    datafile(tmp_path, pid=1)
+    datafile(tmp_path, fixture="truncated", pid=2)
+    r = covsettle("wait", "-d", DEBOUNCE, "-n", "3", "-T", "1500ms",
+                  str(tmp_path))
+    assert r.returncode == 3
+    assert "2 of 3 expected data files" in r.stderr
+    assert ("failing their check: .coverage.otherhost.2.123456 (corrupt: "
+            in r.stderr), r.stderr
+
 def test_trigger_success_with_new_only(tmp_path):
     old = datafile(tmp_path, pid=11)
     trig = f"{PY} {WRITER} {tmp_path} </dev/null >/dev/null"
