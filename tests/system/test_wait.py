@@ -377,7 +377,9 @@ def test_live_status_line_on_a_terminal(tmp_path):
     import pty
     datafile(tmp_path, pid=1)
     leader, follower = pty.openpty()
-    p = subprocess.Popen([COVSETTLE, "wait", "--expect", "2", "-d", DEBOUNCE,
+    # A window longer than the timeout: the file is never checked early,
+    # so the line says 0 settled however slowly covsettle starts.
+    p = subprocess.Popen([COVSETTLE, "wait", "--expect", "2", "-d", "10s",
                           "-T", "1200ms", str(tmp_path)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=follower)
