@@ -207,18 +207,18 @@ probe_next(struct probe *p)
 		if (probe_spawn(p) == 0)
 			return p->state = PROBE_RUNNING;
 	}
-	if (p->given == NULL)
-		argv_free(&p->cmd);
-	if (p->given != NULL)
+	if (p->given != NULL) {
 		seterr(p->err,
 		       "the coverage command '%s' (from %s) does not run: "
 		       "'%s --version' failed",
 		       p->given, p->origin, p->given);
-	else
+	} else {
+		argv_free(&p->cmd); /* the last recognised candidate's */
 		seterr(p->err,
 		       "coverage.py not found: tried 'coverage', "
 		       "'python3-coverage' and 'python3 -m coverage' on PATH; "
 		       "install python3-coverage, or give --coverage CMD");
+	}
 	return p->state = PROBE_NONE;
 }
 
