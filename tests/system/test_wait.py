@@ -263,7 +263,7 @@ def test_timeout_waiting_for_the_count_names_a_file_checked_early(tmp_path):
     # timeout names the bad one though the directory never settled.
     datafile(tmp_path, pid=1)
     datafile(tmp_path, fixture="truncated", pid=2)
-    r = covsettle("wait", "-d", DEBOUNCE, "-n", "3", "-T", "1500ms",
+    r = covsettle("wait", "-d", DEBOUNCE, "-n", "3", "-T", "3s",
                   str(tmp_path))
     assert r.returncode == 3
     assert "2 of 3 expected data files" in r.stderr
