@@ -150,32 +150,42 @@ sub_argv(struct gather *g, struct argv *a, const char *sub)
 		argv_addf(a, "--rcfile=%s", g->o->c->rcfile);
 }
 
-/* The words of a coverage.py subcommand on the combined file. */
+/* The coverage command's own words. */
 static void
-coverage_argv(struct gather *g, struct argv *a, const char *sub)
+command_words(struct gather *g, struct argv *a)
 {
 	int i;
 
 	for (i = 0; i < g->o->probe->cmd.n; i++)
 		argv_add(a, g->o->probe->cmd.v[i]);
+}
+
+/* The words of a coverage.py subcommand on the combined file. */
+static void
+coverage_argv(struct gather *g, struct argv *a, const char *sub)
+{
+	command_words(g, a);
 	sub_argv(g, a, sub);
 }
 
-/* Run a; records it. 0 when it exited 0; else sets status and msg. */
+/* Run argv as the next command of the record, shown there as line (which
+ * the record takes). 0 when it ran to its end, whatever its status; -1
+ * with the status set when it could not run or a signal stopped it. */
 static int
-run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
+record_run(struct gather *g, char *const argv[], char *line, int capture_out,
+	   struct child_result *res)
 {
-	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
-	char how[128];
+	struct gather_cmd *cmd;
 
 	memset(res, 0, sizeof(*res)); /* freed by the caller, whatever */
 	if (g->r->ncmds == GATHER_MAX_CMDS) {
+		free(line);
 		g->r->status = GS_ERROR;
 		return seterr(g->r->msg, "too many commands");
 	}
-	cmd->line = argv_text(a);
-	g->r->ncmds++;
-	if (child_run(a->v, g->o->sigfd, g->o->c->json ? 2 : -1, capture_out,
+	cmd = &g->r->cmds[g->r->ncmds++];
+	cmd->line = line;
+	if (child_run(argv, g->o->sigfd, g->o->c->json ? 2 : -1, capture_out,
 		      CAPTURE_RELAY, res, g->r->msg) < 0) {
 		cmd->status = 127 << 8;
 		g->r->status = GS_FAILED;
@@ -188,6 +198,17 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		g->r->signo = res->signo;
 		return -1;
 	}
+	return 0;
+}
+
+/* Run a; records it. 0 when it exited 0; else sets status and msg. */
+static int
+run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
+{
+	char how[128];
+
+	if (record_run(g, a->v, argv_text(a), capture_out, res) < 0)
+		return -1;
 	if (child_ok(res->status))
 		return 0;
 	if (WIFEXITED(res->status) &&
@@ -198,7 +219,8 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 	}
 	child_describe(res->status, how, sizeof(how));
 	g->r->status = GS_FAILED;
-	return seterr(g->r->msg, "'%s' %s", cmd->line, how);
+	return seterr(g->r->msg, "'%s' %s", g->r->cmds[g->r->ncmds - 1].line,
+		      how);
 }
 
 static int
@@ -389,10 +411,9 @@ report_cmd(struct gather *g, const struct report *rep)
 {
 	struct child_result res;
 	struct argv a = { 0 };
-	int i, rc;
+	int rc;
 
-	for (i = 0; i < g->o->probe->cmd.n; i++)
-		argv_add(&a, g->o->probe->cmd.v[i]);
+	command_words(g, &a);
 	report_words(g, &a, rep);
 	rc = run(g, &a, rep == NULL, &res);
 	argv_free(&a);
@@ -434,60 +455,40 @@ static int
 reports_together(struct gather *g, const struct report **reps, int n,
 		 const struct argv *py, const char *prog)
 {
-	struct argv a = { 0 }, show = { 0 }, w;
-	struct gather_cmd *cmd = &g->r->cmds[g->r->ncmds];
-	char *status = NULL, *text, *p, *line, how[128];
+	struct argv a = { 0 }, w;
+	char *status = NULL, *text, *p, *line, *shown, how[128];
 	struct child_result res;
-	int i, k, st;
+	int i, k, st, script;
 
-	for (i = 0; i < py->n; i++) {
+	for (i = 0; i < py->n; i++)
 		argv_add(&a, py->v[i]);
-		argv_add(&show, py->v[i]);
-	}
 	argv_add(&a, "-c");
-	argv_add(&a, reports_py);
-	argv_add(&show, "-c");
-	argv_add(&show, "<covsettle-reports>");
+	/* The record shows the program by name, not its text. */
+	script = a.n;
+	argv_add(&a, "<covsettle-reports>");
 	argv_add(&a, prog);
-	argv_add(&show, prog);
 	argv_add(&a, g->stage);
-	argv_add(&show, g->stage);
 	for (i = 0; i < n; i++) {
 		memset(&w, 0, sizeof(w));
 		report_words(g, &w, reps[i]);
 		argv_addf(&a, "%d", w.n);
-		argv_addf(&show, "%d", w.n);
-		for (k = 0; k < w.n; k++) {
+		for (k = 0; k < w.n; k++)
 			argv_add(&a, w.v[k]);
-			argv_add(&show, w.v[k]);
-		}
 		argv_free(&w);
 	}
-	cmd->line = argv_text(&show);
-	argv_free(&show);
-	g->r->ncmds++;
-	k = child_run(a.v, g->o->sigfd, g->o->c->json ? 2 : -1, 0,
-		      CAPTURE_RELAY, &res, g->r->msg);
+	shown = argv_text(&a);
+	free(a.v[script]);
+	a.v[script] = xstrdup(reports_py);
+	k = record_run(g, a.v, shown, 0, &res);
 	argv_free(&a);
 	free(res.out);
 	free(res.errout);
-	if (k < 0) {
-		cmd->status = 127 << 8;
-		g->r->status = GS_FAILED;
+	if (k < 0)
 		return -1;
-	}
-	cmd->status = res.status;
-	cmd->ms = res.ms;
-	if (res.signo) {
-		g->r->status = GS_SIGNAL;
-		g->r->signo = res.signo;
-		return -1;
-	}
 	status = read_stage(g, "status");
 	for (i = 0, p = status; i < n; i++) {
 		memset(&w, 0, sizeof(w));
-		for (k = 0; k < g->o->probe->cmd.n; k++)
-			argv_add(&w, g->o->probe->cmd.v[k]);
+		command_words(g, &w);
 		report_words(g, &w, reps[i]);
 		line = argv_text(&w);
 		argv_free(&w);
@@ -524,7 +525,7 @@ reports_together(struct gather *g, const struct report **reps, int n,
 			       "the %s report was not written: '%s' %s",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
-			       cmd->line, how);
+			       g->r->cmds[g->r->ncmds - 1].line, how);
 		}
 		free(text);
 		free(line);
