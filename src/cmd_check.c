@@ -5,6 +5,7 @@
 #include "names.h"
 #include "output.h"
 #include "pool.h"
+#include "sig.h"
 #include "util.h"
 #include "watch.h"
 #include "writer.h"
@@ -14,7 +15,6 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,9 +253,7 @@ cmd_check(int argc, char **argv)
 	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
 	int ch, i, j, failed = 0;
 
-	/* A writer that opens a file while the writer test holds its lease
-	 * makes the kernel send SIGIO, whose default action ends us. */
-	signal(SIGIO, SIG_IGN);
+	sig_ignore_lease_breaks();
 	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=

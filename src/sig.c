@@ -26,6 +26,17 @@ ignored(int signo)
 	       old.sa_handler == SIG_IGN;
 }
 
+void
+sig_ignore_lease_breaks(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGIO, &sa, NULL);
+}
+
 int
 sig_setup(char *err)
 {
@@ -38,7 +49,7 @@ sig_setup(char *err)
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGIO, &sa, NULL);
+	sig_ignore_lease_breaks();
 	/* SIGCHLD ignored at start would have the kernel reap our children
 	 * before we can read their status. */
 	sa.sa_handler = SIG_DFL;
