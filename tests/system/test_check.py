@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from conftest import COVSETTLE, FIXTURES, HOST, covsettle, datafile
+from harness import COVSETTLE, FIXTURES, HOST, covsettle, datafile
 
 
 def verdicts():

@@ -3,7 +3,7 @@
 # enumerated options is accepted.
 import pytest
 
-from conftest import covsettle
+from harness import covsettle
 
 BAD = [
     (["wait"], "DIR is missing"),

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, WRITER,
+from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, WRITER,
                       Proc, covsettle, datafile)
 
 DEBOUNCE = "200ms"

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
+from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
                       covsettle, datafile)
 
 UNION = os.path.join(ROOT, "fixtures", "union.py")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import (COVSETTLE, FIXTURES, HOST, PY, WRITER, covsettle,
+from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, covsettle,
                       datafile)
 
 # A window short enough to keep the suite fast; the "still waiting"
@@ -404,7 +404,7 @@ def test_live_status_line_on_a_terminal(tmp_path):
 def test_signal_ignored_at_start_stays_ignored(tmp_path, procs):
     # Under nohup SIGHUP is ignored: covsettle keeps it so, and still ends
     # on SIGTERM; the trigger gets SIGHUP's default action back.
-    from conftest import Proc
+    from harness import Proc
     marker = tmp_path / "trigger.pid"
     p = Proc([COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "--trigger",
               f"echo $$ > {marker}; trap - HUP; exec sleep 300",
@@ -421,7 +421,7 @@ def test_signal_ignored_at_start_stays_ignored(tmp_path, procs):
 def test_sigchld_ignored_at_start_still_reaps_children(tmp_path, procs):
     # Started with SIGCHLD ignored, the kernel would reap covsettle's
     # children itself and the trigger's exit status would be lost: a hang.
-    from conftest import Proc
+    from harness import Proc
     datafile(tmp_path, pid=1)
     p = Proc([COVSETTLE, "wait", "-d", DEBOUNCE, "--trigger", "exit 0",
               str(tmp_path)],
