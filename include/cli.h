@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "native.h"
 #include "output.h"
 #include "waiter.h"
 
@@ -32,6 +33,7 @@ struct cli {
 	int nreports;
 	bool no_keep;
 	bool no_wait_lock;
+	enum combine_method combine; /* --combine */
 };
 
 /* The name of a report format ("text", "json", ...). */

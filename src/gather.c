@@ -223,6 +223,36 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		      how);
 }
 
+/* The native combine (native.c) when --combine and coverage.py allow
+ * it: 1 when it wrote the combined file, 0 when coverage.py is to
+ * combine, -1 with the status set. */
+static int
+combine_native(struct gather *g)
+{
+	struct native_opts no = {
+		.how = g->o->c->combine,
+		.cmd = &g->o->probe->cmd,
+		.rcfile = g->o->c->rcfile,
+		.indir = g->in,
+		.output = g->combined,
+		.sigfd = g->o->sigfd,
+	};
+
+	switch (native_combine(&no, &g->r->combine, &g->r->signo, g->r->msg)) {
+	case NATIVE_DONE:
+		return 1;
+	case NATIVE_DECLINED:
+		return 0;
+	case NATIVE_SIGNAL:
+		g->r->status = GS_SIGNAL;
+		return -1;
+	case NATIVE_FAILED:
+		break;
+	}
+	g->r->status = GS_FAILED;
+	return -1;
+}
+
 static int
 combine(struct gather *g)
 {
@@ -232,6 +262,11 @@ combine(struct gather *g)
 	size_t i;
 	int rc, dfd;
 
+	if ((rc = combine_native(g)) != 0) {
+		if (rc < 0)
+			return -1;
+		goto check;
+	}
 	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
@@ -252,6 +287,7 @@ combine(struct gather *g)
 	free(res.errout);
 	if (rc < 0)
 		return -1;
+check:
 	dfd = open(g->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	check_file(dfd, g->stage, COMBINED, &cr);
 	if (dfd >= 0)

@@ -57,10 +57,11 @@ def write_input(spec, rng, inp, made):
         return path
     data = CoverageData(path)
     if inp.get("empty"):
-        # A data file with its schema and meta and nothing measured.
-        data._start_using()
-        with data._connect():
-            pass
+        # A run that measured nothing: schema, meta and has_arcs, no rows.
+        if inp.get("arcs"):
+            data.add_arcs({})
+        else:
+            data.add_lines({})
         return path
     files = [module(spec["src"], i) for i in inp.get("files", [])]
     for ctx in inp.get("contexts", [""]):

@@ -92,16 +92,17 @@ def native_tool(cov, indir, outdir):
     return out
 
 
-def native(cov, indir, outdir, *extra):
-    """covsettle gather --combine=native on indir: the combined file."""
+def gather(cov, indir, outdir, method, *extra, rc=0):
+    """covsettle gather --combine=METHOD on indir: the combined file. A
+    report that fails (rc 5) still leaves the combined file in place."""
     os.makedirs(outdir)
     out = os.path.join(outdir, ".coverage")
     n = len(glob.glob(os.path.join(indir, ".coverage.*")))
-    r = sh([COVSETTLE, "gather", "--combine=native", "--expect", str(n), "--debounce", "0",
+    r = sh([COVSETTLE, "gather", f"--combine={method}", "--expect", str(n), "--debounce", "0",
             "--ignore-writers", "--coverage", cov.command, f"--data-file={out}", "--json",
             *extra, indir], check=False)
-    assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["combine"]["method"] == "native", r.stdout
+    assert r.returncode == rc, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == method, r.stdout
     return out
 
 
@@ -160,13 +161,21 @@ def report_outputs(cov, datafile, workdir):
     return outs
 
 
-def assert_same(cov, indir, tmp_path, reports=True):
-    ref = reference(cov, indir, str(tmp_path / "ref"))
-    nat = (native_tool if os.environ.get("NATIVE_TOOL") else native)(
-        cov, indir, str(tmp_path / "nat"))
-    want, got = facts(ref), facts(nat)
+def assert_same(cov, indir, tmp_path, reports=True, rc=0):
+    """The native combine of indir against coverage.py's: by hand, for the
+    data; and as gather runs it (the same staged inputs, read in the same
+    order), for the data and every report."""
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    if os.environ.get("NATIVE_TOOL"):
+        ref, nat = manual, native_tool(cov, indir, str(tmp_path / "nat"))
+    else:
+        ref = gather(cov, indir, str(tmp_path / "ref"), "coverage", rc=rc)
+        nat = gather(cov, indir, str(tmp_path / "nat"), "native", rc=rc)
+    want, got, by_hand = facts(ref), facts(nat), facts(manual)
     for key in want:
         assert got[key] == want[key], key
+        if key not in ("meta keys",):
+            assert by_hand[key] == want[key], key
     if reports:
         a = report_outputs(cov, ref, str(tmp_path / "rep"))
         b = report_outputs(cov, nat, str(tmp_path / "rep"))
@@ -205,13 +214,12 @@ CASES = {
     "empty-and-touched": [{"empty": True}, {"files": [0], "touch": [1, 2]},
                           {"files": [2], "touch": [3]}, {"empty": True}],
     "touched-arcs": [{"files": [0], "arcs": True, "touch": [1, 2]},
-                     {"empty": True}, {"files": [1], "arcs": True}],
+                     {"empty": True, "arcs": True}, {"files": [1], "arcs": True}],
     "duplicates": [{"files": [0, 1]}, {"files": [1, 2]}, {"copy_of": 0}, {"copy_of": 1},
                    {"copy_of": 0}],
     "big-lines": [{"files": [0, 1], "big": True}, {"files": [1], "big": True},
                   {"files": [2]}],
     "big-arcs": [{"files": [0, 1], "big": True, "arcs": True}, {"files": [1], "arcs": True}],
-    "only-empty": [{"empty": True}, {"empty": True}],
     "one-input": [{"files": [0, 1, 2, 3], "contexts": ["", "x"]}],
     "many": [{"files": sorted({(i * 7 + k) % 12 for k in range(5)})} for i in range(30)],
 }
@@ -230,7 +238,8 @@ def test_tracers(cov, tmp_path):
                     {"files": [0, 2], "tracers": {"0": "plug.Tracer"}},
                     {"files": [3]}])
     indir = make_inputs(cov, tmp_path, inputs)
-    want = assert_same(cov, indir, tmp_path, reports=False)
+    # Its text report (for --json) fails: the plugin is not installed.
+    want = assert_same(cov, indir, tmp_path, reports=False, rc=5)
     assert "plug.Tracer" in want["tracers"].values()
 
 
@@ -363,4 +372,107 @@ def test_fixture_files(cov, tmp_path):
     fixtures = os.path.join(ROOT, "fixtures", "data")
     for i, name in enumerate(["lines", "contexts", "lines"]):
         shutil.copyfile(os.path.join(fixtures, name), indir / f".coverage.fx.{i}.{i:06d}")
-    assert_same(cov, str(indir), tmp_path, reports=False)
+    # Their sources are not here: the text report (for --json) fails.
+    assert_same(cov, str(indir), tmp_path, reports=False, rc=5)
+
+
+# When native is not safe, coverage.py combines: its configuration maps
+# paths or has plugins, or the inputs need its own judgement.
+PLUGIN = "def coverage_init(reg, options):\n    pass\n"
+UNSAFE = {
+    "paths": ("[paths]\nsource =\n    src/\n    /elsewhere/src/\n", "[paths]"),
+    "relative_files": ("[run]\nrelative_files = true\n", "relative_files"),
+    "plugin": ("[run]\nplugins = nd_plugin\n", "plugins"),
+}
+
+
+def lines_inputs(cov, tmp_path):
+    return make_inputs(cov, tmp_path, named([{"files": [0, 1]}, {"files": [1, 2]}]))
+
+
+def gather_run(cov, indir, out, *args, cwd=None, env=None):
+    n = len(glob.glob(os.path.join(indir, ".coverage.*")))
+    return subprocess.run(
+        [COVSETTLE, "gather", "--expect", str(n), "--debounce", "0", "--ignore-writers",
+         "--coverage", cov.command, f"--data-file={out}", "--json", *args, indir],
+        capture_output=True, text=True, timeout=LONG * 2, cwd=cwd, env=env,
+        stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("what", sorted(UNSAFE))
+def test_unsafe_config_falls_back(cov, tmp_path, what):
+    """--rcfile with [paths], relative_files or a plugin: coverage.py
+    combines (auto), and --combine=native is an error that names why."""
+    rc_text, word = UNSAFE[what]
+    (tmp_path / "nd_plugin.py").write_text(PLUGIN)
+    rcfile = tmp_path / "rc.ini"
+    rcfile.write_text(rc_text)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    indir = lines_inputs(cov, tmp_path)
+    before = {n: open(os.path.join(indir, n), "rb").read() for n in os.listdir(indir)}
+    r = gather_run(cov, indir, str(tmp_path / "auto"), f"--rcfile={rcfile}", env=env)
+    assert r.returncode == 0, r.stderr
+    combine = json.loads(r.stdout)["combine"]
+    assert combine["method"] == "coverage"
+    assert word in combine["reason"]
+    assert any(" combine " in c["command"] for c in json.loads(r.stdout)["commands"])
+    r = gather_run(cov, indir, str(tmp_path / "forced"), f"--rcfile={rcfile}",
+                   "--combine=native", env=env)
+    assert r.returncode == 5, r.stderr
+    assert "--combine=native is not possible" in r.stderr and word in r.stderr
+    assert not os.path.exists(tmp_path / "forced")
+    assert {n: open(os.path.join(indir, n), "rb").read()
+            for n in os.listdir(indir) if n.startswith(".coverage.")} == before
+    # Without the rcfile the same inputs combine natively.
+    r = gather_run(cov, indir, str(tmp_path / "plain"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "native"
+
+
+def test_config_found_by_coverage(cov, tmp_path):
+    """coverage.py's own configuration search decides: [coverage:paths] in a
+    setup.cfg of the current directory, which covsettle never reads."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "setup.cfg").write_text("[coverage:paths]\nsource =\n    src/\n    /x/src/\n")
+    indir = lines_inputs(cov, tmp_path)
+    r = gather_run(cov, indir, str(tmp_path / "out"), "-v", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
+    assert "combine: coverage, as" in r.stderr and "[paths]" in r.stderr
+
+
+def test_combine_coverage_option(cov, tmp_path):
+    indir = lines_inputs(cov, tmp_path)
+    r = gather_run(cov, indir, str(tmp_path / "out"), "--combine=coverage", "-v")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"] == {
+        "method": "coverage", "reason": "--combine=coverage",
+        "ms": json.loads(r.stdout)["combine"]["ms"]}
+    r = gather_run(cov, indir, str(tmp_path / "out2"), "-v")
+    assert "combine: native, as coverage.py " in r.stderr
+
+
+def test_lines_and_branches_left_to_coverage(cov, tmp_path):
+    """Inputs that measured lines and branches: coverage.py's own error."""
+    indir = make_inputs(cov, tmp_path, named([{"files": [0]}, {"files": [1], "arcs": True}]))
+    auto = gather_run(cov, indir, str(tmp_path / "a"))
+    by_coverage = gather_run(cov, indir, str(tmp_path / "b"), "--combine=coverage")
+    assert auto.returncode == by_coverage.returncode == 5
+    assert "Can't combine" in auto.stderr
+    assert json.loads(auto.stdout)["combine"]["method"] == "coverage"
+    assert "measured branches" in json.loads(auto.stdout)["combine"]["reason"]
+    forced = gather_run(cov, indir, str(tmp_path / "c"), "--combine=native")
+    assert forced.returncode == 5
+    assert "--combine=native is not possible" in forced.stderr
+
+
+def test_conflicting_tracers_left_to_coverage(cov, tmp_path):
+    indir = make_inputs(cov, tmp_path, named([
+        {"files": [0], "tracers": {"0": "a.Tracer"}},
+        {"files": [0], "tracers": {"0": "b.Tracer"}}]))
+    r = gather_run(cov, indir, str(tmp_path / "a"))
+    assert r.returncode == 5
+    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
+    assert "Conflicting file tracer" in r.stderr
+
