@@ -20,6 +20,7 @@
  * complete: there is never a partial file under the target's name. */
 #include "combine.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -270,7 +271,10 @@ text_index(struct table *t, struct text **v, size_t *cap, const char *s,
 
 	table_grow(t);
 	for (j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		const struct text *e = &(*v)[t->slot[j] - 1];
+		const struct text *e;
+
+		assert(*v != NULL); /* a used slot names an entry */
+		e = &(*v)[t->slot[j] - 1];
 
 		if (t->hash[t->slot[j] - 1] == h && e->len == len &&
 		    memcmp(e->s, s, len) == 0)
@@ -705,6 +709,7 @@ merge_tracers(struct input *in, struct acc *a, size_t known)
 		const char *theirs;
 
 		f = in->fidx[i];
+		assert(a->tracers != NULL && f < a->ntracers);
 		if (f >= known) {
 			/* New in this input: it sets the file's tracer. */
 			a->tracers[f].tracer = in->ftracer[i];
@@ -893,7 +898,8 @@ put_rows(sqlite3 *db, const struct combine_opts *o, struct acc *a)
 	    put_texts(db, SQL_PUT_FILE, a->files, a->files_t.n) < 0 ||
 	    put_texts(db, SQL_PUT_CONTEXT, a->ctxs, a->ctx_t.n) < 0)
 		return -1;
-	qsort(a->bits, a->bits_t.n, sizeof(*a->bits), cmp_bits);
+	if (a->bits_t.n > 0)
+		qsort(a->bits, a->bits_t.n, sizeof(*a->bits), cmp_bits);
 	st = NULL;
 	rc = sqlite3_prepare_v2(db, SQL_PUT_LINE_BITS, -1, &st, NULL);
 	for (i = 0; rc == SQLITE_OK && i < a->bits_t.n; i++) {
@@ -907,7 +913,8 @@ put_rows(sqlite3 *db, const struct combine_opts *o, struct acc *a)
 			rc = SQLITE_ERROR;
 	}
 	sqlite3_finalize(st);
-	qsort(a->arcs, a->arcs_t.n, sizeof(*a->arcs), cmp_arc);
+	if (a->arcs_t.n > 0)
+		qsort(a->arcs, a->arcs_t.n, sizeof(*a->arcs), cmp_arc);
 	st = NULL;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, SQL_PUT_ARC, -1, &st, NULL);

@@ -128,6 +128,8 @@ parse_answer(char *out, struct answer *a)
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
 		if (strchr(line, '/') != NULL) {
 			free(a->names);
+			a->names = NULL;
+			a->nnames = 0;
 			return -1;
 		}
 		a->names = xrealloc(a->names, (a->nnames + 1) * sizeof(char *));
@@ -166,18 +168,20 @@ ask(const struct native_opts *o, struct native_result *r, char **out,
 	}
 	argv_free(&py);
 	free(res.errout);
+	if (res.signo == 0 && child_ok(res.status) && res.out != NULL &&
+	    parse_answer(res.out, a) == 0) {
+		*out = res.out;
+		return 0;
+	}
 	if (res.signo) {
 		*signo = res.signo;
 	} else if (!child_ok(res.status)) {
 		child_describe(res.status, how, sizeof(how));
 		seterr(r->reason, "asking coverage.py for its configuration %s",
 		       how);
-	} else if (res.out == NULL || parse_answer(res.out, a) < 0) {
+	} else {
 		seterr(r->reason, "coverage.py's answer about its "
 				  "configuration was not understood");
-	} else {
-		*out = res.out;
-		return 0;
 	}
 	free(res.out);
 	return -1;
