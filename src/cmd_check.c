@@ -1,6 +1,7 @@
 /* cmd_check.c: `covsettle check PATH...`: one verdict per data file, for
  * files named on the command line or every data file of a directory. */
 #include "check.h"
+#include "cli.h"
 #include "cmd.h"
 #include "names.h"
 #include "output.h"
@@ -260,13 +261,8 @@ cmd_check(int argc, char **argv)
 	       -1) {
 		switch (ch) {
 		case 'p':
-			if (optarg[0] == '\0' || strchr(optarg, '/'))
-				return usage_error(
-					"check",
-					"--pattern '%s': a file name "
-					"glob, without '/', is "
-					"needed",
-					optarg);
+			if ((ch = cli_pattern("check", optarg)) >= 0)
+				return ch;
 			c.pattern = optarg;
 			break;
 		case 'q':
@@ -281,13 +277,13 @@ cmd_check(int argc, char **argv)
 		case 'h':
 			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
 			     "PATH ...");
-			return EX_SETTLED;
+			return EXIT_OK;
 		default:
-			return usage_option("check", shortopts, argv, ch);
+			return out_usage_option("check", shortopts, argv, ch);
 		}
 	}
 	if (optind == argc)
-		return usage_error("check", "PATH is missing");
+		return out_usage_error("check", "PATH is missing");
 	out_init(c.level);
 	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
@@ -310,7 +306,7 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	ch = c.bad > 0 || failed ? EX_INVALID : EX_SETTLED;
+	ch = c.bad > 0 || failed ? EXIT_INVALID : EXIT_OK;
 	if (c.json)
 		printf("],\"checked\":%ld,\"invalid\":%ld,\"exit\":%d}\n",
 		       c.checked, c.bad, ch);

@@ -29,7 +29,7 @@ gather_report(const struct cli *c, const struct gather_result *g)
 			 g->data_file,
 			 g->deleted ? "; inputs deleted (--no-keep)" : "");
 		if (g->status == GS_OK)
-			return EX_SETTLED;
+			return EXIT_OK;
 		if (g->total >= 0)
 			out_error("total coverage %s is below --fail-under %s",
 				  g->total_text,
@@ -38,21 +38,21 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		else
 			out_error("total coverage is below the fail-under "
 				  "threshold");
-		return EX_BELOW;
+		return EXIT_BELOW;
 	case GS_FAILED:
 		out_error("%s; the data files in %s are untouched", g->msg,
 			  c->o.dir);
-		return EX_COVERAGE;
+		return EXIT_COVERAGE;
 	case GS_CHANGED:
 		out_error("%s", g->msg);
-		return EX_INVALID;
+		return EXIT_INVALID;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
 	case GS_ERROR:
 		out_error("%s", g->msg);
-		return EX_WATCH;
+		return EXIT_WATCH;
 	}
-	return EX_COVERAGE;
+	return EXIT_COVERAGE;
 }
 
 /* The wait's members when gather ended before the wait began: no files
@@ -60,14 +60,16 @@ gather_report(const struct cli *c, const struct gather_result *g)
 static void
 no_wait_json(const struct cli *c, int code, const char *msg)
 {
+	enum wait_status st = code == EXIT_TIMEOUT  ? WS_TIMEOUT
+			      : code >= EXIT_SIGNAL ? WS_SIGNAL
+						    : WS_ERROR;
+
 	printf(",\"dir\":");
 	json_str(stdout, c->o.dir);
 	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,\"expect\":%ld,"
 	       "\"polling\":false,\"message\":",
-	       code == EX_TIMEOUT  ? "timeout"
-	       : code >= EX_SIGNAL ? "signal"
-				   : "error",
-	       (long long)(clock_ms() - c->o.start), c->o.expect);
+	       cmd_wait_status(st), (long long)(clock_ms() - c->o.start),
+	       c->o.expect);
 	json_str(stdout, msg[0] ? msg : NULL);
 	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
 }
@@ -82,7 +84,7 @@ print_json(const struct cli *c, const struct wait_result *w,
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
 	if (w != NULL)
-		cli_wait_json(c, w);
+		cmd_wait_json(c, w);
 	else
 		no_wait_json(c, code, msg);
 	printf(",\"coverage\":");
@@ -130,7 +132,7 @@ probe_done(const struct cli *c, struct probe *p, char *msg)
 		return cli_stopped(signo, NULL);
 	snprintf(msg, ERRLEN, "%s", p->err);
 	out_error("%s", msg);
-	return EX_COVERAGE;
+	return EXIT_COVERAGE;
 }
 
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
@@ -155,7 +157,7 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 		       "(--no-wait-lock)",
 		       (int)holder, c->o.dir);
 		out_error("%s", msg);
-		return EX_TIMEOUT;
+		return EXIT_TIMEOUT;
 	}
 	if (st == LOCK_BUSY) {
 		out_info("waiting for the gather of pid %d on %s to finish",
@@ -171,7 +173,7 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 		seterr(msg, "timed out waiting for the gather of pid %d on %s",
 		       (int)holder, c->o.dir);
 		out_error("%s", msg);
-		return EX_TIMEOUT;
+		return EXIT_TIMEOUT;
 	case LOCK_SIGNAL:
 		return cli_stopped(signo, NULL);
 	case LOCK_ERROR:
@@ -179,7 +181,7 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 	}
 	snprintf(msg, ERRLEN, "%s", err);
 	out_error("%s", err);
-	return EX_WATCH;
+	return EXIT_WATCH;
 }
 
 /* The waiter's helper: the search for coverage.py goes on during the
@@ -215,7 +217,7 @@ cmd_gather(int argc, char **argv)
 	    PROBE_NONE) {
 		snprintf(err, sizeof(err), "%s", probe.err);
 		out_error("%s", err);
-		code = EX_COVERAGE;
+		code = EXIT_COVERAGE;
 		goto out;
 	}
 	if ((code = take_lock(&c, &probe, &lockfd, err)) >= 0)
@@ -226,7 +228,7 @@ cmd_gather(int argc, char **argv)
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL)
 		probe_stop(&probe, w->signo);
-	if ((code = cli_wait_report(&c, w)) != EX_SETTLED)
+	if ((code = cmd_wait_report(&c, w)) != EXIT_OK)
 		goto out;
 	/* A named command, or a candidate recognised as coverage.py, may
 	 * combine before its probe has ended (gather checks it before the
@@ -242,7 +244,7 @@ cmd_gather(int argc, char **argv)
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
 			out_error("no coverage data, so below --fail-under %s",
 				  c.fail_under);
-			code = EX_BELOW;
+			code = EXIT_BELOW;
 		}
 		goto out;
 	}

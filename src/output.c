@@ -193,7 +193,7 @@ json_file(FILE *f, const char *key, const char *name,
 }
 
 int
-usage_error(const char *cmd, const char *f, ...)
+out_usage_error(const char *cmd, const char *f, ...)
 {
 	char msg[ERRLEN], *p;
 	va_list ap;
@@ -207,11 +207,11 @@ usage_error(const char *cmd, const char *f, ...)
 			*p = '?';
 	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
 		msg, cmd);
-	return EX_USAGE;
+	return EXIT_USAGE;
 }
 
 int
-usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
+out_usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 {
 	const char *arg = argv[optind - 1];
 	bool is_long = strncmp(arg, "--", 2) == 0;
@@ -221,12 +221,12 @@ usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 	 * past its cluster yet, so arg may be another word. */
 	if (ch == '?' && optopt > 0 && optopt < 256 &&
 	    (optopt == ':' || strchr(shortopts, optopt) == NULL))
-		return usage_error(cmd, "unknown option -%c", optopt);
+		return out_usage_error(cmd, "unknown option -%c", optopt);
 	if (ch == '?' && optopt == 0)
-		return usage_error(cmd, "unknown option %s", arg);
+		return out_usage_error(cmd, "unknown option %s", arg);
 	if (ch == '?') /* a long option given a value it takes none of */
-		return usage_error(cmd, "%.*s takes no value", n, arg);
+		return out_usage_error(cmd, "%.*s takes no value", n, arg);
 	if (is_long)
-		return usage_error(cmd, "%s needs a value", arg);
-	return usage_error(cmd, "-%c needs a value", optopt);
+		return out_usage_error(cmd, "%s needs a value", arg);
+	return out_usage_error(cmd, "-%c needs a value", optopt);
 }
