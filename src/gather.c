@@ -156,8 +156,8 @@ command_words(struct gather *g, struct argv *a)
 {
 	int i;
 
-	for (i = 0; i < g->o->probe->cmd.n; i++)
-		argv_add(a, g->o->probe->cmd.v[i]);
+	for (i = 0; i < g->o->find->cmd.n; i++)
+		argv_add(a, g->o->find->cmd.v[i]);
 }
 
 /* The words of a coverage.py subcommand on the combined file. */
@@ -213,7 +213,7 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		return 0;
 	if (WIFEXITED(res->status) &&
 	    WEXITSTATUS(res->status) == COVERAGE_FAIL_UNDER &&
-	    strcmp(a->v[g->o->probe->cmd.n], "combine") != 0) {
+	    strcmp(a->v[g->o->find->cmd.n], "combine") != 0) {
 		g->r->status = GS_BELOW;
 		return -1;
 	}
@@ -265,18 +265,18 @@ combine(struct gather *g)
 }
 
 /* A named coverage command, or a candidate recognised as coverage.py,
- * combines while its probe may still run (it writes only into the staging
+ * combines while its --version may still run (it writes only into the staging
  * directory); before anything else it must have passed. When it failed
  * and a later candidate was found, that one combines again. Returns
  * whether the combined file is there, with the status set if not. */
 static bool
 confirm(struct gather *g, bool combined)
 {
-	char *used = argv_text(&g->o->probe->cmd);
+	char *used = argv_text(&g->o->find->cmd);
 	int signo;
 
-	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND) {
-		char *found = argv_text(&g->o->probe->cmd);
+	if (coverage_find_wait(g->o->find, g->o->sigfd, &signo) == FIND_FOUND) {
+		char *found = argv_text(&g->o->find->cmd);
 
 		if (strcmp(used, found) != 0) {
 			unlink(g->combined);
@@ -295,7 +295,7 @@ confirm(struct gather *g, bool combined)
 		return false;
 	}
 	g->r->status = GS_FAILED;
-	seterr(g->r->msg, "%s", g->o->probe->err);
+	seterr(g->r->msg, "%s", g->o->find->err);
 	return false;
 }
 
@@ -582,7 +582,7 @@ reports(struct gather *g)
 		if (c->reports[i].format != RF_TEXT)
 			reps[n++] = &c->reports[i];
 	if (n > 0 && text_paths_writable(g) &&
-	    coverage_python(&g->o->probe->cmd, &py, prog, sizeof(prog))) {
+	    coverage_python(&g->o->find->cmd, &py, prog, sizeof(prog))) {
 		rc = reports_together(g, reps, n, &py, prog);
 		argv_free(&py);
 		return rc;
