@@ -50,21 +50,26 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 {
 	char extra[64] = "";
 	struct stat st;
-	size_t head;
+	bool by_pid;
 	pid_t pid;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change: a writer at work. */
-		if (writer_lease(dirfd, name) == LEASE_WRITING)
+		by_pid = fstatat(dirfd, name, &st, 0) == 0;
+		switch (writer_at_work(dirfd, name, c->prefix, by_pid,
+				       by_pid ? st.st_mtime : 0, &pid)) {
+		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
-		else if (name_writer(name, &pid, &head) &&
-			 name_host_is(name, head, c->prefix,
-				      writer_hostname()) &&
-			 fstatat(dirfd, name, &st, 0) == 0 &&
-			 writer_process(pid, st.st_mtime) == PROC_ALIVE)
+			break;
+		case WRITER_ALIVE:
 			snprintf(extra, sizeof(extra),
 				 "; its writer, pid %d, is running", (int)pid);
+			break;
+		case WRITER_GONE:
+		case WRITER_QUIET:
+			break;
+		}
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");
@@ -178,18 +183,11 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names dir_scan() finds, collected for sorting. */
+/* The names watch_scan_dir() finds, collected for sorting. */
 struct names {
-	const char *pattern;
 	char **v;
 	size_t n, cap;
 };
-
-static bool
-keep_datafile(void *ctx, const char *name)
-{
-	return name_is_datafile(((struct names *)ctx)->pattern, name);
-}
 
 static void
 add_name(void *ctx, const char *name, const struct stat *st)
@@ -208,13 +206,13 @@ add_name(void *ctx, const char *name, const struct stat *st)
 static int
 check_dir(struct check_cli *c, const char *path)
 {
-	struct names l = { .pattern = c->pattern };
+	struct names l = { 0 };
 	char *real;
 	size_t i;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    dir_scan(fd, keep_datafile, add_name, &l) < 0) {
+	    watch_scan_dir(fd, c->pattern, add_name, &l) < 0) {
 		out_error("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);

@@ -103,10 +103,10 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	       r->polled ? "true" : "false");
 	json_str(stdout, r->msg[0] ? r->msg : NULL);
 	printf(",\"files\":[");
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
-		if (!f->counts || !f->present)
+		if (!settle_here(f))
 			continue;
 		printf("%s", k++ ? "," : "");
 		json_file(stdout, "name", f->name, &f->check);
@@ -117,7 +117,7 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 		json_str(stdout, settle_vanished(s, i)->name);
 	}
 	printf("],\"quarantined\":[");
-	for (i = 0, k = 0; i < settle_count(s); i++) {
+	for (i = 0, k = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!f->quarantined)
@@ -156,11 +156,10 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 			  c->o.dir, r->msg);
 		return EXIT_TIMEOUT;
 	case WS_INVALID:
-		for (i = 0; i < settle_count(s); i++) {
+		for (i = 0; i < settle_nfiles(s); i++) {
 			const struct sfile *f = settle_file(s, i);
 
-			if (!f->counts || !f->present ||
-			    f->check.verdict == V_OK)
+			if (!settle_here(f) || f->check.verdict == V_OK)
 				continue;
 			invalid++;
 			out_error("%s/%s: %s: %s", c->o.dir, f->name,

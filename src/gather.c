@@ -81,7 +81,7 @@ same_file(const struct stat *st, const struct fsig *sig)
 static bool
 is_input(const struct sfile *f)
 {
-	return f->counts && f->present && !f->quarantined && f->checked &&
+	return settle_here(f) && !f->quarantined && f->checked &&
 	       f->check.verdict == V_OK;
 }
 
@@ -112,7 +112,7 @@ stage_inputs(struct gather *g)
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
 	}
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!is_input(f))
@@ -203,7 +203,8 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 
 /* Run a; records it. 0 when it exited 0; else sets status and msg. */
 static int
-run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
+run_coverage(struct gather *g, struct argv *a, int capture_out,
+	     struct child_result *res)
 {
 	char how[128];
 
@@ -236,7 +237,7 @@ combine(struct gather *g)
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
 	argv_add(&a, g->in);
-	rc = run(g, &a, 0, &res);
+	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);
 	for (i = 0;
 	     rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings); i++)
@@ -415,7 +416,7 @@ report_cmd(struct gather *g, const struct report *rep)
 
 	command_words(g, &a);
 	report_words(g, &a, rep);
-	rc = run(g, &a, rep == NULL, &res);
+	rc = run_coverage(g, &a, rep == NULL, &res);
 	argv_free(&a);
 	if (rc < 0 && g->r->status == GS_FAILED && res.out != NULL)
 		add_reason(g, res.out);
@@ -670,7 +671,7 @@ delete_inputs(struct gather *g)
 	struct stat st;
 	size_t i;
 
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (is_input(f) &&

@@ -19,7 +19,7 @@
  * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
  * an SQLite read per file, so it runs only when the window has passed, and
  * only for files whose verdict is stale (`checked` is cleared by every
- * change). The stale files are checked first, all together (the probe may
+ * change). The stale files are checked first, all together (io->check_all may
  * spread them over threads), then their writers are tested one by one.
  * While the rule waits for 0, 1 or 2, a file that has itself been quiet
  * for the window is checked early, EARLY_BATCH at a time so that events
@@ -353,6 +353,12 @@ settle_quarantine(struct settle *s, struct sfile *f)
 	f->quarantined = true;
 }
 
+bool
+settle_here(const struct sfile *f)
+{
+	return f->counts && f->present;
+}
+
 /* Present (or quarantined) and counting toward --expect. */
 static bool
 counted(const struct sfile *f)
@@ -397,8 +403,7 @@ settle_ready(const struct settle *s)
  * quiet for the window on their own, EARLY_BATCH at most. Returns when
  * another stale file will be due (now when the batch was full), or -1. */
 static msec_t
-check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
-	    bool early)
+check_stale(struct settle *s, const struct settle_io *p, msec_t now, bool early)
 {
 	msec_t next = -1, due;
 	size_t i, n = 0;
@@ -406,7 +411,7 @@ check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
 	for (i = 0; i < s->nfiles; i++) {
 		const struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present || f->checked)
+		if (!settle_here(f) || f->checked)
 			continue;
 		if (early) {
 			due = (f->changed_at > s->forgot ? f->changed_at
@@ -444,7 +449,7 @@ check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
 /* Waiting for the trigger, the count or the window: check early, and be
  * called again when the next file is due. */
 static enum settle_state
-waiting(struct settle *s, msec_t now, const struct settle_probe *p,
+waiting(struct settle *s, msec_t now, const struct settle_io *p,
 	struct settle_wait *w, const char *why)
 {
 	msec_t next = check_stale(s, p, now, true);
@@ -456,7 +461,7 @@ waiting(struct settle *s, msec_t now, const struct settle_probe *p,
 }
 
 enum settle_state
-settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
+settle_evaluate(struct settle *s, msec_t now, const struct settle_io *p,
 		struct settle_wait *w)
 {
 	long pending = 0, invalid = 0;
@@ -478,7 +483,7 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 	for (i = 0; i < s->nfiles; i++) {
 		struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present)
+		if (!settle_here(f))
 			continue;
 		if (f->writer == WR_UNPROBED || writer_busy(f)) {
 			p->writer(p->ctx, f);
@@ -527,7 +532,7 @@ list_files(const struct settle *s, char *buf, size_t len, const char *label,
 	for (i = 0; i < s->nfiles; i++) {
 		const struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present || !pick(f))
+		if (!settle_here(f) || !pick(f))
 			continue;
 		if (n < DESCRIBE_NAMES) {
 			why(f, item, sizeof(item));
@@ -606,7 +611,7 @@ settle_describe(const struct settle *s, msec_t now, char *buf, size_t len)
 }
 
 size_t
-settle_count(const struct settle *s)
+settle_nfiles(const struct settle *s)
 {
 	return s->nfiles;
 }

@@ -21,6 +21,7 @@
  * a clean table, a new descriptor. While DIR is absent, its nearest
  * existing ancestor is watched for the next path component to appear. */
 #include "watch.h"
+#include "names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -535,7 +536,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 }
 
 int
-watch_scan(struct watch *w, bool (*keep)(void *, const char *),
+watch_scan(struct watch *w, const char *pattern,
 	   void (*fn)(void *, const char *, const struct stat *), void *ctx,
 	   char *err)
 {
@@ -552,15 +553,15 @@ watch_scan(struct watch *w, bool (*keep)(void *, const char *),
 			return seterr(err, "cannot open %s: %s", w->path,
 				      strerror(errno));
 	}
-	if (!w->present || dir_scan(w->dirfd, keep, fn, ctx) == 0 ||
+	if (!w->present || watch_scan_dir(w->dirfd, pattern, fn, ctx) == 0 ||
 	    errno == ENOENT)
 		return 0;
 	return seterr(err, "cannot read %s: %s", w->path, strerror(errno));
 }
 
 int
-dir_scan(int dirfd, bool (*keep)(void *, const char *),
-	 void (*fn)(void *, const char *, const struct stat *), void *ctx)
+watch_scan_dir(int dirfd, const char *pattern,
+	       void (*fn)(void *, const char *, const struct stat *), void *ctx)
 {
 	struct dirent *de;
 	struct stat st;
@@ -578,7 +579,7 @@ dir_scan(int dirfd, bool (*keep)(void *, const char *),
 	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
-		if (!keep(ctx, de->d_name))
+		if (!name_is_datafile(pattern, de->d_name))
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */
