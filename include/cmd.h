@@ -1,5 +1,6 @@
 /* cmd.h: the commands and the exit codes they pick. Only the command
- * layer (main.c, cmd_*.c, output.c) prints or chooses an exit status. */
+ * layer (main.c, cmd_*.c, cli.c, output.c) prints or chooses an exit
+ * status. */
 #ifndef COVSETTLE_CMD_H
 #define COVSETTLE_CMD_H
 

@@ -68,6 +68,10 @@ stage_remove(struct gather *g)
 	}
 }
 
+/* Is the staged link st still the file that settled as sig? The fields of
+ * settle.c's same_sig() but the ctime: staging link()s the input, and a
+ * new link changes the inode's ctime, so it would always differ. Size and
+ * mtime still change with every write. */
 static bool
 same_file(const struct stat *st, const struct fsig *sig)
 {

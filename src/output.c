@@ -1,5 +1,7 @@
-/* output.c: messages, the live status line and JSON. The only module that
- * writes to stderr and stdout; the command layer decides what to say. */
+/* output.c: messages, the live status line, usage errors and JSON values,
+ * for the command layer (main.c, cmd_*.c, cli.c), which decides what to
+ * say; the commands print their results and JSON objects themselves. No
+ * other module prints, except util.c's out-of-memory exit. */
 #include "output.h"
 #include "cmd.h"
 #include "util.h"
