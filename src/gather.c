@@ -450,46 +450,51 @@ read_stage(struct gather *g, const char *name)
 	return buf;
 }
 
-/* Every report from one process of the coverage command's Python
- * (reports_py.c): the same commands as report_cmd() would run, each
- * through coverage.cmdline.main(), so the same files, messages and
- * statuses, with one Python start and one import of coverage.py instead
- * of one per report. Its statuses are then taken in order as report_cmd()
- * results would be. */
-static int
-reports_together(struct gather *g, const struct report **reps, int n,
-		 const struct argv *py, const char *prog)
+/* The command line that writes every report from one process of py
+ * (reports_py.c): `PY -c PROGRAM PROG STAGE N WORD...`, one N WORD...
+ * per report, with the words report_cmd() would run. *shown is the line
+ * for the record, which names the program "<covsettle-reports>" rather
+ * than give its text. */
+static void
+reports_command(struct gather *g, const struct report **reps, int n,
+		const struct argv *py, const char *prog, struct argv *a,
+		char **shown)
 {
-	struct argv a = { 0 }, w;
-	char *status = NULL, *text, *p, *line, *shown, how[128];
-	struct child_result res;
-	int i, k, st, script;
+	struct argv w;
+	int i, k, script;
 
 	for (i = 0; i < py->n; i++)
-		argv_add(&a, py->v[i]);
-	argv_add(&a, "-c");
-	/* The record shows the program by name, not its text. */
-	script = a.n;
-	argv_add(&a, "<covsettle-reports>");
-	argv_add(&a, prog);
-	argv_add(&a, g->stage);
+		argv_add(a, py->v[i]);
+	argv_add(a, "-c");
+	script = a->n;
+	argv_add(a, "<covsettle-reports>");
+	argv_add(a, prog);
+	argv_add(a, g->stage);
 	for (i = 0; i < n; i++) {
 		memset(&w, 0, sizeof(w));
 		report_words(g, &w, reps[i]);
-		argv_addf(&a, "%d", w.n);
+		argv_addf(a, "%d", w.n);
 		for (k = 0; k < w.n; k++)
-			argv_add(&a, w.v[k]);
+			argv_add(a, w.v[k]);
 		argv_free(&w);
 	}
-	shown = argv_text(&a);
-	free(a.v[script]);
-	a.v[script] = xstrdup(reports_py);
-	k = record_run(g, a.v, shown, 0, &res);
-	argv_free(&a);
-	free(res.out);
-	free(res.errout);
-	if (k < 0)
-		return -1;
+	*shown = argv_text(a);
+	free(a->v[script]);
+	a->v[script] = xstrdup(reports_py);
+}
+
+/* The statuses the one process wrote to the staging directory, one line
+ * per report, taken in order as report_cmd() results would be; how_ended
+ * is the process's wait status, for a report it never reached. 0 when
+ * every report was written. */
+static int
+reports_statuses(struct gather *g, const struct report **reps, int n,
+		 int how_ended)
+{
+	char *status, *text, *p, *line, how[128];
+	struct argv w;
+	int i, k, st;
+
 	status = read_stage(g, "status");
 	for (i = 0, p = status; i < n; i++) {
 		memset(&w, 0, sizeof(w));
@@ -525,7 +530,7 @@ reports_together(struct gather *g, const struct report **reps, int n,
 			if (text != NULL)
 				add_reason(g, text);
 		} else {
-			child_describe(res.status, how, sizeof(how));
+			child_describe(how_ended, how, sizeof(how));
 			seterr(g->r->msg,
 			       "the %s report was not written: '%s' %s",
 			       reps[i] ? report_format_name(reps[i]->format)
@@ -538,6 +543,30 @@ reports_together(struct gather *g, const struct report **reps, int n,
 	}
 	free(status);
 	return i == n ? 0 : -1;
+}
+
+/* Every report from one process of the coverage command's Python
+ * (reports_py.c): the same commands as report_cmd() would run, each
+ * through coverage.cmdline.main(), so the same files, messages and
+ * statuses, with one Python start and one import of coverage.py instead
+ * of one per report. */
+static int
+reports_together(struct gather *g, const struct report **reps, int n,
+		 const struct argv *py, const char *prog)
+{
+	struct argv a = { 0 };
+	struct child_result res;
+	char *shown;
+	int rc;
+
+	reports_command(g, reps, n, py, prog, &a, &shown);
+	rc = record_run(g, a.v, shown, 0, &res);
+	argv_free(&a);
+	free(res.out);
+	free(res.errout);
+	if (rc < 0)
+		return -1;
+	return reports_statuses(g, reps, n, res.status);
 }
 
 /* Can every text=PATH be written once the other reports ran? They are

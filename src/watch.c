@@ -78,6 +78,22 @@ static const struct {
 	{ 0x0BD00BD0, "lustre" },
 };
 
+/* The name of the network filesystem the directory dirfd is on, or NULL
+ * (a local one, or fstatfs(2) failed). */
+static const char *
+network_fs(int dirfd)
+{
+	struct statfs sfs;
+	size_t i;
+
+	if (fstatfs(dirfd, &sfs) < 0)
+		return NULL;
+	for (i = 0; i < sizeof(remote_fs) / sizeof(remote_fs[0]); i++)
+		if (sfs.f_type == remote_fs[i].magic)
+			return remote_fs[i].name;
+	return NULL;
+}
+
 /* Is fd an inotify instance? */
 static bool
 is_inotify_fd(int procfd, const char *name)
@@ -312,9 +328,8 @@ watch_parent(struct watch *w)
 static int
 arm(struct watch *w, char *err)
 {
-	struct statfs sfs;
 	char why[ERRLEN];
-	size_t i;
+	const char *fs;
 	int tries, rc;
 
 	for (tries = 0; tries < 100; tries++) {
@@ -357,18 +372,13 @@ arm(struct watch *w, char *err)
 			continue; /* deleted again: start over */
 		w->present = true;
 		watch_parent(w);
-		if (w->poll_ms == 0 && fstatfs(w->dirfd, &sfs) == 0)
-			for (i = 0;
-			     i < sizeof(remote_fs) / sizeof(remote_fs[0]); i++)
-				if (sfs.f_type == remote_fs[i].magic) {
-					snprintf(
-						why, sizeof(why),
-						"%s is on a network filesystem "
-						"(%s) whose remote writes "
-						"raise no inotify events",
-						w->path, remote_fs[i].name);
-					fall_back(w, why);
-				}
+		if (w->poll_ms == 0 && (fs = network_fs(w->dirfd)) != NULL) {
+			snprintf(why, sizeof(why),
+				 "%s is on a network filesystem (%s) "
+				 "whose remote writes raise no inotify events",
+				 w->path, fs);
+			fall_back(w, why);
+		}
 		return 0;
 	}
 	return seterr(err, "%s keeps disappearing while being watched",
