@@ -130,7 +130,7 @@ void settle_quarantine(struct settle *s, struct sfile *f);
 
 /* Apply the rule at time now; fills w when still waiting. */
 enum settle_state settle_evaluate(struct settle *s, msec_t now,
-				  const struct settle_io *p,
+				  const struct settle_io *io,
 				  struct settle_wait *w);
 
 /* One line saying what the directory is still waiting for. */

@@ -48,6 +48,12 @@ static const char *const coverage_tables[] = {
 
 #define NTABLES (sizeof(coverage_tables) / sizeof(coverage_tables[0]))
 
+/* Why an incomplete file may yet become whole. */
+#define CUT_SHORT "(still being written, or cut short)"
+
+static const char wal_beside[] =
+	"WAL mode, with a write-ahead log beside it " CUT_SHORT;
+
 static const char sqlite_magic[16] = "SQLite format 3";
 static const char legacy_magic[] = "!coverage.py: This is a private format";
 
@@ -111,9 +117,6 @@ sqlite_failure(struct check_result *r, sqlite3 *db, int rc, const char *what)
 		return set(r, V_CORRUPT, "%s: %s", what, msg);
 	}
 }
-
-/* Why an incomplete file may become whole. */
-#define CUT_SHORT "(still being written, or cut short)"
 
 /* The statements of check_structure(), one per stage, each yielding one
  * row. A NULL schema version reads as 0 (unsupported), no row as -1. */
@@ -528,8 +531,7 @@ check_file(int dirfd, const char *realdir, const char *name,
 	r->size = st.st_size;
 	if (st.st_size == 0) {
 		set(r, V_EMPTY,
-		    "0 bytes (the writer has not written yet, or "
-		    "was killed)");
+		    "0 bytes (the writer has not written yet, or was killed)");
 		goto out;
 	}
 	n = pread(fd, head, sizeof(head) - 1, 0);
@@ -549,16 +551,14 @@ check_file(int dirfd, const char *realdir, const char *name,
 		if (wal && fmt(side, sizeof(side), "%s-wal", name) == 0 &&
 		    fstatat(dirfd, side, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_size > 0)
-			set(r, V_INCOMPLETE,
-			    "WAL mode, with a write-ahead log beside it (still "
-			    "being written, or cut short)");
+			set(r, V_INCOMPLETE, "%s", wal_beside);
 		else
 			check_sqlite(path, wal, r);
 	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
 		   memcmp(head, legacy_magic, (size_t)n) == 0) {
 		set(r, V_LEGACY_JSON,
-		    "coverage.py < 5 JSON data; covsettle reads SQLite data "
-		    "(coverage.py 5 and later)");
+		    "coverage.py < 5 JSON data; "
+		    "covsettle reads SQLite data (coverage.py 5 and later)");
 	} else {
 		set(r, V_NOT_SQLITE, "no SQLite header (%lld bytes)",
 		    (long long)st.st_size);

@@ -33,6 +33,9 @@ static const struct option check_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const char check_usage[] =
+	"usage: covsettle check [-qv] [--json] [-p GLOB] PATH ...\n";
+
 struct check_cli {
 	const char *pattern;
 	enum level level;
@@ -273,8 +276,7 @@ cmd_check(int argc, char **argv)
 			c.json = true;
 			break;
 		case 'h':
-			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
-			     "PATH ...");
+			fputs(check_usage, stdout);
 			return EXIT_OK;
 		default:
 			return out_usage_option("check", shortopts, argv, ch);

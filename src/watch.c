@@ -78,6 +78,13 @@ static const struct {
 	{ 0x0BD00BD0, "lustre" },
 };
 
+/* Why inotify cannot serve, when it cannot. */
+static const char instance_limit[] = " (fs.inotify.max_user_instances reached)";
+static const char watch_limit[] =
+	"inotify watch limit reached (fs.inotify.max_user_watches)";
+static const char no_lib_fd[] =
+	"cannot find libinotifytools' descriptor in /proc/self/fd";
+
 /* The name of the network filesystem the directory dirfd is on, or NULL
  * (a local one, or fstatfs(2) failed). */
 static const char *
@@ -217,10 +224,7 @@ lib_start(struct watch *w)
 	if (!inotifytools_initialize()) {
 		e = inotifytools_error();
 		snprintf(why, sizeof(why), "inotify is unavailable: %s%s",
-			 strerror(e),
-			 e == EMFILE ? " (fs.inotify.max_user_instances "
-				       "reached)"
-				     : "");
+			 strerror(e), e == EMFILE ? instance_limit : "");
 		fall_back(w, why);
 		return;
 	}
@@ -230,8 +234,7 @@ lib_start(struct watch *w)
 		if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
 			break;
 	if (fd == MAX_FDS_SCANNED) {
-		fall_back(w, "cannot find libinotifytools' descriptor in "
-			     "/proc/self/fd");
+		fall_back(w, no_lib_fd);
 		return;
 	}
 	w->ifd = fd;
@@ -290,8 +293,7 @@ watch_ancestor(struct watch *w, char *err)
 	w->anc_wd = add_watch(anc, ANCESTOR_EVENTS);
 	if (w->anc_wd < 0) {
 		if (errno == ENOSPC) {
-			fall_back(w, "inotify watch limit reached "
-				     "(fs.inotify.max_user_watches)");
+			fall_back(w, watch_limit);
 			return 0;
 		}
 		return seterr(err, "cannot watch %s: %s", anc, strerror(errno));
@@ -345,8 +347,7 @@ arm(struct watch *w, char *err)
 		if (w->poll_ms == 0 &&
 		    (w->dir_wd = add_watch(w->path, DIR_EVENTS)) < 0) {
 			if (errno == ENOSPC) {
-				fall_back(w, "inotify watch limit reached "
-					     "(fs.inotify.max_user_watches)");
+				fall_back(w, watch_limit);
 			} else if (errno == ENOENT) {
 				rc = watch_ancestor(w, err);
 				if (rc < 0)
