@@ -895,6 +895,98 @@ Test(settle, many_files_on_threads_as_one_by_one)
 	settle_free(s2);
 }
 
+/* ---- early checks: files quiet on their own while the rule waits ---- */
+
+Test(settle, early_check_waits_for_the_files_own_window)
+{
+	struct settle *s = mk(3, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1200, &w);
+	expect_wait(st, w, "count", 1500);
+	cr_expect_eq(fk.checks, 0, "checked before its window passed");
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1600);
+	st = eval(s, 1700, &w);
+	expect_wait(st, w, "count", 2100);
+	cr_expect_eq(fk.checks, 1);
+	settle_free(s);
+}
+
+Test(settle, early_verdict_is_dropped_when_the_file_changes)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1);
+	/* Written again: its early verdict no longer holds. */
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	seen(s, A, 10, 8192, SEEN_EVENT, 1700);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1800);
+	st = eval(s, 2000, &w);
+	expect_wait(st, w, "quiet", 2200);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1, "checked before quiet");
+	st = eval(s, 2200, &w);
+	expect_wait(st, w, "quiet", 2300);
+	cr_expect_eq(fake_get(&fk, A)->checks, 2);
+	cr_expect_eq(eval(s, 2300, &w), ST_SETTLED);
+	cr_expect_eq(fake_get(&fk, B)->checks, 1);
+	settle_free(s);
+}
+
+Test(settle, early_checks_come_in_batches)
+{
+	static const struct settle_io counting = { many_check, many_writer,
+						   NULL, NULL };
+	struct settle *s = mk(1000, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+	char name[64];
+	size_t i;
+
+	for (i = 1; i <= 300; i++) {
+		snprintf(name, sizeof(name), ".coverage.h.%zu.123456", i);
+		seen(s, name, (ino_t)i, 4096, SEEN_EVENT, 0);
+	}
+	atomic_store(&many_checks, 0);
+	st = settle_evaluate(s, 600, &counting, &w);
+	expect_wait(st, w, "count", 600); /* more are due: at once */
+	cr_expect_eq(atomic_load(&many_checks), 128);
+	st = settle_evaluate(s, 600, &counting, &w);
+	expect_wait(st, w, "count", 600);
+	cr_expect_eq(atomic_load(&many_checks), 256);
+	st = settle_evaluate(s, 601, &counting, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(atomic_load(&many_checks), 300);
+	settle_free(s);
+}
+
+Test(settle, no_early_check_within_a_window_of_lost_events)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 0);
+	settle_forget(s, 2000); /* a queue overflow: a rescan follows */
+	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
+	st = eval(s, 2100, &w);
+	expect_wait(st, w, "count", 2500);
+	cr_expect_eq(fk.checks, 0, "checked though changes may be unseen");
+	st = eval(s, 2500, &w);
+	cr_expect_eq(fk.checks, 1);
+	settle_free(s);
+}
+
 /* ---- the trigger ---- */
 
 Test(settle, trigger)
@@ -1338,96 +1430,4 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 Test(settle, free_null)
 {
 	settle_free(NULL);
-}
-
-/* ---- early checks: files quiet on their own while the rule waits ---- */
-
-Test(settle, early_check_waits_for_the_files_own_window)
-{
-	struct settle *s = mk(3, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1200, &w);
-	expect_wait(st, w, "count", 1500);
-	cr_expect_eq(fk.checks, 0, "checked before its window passed");
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1600);
-	st = eval(s, 1700, &w);
-	expect_wait(st, w, "count", 2100);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
-}
-
-Test(settle, early_verdict_is_dropped_when_the_file_changes)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	/* Written again: its early verdict no longer holds. */
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	seen(s, A, 10, 8192, SEEN_EVENT, 1700);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1800);
-	st = eval(s, 2000, &w);
-	expect_wait(st, w, "quiet", 2200);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1, "checked before quiet");
-	st = eval(s, 2200, &w);
-	expect_wait(st, w, "quiet", 2300);
-	cr_expect_eq(fake_get(&fk, A)->checks, 2);
-	cr_expect_eq(eval(s, 2300, &w), ST_SETTLED);
-	cr_expect_eq(fake_get(&fk, B)->checks, 1);
-	settle_free(s);
-}
-
-Test(settle, early_checks_come_in_batches)
-{
-	static const struct settle_io counting = { many_check, many_writer,
-						   NULL, NULL };
-	struct settle *s = mk(1000, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-	char name[64];
-	size_t i;
-
-	for (i = 1; i <= 300; i++) {
-		snprintf(name, sizeof(name), ".coverage.h.%zu.123456", i);
-		seen(s, name, (ino_t)i, 4096, SEEN_EVENT, 0);
-	}
-	atomic_store(&many_checks, 0);
-	st = settle_evaluate(s, 600, &counting, &w);
-	expect_wait(st, w, "count", 600); /* more are due: at once */
-	cr_expect_eq(atomic_load(&many_checks), 128);
-	st = settle_evaluate(s, 600, &counting, &w);
-	expect_wait(st, w, "count", 600);
-	cr_expect_eq(atomic_load(&many_checks), 256);
-	st = settle_evaluate(s, 601, &counting, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(atomic_load(&many_checks), 300);
-	settle_free(s);
-}
-
-Test(settle, no_early_check_within_a_window_of_lost_events)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 0);
-	settle_forget(s, 2000); /* a queue overflow: a rescan follows */
-	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
-	st = eval(s, 2100, &w);
-	expect_wait(st, w, "count", 2500);
-	cr_expect_eq(fk.checks, 0, "checked though changes may be unseen");
-	st = eval(s, 2500, &w);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
 }
