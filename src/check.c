@@ -326,7 +326,7 @@ stage_counts(sqlite3 *db, struct check_result *r, const struct meta_rows *m)
 static enum verdict
 check_structure(sqlite3 *db, struct check_result *r)
 {
-	bool have[NTABLES];
+	bool have[NTABLES] = { false };
 	struct meta_rows m = { 0 };
 	enum verdict v;
 
