@@ -6,7 +6,7 @@
 #ifndef COVSETTLE_NATIVE_H
 #define COVSETTLE_NATIVE_H
 
-#include "coverage.h"
+#include "argv.h"
 #include "util.h"
 
 /* --combine */

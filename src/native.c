@@ -14,6 +14,7 @@
  * combines as before. */
 #include "native.h"
 #include "child.h"
+#include "coverage.h"
 #include "combine.h"
 #include "sig.h"
 
