@@ -73,7 +73,8 @@ def test_every_report_is_written_and_parses(three):
     r = gather(src, "--expect", "3", "--report", "text",
                "--report", f"json={tmp}/c.json", "--report", f"xml={tmp}/c.xml",
                "--report", f"html={tmp}/html", "--report", f"lcov={tmp}/c.lcov",
-               "--report", f"text={tmp}/c.txt", "--json", str(cov))
+               "--report", f"text={tmp}/c.txt", "--json", "--combine=coverage",
+               str(cov))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["exit"] == 0 and doc["inputs"] == 3
@@ -155,7 +156,7 @@ def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
 def test_coverage_from_environment(partial):
     tmp, cov, src = partial
     env = dict(os.environ, COVSETTLE_COVERAGE="/usr/bin/python3 -m coverage")
-    r = gather(src, "--json", str(cov), env=env)
+    r = gather(src, "--json", "--combine=coverage", str(cov), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["coverage"] == "/usr/bin/python3 -m coverage"
@@ -256,7 +257,7 @@ def test_recognised_coverage_combines_while_its_probe_runs(partial, tmp_path,
     (fake / "coverage").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin", PROBE=probe)
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(src, "--json", str(cov), env=env)
+    r = gather(src, "--json", "--combine=coverage", str(cov), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     ran = [c["command"].split()[:2] for c in doc["commands"]]
@@ -514,8 +515,11 @@ def test_reports_in_one_process_are_as_by_hand(partial, commands):
         total = [l for l in stdout.splitlines() if l.startswith("TOTAL")]
         assert doc["total_percent"] == float(total[0].split()[-1][:-1])
         ran = [c["command"] for c in doc["commands"]]
+        # A Python's coverage.py is asked, and combines natively.
+        native = doc["combine"]["method"] == "native"
+        assert native == together, (name, doc["combine"])
         if together:
-            assert len(ran) == 2 and " -c '<covsettle-reports>' " in ran[1]
+            assert len(ran) == 1 and " -c '<covsettle-reports>' " in ran[0]
         else:
             assert [c.split()[1] for c in ran] == [
                 "combine", "report", "json", "xml", "html", "lcov"]
