@@ -476,3 +476,13 @@ def test_conflicting_tracers_left_to_coverage(cov, tmp_path):
     assert json.loads(r.stdout)["combine"]["method"] == "coverage"
     assert "Conflicting file tracer" in r.stderr
 
+
+
+def test_combine_option_usage(tmp_path):
+    r = subprocess.run([COVSETTLE, "gather", "--combine=fast", str(tmp_path)],
+                       capture_output=True, text=True, timeout=LONG)
+    assert r.returncode == 2
+    assert "--combine 'fast': use auto, native or coverage" in r.stderr
+    r = subprocess.run([COVSETTLE, "wait", "--combine=native", str(tmp_path)],
+                       capture_output=True, text=True, timeout=LONG)
+    assert r.returncode == 2
