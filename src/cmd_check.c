@@ -37,7 +37,6 @@ struct check_cli {
 	enum level level;
 	bool json;
 	long checked, bad;
-	char prefix[256];
 };
 
 /* Print the verdict r on name in dirfd (shown as shown), and its JSON
@@ -48,22 +47,21 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
 	char extra[64] = "";
+	struct name_fields nf;
 	struct stat st;
-	size_t head;
-	pid_t pid;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change: a writer at work. */
 		if (writer_lease(dirfd, name) == LEASE_WRITING)
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
-		else if (name_writer(name, &pid, &head) &&
-			 name_host_is(name, head, c->prefix,
-				      writer_hostname()) &&
+		else if (name_parse(name, &nf) &&
+			 name_host_is(name, &nf, writer_hostname()) &&
 			 fstatat(dirfd, name, &st, 0) == 0 &&
-			 writer_process(pid, st.st_mtime) == PROC_ALIVE)
+			 writer_process(nf.pid, st.st_mtime) == PROC_ALIVE)
 			snprintf(extra, sizeof(extra),
-				 "; its writer, pid %d, is running", (int)pid);
+				 "; its writer, pid %d, is running",
+				 (int)nf.pid);
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");
@@ -289,7 +287,6 @@ cmd_check(int argc, char **argv)
 	if (optind == argc)
 		return usage_error("check", "PATH is missing");
 	out_init(c.level);
-	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");
 	/* In the order given: each directory on its own, each run of files

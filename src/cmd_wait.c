@@ -153,8 +153,7 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 		for (i = 0; i < settle_count(s); i++) {
 			const struct sfile *f = settle_file(s, i);
 
-			if (!f->counts || !f->present ||
-			    f->check.verdict == V_OK)
+			if (!settle_invalid(f))
 				continue;
 			invalid++;
 			out_error("%s/%s: %s: %s", c->o.dir, f->name,

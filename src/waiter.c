@@ -34,7 +34,6 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	char prefix[256]; /* literal start of the pattern */
 	pid_t trigger;	  /* running trigger, or 0 */
 	pid_t watched;	  /* writer whose pidfd we hold, or 0 */
 	int pidfd;
@@ -123,8 +122,7 @@ static void
 probe_writer(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
-	size_t head;
-	pid_t pid;
+	struct name_fields nf;
 
 	f->pid = 0;
 	if (watch_present(wt->w) &&
@@ -133,11 +131,11 @@ probe_writer(void *ctx, struct sfile *f)
 		return;
 	}
 	f->writer = WR_QUIET;
-	if (wt->o->ignore_writers || !name_writer(f->name, &pid, &head) ||
-	    !name_host_is(f->name, head, wt->prefix, writer_hostname()))
+	if (wt->o->ignore_writers || !name_parse(f->name, &nf) ||
+	    !name_host_is(f->name, &nf, writer_hostname()))
 		return;
-	f->pid = pid;
-	switch (writer_process(pid, f->sig.mtime.tv_sec)) {
+	f->pid = nf.pid;
+	switch (writer_process(nf.pid, f->sig.mtime.tv_sec)) {
 	case PROC_ALIVE:
 		f->writer = WR_ALIVE;
 		break;
@@ -190,20 +188,33 @@ seen_rescan(void *ctx, const char *name, const struct stat *st)
 		note(wt, N_NEW, name, NULL, 0);
 }
 
+/* Say which data files vanished since the last call. Called once the
+ * events read together are handled: a rename's old name is never said to
+ * be gone, as its new name has shown up by then. */
+static void
+tell_gone(struct waiter *wt)
+{
+	size_t i;
+
+	for (i = 0; i < settle_nvanished(wt->s); i++)
+		if (!settle_vanished(wt->s, i)->told) {
+			settle_told(wt->s, i);
+			note(wt, N_GONE, settle_vanished(wt->s, i)->name, NULL,
+			     0);
+		}
+}
+
 /* Scan DIR in full; files not found are gone. */
 static int
 rescan(struct waiter *wt, bool initial)
 {
-	size_t i, before = settle_nvanished(wt->s);
-
 	settle_scan_begin(wt->s);
 	if (watch_scan(wt->w, keep_datafile,
 		       initial ? seen_initial : seen_rescan, wt,
 		       wt->r->msg) < 0)
 		return -1;
 	settle_scan_end(wt->s, wt->now);
-	for (i = before; i < settle_nvanished(wt->s); i++)
-		note(wt, N_GONE, settle_vanished(wt->s, i)->name, NULL, 0);
+	tell_gone(wt);
 	return 0;
 }
 
@@ -239,7 +250,6 @@ file_event(struct waiter *wt, const struct wev *ev)
 			settle_deleted(wt->s, name, wt->now);
 		else
 			settle_gone(wt->s, name, wt->now);
-		note(wt, N_GONE, name, NULL, 0);
 		return;
 	}
 	/* Gone already: its DELETE or MOVED_FROM event follows. */
@@ -293,6 +303,7 @@ drain(struct waiter *wt)
 			break;
 		}
 	}
+	tell_gone(wt);
 	return rc;
 }
 
@@ -344,9 +355,7 @@ quarantine_invalid(struct waiter *wt)
 	for (i = 0; i < settle_count(wt->s); i++) {
 		struct sfile *f = settle_file(wt->s, i);
 
-		if (f->counts && f->present && f->checked &&
-		    f->check.verdict != V_OK && f->writer == WR_GONE &&
-		    quarantine(wt, f) < 0)
+		if (f->checked && settle_invalid(f) && quarantine(wt, f) < 0)
 			return -1;
 	}
 	return 0;
@@ -522,7 +531,6 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 	const char *why;
 
 	memset(r, 0, sizeof(*r));
-	name_glob_prefix(o->pattern, wt.prefix, sizeof(wt.prefix));
 	wt.s = r->s = settle_new(&so);
 	wt.now = clock_ms();
 	wt.w = watch_open(o->dir, o->poll_ms, r->msg);
