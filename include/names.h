@@ -31,13 +31,13 @@ enum name_era {
 /* What a data file name says, read from the right. */
 struct name_fields {
 	enum name_era era;
-	pid_t pid;	  /* the writer's pid (era != ERA_NONE) */
-	size_t head_len;  /* BASE.HOST: the host may hold dots (eras 1, 2) */
-	size_t host_off;  /* era 3: the host field, dots written as '_' */
-	size_t host_len;  /* era 3 only, else 0 */
-	size_t base_len;  /* the name less .H...h: one save's two names share
-			     it (the whole name in eras 1 and 2) */
-	bool unfinished;  /* era 3 without .H...h: its save has not ended */
+	pid_t pid;	 /* the writer's pid (era != ERA_NONE) */
+	size_t head_len; /* BASE.HOST: the host may hold dots (eras 1, 2) */
+	size_t host_off; /* era 3: the host field, dots written as '_' */
+	size_t host_len; /* era 3 only, else 0 */
+	size_t base_len; /* the name less .H...h: one save's two names share
+			    it (the whole name in eras 1 and 2) */
+	bool unfinished; /* era 3 without .H...h: its save has not ended */
 };
 
 /* Parse name; false (and era ERA_NONE, base_len the whole name) when it

@@ -22,9 +22,9 @@
 #include <fnmatch.h>
 #include <string.h>
 
-#define NRAND 6	 /* random characters in the X...x field */
-#define NHASH 10 /* hash characters in the H...h field */
-#define MAXPID 9 /* digits of a pid, at most */
+#define NRAND  6  /* random characters in the X...x field */
+#define NHASH  10 /* hash characters in the H...h field */
+#define MAXPID 9  /* digits of a pid, at most */
 
 static const char *const side_suffixes[] = { "-journal", "-wal", "-shm" };
 static const char *const temp_suffixes[] = { ".tmp", "~" };
@@ -196,8 +196,7 @@ name_unfinished(const char *name)
 }
 
 bool
-name_host_is(const char *name, const struct name_fields *nf,
-	     const char *host)
+name_host_is(const char *name, const struct name_fields *nf, const char *host)
 {
 	size_t h = strlen(host), i;
 

@@ -235,7 +235,8 @@ unvanish(struct settle *s, struct sfile *f, const struct fsig *sig)
 
 /* A present file other than f with f's inode, or NULL. */
 static struct sfile *
-other_name(const struct settle *s, const struct sfile *f, const struct fsig *sig)
+other_name(const struct settle *s, const struct sfile *f,
+	   const struct fsig *sig)
 {
 	size_t i;
 

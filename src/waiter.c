@@ -34,8 +34,8 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	pid_t trigger;	  /* running trigger, or 0 */
-	pid_t watched;	  /* writer whose pidfd we hold, or 0 */
+	pid_t trigger; /* running trigger, or 0 */
+	pid_t watched; /* writer whose pidfd we hold, or 0 */
 	int pidfd;
 	msec_t now;
 };

@@ -125,10 +125,10 @@ static const struct {
 	{ ".coverage.h.999999999.123456", ERA_DIGITS, 999999999, ".coverage.h",
 	  NULL, ".coverage.h.999999999.123456", false },
 	/* era 2: 7.3.3 to 7.13.0 */
-	{ ".coverage.host.99.XabcDEFx", ERA_LETTERS, 99, ".coverage.host",
-	  NULL, ".coverage.host.99.XabcDEFx", false },
-	{ ".coverage.host.99.XZZZZZZx", ERA_LETTERS, 99, ".coverage.host",
-	  NULL, ".coverage.host.99.XZZZZZZx", false },
+	{ ".coverage.host.99.XabcDEFx", ERA_LETTERS, 99, ".coverage.host", NULL,
+	  ".coverage.host.99.XabcDEFx", false },
+	{ ".coverage.host.99.XZZZZZZx", ERA_LETTERS, 99, ".coverage.host", NULL,
+	  ".coverage.host.99.XZZZZZZx", false },
 	{ ".coverage.a.b.c.31337.XqwErtYx", ERA_LETTERS, 31337,
 	  ".coverage.a.b.c", NULL, ".coverage.a.b.c.31337.XqwErtYx", false },
 	/* era 3: 7.13.1 and later, during the save and after the rename */
@@ -149,8 +149,8 @@ static const struct {
 	/* a base name with a dot (data_file = .coverage.api) */
 	{ ".coverage.api.web.12.123456", ERA_DIGITS, 12, ".coverage.api.web",
 	  NULL, ".coverage.api.web.12.123456", false },
-	{ ".coverage.api.web.12.XabcDEFx", ERA_LETTERS, 12,
-	  ".coverage.api.web", NULL, ".coverage.api.web.12.XabcDEFx", false },
+	{ ".coverage.api.web.12.XabcDEFx", ERA_LETTERS, 12, ".coverage.api.web",
+	  NULL, ".coverage.api.web.12.XabcDEFx", false },
 	{ ".coverage.api.web.pid12.Xab12CDx", ERA_RENAME, 12,
 	  ".coverage.api.web", "web", ".coverage.api.web.pid12.Xab12CDx",
 	  true },
@@ -193,7 +193,8 @@ Test(names, parse)
 		cr_expect_eq(name_unfinished(name), parsed[i].unfinished,
 			     "'%s': name_unfinished", name);
 		if (parsed[i].host == NULL) {
-			cr_expect_eq(nf.host_len, 0, "'%s': a host field", name);
+			cr_expect_eq(nf.host_len, 0, "'%s': a host field",
+				     name);
 			continue;
 		}
 		cr_expect_eq(nf.host_len, strlen(parsed[i].host),
@@ -226,39 +227,39 @@ static const char *const not_parsed[] = {
 	".coverage.2024-01-01",
 	".coverage.host.12", /* no random field */
 	/* era 1 and 2 names that are not quite */
-	".coverage.host.12.12345",		/* 5 digits */
-	".coverage.host.12.1234567",		/* 7 digits */
-	".coverage.host.abc.123456",		/* pid not a number */
-	".coverage.host.0.123456",		/* pid 0 */
-	".coverage.host.00.123456",		/* pid 0 */
-	".coverage.host.-1.123456",		/* negative */
-	".coverage.host.1234567890.123456",	/* 10-digit pid */
-	".coverage.host.12.X12345x",		/* digits: no pid prefix */
-	".coverage.host.12.XabcDEF",		/* no closing x */
-	".coverage.host.12.abcDEFx",		/* no opening X */
-	".coverage.host.12.XabcDEFgx",		/* 7 letters */
-	".coverage.host.12.XabcDEx",		/* 5 letters */
-	".coverage.host.12.Xabc_EFx",		/* not a letter */
-	".coverage.host.12.123456.Hdeadbeefh",	/* only era 3 renames */
+	".coverage.host.12.12345",	       /* 5 digits */
+	".coverage.host.12.1234567",	       /* 7 digits */
+	".coverage.host.abc.123456",	       /* pid not a number */
+	".coverage.host.0.123456",	       /* pid 0 */
+	".coverage.host.00.123456",	       /* pid 0 */
+	".coverage.host.-1.123456",	       /* negative */
+	".coverage.host.1234567890.123456",    /* 10-digit pid */
+	".coverage.host.12.X12345x",	       /* digits: no pid prefix */
+	".coverage.host.12.XabcDEF",	       /* no closing x */
+	".coverage.host.12.abcDEFx",	       /* no opening X */
+	".coverage.host.12.XabcDEFgx",	       /* 7 letters */
+	".coverage.host.12.XabcDEx",	       /* 5 letters */
+	".coverage.host.12.Xabc_EFx",	       /* not a letter */
+	".coverage.host.12.123456.Hdeadbeefh", /* only era 3 renames */
 	".coverage.host.12.XabcDEFx.H0123456789h",
 	/* era 3 names that are not quite */
-	".coverage.host.pid.Xabcdefx",		     /* no pid */
-	".coverage.host.pid0.Xabcdefx",		     /* pid 0 */
-	".coverage.host.pidx12.Xabcdefx",	     /* not a number */
-	".coverage.host.pid1234567890.Xabcdefx",     /* 10-digit pid */
-	".coverage.host.PID12.Xabcdefx",	     /* upper case */
-	".coverage.host.pid12.123456",		     /* era-1 random */
-	".coverage.host.pid12.Xab_defx",	     /* not alnum */
-	".coverage.host.pid12.Xabcdex",		     /* 5 characters */
-	".coverage.host.pid12.Xabcdefgx",	     /* 7 characters */
-	".coverage.host.pid12.Xabcdefx.H012345678h", /* 9 hash chars */
+	".coverage.host.pid.Xabcdefx",		       /* no pid */
+	".coverage.host.pid0.Xabcdefx",		       /* pid 0 */
+	".coverage.host.pidx12.Xabcdefx",	       /* not a number */
+	".coverage.host.pid1234567890.Xabcdefx",       /* 10-digit pid */
+	".coverage.host.PID12.Xabcdefx",	       /* upper case */
+	".coverage.host.pid12.123456",		       /* era-1 random */
+	".coverage.host.pid12.Xab_defx",	       /* not alnum */
+	".coverage.host.pid12.Xabcdex",		       /* 5 characters */
+	".coverage.host.pid12.Xabcdefgx",	       /* 7 characters */
+	".coverage.host.pid12.Xabcdefx.H012345678h",   /* 9 hash chars */
 	".coverage.host.pid12.Xabcdefx.H0123456789Ah", /* 11 */
 	".coverage.host.pid12.Xabcdefx.H01234_6789h",  /* not alnum */
 	".coverage.host.pid12.Xabcdefx.H0123456789",   /* not closed */
 	".coverage.host.pid12.Xabcdefx.H0123456789h.H0123456789h",
 	".coverage.host.pid12.Xabcdefx.x",
-	".host.pid12.Xabcdefx",	    /* no base before the host */
-	"host.pid12.Xabcdefx",	    /* nor here */
+	".host.pid12.Xabcdefx",	     /* no base before the host */
+	"host.pid12.Xabcdefx",	     /* nor here */
 	".coverage..pid12.Xabcdefx", /* empty host */
 	/* no head, empty fields, side files */
 	".coverage.host.12.123456-journal",
@@ -362,4 +363,3 @@ Test(names, host_is_no_era)
 	cr_assert_not(name_parse(".coverage.web", &nf));
 	cr_expect_not(name_host_is(".coverage.web", &nf, "web"));
 }
-

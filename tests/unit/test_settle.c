@@ -1455,8 +1455,7 @@ Test(settle, unfinished_never_settles)
 	cr_expect_eq(settle_ready(s), 0);
 	settle_describe(s, 100000, buf, sizeof(buf));
 	cr_expect_not_null(strstr(buf, "failing their check: " U
-					" (incomplete: " CHECK_UNFINISHED
-					")"),
+				       " (incomplete: " CHECK_UNFINISHED ")"),
 			   "%s", buf);
 	settle_free(s);
 }
