@@ -1,6 +1,8 @@
 # Makefile: covsettle. `make test` is the whole check from a fresh machine:
-# it installs what is missing (make deps), builds, and runs the unit and
-# system tests, then the same suite under AddressSanitizer and UBSan.
+# it installs what is missing (make deps: Debian packages, and a venv per
+# pinned coverage.py of the version matrix, mk/matrix.mk), builds, and runs
+# the unit and system tests on each coverage.py, then the same suite under
+# AddressSanitizer and UBSan.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -74,7 +76,8 @@ build/asan/obj/unit/%.o: tests/unit/%.c
 build/asan/unit: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcriterion
 
-# Install what is missing; quiet and quick when everything is there.
+# Install what is missing, then build what mk/*.mk add to DEPS_THEN (the
+# coverage.py venvs of mk/matrix.mk); quiet and quick when everything is there.
 deps:
 	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -86,6 +89,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+	$(if $(DEPS_THEN),@$(MAKE) --no-print-directory $(DEPS_THEN))
 
 unit: build/unit
 	build/unit --jobs 2

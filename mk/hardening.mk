@@ -16,6 +16,7 @@
 # `make test` installs none of them.
 HARDENING_DEPS := clang libclang-rt-14-dev cppcheck clang-tidy valgrind
 hardening-deps: DEPS += $(HARDENING_DEPS)
+hardening-deps: DEPS_THEN :=
 hardening-deps: deps
 
 FUZZ_CC := clang
