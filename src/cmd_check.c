@@ -46,22 +46,36 @@ static void
 report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
-	char extra[64] = "";
+	char extra[96] = "";
 	struct name_fields nf;
 	struct stat st;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
-		/* Say why it may still change: a writer at work. */
+		/* Say why it may still change (a writer at work), or why
+		 * an unfinished save never will. */
 		if (writer_lease(dirfd, name) == LEASE_WRITING)
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
 		else if (name_parse(name, &nf) &&
 			 name_host_is(name, &nf, writer_hostname()) &&
-			 fstatat(dirfd, name, &st, 0) == 0 &&
-			 writer_process(nf.pid, st.st_mtime) == PROC_ALIVE)
-			snprintf(extra, sizeof(extra),
-				 "; its writer, pid %d, is running",
-				 (int)nf.pid);
+			 fstatat(dirfd, name, &st, 0) == 0)
+			switch (writer_process(nf.pid, st.st_mtime)) {
+			case PROC_ALIVE:
+				snprintf(extra, sizeof(extra),
+					 "; its writer, pid %d, is running",
+					 (int)nf.pid);
+				break;
+			case PROC_GONE: /* and no rename will come */
+				if (nf.unfinished)
+					snprintf(extra, sizeof(extra),
+						 "; its writer, pid %d, "
+						 "exited before finishing its "
+						 "save",
+						 (int)nf.pid);
+				break;
+			case PROC_UNKNOWN:
+				break;
+			}
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");

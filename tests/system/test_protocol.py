@@ -113,6 +113,10 @@ def test_writer_killed_before_rename_is_named_at_once(cov, tmp_path, run,
     assert f"{d}/{name}: {CUT_SHORT}" in p.err
     assert (d / name).exists(), "the file is left as it is"
     assert not (tmp_path / "out.cov").exists()
+    r = covsettle("check", str(d / name))
+    assert r.returncode == 4
+    assert r.stdout == (f"{d}/{name}: {UNFINISHED}; its writer, pid "
+                        f"{w.p.pid}, exited before finishing its save\n")
 
 
 def test_writer_killed_before_rename_is_quarantined(cov, tmp_path, run,
