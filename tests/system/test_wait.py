@@ -94,7 +94,8 @@ def test_zombie_writer_counts_as_gone(tmp_path, run, writer):
     assert p.finish() == 0, p.err
 
 
-def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
+def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer,
+                                                       cov):
     w = writer(tmp_path, "--pause-at", "between-transactions")
     w.paused("between-transactions")
     p = run("wait", "-d", DEBOUNCE, str(tmp_path))
@@ -102,7 +103,10 @@ def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
     os.kill(w.p.pid, signal.SIGKILL)
     w.p.wait()
     assert p.finish() == 4, p.err
-    assert f"{w.name}: incomplete: no has_arcs in meta" in p.err
+    # 7.13.1 and later: a file never renamed is a save cut short.
+    why = ("writer exited before finishing its save" if cov.renames
+           else "no has_arcs in meta")
+    assert f"{w.name}: incomplete: {why}" in p.err
     assert os.path.exists(w.path), "an invalid file must be left intact"
 
 
