@@ -103,6 +103,9 @@ def test_missing_file(tmp_path):
     assert r.stdout.strip() == f"{tmp_path}/nope: missing: no such file"
 
 
+@pytest.mark.cov_xfail(eras=(3,), reason=(
+    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
+    "so the writer's pid is never tested"))
 def test_incomplete_file_of_live_writer_says_so(tmp_path, writer):
     w = writer(tmp_path, "--pause-at", "between-transactions")
     w.paused("between-transactions")
