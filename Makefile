@@ -1,8 +1,9 @@
 # Makefile: covsettle. `make test` is the whole check from a fresh machine:
 # it installs what is missing (make deps: Debian packages, and a venv per
 # pinned coverage.py of the version matrix, mk/matrix.mk), builds, and runs
-# the unit and system tests on each coverage.py, then the same suite under
-# AddressSanitizer and UBSan.
+# the unit, system and example tests on each coverage.py, then the system
+# tests under AddressSanitizer and UBSan on the oldest and newest coverage.py
+# (6.5, 7.17.5: SAN_MATRIX in mk/matrix.mk; COVSETTLE_MATRIX picks for any run).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -102,6 +103,7 @@ asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
+		COVSETTLE_MATRIX="$${COVSETTLE_MATRIX:-$(SAN_MATRIX)}" \
 		$(PYTEST) -q -p no:cacheprovider tests/system
 
 FORMATTED := $(wildcard src/*.c include/*.h tests/unit/*.c tests/inject/*.c \

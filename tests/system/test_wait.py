@@ -274,16 +274,16 @@ def test_timeout_waiting_for_the_count_names_a_file_checked_early(tmp_path):
     assert ("failing their check: .coverage.otherhost.2.123456 (corrupt: "
             in r.stderr), r.stderr
 
-def test_trigger_success_with_new_only(tmp_path):
+def test_trigger_success_with_new_only(tmp_path, cov):
     old = datafile(tmp_path, pid=11)
-    trig = f"{PY} {WRITER} {tmp_path} </dev/null >/dev/null"
+    trig = f"{cov.python} {WRITER} {tmp_path} </dev/null >/dev/null"
     r = covsettle("wait", "--new-only", "--trigger", trig, "-d", DEBOUNCE,
                   "--json", str(tmp_path))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     names = [f["name"] for f in doc["files"]]
     assert len(names) == 1 and names[0] != os.path.basename(old)
-    assert names[0].startswith(f".coverage.{HOST}.")
+    assert cov.name_re().match(names[0]), names
 
 
 @pytest.mark.parametrize("cmd,how", [
