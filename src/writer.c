@@ -10,6 +10,7 @@
  *  - the pid in the file name, when the host field is ours: a live process
  *    with that pid, which started before the file was last written. */
 #include "writer.h"
+#include "names.h"
 #include "util.h"
 
 #include <errno.h>
@@ -102,6 +103,30 @@ writer_process(pid_t pid, time_t mtime)
 	    boot_time() + (time_t)(start / (unsigned long long)hz) > mtime + 1)
 		return PROC_GONE; /* a later process reusing the pid */
 	return PROC_ALIVE;
+}
+
+enum writer_seen
+writer_at_work(int dirfd, const char *name, bool by_pid, time_t mtime,
+	       pid_t *pid)
+{
+	struct name_fields nf;
+
+	*pid = 0;
+	if (dirfd >= 0 && writer_lease(dirfd, name) == LEASE_WRITING)
+		return WRITER_OPEN;
+	if (!by_pid || !name_parse(name, &nf) ||
+	    !name_host_is(name, &nf, writer_hostname()))
+		return WRITER_QUIET;
+	*pid = nf.pid;
+	switch (writer_process(nf.pid, mtime)) {
+	case PROC_ALIVE:
+		return WRITER_ALIVE;
+	case PROC_GONE:
+		return WRITER_GONE;
+	case PROC_UNKNOWN:
+		break;
+	}
+	return WRITER_QUIET;
 }
 
 const char *
