@@ -48,6 +48,7 @@ struct sfile {
 	struct check_result check;
 	enum writer_state writer;
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
+	bool renamed;	    /* a scan found its finished name (settle.c) */
 	pid_t pid;	    /* writer pid when the host is ours, else 0 */
 	unsigned long scan; /* the last scan that saw it */
 };

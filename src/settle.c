@@ -28,7 +28,10 @@
  *
  * A rename is one data file under two names (settle_gone() keeps the old
  * name as vanished but renamable; the same inode under a new name takes
- * it back): never a loss, counted once, and, when its size and mtime are
+ * it back, and so does the finished name of the save the old name began,
+ * the base both share, where a rename changes the inode; a scan that sees
+ * the new name before it misses the old one drops the old one quietly):
+ * never a loss, counted once, and, when its size and mtime are
  * unchanged (coverage.py's rename), no change at all: the new name keeps
  * the old one's window, and the directory's last change goes back to what
  * it was before the old name went, if nothing else happened since.
@@ -192,9 +195,43 @@ same_contents(off_t size, const struct timespec *mtime, const struct fsig *sig)
 	       mtime->tv_nsec == sig->mtime.tv_nsec;
 }
 
-/* A file showed up whose inode vanished under another name: a rename.
- * The old name is no loss; when the contents are the same, the new name
- * carries on with the old one's window (the rename that ends a save of
+/* Was name (a finished era-3 name, ...x.H<hash>h) made by renaming the
+ * unfinished name `before` (the base both share)? Copies that base into
+ * before and returns true. */
+static bool
+finished_save(const char *name, char *before, size_t len)
+{
+	struct name_fields nf;
+
+	if (!name_parse(name, &nf) || nf.era != ERA_RENAME || nf.unfinished ||
+	    nf.base_len >= len)
+		return false;
+	memcpy(before, name, nf.base_len);
+	before[nf.base_len] = '\0';
+	return true;
+}
+
+/* Is a file that had name `old`, inode dev/ino, now the file name with
+ * signature sig? The same inode; or, where a rename may change the inode
+ * (some FUSE filesystems), the finished name of the save `old` began, its
+ * contents unchanged. */
+static bool
+same_file(const char *old, dev_t dev, ino_t ino, off_t size,
+	  const struct timespec *mtime, const char *name,
+	  const struct fsig *sig)
+{
+	char before[256];
+
+	if (dev == sig->dev && ino == sig->ino)
+		return true;
+	return same_contents(size, mtime, sig) &&
+	       finished_save(name, before, sizeof(before)) &&
+	       strcmp(before, old) == 0;
+}
+
+/* A file showed up that vanished under another name: a rename. The old
+ * name is no loss; when the contents are the same, the new name carries
+ * on with the old one's window (the rename that ends a save of
  * coverage.py 7.13.1 and later is no new change). Returns true then. */
 static bool
 unvanish(struct settle *s, struct sfile *f, const struct fsig *sig)
@@ -205,7 +242,9 @@ unvanish(struct settle *s, struct sfile *f, const struct fsig *sig)
 
 	for (i = 0; i < s->nvanished; i++) {
 		v = &s->vanished[i];
-		if (!v->renamable || v->dev != sig->dev || v->ino != sig->ino)
+		if (!v->renamable ||
+		    !same_file(v->name, v->dev, v->ino, v->size, &v->mtime,
+			       f->name, sig))
 			continue;
 		f->counts |= v->counts;
 		same = same_contents(v->size, &v->mtime, sig);
@@ -236,6 +275,24 @@ other_name(const struct settle *s, const struct sfile *f,
 	return NULL;
 }
 
+/* The present file that a scan finds renamed to name, a finished era-3
+ * name, under the unfinished name they share: or NULL. (A scan sees the
+ * new name before it misses the old one.) */
+static struct sfile *
+renamed_by_scan(const struct settle *s, const char *name,
+		const struct fsig *sig)
+{
+	char before[256];
+	struct sfile *old;
+
+	if (!finished_save(name, before, sizeof(before)) ||
+	    (old = settle_find(s, before)) == NULL || !old->present ||
+	    !same_file(old->name, old->sig.dev, old->sig.ino, old->sig.size,
+		       &old->sig.mtime, name, sig))
+		return NULL;
+	return old;
+}
+
 void
 settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 	    enum origin origin, msec_t when)
@@ -250,9 +307,9 @@ settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 		return;
 	f->changed_at = when;
 	if (fresh && origin == SEEN_RESCAN &&
-	    (old = other_name(s, f, sig)) != NULL) {
-		/* A scan sees a rename's new name before it misses the old
-		 * one (settle_scan_end() then drops the old one quietly). */
+	    (old = renamed_by_scan(s, name, sig)) != NULL) {
+		/* settle_scan_end() drops the old name quietly. */
+		old->renamed = true;
 		f->counts |= old->counts;
 		same = same_contents(old->sig.size, &old->sig.mtime, sig);
 		if (same)
@@ -262,6 +319,7 @@ settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 	}
 	f->present = true;
 	f->quarantined = false;
+	f->renamed = false;
 	f->sig = *sig;
 	f->checked = false;
 	f->writer = WR_UNPROBED;
@@ -364,8 +422,9 @@ settle_scan_end(struct settle *s, msec_t now)
 
 		if (!f->present || f->scan == s->scan)
 			continue;
-		if (other_name(s, f, &f->sig) != NULL) {
+		if (f->renamed || other_name(s, f, &f->sig) != NULL) {
 			/* Renamed: settle_seen() saw the new name. */
+			f->renamed = false;
 			mark_gone(s, f, now, true);
 			continue;
 		}

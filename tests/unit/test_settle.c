@@ -1627,3 +1627,47 @@ Test(settle, rename_found_by_a_scan_keeps_the_window)
 	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
 	settle_free(s);
 }
+
+/* Where a rename gives the file another inode (some FUSE filesystems),
+ * the finished name of the same save, with the same contents, is still
+ * the same file: by events and by scans. */
+Test(settle, rename_to_another_inode_is_one_file)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1400);
+	seen(s, F, 99, 4096, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+
+	s = mk(1, 500, false);
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	seen(s, F, 99, 4096, SEEN_RESCAN, 1400);
+	settle_scan_end(s, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_last_change(s), 1000);
+	settle_free(s);
+}
+
+Test(settle, another_save_under_another_inode_is_no_rename)
+{
+	struct settle *s = mk(1, 500, false);
+
+	/* Another save's finished name, or other contents: U is lost. */
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1400);
+	seen(s, ".coverage.h.pid45.Xa1B2c3x.H0123456789h", 99, 4096, SEEN_EVENT,
+	     1400);
+	cr_expect_eq(settle_nvanished(s), 1);
+	seen(s, F, 98, 8192, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, U);
+	settle_free(s);
+}
