@@ -2,10 +2,12 @@
 # it installs what is missing (make deps: Debian packages, and a venv per
 # pinned coverage.py of the version matrix, mk/matrix.mk), builds, checks
 # the format and the man page (lint), runs cppcheck and clang-tidy
-# (static), the unit, system (on each coverage.py) and example tests, then
-# the unit and system tests again under AddressSanitizer and UBSan with the
-# fuzz seeds replayed, and the many-file system tests under
-# ThreadSanitizer (asan-test: see mk/hardening.mk).
+# (static), the unit, system and example tests on each coverage.py, then
+# the unit and system tests again under AddressSanitizer and UBSan (on the
+# oldest and newest coverage.py, 6.5 and 7.17.5: SAN_MATRIX in
+# mk/matrix.mk) with the fuzz seeds replayed, and the many-file system
+# tests under ThreadSanitizer (asan-test: see mk/hardening.mk).
+# COVSETTLE_MATRIX picks the coverage.py versions for any run.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -112,6 +114,7 @@ asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
+		COVSETTLE_MATRIX="$${COVSETTLE_MATRIX:-$(SAN_MATRIX)}" \
 		$(PYTEST) -q -p no:cacheprovider tests/system
 
 FORMATTED := $(wildcard src/*.c include/*.h tests/unit/*.c tests/inject/*.c \

@@ -10,6 +10,10 @@
 DEPS += python3-venv
 
 MATRIX_VERSIONS := 7.3.2 7.13.0 7.17.5
+# The reruns under sanitizers and valgrind take the oldest and the newest
+# coverage.py (eras 1 and 3) unless $COVSETTLE_MATRIX says otherwise: the
+# whole matrix runs once, in `make system` and `make examples-test`.
+SAN_MATRIX := 6.5 7.17.5
 MATRIX_VENVS := $(MATRIX_VERSIONS:%=build/venv/cov-%/stamp)
 PIP_FLAGS := -q --disable-pip-version-check --no-input
 

@@ -5,6 +5,8 @@
 #
 # @pytest.mark.cov_xfail("7.17.5", eras=(3,), reason="...") marks the runs on
 # those versions (or eras) as expected failures, strict: one that passes fails.
+# params={"point": ("after-save",)} narrows it to those values of the test's
+# other parameters.
 import pytest
 
 import covmatrix
@@ -17,8 +19,8 @@ except ValueError as err:
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "cov_xfail(*versions, eras=(), reason): a strict xfail on those"
-        " coverage.py versions or eras of the matrix")
+        "markers", "cov_xfail(*versions, eras=(), params={}, reason): a strict"
+        " xfail on those coverage.py versions or eras of the matrix")
 
 
 @pytest.fixture(params=MATRIX, ids=[c.id for c in MATRIX])
@@ -37,6 +39,10 @@ def pytest_collection_modifyitems(items):
         if version is None:
             continue
         for mark in item.iter_markers("cov_xfail"):
-            if version.version in mark.args or version.era in mark.kwargs.get("eras", ()):
+            if not (version.version in mark.args
+                    or version.era in mark.kwargs.get("eras", ())):
+                continue
+            narrow = mark.kwargs.get("params", {})
+            if all(spec.params.get(k) in v for k, v in narrow.items()):
                 item.add_marker(pytest.mark.xfail(
                     strict=True, reason=mark.kwargs.get("reason", "")))
