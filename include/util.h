@@ -20,7 +20,8 @@ msec_t clock_ms(void);
 int seterr(char *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* snprintf that reports truncation: 0 when the whole text fit, else -1. */
+/* snprintf that reports truncation: 0 when the whole text fit, else -1
+ * with errno ENAMETOOLONG. */
 int fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -116,18 +116,20 @@ batch_work(void *ctx, size_t i)
 {
 	struct batch *b = ctx;
 	struct slot *s = &b->slot[i % WINDOW];
-	char *a;
+	char *a, *dir;
 
 	if (b->dir != NULL) {
 		verdict(b->dirfd, b->realdir, b->names[i], &s->r);
 		return;
 	}
-	/* A single file: checked in its own directory. */
+	/* A single file: checked in its own directory. dirname() returns
+	 * a static "." for a name without '/', not the buffer it cut. */
 	a = xstrdup(b->names[i]);
 	s->copy = xstrdup(b->names[i]);
 	s->name = basename(s->copy);
-	s->dirfd = open(dirname(a), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	s->realdir = s->dirfd >= 0 ? realpath(a, NULL) : NULL;
+	dir = dirname(a);
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->realdir = s->dirfd >= 0 ? realpath(dir, NULL) : NULL;
 	free(a);
 	verdict(s->dirfd, s->realdir, s->name, &s->r);
 }

@@ -61,6 +61,7 @@ lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 	char path[PATH_MAX], pid[32];
+	ssize_t n = 0;
 	msec_t left;
 	int s;
 
@@ -108,8 +109,11 @@ lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(*fd, 0) < 0 ||
-	    pwrite(*fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
-		seterr(err, "cannot write %s: %s", path, strerror(errno));
+	    (n = pwrite(*fd, pid, strlen(pid), 0)) != (ssize_t)strlen(pid)) {
+		/* A short write sets no errno: a full disk, as the next would
+		 * say. */
+		seterr(err, "cannot write %s: %s", path,
+		       strerror(n >= 0 ? ENOSPC : errno));
 		goto fail;
 	}
 	return LOCK_TAKEN;

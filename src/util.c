@@ -42,7 +42,11 @@ fmt(char *buf, size_t len, const char *f, ...)
 	va_start(ap, f);
 	n = vsnprintf(buf, len, f, ap);
 	va_end(ap);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG; /* callers' messages show errno */
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -576,3 +576,13 @@ def test_many_inputs_combine_exactly(tmp_path, threads):
     assert doc["inputs"] == 302
     assert {f["verdict"] for f in doc["files"]} == {"ok"}
     assert union(tmp_path / "out.cov") == union(*files)
+
+
+def test_dir_given_as_a_symlink_to_a_directory(three):
+    tmp, cov, src, files = three
+    os.symlink(cov, tmp / "link1")
+    r = gather(src, "--expect", "3", "--data-file", str(tmp / "all.cov"),
+               str(tmp / "link1"))
+    assert r.returncode == 0, r.stderr
+    assert union(tmp / "all.cov") == union(*files)
+    assert os.path.islink(tmp / "link1")
