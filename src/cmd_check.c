@@ -69,8 +69,8 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 		printf("%s", c->checked ? "," : "");
 		json_file(stdout, "path", shown, r);
 	} else if (r->verdict != V_OK || c->level != LV_QUIET) {
-		printf("%s: %s: %s%s\n", shown, verdict_name(r->verdict),
-		       r->reason, extra);
+		out_result("%s: %s: %s%s", shown, verdict_name(r->verdict),
+			   r->reason, extra);
 	}
 	c->checked++;
 	c->bad += r->verdict != V_OK;

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,59 @@ out_tty(void)
 	return tty;
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Write s to f with every control character escaped, so that no name
+ * can move the cursor, clear the terminal or forge a line: \n, \r, \t,
+ * else \xHH, also for the C1 controls (U+0080 to U+009F) and for bytes
+ * that are not UTF-8. Valid UTF-8 is written as it is. */
+static void
+put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	for (; *p; p += n) {
+		n = utf8_len(p);
+		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+			fputc(*p, f);
+		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			fwrite(p, 1, n, f);
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			fprintf(f, "\\%c",
+				*p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+		} else {
+			for (i = 0; i < (n ? n : 1); i++)
+				fprintf(f, "\\x%02x", p[i]);
+			n = n ? n : 1;
+		}
+	}
+}
+
 void
 out_status_clear(void)
 {
@@ -47,11 +101,16 @@ static void vline(const char *prefix, const char *f, va_list ap)
 static void
 vline(const char *prefix, const char *f, va_list ap)
 {
+	char *msg;
+
+	if (vasprintf(&msg, f, ap) < 0)
+		return;
 	out_status_clear();
 	fprintf(stderr, "covsettle: %s", prefix);
-	vfprintf(stderr, f, ap);
+	put_safe(stderr, msg);
 	fputc('\n', stderr);
 	fflush(stderr);
+	free(msg);
 }
 
 void
@@ -104,42 +163,39 @@ void
 out_status(const char *f, ...)
 {
 	va_list ap;
+	char *msg;
+	int n;
 
 	if (!tty || level == LV_QUIET)
 		return;
+	va_start(ap, f);
+	n = vasprintf(&msg, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
 	fputs("\r\033[K", stderr);
 	fputs("covsettle: ", stderr);
-	va_start(ap, f);
-	vfprintf(stderr, f, ap);
-	va_end(ap);
+	put_safe(stderr, msg);
 	fflush(stderr);
+	free(msg);
 	status_shown = true;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
+void
+out_result(const char *f, ...)
 {
-	size_t n, i;
+	va_list ap;
+	char *msg;
+	int n;
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* No overlong forms, surrogates or code points past U+10FFFF. */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
+	va_start(ap, f);
+	n = vasprintf(&msg, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	put_safe(stdout, msg);
+	fputc('\n', stdout);
+	free(msg);
 }
 
 void
@@ -195,18 +251,16 @@ json_file(FILE *f, const char *key, const char *name,
 int
 usage_error(const char *cmd, const char *f, ...)
 {
-	char msg[ERRLEN], *p;
+	char msg[ERRLEN];
 	va_list ap;
 
 	va_start(ap, f);
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
-	/* One line, whatever the value quoted: control characters as '?'. */
-	for (p = msg; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			*p = '?';
-	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
-		msg, cmd);
+	/* One line, whatever the value quoted. */
+	fprintf(stderr, "covsettle %s: ", cmd);
+	put_safe(stderr, msg);
+	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
 	return EX_USAGE;
 }
 

@@ -114,7 +114,7 @@ BAD = [
     (["check", "--json=1", "x"], "--json takes no value"),
     (["check", "--debounce", "1s", "x"], "unknown option --debounce"),
     # a value with a newline still makes one line
-    (["wait", "--invalid=a\nb", "x"], "--invalid 'a?b': use fail or quarantine"),
+    (["wait", "--invalid=a\nb", "x"], "--invalid 'a\\nb': use fail or quarantine"),
 ]
 
 
