@@ -28,4 +28,11 @@ int usage_error(const char *cmd, const char *fmt, ...)
  * typed, also inside a cluster like -qX. Returns EX_USAGE. */
 int usage_option(const char *cmd, const char *shortopts, char **argv, int ch);
 
+/* After a usage error of cmd: when argv, parsed again with shortopts and
+ * longopts, has the option whose value is json_val (--json), print the
+ * error object {"command","exit":2,"status":"usage","message"}. */
+struct option;
+void usage_json(const char *cmd, int argc, char **argv, const char *shortopts,
+		const struct option *longopts, int json_val);
+
 #endif

@@ -248,14 +248,14 @@ is_file_arg(const char *arg)
 	return arg[0] != '\0' && !(stat(arg, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-int
-cmd_check(int argc, char **argv)
-{
-	static const char shortopts[] = ":p:qvh";
-	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
-	int ch, i, j, failed = 0;
+static const char shortopts[] = ":p:qvh";
 
-	sig_ignore_lease_breaks();
+/* Parse check's options into c: -1 to go on, else the exit status. */
+static int
+check_parse(int argc, char **argv, struct check_cli *c)
+{
+	int ch;
+
 	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=
@@ -269,16 +269,16 @@ cmd_check(int argc, char **argv)
 					"glob, without '/', is "
 					"needed",
 					optarg);
-			c.pattern = optarg;
+			c->pattern = optarg;
 			break;
 		case 'q':
-			c.level = LV_QUIET;
+			c->level = LV_QUIET;
 			break;
 		case 'v':
-			c.level = LV_VERBOSE;
+			c->level = LV_VERBOSE;
 			break;
 		case OPT_JSON:
-			c.json = true;
+			c->json = true;
 			break;
 		case 'h':
 			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
@@ -290,6 +290,22 @@ cmd_check(int argc, char **argv)
 	}
 	if (optind == argc)
 		return usage_error("check", "PATH is missing");
+	return -1;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
+	int ch, i, j, failed = 0;
+
+	sig_ignore_lease_breaks();
+	if ((ch = check_parse(argc, argv, &c)) >= 0) {
+		if (ch == EX_USAGE)
+			usage_json("check", argc, argv, shortopts,
+				   check_options, OPT_JSON);
+		return ch;
+	}
 	out_init(c.level);
 	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)

@@ -14,6 +14,7 @@
 static enum level level = LV_NORMAL;
 static bool tty;
 static bool status_shown;
+static char usage_msg[ERRLEN]; /* the last usage error, for --json */
 
 void
 out_init(enum level lv)
@@ -257,6 +258,7 @@ usage_error(const char *cmd, const char *f, ...)
 	va_start(ap, f);
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
+	memcpy(usage_msg, msg, sizeof(msg));
 	/* One line, whatever the value quoted. */
 	fprintf(stderr, "covsettle %s: ", cmd);
 	put_safe(stderr, msg);
@@ -283,4 +285,27 @@ usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 	if (is_long)
 		return usage_error(cmd, "%s needs a value", arg);
 	return usage_error(cmd, "-%c needs a value", optopt);
+}
+
+void
+usage_json(const char *cmd, int argc, char **argv, const char *shortopts,
+	   const struct option *longopts, int json_val)
+{
+	bool json = false;
+	int ch;
+
+	/* Parse again, only to learn whether --json was given as an option
+	 * (not as the value of another, like --trigger --json). */
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		json |= ch == json_val;
+	if (!json)
+		return;
+	printf("{\"command\":");
+	json_str(stdout, cmd);
+	printf(",\"exit\":%d,\"status\":\"usage\",\"message\":", EX_USAGE);
+	json_str(stdout, usage_msg);
+	printf("}\n");
+	fflush(stdout);
 }
