@@ -25,6 +25,9 @@ int seterr(char *err, const char *fmt, ...)
 int fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* mkdir -p dir (mode 0777 less the umask). 0, or -1 with err. */
+int make_dirs(const char *dir, char *err);
+
 /* A pollable descriptor that becomes readable when process pid exits
  * (pidfd_open(2)), or -1 with errno. */
 int pidfd_of(int pid);

@@ -13,9 +13,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/* Exit status of the gather pipeline's outcome, after saying it. */
+/* Exit status of the gather pipeline's outcome, after saying it; msg
+ * gets what was said of a failure, for --json. */
 static int
-gather_report(const struct cli *c, const struct gather_result *g)
+gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 {
 	switch (g->status) {
 	case GS_OK:
@@ -31,28 +32,46 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		if (g->status == GS_OK)
 			return EX_SETTLED;
 		if (g->total >= 0)
-			out_error("total coverage %s is below --fail-under %s",
-				  g->total_text,
-				  c->fail_under ? c->fail_under
-						: "(the rcfile's fail_under)");
+			seterr(msg, "total coverage %s is below --fail-under %s",
+			       g->total_text,
+			       c->fail_under ? c->fail_under
+					     : "(the rcfile's fail_under)");
 		else
-			out_error("total coverage is below the fail-under "
-				  "threshold");
+			seterr(msg, "total coverage is below the fail-under "
+				    "threshold");
+		out_error("%s", msg);
 		return EX_BELOW;
 	case GS_FAILED:
-		out_error("%s; the data files in %s are untouched", g->msg,
-			  c->o.dir);
+		seterr(msg, "%s; the data files in %s are untouched", g->msg,
+		       c->o.dir);
+		out_error("%s", msg);
 		return EX_COVERAGE;
 	case GS_CHANGED:
-		out_error("%s", g->msg);
-		return EX_INVALID;
+	case GS_ERROR:
+		seterr(msg, "%s", g->msg);
+		out_error("%s", msg);
+		return g->status == GS_CHANGED ? EX_INVALID : EX_WATCH;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
-	case GS_ERROR:
-		out_error("%s", g->msg);
-		return EX_WATCH;
 	}
 	return EX_COVERAGE;
+}
+
+/* gather settled, then ended with code: --json's status and message
+ * say how (a failure after the wait is no "settled"). */
+static void
+after_wait(struct wait_result *w, int code, const char *msg)
+{
+	if (code == EX_SETTLED)
+		return;
+	if (code == EX_INVALID)
+		w->status = WS_INVALID;
+	else if (code >= EX_SIGNAL)
+		w->status = WS_SIGNAL;
+	else if (code != EX_BELOW)
+		w->status = WS_ERROR;
+	w->signo = code >= EX_SIGNAL ? code - EX_SIGNAL : 0;
+	snprintf(w->msg, sizeof(w->msg), "%s", msg);
 }
 
 /* The wait's members when gather ended before the wait began: no files
@@ -240,8 +259,9 @@ cmd_gather(int argc, char **argv)
 	if (settle_ready(w->s) == 0) {
 		out_info("no data files in %s to combine", c.o.dir);
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
-			out_error("no coverage data, so below --fail-under %s",
-				  c.fail_under);
+			seterr(err, "no coverage data, so below --fail-under %s",
+			       c.fail_under);
+			out_error("%s", err);
 			code = EX_BELOW;
 		}
 		goto out;
@@ -251,8 +271,10 @@ cmd_gather(int argc, char **argv)
 	gathered = true;
 	if (g.status == GS_SIGNAL)
 		probe_stop(&probe, g.signo);
-	code = gather_report(&c, &g);
+	code = gather_report(&c, &g, err);
 out:
+	if (w != NULL && w->status == WS_SETTLED)
+		after_wait(w, code, err);
 	if (c.json)
 		print_json(&c, w, &probe, gathered ? &g : NULL, code, err);
 	if (gathered)

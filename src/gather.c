@@ -321,11 +321,25 @@ total_of(const char *text, char *shown, size_t len)
 	return v;
 }
 
+/* Write a text report to path, making the directories above it as
+ * coverage.py does for its file reports. */
 static int
 write_text(struct gather *g, const char *path, const char *text)
 {
-	FILE *f = fopen(path, "we");
-	bool bad = f == NULL;
+	char dir[PATH_MAX], *slash;
+	FILE *f;
+	bool bad;
+
+	if (fmt(dir, sizeof(dir), "%s", path) == 0 &&
+	    (slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (make_dirs(dir, g->r->msg) < 0) {
+			g->r->status = GS_ERROR;
+			return -1;
+		}
+	}
+	f = fopen(path, "we");
+	bad = f == NULL;
 
 	/* fclose() frees f even when it fails: exactly one call. */
 	if (f != NULL) {
@@ -380,8 +394,9 @@ add_reason(struct gather *g, const char *out)
 }
 
 /* The words after the coverage command: the text report (rep NULL), run
- * once for every --report text[=PATH], for --fail-under and for the total
- * in --json; or a file report. */
+ * once for every --report text[=PATH] and for --fail-under (--json adds
+ * no report: its total is the text report's, else null); or a file
+ * report. */
 static void
 report_words(struct gather *g, struct argv *a, const struct report *rep)
 {
@@ -569,7 +584,7 @@ reports(struct gather *g)
 {
 	const struct cli *c = g->o->c;
 	const struct report *reps[MAX_REPORTS + 1];
-	bool text = c->fail_under != NULL || c->json;
+	bool text = c->fail_under != NULL;
 	struct argv py = { 0 };
 	char prog[PATH_MAX];
 	int i, n = 0, rc;

@@ -20,29 +20,6 @@
 
 #define RETRY_MS 100
 
-/* mkdir -p */
-static int
-make_dirs(const char *dir, char *err)
-{
-	char path[PATH_MAX], *p;
-
-	if (fmt(path, sizeof(path), "%s", dir) < 0)
-		return seterr(err, "%s: path too long", dir);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0777) < 0 && errno != EEXIST)
-			return seterr(err, "cannot create %s: %s", path,
-				      strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
-		return seterr(err, "cannot create %s: %s", path,
-			      strerror(errno));
-	return 0;
-}
-
 static pid_t
 read_holder(int fd)
 {

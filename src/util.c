@@ -2,10 +2,12 @@
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <time.h>
@@ -59,6 +61,28 @@ pidfd_of(int pid)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+int
+make_dirs(const char *dir, char *err)
+{
+	char path[PATH_MAX], *p;
+
+	if (fmt(path, sizeof(path), "%s", dir) < 0)
+		return seterr(err, "%s: path too long", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return seterr(err, "cannot create %s: %s", path,
+				      strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		return seterr(err, "cannot create %s: %s", path,
+			      strerror(errno));
+	return 0;
 }
 
 static void

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -548,13 +549,14 @@ def test_report_error_is_named_on_both_paths(partial, commands, fault):
         if fault == "unwritable":
             assert "FileExistsError" in r.stderr
 
-    # A text=PATH that cannot be written (out/ is made by the json report,
-    # after the text report): exit 7 before any other report, on both.
+    # A text=PATH that cannot be written (under a file): exit 7 before
+    # any other report, on both.
     for name, (command, together) in commands.items():
-        r = gather(src, "--coverage", command, "--report", "text=new/t.txt",
-                   "--report", "json=new/c.json", str(cov))
+        r = gather(src, "--coverage", command, "--report",
+                   "text=prog.py/t.txt", "--report", "json=new/c.json",
+                   str(cov))
         assert r.returncode == 7, (name, r.stderr)
-        assert "cannot write new/t.txt: No such file" in r.stderr
+        assert "cannot write prog.py/t.txt: Not a directory" in r.stderr
         assert not (src / "new").exists()
         assert not [p for p in cov.iterdir()
                     if p.name.startswith(".covsettle-gather")]
@@ -586,3 +588,67 @@ def test_dir_given_as_a_symlink_to_a_directory(three):
     assert r.returncode == 0, r.stderr
     assert union(tmp / "all.cov") == union(*files)
     assert os.path.islink(tmp / "link1")
+
+
+@pytest.mark.parametrize("fault,code", [("rcfile", 5), ("false", 5),
+                                        ("report-under-a-file", 5),
+                                        ("data-file", 7)])
+def test_json_names_a_failure_after_the_wait(three, fault, code):
+    # The wait settled, then gather failed: --json says "error" and why,
+    # the same words as the last line on stderr.
+    tmp, cov, src, files = three
+    args = ["--expect", "3", "--json"]
+    if fault == "rcfile":
+        (tmp / "broken.rc").write_text("[run\nbranch = True\n")
+        args += ["--rcfile", str(tmp / "broken.rc")]
+    elif fault == "false":
+        # Its --version fails after the wait has settled (old files).
+        slow = fakebin(tmp / "fakebin", cov="sleep 1; exit 1\n") / "cov"
+        args += ["--coverage", str(slow)]
+        old = time.time() - 3600
+        for f in files:
+            os.utime(f, (old, old))
+    elif fault == "report-under-a-file":
+        (src / "prog.py").write_text("")
+        args += ["--report", "json=prog.py/c.json"]
+    else:
+        args += ["--data-file", str(tmp / "no" / "such" / "dir" / ".coverage")]
+        (tmp / "no").write_text("a file, not a directory")
+    r = gather(src, *args, str(cov))
+    assert r.returncode == code, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == code and doc["status"] == "error", doc
+    last = r.stderr.strip().splitlines()[-1]
+    assert doc["message"] and last.startswith("covsettle: " + doc["message"])
+
+
+def test_json_alone_runs_no_report(tmp_path):
+    # A fan-in machine: the data files come from elsewhere, the sources are
+    # not here. --json must not add a text report that would fail there.
+    cov, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cov, src, v) for v in (0, 1)]
+    shutil.rmtree(src)
+    r = gather(tmp_path, "--expect", "2", "--json", str(cov))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "settled" and doc["total_percent"] is None
+    assert [c["command"].split()[1] for c in doc["commands"]] == ["combine"]
+    assert union(tmp_path / ".coverage") == union(*files)
+
+
+def test_every_report_creates_its_missing_directory(partial):
+    # text=PATH as xml=, json=, html= and lcov= do: the directories above
+    # PATH are made.
+    tmp, cov, src = partial
+    for command in ("python3-coverage", f"{PY} -m coverage"):
+        out = tmp / command.split()[0].replace("/", "_") / "a" / "b"
+        reports = {"text": "t.txt", "json": "c.json", "xml": "c.xml",
+                   "html": "html", "lcov": "c.lcov"}
+        args = []
+        for fmt, name in reports.items():
+            args += ["--report", f"{fmt}={out}/{fmt}/{name}"]
+        r = gather(src, "--coverage", command, *args, str(cov))
+        assert r.returncode == 0, (command, r.stderr)
+        for fmt, name in reports.items():
+            assert (out / fmt / name).exists(), (command, fmt)
+        assert "TOTAL" in (out / "text" / "t.txt").read_text()
