@@ -57,8 +57,11 @@ enum probe_state probe_start(struct probe *p, const char *given,
 enum probe_state probe_poll(struct probe *p);
 /* Block until the search ends, or a signal (INT, TERM, HUP) arrives on
  * sigfd: then the candidate's process group gets it, is reaped, *signo
- * is set and PROBE_NONE returned. */
-enum probe_state probe_wait(struct probe *p, int sigfd, int *signo);
+ * is set and PROBE_NONE returned. At deadline (monotonic ms; -1: none)
+ * the candidate still running is stopped and the search ends with
+ * PROBE_NONE, err naming it. */
+enum probe_state probe_wait(struct probe *p, int sigfd, msec_t deadline,
+			    int *signo);
 /* Stop a running candidate with signo (SIGKILL after a grace period) and
  * reap it; the search ends with PROBE_NONE. Nothing when not running. */
 void probe_stop(struct probe *p, int signo);

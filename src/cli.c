@@ -315,6 +315,12 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	return -1;
 }
 
+msec_t
+cli_deadline(const struct cli *c)
+{
+	return c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
+}
+
 int
 cli_stopped(int signo, const char *what)
 {

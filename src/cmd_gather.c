@@ -143,7 +143,7 @@ probe_done(const struct cli *c, struct probe *p, char *msg)
 {
 	int signo;
 
-	if (probe_wait(p, c->o.sigfd, &signo) == PROBE_FOUND)
+	if (probe_wait(p, c->o.sigfd, cli_deadline(c), &signo) == PROBE_FOUND)
 		return -1;
 	if (signo)
 		return cli_stopped(signo, NULL);
@@ -156,7 +156,7 @@ probe_done(const struct cli *c, struct probe *p, char *msg)
 static int
 take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 {
-	msec_t deadline = c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
+	msec_t deadline = cli_deadline(c);
 	enum lock_state st;
 	char err[ERRLEN];
 	pid_t holder;

@@ -260,16 +260,27 @@ probe_poll(struct probe *p)
 }
 
 enum probe_state
-probe_wait(struct probe *p, int sigfd, int *signo)
+probe_wait(struct probe *p, int sigfd, msec_t deadline, int *signo)
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	msec_t left = -1;
 	int s;
 
 	*signo = 0;
 	/* Its SIGCHLD may have been read by another loop already: look
-	 * first, then sleep until the next signal. */
+	 * first, then sleep until the next signal or the deadline. */
 	while (probe_poll(p) == PROBE_RUNNING) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (deadline >= 0 && (left = deadline - clock_ms()) <= 0) {
+			probe_stop(p, SIGTERM);
+			seterr(p->err,
+			       "%s%s%s'%s --version' did not answer within "
+			       "--timeout",
+			       p->given ? "the coverage command (from " : "",
+			       p->given ? p->origin : "",
+			       p->given ? ") does not run: " : "", p->words);
+			return p->state;
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 			break;
 		while ((s = sig_read(sigfd)) > 0)
 			if (s != SIGCHLD && *signo == 0)

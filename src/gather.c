@@ -275,7 +275,8 @@ confirm(struct gather *g, bool combined)
 	char *used = argv_text(&g->o->probe->cmd);
 	int signo;
 
-	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND) {
+	if (probe_wait(g->o->probe, g->o->sigfd, cli_deadline(g->o->c),
+		       &signo) == PROBE_FOUND) {
 		char *found = argv_text(&g->o->probe->cmd);
 
 		if (strcmp(used, found) != 0) {

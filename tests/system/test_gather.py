@@ -652,3 +652,32 @@ def test_every_report_creates_its_missing_directory(partial):
         for fmt, name in reports.items():
             assert (out / fmt / name).exists(), (command, fmt)
         assert "TOTAL" in (out / "text" / "t.txt").read_text()
+
+
+@pytest.mark.parametrize("how", ["option", "path"])
+def test_timeout_bounds_the_search_for_coverage(partial, tmp_path, how):
+    # A coverage command whose --version never answers: once -T has
+    # passed, exit 5 naming it, its process stopped, nothing written.
+    tmp, cov, src = partial
+    pidfile = tmp_path / "probe.pid"
+    fake = fakebin(tmp_path / "fakebin",
+                   coverage=f'[ "$1" = --version ] && {{ echo $$ > "{pidfile}";'
+                            ' exec sleep 300; }\n'
+                            'exec python3-coverage "$@"\n')
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
+    env.pop("COVSETTLE_COVERAGE", None)
+    args = ["-T", "2s", "--report", "text", str(cov)]
+    if how == "option":
+        args = ["--coverage", str(fake / "coverage")] + args
+        named = str(fake / "coverage")
+    else:
+        named = "coverage"
+    before = digests(cov)
+    r = gather(src, *args, env=env, timeout=30)
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert f"'{named} --version' did not answer within --timeout" in last
+    assert not (src / ".coverage").exists() and r.stdout == ""
+    assert digests(cov) == before
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pidfile.read_text()), 0)
