@@ -186,7 +186,7 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 	cmd = &g->r->cmds[g->r->ncmds++];
 	cmd->line = line;
 	if (child_run(argv, g->o->sigfd, g->o->c->json ? 2 : -1, capture_out,
-		      CAPTURE_RELAY, res, g->r->msg) < 0) {
+		      CAPTURE_RELAY, CHILD_UNMEASURED, res, g->r->msg) < 0) {
 		cmd->status = 127 << 8;
 		g->r->status = GS_FAILED;
 		return -1;

@@ -359,7 +359,7 @@ start_trigger(struct waiter *wt)
 	char text[ERRLEN];
 
 	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1, -1,
-				  wt->r->msg);
+				  0, wt->r->msg);
 	if (wt->trigger < 0) {
 		wt->trigger = 0;
 		return -1;

@@ -681,3 +681,57 @@ def test_timeout_bounds_the_search_for_coverage(partial, tmp_path, how):
     assert digests(cov) == before
     with pytest.raises(ProcessLookupError):
         os.kill(int(pidfile.read_text()), 0)
+
+
+PROGRAM = """\
+import sys
+
+
+def work(n):
+    if n % 2:
+        return "odd"
+    return "even"
+
+
+print(work(int(sys.argv[1])))
+"""
+
+
+@pytest.mark.parametrize("starter", ["COVERAGE_PROCESS_START", "pytest-cov"])
+def test_measuring_environment_does_not_measure_covsettle_children(
+        tmp_path, starter):
+    # The server's setup exported: every Python process started with it
+    # measures itself and writes a data file into DIR. covsettle's own
+    # coverage.py processes (the search, combine, the reports) must not:
+    # no stray data file appears, and none is counted or combined.
+    cov, src, site = tmp_path / "cov", tmp_path / "src", tmp_path / "site"
+    for d in (cov, src, site):
+        d.mkdir()
+    (src / "prog.py").write_text(PROGRAM)
+    env = dict(os.environ)
+    env.pop("COVSETTLE_COVERAGE", None)
+    if starter == "COVERAGE_PROCESS_START":
+        rc = tmp_path / "measure.rc"
+        rc.write_text(f"[run]\nparallel = true\nbranch = true\n"
+                      f"data_file = {cov}/.coverage\n")
+        (site / "sitecustomize.py").write_text(
+            "import coverage\ncoverage.process_startup()\n")
+        env.update(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(site))
+    else:
+        # pytest-cov's subprocess support: its .pth starts coverage.py in
+        # every Python that has COV_CORE_SOURCE set.
+        env.update(COV_CORE_SOURCE=os.pathsep, COV_CORE_CONFIG=os.pathsep,
+                   COV_CORE_DATAFILE=f"{cov}/.coverage",
+                   COV_CORE_BRANCH="enabled")
+    for n in (1, 2):
+        subprocess.run([PY, "prog.py", str(n)], cwd=src, env=env, check=True,
+                       capture_output=True)
+    inputs = sorted(cov.glob(".coverage.*"))
+    assert len(inputs) == 2, inputs
+    r = gather(src, "--expect", "2", "--report", "text",
+               "--report", f"json={tmp_path}/c.json",
+               "--data-file", str(tmp_path / "out.cov"), str(cov), env=env)
+    assert r.returncode == 0, r.stderr
+    assert sorted(cov.glob(".coverage.*")) == inputs, "a stray data file"
+    assert union(tmp_path / "out.cov") == union(*inputs)
+    assert "prog.py" in r.stdout and "combined 2 data files" in r.stderr
