@@ -44,6 +44,8 @@ struct probe {
 	const char *words;  /* the candidate being tried */
 	size_t tried;	    /* candidates started so far */
 	pid_t pid;	    /* its --version, or 0 */
+	pid_t spawned[8];   /* every --version started, for probe_spawned() */
+	size_t nspawned;
 	int outfd;	    /* a memfd holding its stdout, or -1 */
 	char err[ERRLEN];
 };
@@ -74,6 +76,11 @@ void probe_stop(struct probe *p, int signo);
  * holds the interpreter's words, to which `-c PROGRAM` is added. */
 bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
 		     size_t len);
+
+/* Was pid one of the search's --version processes? A Python that
+ * measures itself whatever its environment writes a data file named with
+ * that pid: it is none of DIR's. */
+bool probe_spawned(const struct probe *p, pid_t pid);
 
 /* Stop the search if it runs, and free the command. */
 void probe_free(struct probe *p);

@@ -214,6 +214,13 @@ probe_helper(void *ctx, char *msg)
 	return 1;
 }
 
+/* The waiter's question: is pid one of the search's processes? */
+static bool
+probe_pid(void *ctx, pid_t pid)
+{
+	return probe_spawned(ctx, pid);
+}
+
 int
 cmd_gather(int argc, char **argv)
 {
@@ -241,6 +248,7 @@ cmd_gather(int argc, char **argv)
 		goto out;
 	w = xmalloc(sizeof(*w));
 	c.o.helper = probe_helper;
+	c.o.helper_pid = probe_pid;
 	c.o.helper_ctx = &probe;
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL)

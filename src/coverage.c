@@ -144,8 +144,11 @@ probe_spawn(struct probe *p)
 	if (null >= 0)
 		close(null);
 	argv_free(&a);
-	if (p->pid > 0)
+	if (p->pid > 0) {
+		if (p->nspawned < sizeof(p->spawned) / sizeof(*p->spawned))
+			p->spawned[p->nspawned++] = p->pid;
 		return 0;
+	}
 	p->pid = 0;
 	if (p->outfd >= 0)
 		close(p->outfd);
@@ -306,6 +309,17 @@ probe_stop(struct probe *p, int signo)
 	if (p->outfd >= 0)
 		close(p->outfd);
 	p->outfd = -1;
+}
+
+bool
+probe_spawned(const struct probe *p, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < p->nspawned; i++)
+		if (p->spawned[i] == pid)
+			return true;
+	return false;
 }
 
 void

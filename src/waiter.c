@@ -149,12 +149,24 @@ probe_writer(void *ctx, struct sfile *f)
 	}
 }
 
+/* Is name one of DIR's data files (not one the helper's child wrote)? */
+static bool
+is_datafile(const struct waiter *wt, const char *name)
+{
+	size_t head;
+	pid_t pid;
+
+	if (!name_is_datafile(wt->o->pattern, name))
+		return false;
+	return wt->o->helper_pid == NULL || !name_writer(name, &pid, &head) ||
+	       !name_host_is(name, head, wt->prefix, writer_hostname()) ||
+	       !wt->o->helper_pid(wt->o->helper_ctx, pid);
+}
+
 static bool
 keep_datafile(void *ctx, const char *name)
 {
-	struct waiter *wt = ctx;
-
-	return name_is_datafile(wt->o->pattern, name);
+	return is_datafile(ctx, name);
 }
 
 /* Scan callback for the first scan: a file changed when its mtime says. */
@@ -227,7 +239,7 @@ file_event(struct waiter *wt, const struct wev *ev)
 			settle_touch(wt->s, wt->now);
 			return;
 		}
-	} else if (!name_is_datafile(wt->o->pattern, name)) {
+	} else if (!is_datafile(wt, name)) {
 		return;
 	}
 	f = settle_find(wt->s, name);

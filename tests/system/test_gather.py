@@ -735,3 +735,50 @@ def test_measuring_environment_does_not_measure_covsettle_children(
     assert sorted(cov.glob(".coverage.*")) == inputs, "a stray data file"
     assert union(tmp_path / "out.cov") == union(*inputs)
     assert "prog.py" in r.stdout and "combined 2 data files" in r.stderr
+
+
+def test_data_file_of_covsettles_own_search_is_never_counted(tmp_path, procs):
+    # A Python that measures itself whatever its environment (a
+    # sitecustomize that sets COVERAGE_PROCESS_START itself): the search's
+    # `--version` writes a data file into DIR during the wait. It is not
+    # one of DIR's data files: never counted, never combined.
+    cov, src, site = tmp_path / "cov", tmp_path / "src", tmp_path / "site"
+    for d in (cov, src, site):
+        d.mkdir()
+    (src / "prog.py").write_text(PROGRAM)
+    rc = tmp_path / "measure.rc"
+    rc.write_text(f"[run]\nparallel = true\nbranch = true\n"
+                  f"data_file = {cov}/.coverage\n")
+    (site / "sitecustomize.py").write_text(
+        "import os\n"
+        f"os.environ['COVERAGE_PROCESS_START'] = {str(rc)!r}\n"
+        "import coverage\ncoverage.process_startup()\n")
+    env = dict(os.environ, PYTHONPATH=str(site))
+    env.pop("COVSETTLE_COVERAGE", None)
+    env.pop("COVERAGE_PROCESS_START", None)
+
+    def worker(n):
+        """A measured process: the data file it wrote."""
+        before = set(cov.glob(".coverage.*"))
+        subprocess.run([PY, "prog.py", str(n)], cwd=src, env=env,
+                       check=True, capture_output=True)
+        return set(cov.glob(".coverage.*")) - before
+
+    real = worker(1) | worker(2)
+    g = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "3", "--json",
+              "--coverage", "python3-coverage", "--data-file",
+              str(tmp_path / "out.cov"), str(cov)], cwd=src, env=env)
+    procs.append(g)
+    # The search's own data file appears: the --version has ended.
+    deadline = time.monotonic() + LONG
+    while not set(cov.glob(".coverage.*")) - real:
+        assert time.monotonic() < deadline, "the search wrote no data file"
+        assert g.running_after(0.05), g.err
+    assert g.running_after(1.0), "settled on covsettle's own data file"
+    real |= worker(3)
+    assert g.finish() == 0, g.err
+    doc = json.loads(g.out)
+    assert sorted(f["name"] for f in doc["files"]) == sorted(
+        p.name for p in real)
+    assert doc["inputs"] == 3
+    assert union(tmp_path / "out.cov") == union(*real)
