@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -782,3 +783,53 @@ def test_data_file_of_covsettles_own_search_is_never_counted(tmp_path, procs):
         p.name for p in real)
     assert doc["inputs"] == 3
     assert union(tmp_path / "out.cov") == union(*real)
+
+
+def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
+        three):
+    # A symlink to a data file of the same directory passes check and
+    # wait (its target is what is checked): gather combines what it points
+    # to, and leaves the link and its target as they were.
+    tmp, cov, src, files = three
+    os.rename(files[2], cov / "web.sqlite")
+    os.symlink("web.sqlite", cov / ".coverage.otherhost.77.777777")
+    inputs = [files[0], files[1], cov / "web.sqlite"]
+    before = digests(cov)
+    r = covsettle("check", str(cov))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = covsettle("wait", "-d", DEBOUNCE, "--expect", "3", str(cov))
+    assert r.returncode == 0, r.stderr
+    r = gather(src, "--expect", "3", "--json", "--data-file",
+               str(tmp / "all.cov"), str(cov))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["inputs"] == 3
+    assert union(tmp / "all.cov") == union(*inputs)
+    assert digests(cov) == before
+    assert os.readlink(cov / ".coverage.otherhost.77.777777") == "web.sqlite"
+
+
+@pytest.mark.parametrize("change", ["truncate", "replace"])
+def test_input_changed_while_combine_runs(three, change):
+    # A writer covsettle did not see changes an input while coverage.py
+    # combines: exit 4 naming it, nothing written, and coverage.py never
+    # writes into the user's file (it reads a copy).
+    tmp, cov, src, files = three
+    victim = files[1]
+    if change == "truncate":
+        act = f': > "{victim}"'
+    else:
+        act = f'cp "{files[0]}" "{victim}.new" && mv "{victim}.new" "{victim}"'
+    wrapper = fakebin(tmp / "fakebin", cov=f'[ "$1" = combine ] && {act}\n'
+                                          'exec python3-coverage "$@"\n') / "cov"
+    r = gather(src, "--expect", "3", "--no-keep", "--coverage", str(wrapper),
+               "--report", "text", "--data-file", str(tmp / "out.cov"),
+               str(cov))
+    assert r.returncode == 4, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert f"{os.path.basename(victim)} changed" in last, last
+    assert not (tmp / "out.cov").exists() and r.stdout == ""
+    if change == "truncate":
+        assert os.path.getsize(victim) == 0, "coverage.py wrote into it"
+    assert sorted(cov.glob(".coverage.*")) == sorted(map(Path, files))
+    assert not [p for p in cov.iterdir()
+                if p.name.startswith(".covsettle-gather")]
