@@ -6,10 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef VERSION
-#define VERSION "0.1.0"
-#endif
-
 static const char usage[] =
 	"usage: covsettle wait   [OPTIONS] DIR      block until DIR's data "
 	"files have settled\n"
@@ -26,7 +22,7 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
-		return EX_USAGE;
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
@@ -44,5 +40,5 @@ main(int argc, char **argv)
 		return cmd_gather(argc - 1, argv + 1);
 	out_error("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
-	return EX_USAGE;
+	return EXIT_USAGE;
 }
