@@ -36,8 +36,8 @@ struct check_result {
 	dev_t dev;		/* the file checked (a symlink's target) */
 	ino_t ino;
 	struct timespec mtime;
-	long nfiles;		/* measured files, when ok */
-	bool arcs;		/* branch data, when ok */
+	long nfiles; /* measured files, when ok */
+	bool arcs;   /* branch data, when ok */
 };
 
 /* The verdict's name as printed and in JSON ("ok", "not-sqlite", ...). */

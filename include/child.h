@@ -37,8 +37,8 @@ struct child_result {
 /* Run argv to its end. stdout goes to out_fd (-1: inherited) unless
  * capture_out; stderr as capture_err says; flags as for child_spawn(). A
  * signal on sigfd is passed to the child's process group and noted in
- * r->signo; the child is still waited for. 0 when it ran, -1 with err when it could
- * not start. Free r->out and r->errout. */
+ * r->signo; the child is still waited for. 0 when it ran, -1 with err when it
+ * could not start. Free r->out and r->errout. */
 int child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 	      int capture_err, int flags, struct child_result *r, char *err);
 

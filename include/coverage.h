@@ -32,7 +32,7 @@ struct coverage_find {
 	pid_t pid;	    /* its --version, or 0 */
 	pid_t spawned[8];   /* every --version started */
 	size_t nspawned;
-	int outfd;	    /* a memfd holding its stdout, or -1 */
+	int outfd; /* a memfd holding its stdout, or -1 */
 	char err[ERRLEN];
 };
 

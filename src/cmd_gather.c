@@ -32,7 +32,8 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		if (g->status == GS_OK)
 			return EXIT_OK;
 		if (g->total >= 0)
-			seterr(msg, "total coverage %s is below --fail-under %s",
+			seterr(msg,
+			       "total coverage %s is below --fail-under %s",
 			       g->total_text,
 			       c->fail_under ? c->fail_under
 					     : "(the rcfile's fail_under)");
@@ -270,7 +271,8 @@ cmd_gather(int argc, char **argv)
 	if (settle_ready(w->s) == 0) {
 		out_info("no data files in %s to combine", c.o.dir);
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
-			seterr(err, "no coverage data, so below --fail-under %s",
+			seterr(err,
+			       "no coverage data, so below --fail-under %s",
 			       c.fail_under);
 			out_error("%s", err);
 			code = EXIT_BELOW;

@@ -47,8 +47,8 @@ spawn_candidate(struct coverage_find *p)
 	p->outfd = memfd_create("covsettle-version", MFD_CLOEXEC);
 	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
-		p->pid = child_spawn(a.v, p->outfd, null, CHILD_UNMEASURED,
-				     err);
+		p->pid =
+			child_spawn(a.v, p->outfd, null, CHILD_UNMEASURED, err);
 	else
 		p->pid = -1;
 	if (null >= 0)

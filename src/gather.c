@@ -49,7 +49,7 @@ static const char *const skip_warnings[] = {
 /* One staged input: the file its data was copied from. */
 struct staged {
 	const struct sfile *f;
-	char *path;	 /* DIR/name, or a symlink's target in DIR */
+	char *path;	/* DIR/name, or a symlink's target in DIR */
 	struct stat st; /* that file when it was copied */
 };
 
@@ -289,8 +289,8 @@ inputs_unchanged(struct gather *g)
 	for (i = 0; i < g->r->ninputs; i++) {
 		const struct staged *sg = &g->staged[i];
 
-		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir,
-			sg->f->name) < 0 ||
+		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, sg->f->name) <
+			    0 ||
 		    lstat(src, &st) < 0 || !same_file(&st, &sg->f->sig) ||
 		    stat(sg->path, &st) < 0 || !same_stat(&st, &sg->st))
 			return changed(g, sg->f, "while coverage.py combined");

@@ -81,7 +81,9 @@ put_safe(FILE *f, const char *s)
 			fwrite(p, 1, n, f);
 		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
 			fprintf(f, "\\%c",
-				*p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
+				*p == '\n'   ? 'n'
+				: *p == '\r' ? 'r'
+					     : 't');
 		} else {
 			for (i = 0; i < (n ? n : 1); i++)
 				fprintf(f, "\\x%02x", p[i]);
@@ -291,7 +293,7 @@ out_usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 
 void
 out_usage_json(const char *cmd, int argc, char **argv, const char *shortopts,
-	   const struct option *longopts, int json_val)
+	       const struct option *longopts, int json_val)
 {
 	bool json = false;
 	int ch;
