@@ -178,14 +178,15 @@ coverage_find_wait(struct coverage_find *p, int sigfd, msec_t deadline,
 		   int *signo)
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
-	msec_t left = -1;
+	msec_t left;
 	int s;
 
 	*signo = 0;
 	/* Its SIGCHLD may have been read by another loop already: look
 	 * first, then sleep until the next signal or the deadline. */
 	while (coverage_find_poll(p) == FIND_RUNNING) {
-		if (deadline >= 0 && (left = deadline - clock_ms()) <= 0) {
+		left = deadline < 0 ? -1 : deadline - clock_ms();
+		if (deadline >= 0 && left <= 0) {
 			coverage_find_stop(p, SIGTERM);
 			seterr(p->err,
 			       "%s%s%s'%s --version' did not answer within "
