@@ -48,6 +48,10 @@ def test_late_file_from_real_writer(tmp_path, run, writer):
     assert f"data file: {w.name}" in p.err
 
 
+@pytest.mark.cov_xfail(eras=(3,), params={"point": ("after-has-arcs", "after-save")},
+                       reason=(
+    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
+    "so the writer's pid is never tested"))
 @pytest.mark.parametrize("point", [
     "open-transaction",      # file open for writing: the lease is refused
     "between-transactions",  # valid SQLite, no has_arcs, nothing open
@@ -94,6 +98,9 @@ def test_zombie_writer_counts_as_gone(tmp_path, run, writer):
     assert p.finish() == 0, p.err
 
 
+@pytest.mark.cov_xfail(eras=(3,), reason=(
+    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
+    "so the writer's pid is never tested"))
 def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
     w = writer(tmp_path, "--pause-at", "between-transactions")
     w.paused("between-transactions")
@@ -230,6 +237,9 @@ def test_signal_ends_wait_and_stops_trigger(tmp_path, run, sig, code):
         os.killpg(tpid, 0)
 
 
+@pytest.mark.cov_xfail(eras=(3,), reason=(
+    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
+    "so the writer's pid is never tested"))
 def test_timeout_says_what_was_missing(tmp_path, run, writer):
     datafile(tmp_path, pid=3)
     w = writer(tmp_path, "--pause-at", "after-save")
@@ -270,16 +280,16 @@ def test_timeout_waiting_for_the_count_names_a_file_checked_early(tmp_path):
     assert ("failing their check: .coverage.otherhost.2.123456 (corrupt: "
             in r.stderr), r.stderr
 
-def test_trigger_success_with_new_only(tmp_path):
+def test_trigger_success_with_new_only(tmp_path, cov):
     old = datafile(tmp_path, pid=11)
-    trig = f"{PY} {WRITER} {tmp_path} </dev/null >/dev/null"
+    trig = f"{cov.python} {WRITER} {tmp_path} </dev/null >/dev/null"
     r = covsettle("wait", "--new-only", "--trigger", trig, "-d", DEBOUNCE,
                   "--json", str(tmp_path))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     names = [f["name"] for f in doc["files"]]
     assert len(names) == 1 and names[0] != os.path.basename(old)
-    assert names[0].startswith(f".coverage.{HOST}.")
+    assert cov.name_re().match(names[0]), names
 
 
 @pytest.mark.parametrize("cmd,how", [
