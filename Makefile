@@ -1,13 +1,13 @@
 # Makefile: covsettle. `make test` is the whole check from a fresh machine:
 # it installs what is missing (make deps: Debian packages, and a venv per
-# pinned coverage.py of the version matrix, mk/matrix.mk), builds, checks the
-# format and the man page (lint), runs cppcheck and clang-tidy (static), the
-# unit, system and example tests (those with a real coverage.py on each
-# version of the matrix), then the unit and system tests again under
-# AddressSanitizer and UBSan with the fuzz seeds replayed, and the many-file
-# system tests under ThreadSanitizer (asan-test: see mk/hardening.mk), these
-# on the oldest and newest coverage.py only (6.5 and 7.17.5: SAN_MATRIX in
-# mk/matrix.mk; COVSETTLE_MATRIX picks versions for any run).
+# pinned coverage.py of the version matrix, mk/matrix.mk), builds, checks
+# the format and the man page (lint), runs cppcheck and clang-tidy
+# (static), the unit, system and example tests on each coverage.py, then
+# the unit and system tests again under AddressSanitizer and UBSan (on the
+# oldest and newest coverage.py, 6.5 and 7.17.5: SAN_MATRIX in
+# mk/matrix.mk) with the fuzz seeds replayed, and the many-file system
+# tests under ThreadSanitizer (asan-test: see mk/hardening.mk).
+# COVSETTLE_MATRIX picks the coverage.py versions for any run.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -195,9 +195,6 @@ def nopidfd(tmp_path_factory):
                 ASAN_OPTIONS="verify_asan_link_order=0")
 
 
-@pytest.mark.cov_xfail(eras=(3,), reason=(
-    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
-    "so the writer's pid is never tested"))
 def test_writer_exit_seen_without_pidfd(tmp_path, run, writer, nopidfd):
     # Nothing else happens in DIR when the writer exits: without a pidfd
     # to wake it, covsettle must still look, and settle soon after.

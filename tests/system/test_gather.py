@@ -800,9 +800,6 @@ def test_pytest_cov_environment_does_not_measure_covsettle_children(
     covsettle_measured_nothing(tmp_path, cdir, src, env, inputs)
 
 
-@pytest.mark.cov_xfail(eras=(3,), reason=(
-    "protocol branch: 7.13.1+ names (HOST_.pid<PID>.X...x) are not read, "
-    "so the pid of the search's own data file is never known"))
 def test_data_file_of_covsettles_own_search_is_never_counted(tmp_path, procs,
                                                             cov):
     # A Python that measures itself whatever its environment (a
