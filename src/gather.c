@@ -468,8 +468,7 @@ account(struct gather *g, const struct child_result *res)
 		return seterr(g->r->msg,
 			      "coverage.py did not combine %s/%s (%s)%s; "
 			      "nothing is combined",
-			      g->o->c->o.dir,
-			      g->staged[first].f->name, why,
+			      g->o->c->o.dir, g->staged[first].f->name, why,
 			      more);
 	for (k = 0; k < sizeof(skip_warnings) / sizeof(*skip_warnings); k++)
 		if (res->errout != NULL &&
