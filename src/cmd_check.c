@@ -2,6 +2,7 @@
  * files named on the command line or every data file of a directory. */
 #include "check.h"
 #include "cmd.h"
+#include "help.h"
 #include "names.h"
 #include "output.h"
 #include "pool.h"
@@ -279,8 +280,7 @@ cmd_check(int argc, char **argv)
 			c.json = true;
 			break;
 		case 'h':
-			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
-			     "PATH ...");
+			help_command(stdout, "check");
 			return EX_SETTLED;
 		default:
 			return usage_option("check", shortopts, argv, ch);

@@ -1,13 +1,10 @@
 /* main.c: covsettle's entry point: picks the command, handles --help and
  * --version, and returns the command's exit status. */
 #include "cmd.h"
+#include "help.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifndef VERSION
-#define VERSION "0.1.0"
-#endif
 
 static const char usage[] =
 	"usage: covsettle wait   [OPTIONS] DIR      block until DIR's data "
@@ -32,7 +29,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("covsettle %s\n", VERSION);
+		help_version(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "wait") == 0)
