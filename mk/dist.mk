@@ -20,3 +20,94 @@ ifneq ($(INOTIFYTOOLS_VERSION),)
 ALL_CFLAGS += -DINOTIFYTOOLS_VERSION='"$(INOTIFYTOOLS_VERSION)"'
 endif
 build/obj/help.o build/asan/obj/help.o build/tsan/obj/help.o: mk/dist.mk
+# dpkg-buildflags' CPPFLAGS (-D_FORTIFY_SOURCE=2) for the package's build.
+ALL_CFLAGS += $(CPPFLAGS)
+
+# ---- completions, installed with `make install` ----
+
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+.PHONY: install-completions uninstall-completions deb dist dist-test
+
+install: install-completions
+uninstall: uninstall-completions
+
+install-completions:
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
+	install -m 644 completions/covsettle.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/covsettle
+	install -m 644 completions/_covsettle $(DESTDIR)$(ZSHCOMPDIR)/_covsettle
+	install -m 644 completions/covsettle.fish \
+		$(DESTDIR)$(FISHCOMPDIR)/covsettle.fish
+
+uninstall-completions:
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/covsettle \
+		$(DESTDIR)$(ZSHCOMPDIR)/_covsettle \
+		$(DESTDIR)$(FISHCOMPDIR)/covsettle.fish
+
+# ---- make deb ----
+
+# The package is built from a copy of the tree in build/deb/src, so that
+# debian/rules clean (make clean) cannot touch this tree's build/. The .deb
+# and lintian's findings end up in build/deb/.
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB_SRC := build/deb/src/covsettle-$(VERSION)
+LINTIAN := lintian --info --fail-on error,warning,info
+
+deb: deps
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	[ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog" \
+		"says $$v, the Makefile $(VERSION)"; exit 1; }
+	rm -rf build/deb && mkdir -p $(DEB_SRC)
+	tar -c --exclude=./build --exclude=./.git --exclude=__pycache__ . | \
+		tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	cp build/deb/src/covsettle_$(VERSION)_$(DEB_ARCH).deb \
+		build/deb/src/covsettle_$(VERSION)_$(DEB_ARCH).changes build/deb/
+	$(LINTIAN) build/deb/src/covsettle_$(VERSION)_$(DEB_ARCH).changes \
+		>build/deb/lintian.log 2>&1 || { cat build/deb/lintian.log; exit 1; }
+	@echo "make deb: build/deb/covsettle_$(VERSION)_$(DEB_ARCH).deb," \
+		"lintian: $$(grep -c '^[EWIPX]:' build/deb/lintian.log) tags"
+
+# ---- make dist ----
+
+# A fully static binary: glibc, libinotifytools and SQLite from Debian's .a
+# files. The linker warns that SQLite's unixDlOpen calls dlopen: that is
+# only reached through load_extension(), which covsettle never enables, so
+# the binary needs no shared library at run time (tests/dist runs it in an
+# empty root). covsettle calls no NSS function (getpwnam, getaddrinfo).
+DIST_ARCH = $(shell uname -m)
+DIST_NAME = covsettle-$(VERSION)-linux-$(DIST_ARCH)
+DIST_TAR = build/dist/$(DIST_NAME).tar.gz
+STATIC_LDLIBS := -static -linotifytools -lsqlite3 -lm -pthread
+# The tarball's files get the last commit's time, so that it is reproducible.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+
+build/dist/covsettle: $(OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -s -o $@ $(OBJ) $(LDFLAGS) $(STATIC_LDLIBS)
+
+dist: $(DIST_TAR)
+
+$(DIST_TAR): build/dist/covsettle man/covsettle.1 README.md \
+		$(wildcard completions/*)
+	rm -rf build/dist/$(DIST_NAME)
+	install -D -m 755 build/dist/covsettle \
+		build/dist/$(DIST_NAME)/bin/covsettle
+	install -D -m 644 man/covsettle.1 \
+		build/dist/$(DIST_NAME)/share/man/man1/covsettle.1
+	install -D -m 644 completions/covsettle.bash \
+		build/dist/$(DIST_NAME)/share/bash-completion/completions/covsettle
+	install -D -m 644 completions/_covsettle \
+		build/dist/$(DIST_NAME)/share/zsh/site-functions/_covsettle
+	install -D -m 644 completions/covsettle.fish \
+		build/dist/$(DIST_NAME)/share/fish/vendor_completions.d/covsettle.fish
+	install -m 644 README.md build/dist/$(DIST_NAME)/README.md
+	tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$(SOURCE_DATE_EPOCH) -cf - $(DIST_NAME) | \
+		gzip -9n >$@.tmp && mv $@.tmp $@
+	@echo "make dist: $@"
