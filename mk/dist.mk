@@ -111,3 +111,11 @@ $(DIST_TAR): build/dist/covsettle man/covsettle.1 README.md \
 		--mtime=@$(SOURCE_DATE_EPOCH) -cf - $(DIST_NAME) | \
 		gzip -9n >$@.tmp && mv $@.tmp $@
 	@echo "make dist: $@"
+
+# ---- make dist-test (part of make test) ----
+
+dist-test: deb dist build/covsettle
+	COVSETTLE=$(CURDIR)/build/covsettle \
+		DIST_DEB=$(CURDIR)/build/deb/covsettle_$(VERSION)_$(DEB_ARCH).deb \
+		DIST_TAR=$(CURDIR)/$(DIST_TAR) \
+		$(PYTEST) -q -p no:cacheprovider tests/dist
