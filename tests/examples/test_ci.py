@@ -1,0 +1,114 @@
+# test_ci.py: the sharded CI flow of examples/ci played for real, since the
+# GitHub and GitLab files cannot run here. Each shard is a pytest run under
+# coverage.py (examples/ci/shard.sh) in its own UTS namespace with its own
+# host name, in its own checkout path; their data files are copied into one
+# directory as an artifact download would, and examples/ci/fan-in.sh (covsettle
+# check, then gather --expect N) combines them with relative_files and [paths].
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from examples_util import COVSETTLE, PY, ROOT, run_group, union
+
+CI = os.path.join(ROOT, "examples", "ci")
+SAMPLE = os.path.join(CI, "sample")
+SHARDS = 3
+MEASURED = {"ledger/__init__.py", "ledger/accounts.py", "ledger/money.py",
+            "ledger/report.py"}
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="unshare --uts needs root")
+
+
+def checkout(path):
+    """A fresh checkout of the sample project at path."""
+    shutil.copytree(SAMPLE, path, ignore=shutil.ignore_patterns(
+        "__pycache__", ".coverage", ".coverage.*", "cov", "coverage.xml"))
+    return path
+
+
+@pytest.fixture(scope="module", params=[PY], ids=["cov6.5"])
+def shards(request, tmp_path_factory):
+    """Run every shard; {index: its data file's path}."""
+    python = request.param
+    base = tmp_path_factory.mktemp("runners")
+    out = {}
+    for i in range(1, SHARDS + 1):
+        work = checkout(base / f"runner-{i}" / "builds" / "acme" / f"ledger-{i}")
+        host = f"runner-{i}.ci.example"
+        status, stdout, stderr = run_group(
+            ["unshare", "--uts", "sh", "-c",
+             'hostname "$0" && exec sh "$1" "$2" "$3" cov',
+             host, os.path.join(CI, "shard.sh"), str(i), str(SHARDS)],
+            timeout=300, cwd=work,
+            env=dict(os.environ, COVERAGE=f"{python} -m coverage"))
+        assert status == 0, stdout + stderr
+        files = os.listdir(work / "cov")
+        assert len(files) == 1, files
+        # The data file names the shard's own host: a UTS namespace each.
+        assert files[0].startswith(f".coverage.{host}.") or \
+            files[0].startswith(f".coverage.{host.replace('.', '_')}."), files
+        out[i] = str(work / "cov" / files[0])
+    return python, out
+
+
+def fan_in(tmp_path, python, files, timeout="30s"):
+    """Download files into a fresh checkout's cov/ and run fan-in.sh there;
+    (status, stdout, stderr, checkout)."""
+    work = checkout(tmp_path / "fanin" / "work" / "ledger")
+    (work / "cov").mkdir()
+    for f in files:
+        shutil.copy2(f, work / "cov" / os.path.basename(f))
+    status, out, err = run_group(
+        ["sh", os.path.join(CI, "fan-in.sh"), str(SHARDS), "cov"],
+        timeout=300, cwd=work,
+        env=dict(os.environ, COVSETTLE=COVSETTLE, FANIN_TIMEOUT=timeout,
+                 COVERAGE=f"{python} -m coverage"))
+    return status, out, err, work
+
+
+def test_all_shards_combine_to_their_union(shards, tmp_path):
+    python, files = shards
+    status, out, err, work = fan_in(tmp_path, python, files.values())
+    assert status == 0, out + err
+    combined = union(str(work / ".coverage"))
+    assert combined == union(*files.values())
+    # One set of paths, whatever checkout each shard ran in.
+    assert set(combined["lines"]) == MEASURED
+    # Each shard measured lines no other did: a lost one would show.
+    for i, f in files.items():
+        mine = union(f)["lines"]
+        assert any(set(mine.get(p, [])) < set(combined["lines"][p])
+                   for p in MEASURED), i
+        others = union(*(g for j, g in files.items() if j != i))["lines"]
+        assert others != combined["lines"], f"shard {i} added nothing"
+    assert "TOTAL" in out and (work / "coverage.xml").is_file()
+    for f in files.values():  # the downloads are kept
+        assert (work / "cov" / os.path.basename(f)).is_file()
+
+
+def test_a_missing_shard_fails_naming_how_many_arrived(shards, tmp_path):
+    python, files = shards
+    status, out, err, work = fan_in(tmp_path, python,
+                                    [files[1], files[3]], timeout="3s")
+    assert status == 3, out + err
+    assert "2 of 3 expected data files" in err
+    assert not (work / ".coverage").exists()
+
+
+def test_a_corrupt_upload_fails_naming_it(shards, tmp_path):
+    python, files = shards
+    broken = tmp_path / "broken" / os.path.basename(files[2])
+    broken.parent.mkdir()
+    with open(files[2], "rb") as f:
+        data = f.read()
+    broken.write_bytes(data[:len(data) // 2])  # an upload cut short
+    status, out, err, work = fan_in(tmp_path, python,
+                                    [files[1], str(broken), files[3]])
+    assert status == 4, out + err
+    line = [l for l in out.splitlines() if broken.name in l]
+    assert line and line[0].startswith(f"cov/{broken.name}: "), out
+    assert (work / "cov" / broken.name).read_bytes() == data[:len(data) // 2]
+    assert not (work / ".coverage").exists()
