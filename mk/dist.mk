@@ -9,7 +9,8 @@
 #                   the bash completion, --help against the man page, and the
 #                   sharded CI fan-in of examples/ci (part of `make test`)
 
-DEPS += debhelper lintian dpkg-dev fakeroot busybox-static bash-completion
+DEPS += debhelper lintian dpkg-dev fakeroot busybox-static bash-completion \
+	zsh fish
 
 # libinotifytools 3.22 has no version call and no version macro: --version
 # names the one covsettle was built with, from pkg-config or dpkg.
