@@ -56,7 +56,7 @@ uninstall-completions:
 # and lintian's findings end up in build/deb/.
 DEB_ARCH = $(shell dpkg --print-architecture)
 DEB_SRC := build/deb/src/covsettle-$(VERSION)
-LINTIAN := lintian --info --fail-on error,warning,info
+LINTIAN := lintian --info --pedantic --fail-on error,warning,info,pedantic
 
 deb: deps
 	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
