@@ -21,6 +21,12 @@ FILES = ["/usr/bin/covsettle", "/usr/share/man/man1/covsettle.1.gz",
          "/usr/share/fish/vendor_completions.d/covsettle.fish"]
 
 
+def packages():
+    """Every package dpkg knows, with its state."""
+    return run("dpkg-query", "-W", "-f=${Package}:${Architecture} "
+               "${Version} ${db:Status-Abbrev}\n").stdout
+
+
 def status():
     r = run("dpkg-query", "-W", "-f=${db:Status-Status}", "covsettle")
     return r.stdout if r.returncode == 0 else "unknown"
@@ -33,6 +39,7 @@ def installed():
     if status() not in ("not-installed", "config-files", "unknown"):
         pytest.skip("a covsettle package is installed here: left alone")
     assert os.path.exists(DEB), f"{DEB}: run make deb"
+    before = packages()
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     r = run(*APT, "install", "--no-install-recommends", DEB, env=env,
             timeout=900)
@@ -46,6 +53,7 @@ def installed():
         assert status() in ("not-installed", "unknown")
         for path in FILES:
             assert not os.path.exists(path), path
+        assert packages() == before, "the machine's packages changed"
 
 
 def test_package_installs_binary_man_page_and_completions(installed):
