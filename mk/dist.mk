@@ -92,7 +92,9 @@ build/dist/covsettle: $(OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -s -o $@ $(OBJ) $(LDFLAGS) $(STATIC_LDLIBS)
 
-dist: $(DIST_TAR)
+# From a fresh machine: make deps installs the -dev packages first.
+dist: deps
+	@$(MAKE) --no-print-directory $(DIST_TAR)
 
 $(DIST_TAR): build/dist/covsettle man/covsettle.1 README.md \
 		$(wildcard completions/*)
