@@ -28,7 +28,8 @@ int fmt(char *buf, size_t len, const char *fmt, ...)
  * (pidfd_open(2)), or -1 with errno. */
 int pidfd_of(int pid);
 
-/* Allocation that never returns NULL: covsettle exits 70 on OOM. */
+/* Allocation that never returns NULL: covsettle exits 70 (EXIT_NOMEM)
+ * on OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

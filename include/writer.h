@@ -26,6 +26,22 @@ enum lease_state writer_lease(int dirfd, const char *name);
 /* State of pid as the writer of a file last modified at mtime. */
 enum proc_state writer_process(pid_t pid, time_t mtime);
 
+/* What the two tests tell of a data file together. */
+enum writer_seen {
+	WRITER_OPEN,  /* open for writing by some process (lease refused) */
+	WRITER_ALIVE, /* the writer named in the file runs on this host */
+	WRITER_GONE,  /* that writer has exited */
+	WRITER_QUIET, /* no sign of a writer, but none known gone either */
+};
+
+/* Is a process still at work on the data file name in dirfd, last
+ * modified at mtime? The lease first (skipped when dirfd < 0); then, when
+ * by_pid, the pid in the name if its host is this one (prefix: the
+ * pattern's literal start, see name_host_is()). *pid is that pid when
+ * it was tested, else 0. */
+enum writer_seen writer_at_work(int dirfd, const char *name, const char *prefix,
+				bool by_pid, time_t mtime, pid_t *pid);
+
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);
 

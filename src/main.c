@@ -22,7 +22,7 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
-		return EX_USAGE;
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
@@ -39,5 +39,5 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "gather") == 0)
 		return cmd_gather(argc - 1, argv + 1);
 	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
-	return EX_USAGE;
+	return EXIT_USAGE;
 }

@@ -10,6 +10,7 @@
  *  - the pid in the file name, when the host field is ours: a live process
  *    with that pid, which started before the file was last written. */
 #include "writer.h"
+#include "names.h"
 #include "util.h"
 
 #include <errno.h>
@@ -102,6 +103,31 @@ writer_process(pid_t pid, time_t mtime)
 	    boot_time() + (time_t)(start / (unsigned long long)hz) > mtime + 1)
 		return PROC_GONE; /* a later process reusing the pid */
 	return PROC_ALIVE;
+}
+
+enum writer_seen
+writer_at_work(int dirfd, const char *name, const char *prefix, bool by_pid,
+	       time_t mtime, pid_t *pid)
+{
+	size_t head;
+	pid_t named;
+
+	*pid = 0;
+	if (dirfd >= 0 && writer_lease(dirfd, name) == LEASE_WRITING)
+		return WRITER_OPEN;
+	if (!by_pid || !name_writer(name, &named, &head) ||
+	    !name_host_is(name, head, prefix, writer_hostname()))
+		return WRITER_QUIET;
+	*pid = named;
+	switch (writer_process(named, mtime)) {
+	case PROC_ALIVE:
+		return WRITER_ALIVE;
+	case PROC_GONE:
+		return WRITER_GONE;
+	case PROC_UNKNOWN:
+		break;
+	}
+	return WRITER_QUIET;
 }
 
 const char *
