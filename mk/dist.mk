@@ -10,7 +10,7 @@
 #                   sharded CI fan-in of examples/ci (part of `make test`)
 
 DEPS += debhelper lintian dpkg-dev fakeroot busybox-static bash-completion \
-	zsh fish
+	zsh fish python3-yaml
 
 # libinotifytools 3.22 has no version call and no version macro: --version
 # names the one covsettle was built with, from pkg-config or dpkg.

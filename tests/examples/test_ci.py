@@ -18,10 +18,6 @@ SHARDS = 3
 MEASURED = {"ledger/__init__.py", "ledger/accounts.py", "ledger/money.py",
             "ledger/report.py"}
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="unshare --uts needs root")
-
-
 def checkout(path):
     """A fresh checkout of the sample project at path."""
     shutil.copytree(SAMPLE, path, ignore=shutil.ignore_patterns(
@@ -32,6 +28,8 @@ def checkout(path):
 @pytest.fixture(scope="module", params=[PY], ids=["cov6.5"])
 def shards(request, tmp_path_factory):
     """Run every shard; {index: its data file's path}."""
+    if os.geteuid() != 0:
+        pytest.skip("unshare --uts needs root")
     python = request.param
     base = tmp_path_factory.mktemp("runners")
     out = {}
@@ -112,3 +110,49 @@ def test_a_corrupt_upload_fails_naming_it(shards, tmp_path):
     assert line and line[0].startswith(f"cov/{broken.name}: "), out
     assert (work / "cov" / broken.name).read_bytes() == data[:len(data) // 2]
     assert not (work / ".coverage").exists()
+
+
+def _yaml(name):
+    import yaml  # python3-yaml
+    with open(os.path.join(CI, name)) as f:
+        return yaml.safe_load(f)
+
+
+def test_github_recipe_runs_the_tested_scripts_on_every_shard():
+    wf = _yaml("github-actions.yml")
+    jobs = wf["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    assert int(wf["env"]["SHARDS"]) == len(shards) == SHARDS
+    steps = jobs["shard"]["steps"]
+    assert any(s.get("run") == 'sh ../shard.sh ${{ matrix.shard }} "$SHARDS" cov'
+               for s in steps)
+    upload = [s for s in steps if s.get("uses", "").startswith(
+        "actions/upload-artifact")][0]
+    # .coverage.* files are hidden: left out unless include-hidden-files.
+    assert upload["with"]["include-hidden-files"] is True
+    assert upload["with"]["path"] == "examples/ci/sample/cov/"
+    assert "!cancelled()" in upload["if"]
+    fan = jobs["fan-in"]
+    assert "shard" in fan["needs"] and "!cancelled()" in fan["if"]
+    download = [s for s in fan["steps"] if s.get("with", {}).get("pattern")][0]
+    assert upload["with"]["name"].startswith(download["with"]["pattern"].rstrip("*"))
+    assert download["with"]["merge-multiple"] is True
+    assert download["with"]["path"] == "examples/ci/sample/cov"
+    assert any(s.get("run") == 'sh ../fan-in.sh "$SHARDS" cov' for s in fan["steps"])
+    assert any("examples/gunicorn/run.sh" in s.get("run", "")
+               for s in jobs["restart"]["steps"])
+
+
+def test_gitlab_recipe_runs_the_tested_scripts_on_every_shard():
+    ci = _yaml("gitlab-ci.yml")
+    assert int(ci["variables"]["SHARDS"]) == ci["shard"]["parallel"] == SHARDS
+    assert 'sh ../shard.sh "$CI_NODE_INDEX" "$CI_NODE_TOTAL" cov' in \
+        ci["shard"]["script"]
+    assert ci["shard"]["artifacts"]["when"] == "always"
+    assert ci["shard"]["artifacts"]["paths"] == ["examples/ci/sample/cov/"]
+    fan = ci["coverage"]
+    assert fan["when"] == "always"
+    assert {"job": "shard", "artifacts": True} in fan["needs"]
+    assert 'sh ../fan-in.sh "$SHARDS" cov' in fan["script"]
+    assert any("examples/gunicorn/run.sh" in line
+               for line in ci["restart"]["script"])
