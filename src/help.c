@@ -107,6 +107,16 @@ static const struct help_command commands[] = {
 	  "6 the trigger failed, 7 watch error, 128+N stopped by signal N." },
 };
 
+/* The units of a DURATION, below the options of wait and gather. */
+static const char durations[] =
+	"\nDURATION: 250ms, 1.5s, 2m or 1h; a bare number is seconds.\n";
+
+/* --version: covsettle's, then libinotifytools' and SQLite's. */
+static const char version_format[] =
+	"covsettle %s\n"
+	"libinotifytools %s (built with; the library has no version call)\n"
+	"SQLite %s (running; built with %s)\n";
+
 /* Width of the flag column, two spaces of indent included. */
 #define FLAG_COLUMN 28
 /* Lines stay within this width where they can. */
@@ -158,9 +168,7 @@ help_command(FILE *f, const char *cmd)
 		fputc('\n', f);
 	}
 	if (c->bit != C_CHECK)
-		fputs("\nDURATION: 250ms, 1.5s, 2m or 1h; a bare number is "
-		      "seconds.\n",
-		      f);
+		fputs(durations, f);
 	fprintf(f, "\nExit status: %s\nSee covsettle(1).\n", c->exits);
 }
 
@@ -168,11 +176,6 @@ help_command(FILE *f, const char *cmd)
 void
 help_version(FILE *f)
 {
-	fprintf(f,
-		"covsettle %s\n"
-		"libinotifytools %s (built with; the library has no version "
-		"call)\n"
-		"SQLite %s (running; built with %s)\n",
-		VERSION, INOTIFYTOOLS_VERSION, sqlite3_libversion(),
-		SQLITE_VERSION);
+	fprintf(f, version_format, VERSION, INOTIFYTOOLS_VERSION,
+		sqlite3_libversion(), SQLITE_VERSION);
 }
