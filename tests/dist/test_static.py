@@ -132,3 +132,13 @@ def test_trigger_with_static_busybox(bare):
     assert "trigger exited with status 0" in r.stderr
     assert (bare / "data" / name).read_bytes() == \
         open(os.path.join(FIXTURES, "arcs"), "rb").read()
+
+
+def test_gather_without_coverage_py_says_what_it_tried(bare):
+    # An image with covsettle but no Python: gather stops at once, exit 5.
+    put(bare / "data", "lines", 81)
+    r = run(*inside(bare, "gather", "-d", "200ms", "/data"))
+    assert r.returncode == 5, r.stderr
+    assert "coverage.py not found: tried 'coverage', 'python3-coverage' and " \
+        "'python3 -m coverage'" in r.stderr
+    assert not (bare / ".coverage").exists()
