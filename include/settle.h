@@ -47,6 +47,8 @@ struct sfile {
 	bool quarantined;  /* moved to DIR/quarantine by us */
 	struct check_result check;
 	enum writer_state writer;
+	bool unfinished;    /* an era-3 name without .H...h: save not ended */
+	bool renamed;	    /* a scan found its finished name (settle.c) */
 	pid_t pid;	    /* writer pid when the host is ours, else 0 */
 	unsigned long scan; /* the last scan that saw it */
 };
@@ -58,6 +60,15 @@ struct vanished {
 	dev_t dev;
 	ino_t ino;
 	bool renamable; /* not known to be deleted: may show up renamed */
+	/* For a rename: what the file was, so that its new name carries on
+	 * with the same window when its contents did not change. */
+	off_t size;
+	struct timespec mtime;
+	msec_t changed_at;  /* the file's last change */
+	msec_t gone_at;	    /* when it vanished */
+	msec_t prev_change; /* the directory's last change before that */
+	bool counts;
+	bool told; /* the caller has said so (settle_told()) */
 };
 
 /* Refreshes a file's verdict (check) and writer state (writer). When
@@ -72,6 +83,9 @@ struct settle_io {
 	void (*check_all)(void *ctx, struct sfile *files, const size_t *which,
 			  size_t n);
 };
+
+/* The reason of an era-3 file whose writer exited before renaming it. */
+#define SETTLE_CUT_SHORT "writer exited before finishing its save"
 
 enum settle_state {
 	ST_WAITING,
@@ -145,11 +159,16 @@ struct sfile *settle_file(const struct settle *s, size_t i);
 struct sfile *settle_find(const struct settle *s, const char *name);
 /* Files that count and are present or quarantined. */
 long settle_counted(const struct settle *s);
+/* Invalid for good: counted and present, failing its check (or its save
+ * not finished) with its writer gone, so that nothing can mend it. */
+bool settle_invalid(const struct sfile *f);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);
 
 size_t settle_nvanished(const struct settle *s);
 const struct vanished *settle_vanished(const struct settle *s, size_t i);
+/* The caller has reported vanished file i. */
+void settle_told(struct settle *s, size_t i);
 
 #endif

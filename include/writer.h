@@ -36,11 +36,11 @@ enum writer_seen {
 
 /* Is a process still at work on the data file name in dirfd, last
  * modified at mtime? The lease first (skipped when dirfd < 0); then, when
- * by_pid, the pid in the name if its host is this one (prefix: the
- * pattern's literal start, see name_host_is()). *pid is that pid when
- * it was tested, else 0. */
-enum writer_seen writer_at_work(int dirfd, const char *name, const char *prefix,
-				bool by_pid, time_t mtime, pid_t *pid);
+ * by_pid, the pid in the name if its host is this one (name_parse() and
+ * name_host_is(): fields read from the right, in every era). *pid is that
+ * pid when it was tested, else 0. */
+enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
+				time_t mtime, pid_t *pid);
 
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);

@@ -39,7 +39,6 @@ struct check_cli {
 	enum level level;
 	bool json;
 	long checked, bad;
-	char prefix[256];
 };
 
 /* Print the verdict r on name in dirfd (shown as shown), and its JSON
@@ -49,15 +48,16 @@ static void
 report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
-	char extra[64] = "";
+	char extra[96] = "";
 	struct stat st;
 	bool by_pid;
 	pid_t pid;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
-		/* Say why it may still change: a writer at work. */
+		/* Say why it may still change (a writer at work), or why an
+		 * unfinished save never will. */
 		by_pid = fstatat(dirfd, name, &st, 0) == 0;
-		switch (writer_at_work(dirfd, name, c->prefix, by_pid,
+		switch (writer_at_work(dirfd, name, by_pid,
 				       by_pid ? st.st_mtime : 0, &pid)) {
 		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
@@ -67,7 +67,13 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 			snprintf(extra, sizeof(extra),
 				 "; its writer, pid %d, is running", (int)pid);
 			break;
-		case WRITER_GONE:
+		case WRITER_GONE: /* and no rename will come */
+			if (name_unfinished(name))
+				snprintf(extra, sizeof(extra),
+					 "; its writer, pid %d, exited before "
+					 "finishing its save",
+					 (int)pid);
+			break;
 		case WRITER_QUIET:
 			break;
 		}
@@ -283,7 +289,6 @@ cmd_check(int argc, char **argv)
 	if (optind == argc)
 		return out_usage_error("check", "PATH is missing");
 	out_init(c.level);
-	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");
 	/* In the order given: each directory on its own, each run of files

@@ -159,7 +159,7 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 		for (i = 0; i < settle_nfiles(s); i++) {
 			const struct sfile *f = settle_file(s, i);
 
-			if (!settle_here(f) || f->check.verdict == V_OK)
+			if (!settle_invalid(f))
 				continue;
 			invalid++;
 			out_error("%s/%s: %s: %s", c->o.dir, f->name,

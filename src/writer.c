@@ -106,20 +106,19 @@ writer_process(pid_t pid, time_t mtime)
 }
 
 enum writer_seen
-writer_at_work(int dirfd, const char *name, const char *prefix, bool by_pid,
-	       time_t mtime, pid_t *pid)
+writer_at_work(int dirfd, const char *name, bool by_pid, time_t mtime,
+	       pid_t *pid)
 {
-	size_t head;
-	pid_t named;
+	struct name_fields nf;
 
 	*pid = 0;
 	if (dirfd >= 0 && writer_lease(dirfd, name) == LEASE_WRITING)
 		return WRITER_OPEN;
-	if (!by_pid || !name_writer(name, &named, &head) ||
-	    !name_host_is(name, head, prefix, writer_hostname()))
+	if (!by_pid || !name_parse(name, &nf) ||
+	    !name_host_is(name, &nf, writer_hostname()))
 		return WRITER_QUIET;
-	*pid = named;
-	switch (writer_process(named, mtime)) {
+	*pid = nf.pid;
+	switch (writer_process(nf.pid, mtime)) {
 	case PROC_ALIVE:
 		return WRITER_ALIVE;
 	case PROC_GONE:

@@ -1,6 +1,6 @@
 # test_ci.py: the sharded CI flow of examples/ci played for real, since the
 # GitHub and GitLab files cannot run here. Each shard is a pytest run under
-# coverage.py (examples/ci/shard.sh) in its own UTS namespace with its own
+# coverage.py (examples/ci/shard.sh, on each version of the matrix) in its own UTS namespace with its own
 # host name, in its own checkout path; their data files are copied into one
 # directory as an artifact download would, and examples/ci/fan-in.sh (covsettle
 # check, then gather --expect N) combines them with relative_files and [paths].
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from examples_util import COVSETTLE, PY, ROOT, run_group, union
+from examples_util import COVSETTLE, ROOT, run_group, union
 
 CI = os.path.join(ROOT, "examples", "ci")
 SAMPLE = os.path.join(CI, "sample")
@@ -25,13 +25,23 @@ def checkout(path):
     return path
 
 
-@pytest.fixture(scope="module", params=[PY], ids=["cov6.5"])
-def shards(request, tmp_path_factory):
-    """Run every shard; {index: its data file's path}."""
+# The shards of each coverage.py, run once for all the tests that use them.
+_RUNS = {}
+
+
+@pytest.fixture
+def shards(cov, tmp_path_factory):
+    """Run every shard under cov; (its coverage command, {index: its data
+    file's path})."""
     if os.geteuid() != 0:
         pytest.skip("unshare --uts needs root")
-    python = request.param
-    base = tmp_path_factory.mktemp("runners")
+    if cov.version not in _RUNS:
+        _RUNS[cov.version] = run_shards(
+            cov, tmp_path_factory.mktemp(f"runners-{cov.id}"))
+    return cov.command, _RUNS[cov.version]
+
+
+def run_shards(cov, base):
     out = {}
     for i in range(1, SHARDS + 1):
         work = checkout(base / f"runner-{i}" / "builds" / "acme" / f"ledger-{i}")
@@ -40,19 +50,19 @@ def shards(request, tmp_path_factory):
             ["unshare", "--uts", "sh", "-c",
              'hostname "$0" && exec sh "$1" "$2" "$3" cov',
              host, os.path.join(CI, "shard.sh"), str(i), str(SHARDS)],
-            timeout=300, cwd=work,
-            env=dict(os.environ, COVERAGE=f"{python} -m coverage"))
+            timeout=300, cwd=work, env=dict(os.environ, COVERAGE=cov.command))
         assert status == 0, stdout + stderr
         files = os.listdir(work / "cov")
         assert len(files) == 1, files
-        # The data file names the shard's own host: a UTS namespace each.
+        # The data file names the shard's own host: a UTS namespace each
+        # (7.13.1 and later write its dots as '_').
         assert files[0].startswith(f".coverage.{host}.") or \
             files[0].startswith(f".coverage.{host.replace('.', '_')}."), files
         out[i] = str(work / "cov" / files[0])
-    return python, out
+    return out
 
 
-def fan_in(tmp_path, python, files, timeout="30s"):
+def fan_in(tmp_path, coverage, files, timeout="30s"):
     """Download files into a fresh checkout's cov/ and run fan-in.sh there;
     (status, stdout, stderr, checkout)."""
     work = checkout(tmp_path / "fanin" / "work" / "ledger")
@@ -63,13 +73,13 @@ def fan_in(tmp_path, python, files, timeout="30s"):
         ["sh", os.path.join(CI, "fan-in.sh"), str(SHARDS), "cov"],
         timeout=300, cwd=work,
         env=dict(os.environ, COVSETTLE=COVSETTLE, FANIN_TIMEOUT=timeout,
-                 COVERAGE=f"{python} -m coverage"))
+                 COVERAGE=coverage))
     return status, out, err, work
 
 
 def test_all_shards_combine_to_their_union(shards, tmp_path):
-    python, files = shards
-    status, out, err, work = fan_in(tmp_path, python, files.values())
+    coverage, files = shards
+    status, out, err, work = fan_in(tmp_path, coverage, files.values())
     assert status == 0, out + err
     combined = union(str(work / ".coverage"))
     assert combined == union(*files.values())
@@ -88,8 +98,8 @@ def test_all_shards_combine_to_their_union(shards, tmp_path):
 
 
 def test_a_missing_shard_fails_naming_how_many_arrived(shards, tmp_path):
-    python, files = shards
-    status, out, err, work = fan_in(tmp_path, python,
+    coverage, files = shards
+    status, out, err, work = fan_in(tmp_path, coverage,
                                     [files[1], files[3]], timeout="3s")
     assert status == 3, out + err
     assert "2 of 3 expected data files" in err
@@ -97,13 +107,13 @@ def test_a_missing_shard_fails_naming_how_many_arrived(shards, tmp_path):
 
 
 def test_a_corrupt_upload_fails_naming_it(shards, tmp_path):
-    python, files = shards
+    coverage, files = shards
     broken = tmp_path / "broken" / os.path.basename(files[2])
     broken.parent.mkdir()
     with open(files[2], "rb") as f:
         data = f.read()
     broken.write_bytes(data[:len(data) // 2])  # an upload cut short
-    status, out, err, work = fan_in(tmp_path, python,
+    status, out, err, work = fan_in(tmp_path, coverage,
                                     [files[1], str(broken), files[3]])
     assert status == 4, out + err
     line = [l for l in out.splitlines() if broken.name in l]
