@@ -3,6 +3,7 @@
  * checked here, so a bad one is a one-line usage error and exit 2. */
 #include "cli.h"
 #include "cmd.h"
+#include "help.h"
 #include "names.h"
 #include "parse.h"
 #include "sig.h"
@@ -59,23 +60,6 @@ static const struct option options[] = {
 	{ "combine", required_argument, NULL, OPT_COMBINE },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char wait_usage[] =
-	"usage: covsettle wait [-qv] [--json] [-p GLOB] [-d DURATION] [-n N] "
-	"[--new-only]\n"
-	"                      [-t CMD] [-T DURATION] [--poll[=INTERVAL]] "
-	"[--ignore-writers]\n"
-	"                      [--invalid=fail|quarantine] DIR\n";
-
-static const char gather_usage[] =
-	"usage: covsettle gather [wait's options] [--coverage CMD] "
-	"[--rcfile FILE]\n"
-	"                        [--data-file FILE] "
-	"[--report FORMAT[=PATH]]...\n"
-	"                        [--fail-under PCT] [--no-keep] "
-	"[--no-wait-lock]\n"
-	"                        [--combine=auto|native|coverage] DIR\n"
-	"FORMAT is text, json, html, xml or lcov.\n";
 
 static const char *const format_names[RF_COUNT] = {
 	[RF_TEXT] = "text", [RF_JSON] = "json", [RF_HTML] = "html",
@@ -287,10 +271,11 @@ parse_gather_option(struct cli *c, int ch, char *arg)
 	return -1;
 }
 
+static const char shortopts[] = ":p:d:n:t:T:qvh";
+
 int
 cli_parse(int argc, char **argv, struct cli *c)
 {
-	static const char shortopts[] = ":p:d:n:t:T:qvh";
 	bool gather = strcmp(c->cmd, "gather") == 0;
 	int ch, code, idx;
 
@@ -303,7 +288,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) != -1) {
 		if (ch == 'h') {
-			fputs(gather ? gather_usage : wait_usage, stdout);
+			help_command(stdout, c->cmd);
 			return EXIT_OK;
 		}
 		if (ch == ':' || ch == '?')
@@ -334,8 +319,12 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	memset(c, 0, sizeof(*c));
 	c->cmd = cmd;
 	c->o.start = clock_ms();
-	if ((code = cli_parse(argc, argv, c)) >= 0)
+	if ((code = cli_parse(argc, argv, c)) >= 0) {
+		if (code == EXIT_USAGE)
+			out_usage_json(cmd, argc, argv, shortopts, options,
+				       OPT_JSON);
 		return code;
+	}
 	out_init(c->level);
 	if ((c->o.sigfd = sig_setup(err)) < 0) {
 		out_error("%s", err);
@@ -346,6 +335,12 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	c->o.note = cmd_wait_note;
 	c->o.ctx = c;
 	return -1;
+}
+
+msec_t
+cli_deadline(const struct cli *c)
+{
+	return c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
 }
 
 int

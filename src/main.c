@@ -1,6 +1,8 @@
 /* main.c: covsettle's entry point: picks the command, handles --help and
  * --version, and returns the command's exit status. */
 #include "cmd.h"
+#include "help.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +30,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("covsettle %s\n", VERSION);
+		help_version(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "wait") == 0)
@@ -37,6 +39,7 @@ main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gather") == 0)
 		return cmd_gather(argc - 1, argv + 1);
-	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
+	out_error("unknown command '%s'", argv[1]);
+	fputs(usage, stderr);
 	return EXIT_USAGE;
 }

@@ -162,7 +162,8 @@ ask(const struct native_opts *o, struct native_result *r, char **out,
 	argv_add(&py, o->output);
 	if (o->rcfile != NULL)
 		argv_add(&py, o->rcfile);
-	if (child_run(py.v, o->sigfd, -1, 1, CAPTURE_QUIET, &res, err) < 0) {
+	if (child_run(py.v, o->sigfd, -1, 1, CAPTURE_QUIET, CHILD_UNMEASURED,
+		      &res, err) < 0) {
 		seterr(r->reason, "cannot ask coverage.py: %s", err);
 		argv_free(&py);
 		return -1;
