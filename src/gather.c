@@ -1,13 +1,14 @@
 /* gather.c: coverage.py on exactly the files that settled.
  *
- * The inputs are copied (a reflink where the filesystem shares blocks),
- * under names coverage.py globs for, into a private staging directory,
+ * The inputs are staged (hard links for the native combine, copies for
+ * coverage.py: see stage_inputs()) under names coverage.py globs for,
+ * into a private staging directory,
  * DIR/.covsettle-gather.XXXXXX/in/combined.N, and `coverage combine
  * --keep` reads that directory: no command line grows with the number of
  * files (ARG_MAX), no late or failed file is read, coverage.py never
  * deletes an input (--no-keep is ours, done last) and never writes into
  * one (it writes a schema into a file it finds empty). Each input is
- * compared with what settled when it is copied and again after combine:
+ * compared with what settled when it is staged and again after combine:
  * a change is a writer covsettle did not see. A symlink data file, which
  * check follows only to a file of DIR, stages that file. The
  * combined file is written as .../combined and checked like any data file.
@@ -47,11 +48,12 @@ static const char *const skip_warnings[] = {
 	"No data to combine",
 };
 
-/* One staged input: the file its data was copied from. */
+/* One staged input: the file its data was staged from. */
 struct staged {
 	const struct sfile *f;
 	char *path;	/* DIR/name, or a symlink's target in DIR */
-	struct stat st; /* that file when it was copied */
+	struct stat st; /* that file when it was staged */
+	bool linked;	/* staged as a hard link to it, not a copy */
 };
 
 struct gather {
@@ -180,16 +182,16 @@ changed(struct gather *g, const struct sfile *f, const char *when)
 		      g->o->c->o.dir, f->name, when);
 }
 
-/* Copy f to dst, if it still is what settled and was checked; 0, or -1
- * with the status set. */
+/* Open f's file, if the name still is what settled and leads to the
+ * file that was checked, filling sg; the descriptor, or -1 with the
+ * status set. */
 static int
-stage_one(struct gather *g, const struct sfile *f, const char *dst,
-	  struct staged *sg)
+open_settled(struct gather *g, const struct sfile *f, struct staged *sg)
 {
 	char src[PATH_MAX], *slash;
 	size_t dl = strlen(g->o->realdir);
 	struct stat st;
-	int in, out, rc, e;
+	int in;
 
 	if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, f->name) < 0) {
 		g->r->status = GS_ERROR;
@@ -211,6 +213,18 @@ stage_one(struct gather *g, const struct sfile *f, const char *dst,
 			close(in);
 		return changed(g, f, "after it settled");
 	}
+	return in;
+}
+
+/* Copy the open input in, which was as, to the new file dst; 0, or -1
+ * with the status set. */
+static int
+copy_settled(struct gather *g, const struct sfile *f, int in,
+	     const struct stat *as, const char *dst)
+{
+	struct stat st;
+	int out, rc, e;
+
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	rc = out < 0 ? -1 : copy_fd(in, out);
 	e = errno;
@@ -219,18 +233,62 @@ stage_one(struct gather *g, const struct sfile *f, const char *dst,
 		e = errno;
 	}
 	if (rc < 0) {
-		close(in);
 		g->r->status = GS_ERROR;
 		return seterr(g->r->msg, "cannot stage %s: %s", f->name,
 			      strerror(e));
 	}
 	/* Written to while copied: the copy may be half old, half new. */
-	rc = fstat(in, &st) == 0 && same_stat(&st, &sg->st);
-	close(in);
-	return rc ? 0 : changed(g, f, "while it was staged");
+	if (fstat(in, &st) < 0 || !same_stat(&st, as))
+		return changed(g, f, "while it was staged");
+	return 0;
 }
 
-/* Stage every input; 0, or -1 with the status set. */
+/* Hard link sg's file as dst, if its path still leads to the file that
+ * was opened: 0; 1 when no link can be made (a copy will do); -1 with
+ * the status set. */
+static int
+link_settled(struct gather *g, struct staged *sg, const char *dst)
+{
+	struct stat st;
+
+	if (link(sg->path, dst) < 0)
+		return 1;
+	if (lstat(dst, &st) == 0 && same_stat(&st, &sg->st))
+		return 0;
+	unlink(dst);
+	return changed(g, sg->f, "while it was staged");
+}
+
+/* Stage f as dst, if it still is what settled and was checked: a hard
+ * link when by_link is set and one can be made, else a copy. 0, or -1 with
+ * the status set. */
+static int
+stage_one(struct gather *g, const struct sfile *f, const char *dst,
+	  struct staged *sg, bool by_link)
+{
+	int in, rc = 1;
+
+	if ((in = open_settled(g, f, sg)) < 0)
+		return -1;
+	if (by_link && (rc = link_settled(g, sg, dst)) == 0)
+		sg->linked = true;
+	if (rc > 0)
+		rc = copy_settled(g, f, in, &sg->st, dst);
+	close(in);
+	return rc;
+}
+
+/* Stage every input; 0, or -1 with the status set.
+ *
+ * Links or copies: the native combine (combine.c) opens its inputs
+ * read-only and immutable, so unless --combine=coverage an input is
+ * staged as a hard link to the user's file (no data copied, no blocks
+ * written), and as a copy only where no link can be made (another
+ * filesystem, protected_hardlinks, the link limit). coverage.py may
+ * write into an input (a schema into a file lacking one), so before it
+ * combines, copy_linked() replaces each link by a copy. Either way
+ * inputs_unchanged() compares every user's file with what settled after
+ * the combine, which reads the file itself through a link. */
 static int
 stage_inputs(struct gather *g)
 {
@@ -271,8 +329,44 @@ stage_inputs(struct gather *g)
 				      strerror(errno));
 		}
 		g->r->ninputs++;
-		if (stage_one(g, f, dst, sg) < 0)
+		if (stage_one(g, f, dst, sg, g->o->c->combine != CM_COVERAGE) <
+		    0)
 			return -1;
+	}
+	return 0;
+}
+
+/* Before coverage.py combines: replace every input staged as a hard link
+ * by a copy of the user's file, checked as stage_one() checks it, so that
+ * coverage.py never holds a user's file. 0, or -1 with the status set. */
+static int
+copy_linked(struct gather *g)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	long i;
+
+	for (i = 0; i < g->r->ninputs; i++) {
+		struct staged *sg = &g->staged[i];
+
+		if (!sg->linked)
+			continue;
+		free(sg->path);
+		sg->path = NULL;
+		sg->linked = false;
+		if (fmt(tmp, sizeof(tmp), "%s/copy.%ld", g->in, i) < 0 ||
+		    fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED, i) <
+			    0) {
+			g->r->status = GS_ERROR;
+			return seterr(g->r->msg, "cannot stage %s: %s",
+				      sg->f->name, strerror(errno));
+		}
+		if (stage_one(g, sg->f, tmp, sg, false) < 0)
+			return -1;
+		if (rename(tmp, dst) < 0) {
+			g->r->status = GS_ERROR;
+			return seterr(g->r->msg, "cannot stage %s: %s",
+				      sg->f->name, strerror(errno));
+		}
 	}
 	return 0;
 }
@@ -525,6 +619,8 @@ combine(struct gather *g)
 			return -1;
 		goto check;
 	}
+	if (copy_linked(g) < 0)
+		return -1;
 	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
