@@ -862,28 +862,82 @@ def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
     assert os.readlink(cdir / ".coverage.otherhost.77.777777") == "web.sqlite"
 
 
+# A sitecustomize.py that runs $HOOK_ACT (sh, the staging directory as
+# $1) in the interpreter that answers native.c's question (HOOK_AT=ask)
+# or in coverage.py's combine (HOOK_AT=combine): a moment inside gather.
+HOOK = """\
+import os, subprocess, sys
+at, argv = os.environ.get("HOOK_AT"), sys.argv
+if at == "ask" and argv[0] == "-c" and argv[1:2] and argv[1].endswith("/in"):
+    subprocess.run(["/bin/sh", "-c", os.environ["HOOK_ACT"], "sh", argv[1]])
+if at == "combine" and argv[1:2] == ["combine"]:
+    subprocess.run(["/bin/sh", "-c", os.environ["HOOK_ACT"], "sh", argv[-1]])
+"""
+# An rcfile whose [paths] makes the native combine decline (auto).
+PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"
+
+
+def hooked(tmp, at, act):
+    """The environment of a gather that runs act at `at` (HOOK)."""
+    (tmp / "hook").mkdir(exist_ok=True)
+    (tmp / "hook" / "sitecustomize.py").write_text(HOOK)
+    return dict(os.environ, PYTHONPATH=str(tmp / "hook"), HOOK_AT=at,
+                HOOK_ACT=act)
+
+
+@pytest.mark.parametrize("combine", ["native", "auto", "coverage"])
 @pytest.mark.parametrize("change", ["truncate", "replace"])
-def test_input_changed_while_combine_runs(three, cov, change):
-    # A writer covsettle did not see changes an input while coverage.py
-    # combines: exit 4 naming it, nothing written, and coverage.py never
-    # writes into the user's file (it reads a copy).
+def test_input_changed_while_combine_runs(three, cov, change, combine):
+    # A writer covsettle did not see changes an input while it is combined
+    # (natively; by coverage.py after the native combine declined, for
+    # [paths]; by coverage.py as asked): exit 4 naming it, nothing written,
+    # and nothing ever writes into the user's file.
     tmp, cdir, src, files = three
     victim = files[1]
     if change == "truncate":
         act = f': > "{victim}"'
     else:
         act = f'cp "{files[0]}" "{victim}.new" && mv "{victim}.new" "{victim}"'
-    wrapper = fakebin(tmp / "fakebin", cov=f'[ "$1" = combine ] && {act}\n'
-                                          f'exec {cov.command} "$@"\n') / "cov"
-    r = gather(src, "--expect", "3", "--no-keep", "--coverage", str(wrapper),
-               "--report", "text", "--data-file", str(tmp / "out.cov"),
-               str(cdir))
+    env = hooked(tmp, "ask" if combine == "native" else "combine", act)
+    rc = tmp / "gather.rc"
+    rc.write_text(PATHS_RC if combine == "auto" else "[run]\n")
+    r = gather(src, "--expect", "3", "--no-keep", f"--combine={combine}",
+               f"--rcfile={rc}", "--report", "text", "--data-file",
+               str(tmp / "out.cov"), str(cdir), env=env, cov=cov)
     assert r.returncode == 4, r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert f"{os.path.basename(victim)} changed" in last, last
     assert not (tmp / "out.cov").exists() and r.stdout == ""
     if change == "truncate":
-        assert os.path.getsize(victim) == 0, "coverage.py wrote into it"
+        assert os.path.getsize(victim) == 0, "something wrote into it"
     assert sorted(cdir.glob(".coverage.*")) == sorted(map(Path, files))
     assert not [p for p in cdir.iterdir()
                 if p.name.startswith(".covsettle-gather")]
+
+
+def test_coverage_combines_copies_when_native_declines(three, cov):
+    # [paths]: the native combine declines and coverage.py combines. It is
+    # given copies (coverage.py writes into an input it finds lacking a
+    # schema), never a user's file: each staged input is its own inode with
+    # one link while coverage.py runs, and the users' files are left as they
+    # were, one link each.
+    tmp, cdir, src, files = three
+    rc = tmp / "paths.rc"
+    rc.write_text(PATHS_RC)
+    log = tmp / "staged.log"
+    env = hooked(tmp, "combine", f'stat -c "%i %h %n" "$1"/* > "{log}"')
+    before = digests(cdir)
+    users = {os.stat(f).st_ino for f in files}
+    r = gather(src, "--expect", "3", "--json", f"--rcfile={rc}",
+               "--data-file", str(tmp / "all.cov"), str(cdir), env=env,
+               cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
+    staged = [line.split(" ", 2) for line in log.read_text().splitlines()]
+    assert sorted(os.path.basename(n) for _, _, n in staged) == [
+        "combined.0", "combined.1", "combined.2"]
+    assert not users & {int(ino) for ino, _, _ in staged}
+    assert [links for _, links, _ in staged] == ["1", "1", "1"]
+    assert digests(cdir) == before
+    assert [os.stat(f).st_nlink for f in files] == [1, 1, 1]
+    assert union(tmp / "all.cov") == union(*files)
