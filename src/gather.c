@@ -338,11 +338,14 @@ stage_inputs(struct gather *g)
 
 /* Before coverage.py combines: replace every input staged as a hard link
  * by a copy of the user's file, checked as stage_one() checks it, so that
- * coverage.py never holds a user's file. 0, or -1 with the status set. */
+ * coverage.py never holds a user's file. The link goes first and the copy
+ * takes its name: no reader is there yet, and a rename over the link
+ * would make ext4 write the copy out at once (auto_da_alloc). 0, or -1
+ * with the status set. */
 static int
 copy_linked(struct gather *g)
 {
-	char tmp[PATH_MAX], dst[PATH_MAX];
+	char dst[PATH_MAX];
 	long i;
 
 	for (i = 0; i < g->r->ninputs; i++) {
@@ -353,25 +356,20 @@ copy_linked(struct gather *g)
 		free(sg->path);
 		sg->path = NULL;
 		sg->linked = false;
-		if (fmt(tmp, sizeof(tmp), "%s/copy.%ld", g->in, i) < 0 ||
-		    fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED, i) <
-			    0) {
+		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED, i) <
+			    0 ||
+		    unlink(dst) < 0) {
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s",
 				      sg->f->name, strerror(errno));
 		}
-		if (stage_one(g, sg->f, tmp, sg, false) < 0)
+		if (stage_one(g, sg->f, dst, sg, false) < 0)
 			return -1;
-		if (rename(tmp, dst) < 0) {
-			g->r->status = GS_ERROR;
-			return seterr(g->r->msg, "cannot stage %s: %s",
-				      sg->f->name, strerror(errno));
-		}
 	}
 	return 0;
 }
 
-/* After combine: is every input still what was copied? Settled means
+/* After combine: is every input still what was staged? Settled means
  * settled: a change is a writer covsettle did not see. 0, or -1 with
  * the status set. */
 static int
