@@ -359,8 +359,9 @@ def fill(path, leave=0):
 
 @pytest.mark.parametrize("room", ["for-staging", "none"])
 def test_disk_full_while_combining(tmp_path, room):
-    # Inputs on a tmpfs with room for their staged copies and little else:
-    # coverage.py cannot write the combined file next to them (exit 5).
+    # Inputs on a tmpfs with room for their staged copies (coverage.py is
+    # given copies; the native combine's hard links need no room) and little
+    # else: coverage.py cannot write the combined file next to them (exit 5).
     # With no room even for the copies, staging fails (exit 7).
     cov = tmp_path / "cov"
     with small_fs(cov, 1024):
@@ -372,8 +373,9 @@ def test_disk_full_while_combining(tmp_path, room):
         fill(cov, 3 * size + 8192 if room == "for-staging" else 0)
         before = digests(cov)
         r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect",
-                            "3", "--no-keep", "--data-file",
-                            str(tmp_path / "out.cov"), str(cov)],
+                            "3", "--no-keep", "--combine=coverage",
+                            "--data-file", str(tmp_path / "out.cov"),
+                            str(cov)],
                            capture_output=True, text=True, timeout=LONG,
                            stdin=subprocess.DEVNULL, cwd=tmp_path)
         if room == "for-staging":
