@@ -24,7 +24,8 @@ struct fsig {
 enum writer_state {
 	WR_UNPROBED, /* not tested since the last change */
 	WR_WRITING,  /* open for writing by some process (lease refused) */
-	WR_ALIVE,    /* the pid in the name is alive on this host */
+	WR_ALIVE,    /* the pid in the name is alive here and can be the
+		      * writer */
 	WR_QUIET,    /* no sign of a writer, but none known gone either */
 	WR_GONE,     /* the writer named in the file has exited */
 };
@@ -46,7 +47,8 @@ struct sfile {
 	bool quarantined;  /* moved to DIR/quarantine by us */
 	struct check_result check;
 	enum writer_state writer;
-	pid_t pid;	    /* writer pid when the host is ours, else 0 */
+	pid_t pid;	    /* writer pid (WR_ALIVE, WR_GONE), else 0 */
+	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	unsigned long scan; /* the last scan that saw it */
 };
 
@@ -75,7 +77,8 @@ struct settle_probe {
 enum settle_state {
 	ST_WAITING,
 	ST_SETTLED,
-	ST_INVALID, /* settled, but some files failed with their writer gone */
+	ST_INVALID, /* settled, but some files failed for good
+		     * (settle_invalid) */
 };
 
 /* Why the directory is not settled yet, and when to look again. */
@@ -131,6 +134,17 @@ void settle_quarantine(struct settle *s, struct sfile *f);
 enum settle_state settle_evaluate(struct settle *s, msec_t now,
 				  const struct settle_probe *p,
 				  struct settle_wait *w);
+
+/* The timeout has passed: when all that stands between the directory and
+ * settled is files that fail their check with a verdict that is not an
+ * unfinished save (not empty, incomplete or busy), those verdicts become
+ * final and ST_INVALID is returned; else ST_WAITING (files missing,
+ * unfinished or still changing: a real timeout). */
+enum settle_state settle_expire(struct settle *s, msec_t now);
+
+/* Has f failed its check for good: its writer gone, a verdict no writer
+ * can mend, or a failing verdict at the timeout (settle_expire)? */
+bool settle_invalid(const struct settle *s, const struct sfile *f);
 
 /* One line saying what the directory is still waiting for. */
 void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);

@@ -26,6 +26,10 @@ enum note_kind {
 	N_TRIGGER,     /* text: the trigger was started or has exited */
 	N_QUARANTINED, /* name, text: moved to text */
 	N_TICK,	       /* nothing new: refresh a live status line */
+	N_LEASE_DENIED, /* name: leases are refused for want of permission,
+			 * so the open-for-writing test is off (once) */
+	N_NOT_WRITER,	/* name, text: the pid in its name cannot be its
+			 * writer ("pid 1 (init) not a Python process") */
 };
 
 struct wait_note {

@@ -47,8 +47,8 @@ static void
 report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
-	char extra[64] = "";
-	struct stat st;
+	char extra[96] = "";
+	struct writer_proc wp;
 	size_t head;
 	pid_t pid;
 
@@ -60,10 +60,10 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 		else if (name_writer(name, &pid, &head) &&
 			 name_host_is(name, head, c->prefix,
 				      writer_hostname()) &&
-			 fstatat(dirfd, name, &st, 0) == 0 &&
-			 writer_process(pid, st.st_mtime) == PROC_ALIVE)
+			 writer_process(pid, dirfd, name, &wp) == PROC_ALIVE)
 			snprintf(extra, sizeof(extra),
-				 "; its writer, pid %d, is running", (int)pid);
+				 "; its writer, pid %d (%s), is running",
+				 (int)pid, wp.comm);
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");

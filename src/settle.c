@@ -13,8 +13,8 @@
  *      changed when its mtime says, so a directory that is already quiet
  *      settles at once;
  *   3. every counted file has no writer at work (WR_WRITING: some process
- *      has it open for writing; WR_ALIVE: the pid in its name is alive on
- *      this host) and its verdict is ok.
+ *      has it open for writing; WR_ALIVE: the pid in its name is alive
+ *      here and can be its writer) and its verdict is ok.
  *
  * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
  * an SQLite read per file, so it runs only when the window has passed, and
@@ -29,8 +29,12 @@
  * passed; its writer is tested only in the final pass, as before. A
  * file that fails its check is given until the timeout to be mended (the
  * caller owns the timeout), unless its writer is known to be gone
- * (WR_GONE): nothing can mend it then, and once every other file is
- * settled the state is ST_INVALID. A failing verdict becomes final only if
+ * (WR_GONE) or its verdict is one no writer can mend (not SQLite, legacy
+ * JSON, another schema, corrupt: verdict_unmendable()) and it is not open
+ * for writing: then once every other file is settled the state is
+ * ST_INVALID. At the timeout the caller asks settle_expire() whether only
+ * failing files are left (then they fail too) or it is a real timeout.
+ * A failing verdict of a file whose writer is gone becomes final only if
  * it comes from a check made after the writer was found gone: a writer
  * that finished and exited between the check and the writer test (a
  * moment that grows with the number of files checked together) is
@@ -65,6 +69,7 @@ struct settle {
 	msec_t forgot; /* events were lost then: no file is known quiet before
 			*/
 	size_t *stale; /* files to check in settle_evaluate() */
+	bool expired; /* the timeout passed with only failing files left */
 	size_t capstale;
 };
 
@@ -366,6 +371,53 @@ writer_busy(const struct sfile *f)
 	return f->writer == WR_WRITING || f->writer == WR_ALIVE;
 }
 
+/* A verdict no writer can mend: coverage.py never writes such a file, not
+ * even for a moment between its transactions (those leave `empty` or
+ * `incomplete`). Final once the file is quiet and not open for writing,
+ * whatever is known of the writer. */
+static bool
+verdict_unmendable(const struct sfile *f)
+{
+	switch (f->check.verdict) {
+	case V_NOT_SQLITE:
+	case V_LEGACY_JSON:
+	case V_UNSUPPORTED_SCHEMA:
+	case V_CORRUPT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A failing verdict that is not the state of a save in progress: at the
+ * timeout, nothing but such files is a failure (exit 4), not a wait that
+ * ran out (exit 3). `empty` and `incomplete` are unfinished saves. */
+static bool
+verdict_failing(const struct sfile *f)
+{
+	switch (f->check.verdict) {
+	case V_OK:
+	case V_EMPTY:
+	case V_INCOMPLETE:
+	case V_BUSY:
+	case V_MISSING:
+		return false;
+	default:
+		return true;
+	}
+}
+
+bool
+settle_invalid(const struct settle *s, const struct sfile *f)
+{
+	if (!f->counts || !f->present || !f->checked ||
+	    f->check.verdict == V_OK || f->check.verdict == V_BUSY ||
+	    f->writer == WR_WRITING)
+		return false;
+	return f->writer == WR_GONE || verdict_unmendable(f) ||
+	       (s->expired && verdict_failing(f));
+}
+
 long
 settle_counted(const struct settle *s)
 {
@@ -488,7 +540,9 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 			    f->check.verdict != V_BUSY)
 				p->check(p->ctx, f);
 		}
-		if (writer_busy(f)) {
+		if (settle_invalid(s, f)) {
+			invalid++;
+		} else if (writer_busy(f)) {
 			pending++;
 			if (f->writer == WR_ALIVE && w->pid == 0)
 				w->pid = f->pid;
@@ -501,18 +555,44 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 				w->at = now + BUSY_RETRY_MS;
 			w->why = "checks";
 		} else if (f->check.verdict != V_OK) {
-			if (f->writer == WR_GONE) {
-				invalid++;
-			} else {
-				pending++;
-				if (w->why == NULL)
-					w->why = "checks";
-			}
+			pending++;
+			if (w->why == NULL)
+				w->why = "checks";
 		}
 	}
 	if (pending > 0)
 		return ST_WAITING;
 	return invalid > 0 ? ST_INVALID : ST_SETTLED;
+}
+
+enum settle_state
+settle_expire(struct settle *s, msec_t now)
+{
+	long failing = 0;
+	size_t i;
+
+	if (s->trigger_running || settle_counted(s) < s->o.expect ||
+	    (s->last_change != INT64_MIN &&
+	     now - s->last_change < s->o.debounce))
+		return ST_WAITING;
+	for (i = 0; i < s->nfiles; i++) {
+		const struct sfile *f = &s->files[i];
+
+		if (!f->counts || !f->present)
+			continue;
+		if (!f->checked || f->writer == WR_WRITING ||
+		    f->writer == WR_UNPROBED)
+			return ST_WAITING;
+		if (f->check.verdict == V_OK && f->writer != WR_ALIVE)
+			continue;
+		if (!verdict_failing(f))
+			return ST_WAITING;
+		failing++;
+	}
+	if (failing == 0)
+		return ST_WAITING;
+	s->expired = true;
+	return ST_INVALID;
 }
 
 /* Append "name (why)" items to buf, DESCRIBE_NAMES at most. */
@@ -564,7 +644,8 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 	if (f->writer == WR_WRITING)
 		snprintf(buf, len, "open for writing");
 	else if (f->writer == WR_ALIVE)
-		snprintf(buf, len, "writer pid %d alive", (int)f->pid);
+		snprintf(buf, len, "writer pid %d%s%s%s alive", (int)f->pid,
+			 f->comm[0] ? " (" : "", f->comm, f->comm[0] ? ")" : "");
 	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
 		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
 			 f->check.reason);

@@ -37,6 +37,7 @@ struct waiter {
 	char prefix[256]; /* literal start of the pattern */
 	pid_t trigger;	  /* running trigger, or 0 */
 	pid_t watched;	  /* writer whose pidfd we hold, or 0 */
+	bool lease_denied; /* N_LEASE_DENIED was noted */
 	int pidfd;
 	msec_t now;
 };
@@ -123,26 +124,47 @@ static void
 probe_writer(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
+	struct writer_proc wp;
+	char text[160];
 	size_t head;
 	pid_t pid;
 
 	f->pid = 0;
-	if (watch_present(wt->w) &&
-	    writer_lease(watch_dirfd(wt->w), f->name) == LEASE_WRITING) {
-		f->writer = WR_WRITING;
-		return;
-	}
+	f->comm[0] = '\0';
 	f->writer = WR_QUIET;
+	if (watch_present(wt->w)) {
+		switch (writer_lease(watch_dirfd(wt->w), f->name)) {
+		case LEASE_WRITING:
+			f->writer = WR_WRITING;
+			return;
+		case LEASE_DENIED:
+			if (!wt->lease_denied) {
+				wt->lease_denied = true;
+				note(wt, N_LEASE_DENIED, f->name, NULL, 0);
+			}
+			break;
+		case LEASE_FREE:
+		case LEASE_UNKNOWN:
+			break;
+		}
+	}
 	if (wt->o->ignore_writers || !name_writer(f->name, &pid, &head) ||
 	    !name_host_is(f->name, head, wt->prefix, writer_hostname()))
 		return;
-	f->pid = pid;
-	switch (writer_process(pid, f->sig.mtime.tv_sec)) {
+	switch (writer_process(pid, watch_dirfd(wt->w), f->name, &wp)) {
 	case PROC_ALIVE:
+		f->pid = pid;
+		snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
 		f->writer = WR_ALIVE;
 		break;
 	case PROC_GONE:
+		f->pid = pid;
 		f->writer = WR_GONE;
+		break;
+	case PROC_NOT_WRITER:
+		snprintf(text, sizeof(text), "pid %d (%s) %s", (int)pid,
+			 wp.comm, wp.why);
+		note(wt, N_NOT_WRITER, f->name, text, 0);
 		break;
 	case PROC_UNKNOWN:
 		break;
@@ -344,9 +366,7 @@ quarantine_invalid(struct waiter *wt)
 	for (i = 0; i < settle_count(wt->s); i++) {
 		struct sfile *f = settle_file(wt->s, i);
 
-		if (f->counts && f->present && f->checked &&
-		    f->check.verdict != V_OK && f->writer == WR_GONE &&
-		    quarantine(wt, f) < 0)
+		if (settle_invalid(wt->s, f) && quarantine(wt, f) < 0)
 			return -1;
 	}
 	return 0;
@@ -464,6 +484,9 @@ run(struct waiter *wt)
 		st = settle_evaluate(wt->s, wt->now, &probe, &sw);
 		if (st == ST_SETTLED)
 			return WS_SETTLED;
+		/* Out of time with only failing files left: they fail. */
+		if (st == ST_WAITING && deadline >= 0 && wt->now >= deadline)
+			st = settle_expire(wt->s, wt->now);
 		if (st == ST_INVALID) {
 			if (o->invalid == INVALID_FAIL)
 				return WS_INVALID;
