@@ -28,6 +28,11 @@ int fmt(char *buf, size_t len, const char *fmt, ...)
  * (pidfd_open(2)), or -1 with errno. */
 int pidfd_of(int pid);
 
+/* When process pid started, in clock ticks after boot (/proc/PID/stat):
+ * with the pid, it names one process for good. 0 when there is no such
+ * process or it is a zombie. */
+unsigned long long pid_started(int pid);
+
 /* Allocation that never returns NULL: covsettle exits 70 on OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

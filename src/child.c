@@ -2,7 +2,11 @@
  * process group so that a signal to covsettle can be passed to everything
  * the child started, with stdin from /dev/null, and covsettle's signal
  * mask and dispositions reset. An exec failure is reported through a
- * close-on-exec pipe, so "command not found" is an error, not a status. */
+ * close-on-exec pipe, so "command not found" is an error, not a status.
+ * A child dies with covsettle, even when covsettle is killed with SIGKILL
+ * and cannot pass a signal on: the kernel sends it SIGKILL then
+ * (PR_SET_PDEATHSIG; this is about the thread that forks, so children are
+ * spawned from the main thread only). */
 #include "child.h"
 #include "sig.h"
 
@@ -14,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +28,8 @@ pid_t
 child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 {
 	int pfd[2], e = 0, nullfd;
+	pid_t parent = getpid(), pid;
 	ssize_t n;
-	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return seterr(err, "pipe: %s", strerror(errno));
@@ -37,6 +42,10 @@ child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		/* Killed with the parent; a parent that died before this
+		 * line is no longer our parent. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		sig_child_reset();
 		setpgid(0, 0);
 		nullfd = open("/dev/null", O_RDONLY);

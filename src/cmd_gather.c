@@ -220,6 +220,10 @@ cmd_gather(int argc, char **argv)
 	}
 	if ((code = take_lock(&c, &probe, &lockfd, err)) >= 0)
 		goto out;
+	if ((found = gather_sweep(c.o.dir)) > 0)
+		out_info("removed %d staging director%s left in %s by a gather "
+			 "that is gone",
+			 found, found == 1 ? "y" : "ies", c.o.dir);
 	w = xmalloc(sizeof(*w));
 	c.o.helper = probe_helper;
 	c.o.helper_ctx = &probe;

@@ -27,7 +27,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define STAGE_TEMPLATE	  ".covsettle-gather.XXXXXX"
+/* The staging directory's name says whose it is: the pid and start time
+ * of the gather that made it, so a later gather can tell a directory left
+ * by one that was killed from one still in use, even when the pid has been
+ * reused meanwhile. */
+#define STAGE_PREFIX	  ".covsettle-gather."
+#define STAGE_TEMPLATE	  STAGE_PREFIX "%d.%llu.XXXXXX"
+#define STAGE_DEPTH	  3 /* the staging directory, in/, and one more */
 #define COMBINED	  "combined"
 #define DEFAULT_DATA_FILE ".coverage"
 /* coverage.py's exit status for a total below fail_under. */
@@ -94,8 +100,8 @@ stage_inputs(struct gather *g)
 	struct stat st;
 	size_t i;
 
-	if (fmt(g->stage, sizeof(g->stage), "%s/%s", g->o->realdir,
-		STAGE_TEMPLATE) < 0 ||
+	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
+		g->o->realdir, (int)getpid(), pid_started(getpid())) < 0 ||
 	    mkdtemp(g->stage) == NULL) {
 		g->stage[0] = '\0';
 		g->r->status = GS_ERROR;
@@ -680,6 +686,67 @@ delete_inputs(struct gather *g)
 			unlink(path);
 	}
 	g->r->deleted = true;
+}
+
+/* Remove name in dirfd and, for a directory, what it holds, depth levels
+ * deep at most; symlinks are removed, never followed. */
+static void
+remove_tree(int dirfd, const char *name, int depth)
+{
+	struct dirent *de;
+	int fd;
+	DIR *d;
+
+	if (unlinkat(dirfd, name, 0) == 0 || depth == 0 ||
+	    (errno != EISDIR && errno != EPERM))
+		return;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			remove_tree(fd, de->d_name, depth - 1);
+	closedir(d);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Is the staging directory name in use by a live gather? */
+static bool
+stage_in_use(const char *name)
+{
+	unsigned long long start;
+	int pid, end = 0;
+
+	if (sscanf(name + strlen(STAGE_PREFIX), "%d.%llu.%n", &pid, &start,
+		   &end) != 2 ||
+	    end == 0)
+		return false; /* not ours to read: a gather of old */
+	return pid > 0 && start > 0 && pid_started(pid) == start;
+}
+
+int
+gather_sweep(const char *dir)
+{
+	struct dirent *de;
+	int removed = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) ==
+			    0 &&
+		    !stage_in_use(de->d_name)) {
+			remove_tree(dirfd(d), de->d_name, STAGE_DEPTH);
+			removed++;
+		}
+	closedir(d);
+	return removed;
 }
 
 enum gather_status

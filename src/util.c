@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +56,34 @@ pidfd_of(int pid)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+unsigned long long
+pid_started(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, i;
+
+	if (fmt(path, sizeof(path), "/proc/%d/stat", pid) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* pid (comm) state ...: starttime is the 19th field after state. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+	    p[2] == 'X' || p[2] == 'x')
+		return 0;
+	for (i = 0, p += 2; i < 19 && p != NULL; i++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	if (p != NULL)
+		start = strtoull(p, NULL, 10);
+	return start;
 }
 
 static void
