@@ -16,8 +16,9 @@
  *    a kernel thread, not known by another number in its own PID
  *    namespace (NSpid: the writer put its own number in the name), not
  *    started after the file was born (statx's btime, else its mtime), and
- *    a Python process (its executable, or libpython in its maps), unless
- *    it has the file open. */
+ *    unless it has the file open, a Python process (its executable, or
+ *    libpython in its maps) whose number no process in a nested PID
+ *    namespace (a container seen from its host) also goes by. */
 #include "writer.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@
 /* A process that started this long after the file was born is taken for
  * a later one: start times have clock-tick resolution, and clocks slew. */
 #define START_SLACK_MS 1000
+#define NESTED_CACHE_MS 100
 
 enum lease_state
 writer_lease(int dirfd, const char *name)
@@ -121,6 +123,48 @@ own_pid(pid_t pid)
 		p = end;
 	}
 	return v;
+}
+
+/* Does some process here other than pid call itself pid in a PID
+ * namespace of its own? Then the number in a file name is ambiguous.
+ * /proc is read again at most every NESTED_CACHE_MS. */
+static bool
+pid_nested(pid_t pid)
+{
+	static long *inner;
+	static size_t n, cap;
+	static msec_t when = -1;
+	struct dirent *de;
+	msec_t now = clock_ms();
+	size_t i;
+	long v;
+	DIR *d;
+
+	if (when < 0 || now - when > NESTED_CACHE_MS) {
+		when = now;
+		n = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return false;
+		while ((de = readdir(d)) != NULL) {
+			if (!isdigit((unsigned char)de->d_name[0]) ||
+			    (v = strtol(de->d_name, NULL, 10)) <= 0)
+				continue;
+			/* Only processes in a nested namespace differ. */
+			if ((v = own_pid((pid_t)v)) == 0 ||
+			    v == strtol(de->d_name, NULL, 10))
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				inner = xrealloc(inner, cap * sizeof(*inner));
+			}
+			inner[n++] = v;
+		}
+		closedir(d);
+	}
+	for (i = 0; i < n; i++)
+		if (inner[i] == (long)pid)
+			return true;
+	return false;
 }
 
 /* Has pid a descriptor on the file with st's inode? */
@@ -257,8 +301,16 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	started = start > 0 ? start_ms(start) : 0;
 	if (born > 0 && started > born + START_SLACK_MS)
 		return not_writer(p, "started after the file was created");
-	if (!p->has_open && is_python(pid, p->comm) == 0)
+	if (p->has_open)
+		return p->state = PROC_ALIVE;
+	if (is_python(pid, p->comm) == 0)
 		return not_writer(p, "not a Python process");
+	if (pid_nested(pid)) {
+		snprintf(why, sizeof(why),
+			 "shares its number with a process in another PID "
+			 "namespace");
+		return not_writer(p, why);
+	}
 	return p->state = PROC_ALIVE;
 }
 
