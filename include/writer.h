@@ -18,8 +18,8 @@ enum lease_state {
 };
 
 enum proc_state {
-	PROC_ALIVE, /* running (or stopped), and it can be the writer */
-	PROC_GONE,  /* no such process, or a zombie */
+	PROC_ALIVE,	 /* running (or stopped), and it can be the writer */
+	PROC_GONE,	 /* no such process, or a zombie */
 	PROC_NOT_WRITER, /* a process that cannot have written the file:
 			  * why says how it differs; no evidence either way */
 	PROC_UNKNOWN,	 /* /proc unreadable */
@@ -31,7 +31,7 @@ enum proc_state {
 struct writer_proc {
 	enum proc_state state;
 	char comm[WRITER_COMM + 1]; /* its command name, "" when unknown */
-	char why[80];		    /* PROC_NOT_WRITER: "not a Python ..." */
+	char why[80];		    /* PROC_NOT_WRITER: "is not a Python ..." */
 	bool has_open;		    /* it has the data file open */
 };
 

@@ -33,7 +33,6 @@
  * reused meanwhile. */
 #define STAGE_PREFIX	  ".covsettle-gather."
 #define STAGE_TEMPLATE	  STAGE_PREFIX "%d.%llu.XXXXXX"
-#define STAGE_DEPTH	  3 /* the staging directory, in/, and one more */
 #define COMBINED	  "combined"
 #define DEFAULT_DATA_FILE ".coverage"
 /* coverage.py's exit status for a total below fail_under. */
@@ -100,8 +99,8 @@ stage_inputs(struct gather *g)
 	struct stat st;
 	size_t i;
 
-	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
-		g->o->realdir, (int)getpid(), pid_started(getpid())) < 0 ||
+	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE, g->o->realdir,
+		(int)getpid(), pid_started(getpid())) < 0 ||
 	    mkdtemp(g->stage) == NULL) {
 		g->stage[0] = '\0';
 		g->r->status = GS_ERROR;
@@ -688,18 +687,17 @@ delete_inputs(struct gather *g)
 	g->r->deleted = true;
 }
 
-/* Remove name in dirfd and, for a directory, what it holds, depth levels
- * deep at most; symlinks are removed, never followed. */
+/* Remove the directory name in dirfd and the files in it; with subdir,
+ * also called for each directory in it (one level: what a stage holds).
+ * Symlinks are removed, never followed. */
 static void
-remove_tree(int dirfd, const char *name, int depth)
+remove_files(int dirfd, const char *name,
+	     void (*subdir)(int dirfd, const char *name))
 {
 	struct dirent *de;
-	int fd;
 	DIR *d;
+	int fd;
 
-	if (unlinkat(dirfd, name, 0) == 0 || depth == 0 ||
-	    (errno != EISDIR && errno != EPERM))
-		return;
 	fd = openat(dirfd, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
@@ -707,12 +705,23 @@ remove_tree(int dirfd, const char *name, int depth)
 			close(fd);
 		return;
 	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			remove_tree(fd, de->d_name, depth - 1);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    unlinkat(fd, de->d_name, 0) == 0)
+			continue;
+		if (subdir != NULL && (errno == EISDIR || errno == EPERM))
+			subdir(fd, de->d_name);
+	}
 	closedir(d);
 	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Remove a directory inside a stage, in/ or one a report made. */
+static void
+remove_subdir(int dirfd, const char *name)
+{
+	remove_files(dirfd, name, NULL);
 }
 
 /* Is the staging directory name in use by a live gather? */
@@ -742,7 +751,7 @@ gather_sweep(const char *dir)
 		if (strncmp(de->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) ==
 			    0 &&
 		    !stage_in_use(de->d_name)) {
-			remove_tree(dirfd(d), de->d_name, STAGE_DEPTH);
+			remove_files(dirfd(d), de->d_name, remove_subdir);
 			removed++;
 		}
 	closedir(d);

@@ -69,7 +69,7 @@ struct settle {
 	msec_t forgot; /* events were lost then: no file is known quiet before
 			*/
 	size_t *stale; /* files to check in settle_evaluate() */
-	bool expired; /* the timeout passed with only failing files left */
+	bool expired;  /* the timeout passed with only failing files left */
 	size_t capstale;
 };
 
@@ -645,7 +645,8 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 		snprintf(buf, len, "open for writing");
 	else if (f->writer == WR_ALIVE)
 		snprintf(buf, len, "writer pid %d%s%s%s alive", (int)f->pid,
-			 f->comm[0] ? " (" : "", f->comm, f->comm[0] ? ")" : "");
+			 f->comm[0] ? " (" : "", f->comm,
+			 f->comm[0] ? ")" : "");
 	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
 		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
 			 f->check.reason);

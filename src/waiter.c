@@ -34,9 +34,9 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	char prefix[256]; /* literal start of the pattern */
-	pid_t trigger;	  /* running trigger, or 0 */
-	pid_t watched;	  /* writer whose pidfd we hold, or 0 */
+	char prefix[256];  /* literal start of the pattern */
+	pid_t trigger;	   /* running trigger, or 0 */
+	pid_t watched;	   /* writer whose pidfd we hold, or 0 */
 	bool lease_denied; /* N_LEASE_DENIED was noted */
 	int pidfd;
 	msec_t now;

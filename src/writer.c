@@ -41,7 +41,7 @@
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 /* A process that started this long after the file was born is taken for
  * a later one: start times have clock-tick resolution, and clocks slew. */
-#define START_SLACK_MS 1000
+#define START_SLACK_MS	1000
 #define NESTED_CACHE_MS 100
 
 enum lease_state
@@ -258,13 +258,14 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	memset(p, 0, sizeof(*p));
 	p->state = PROC_UNKNOWN;
 	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
-		return p->state = errno == ENOENT || errno == ESRCH ? PROC_GONE
-								    : PROC_UNKNOWN;
+		return p->state = errno == ENOENT || errno == ESRCH
+					  ? PROC_GONE
+					  : PROC_UNKNOWN;
 	/* pid (comm) state ... : comm may hold spaces and parentheses. */
 	if ((open_paren = strchr(buf, '(')) == NULL ||
 	    (p_end = strrchr(buf, ')')) == NULL || p_end < open_paren ||
 	    sscanf(p_end + 1, " %c", &state) != 1)
-		return PROC_GONE; /* empty: reaped between open and read */
+		return p->state = PROC_GONE; /* empty: reaped meanwhile */
 	snprintf(p->comm, sizeof(p->comm), "%.*s",
 		 (int)(p_end - open_paren - 1), open_paren + 1);
 	if (state == 'Z' || state == 'X' || state == 'x')
@@ -282,11 +283,11 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	if (p_end != NULL)
 		start = strtoull(p_end, NULL, 10);
 	if (flags & PF_KTHREAD)
-		return not_writer(p, "a kernel thread");
+		return not_writer(p, "is a kernel thread");
 	inner = own_pid(pid);
 	if (inner != 0 && inner != (long)pid) {
-		snprintf(why, sizeof(why), "pid %ld in its own PID namespace",
-			 inner);
+		snprintf(why, sizeof(why),
+			 "is pid %ld in its own PID namespace", inner);
 		return not_writer(p, why);
 	}
 	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
@@ -304,13 +305,10 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	if (p->has_open)
 		return p->state = PROC_ALIVE;
 	if (is_python(pid, p->comm) == 0)
-		return not_writer(p, "not a Python process");
-	if (pid_nested(pid)) {
-		snprintf(why, sizeof(why),
-			 "shares its number with a process in another PID "
-			 "namespace");
-		return not_writer(p, why);
-	}
+		return not_writer(p, "is not a Python process");
+	if (pid_nested(pid))
+		return not_writer(p, "shares its number with a process in "
+				     "another PID namespace");
 	return p->state = PROC_ALIVE;
 }
 

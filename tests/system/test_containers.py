@@ -165,7 +165,7 @@ def test_host_network_writer_small_pid_not_taken_for_a_kernel_thread(
     w.paused("between-transactions")
     r = covsettle("wait", "-v", "-d", DEBOUNCE, "-T", "2s", str(data))
     assert r.returncode == 3, r.stderr
-    assert "pid 2 (kthreadd) a kernel thread" in r.stderr
+    assert "pid 2 (kthreadd) is a kernel thread" in r.stderr
     assert f"failing their check: {w.name} (incomplete" in r.stderr
     w.go()
     w.saved()

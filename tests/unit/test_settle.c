@@ -607,8 +607,7 @@ Test(settle, expire_fails_only_failing_files)
 		seen(s, B, 11, 4096, SEEN_EVENT, 1000);
 		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "case %zu", i);
 		/* Still changing: never a failure, whatever the verdicts. */
-		cr_expect_eq(settle_expire(s, 1499), ST_WAITING, "case %zu",
-			     i);
+		cr_expect_eq(settle_expire(s, 1499), ST_WAITING, "case %zu", i);
 		cr_expect_eq(settle_expire(s, 1600), cases[i].want, "case %zu",
 			     i);
 		cr_expect_eq(settle_invalid(s, settle_find(s, B)),
