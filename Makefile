@@ -1,6 +1,10 @@
 # Makefile: covsettle. `make test` is the whole check from a fresh machine:
-# it installs what is missing (make deps), builds, and runs the unit and
-# system tests, then the same suite under AddressSanitizer and UBSan.
+# it installs what is missing (make deps), builds, checks the format and
+# the man page (lint), runs cppcheck and clang-tidy (static), the unit,
+# system and example tests, then the unit and system tests again under
+# AddressSanitizer and UBSan with the fuzz seeds replayed, and the
+# many-file system tests under ThreadSanitizer (asan-test: see
+# mk/hardening.mk).
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -9,10 +13,14 @@ DESTDIR ?=
 
 CC ?= cc
 VERSION := 0.1.0
+# The flags every compiler and analyser run on covsettle's sources takes,
+# spelled once: mk/*.mk build on them.
+STD := -std=c11 -D_GNU_SOURCE
+DEFS := -DVERSION='"$(VERSION)"' -Iinclude
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
-	-pthread $(WARN) $(CFLAGS) -MMD -MP
+BASE_CFLAGS := $(STD) $(DEFS) -pthread $(WARN)
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS := -linotifytools -lsqlite3 -pthread
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -89,6 +97,9 @@ deps:
 
 unit: build/unit
 	build/unit --jobs 2
+
+# Where the system tests find the library that fakes inotify's limits.
+export COVSETTLE_NOINOTIFY := $(CURDIR)/build/noinotify.so
 
 system: build/covsettle build/noinotify.so
 	COVSETTLE=$(CURDIR)/build/covsettle $(PYTEST) -q -p no:cacheprovider \

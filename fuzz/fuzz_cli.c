@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(mem);
 	fclose(null);
 
-	if (rc == EX_USAGE) {
+	if (rc == EXIT_USAGE) {
 		/* One line, ending in a newline, and nothing else. */
 		if (msglen == 0 || msg[msglen - 1] != '\n' ||
 		    memchr(msg, '\n', msglen - 1) != NULL ||
@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(int)msglen, msg);
 			abort();
 		}
-	} else if (rc == EX_SETTLED) {
+	} else if (rc == EXIT_OK) {
 		if (msglen != 0) /* --help: usage on stdout, no message */
 			abort();
 	} else if (rc == -1) {

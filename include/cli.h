@@ -1,5 +1,4 @@
-/* cli.h: the options of `wait` and `gather`, parsed in one place, and the
- * pieces of the wait command's output that gather shares. */
+/* cli.h: the options of `wait` and `gather`, parsed in one place. */
 #ifndef COVSETTLE_CLI_H
 #define COVSETTLE_CLI_H
 
@@ -37,6 +36,10 @@ struct cli {
 /* The name of a report format ("text", "json", ...). */
 const char *report_format_name(enum report_format f);
 
+/* Check cmd's --pattern arg: -1 when it is a file name glob, else the
+ * usage error's exit status, said. */
+int cli_pattern(const char *cmd, const char *arg);
+
 /* Parse the options of c->cmd into c. Returns -1 when the command should
  * run, else the exit status to return at once (usage error, --help). */
 int cli_parse(int argc, char **argv, struct cli *c);
@@ -48,14 +51,5 @@ int cli_start(int argc, char **argv, const char *cmd, struct cli *c);
 
 /* Say that signal signo stopped covsettle; returns 128 + signo. */
 int cli_stopped(int signo, const char *what);
-
-/* The waiter's progress callback: lines or a live status line. */
-void cli_note(void *ctx, const struct wait_note *n);
-
-/* Say how the wait ended; returns its exit status (0 when settled). */
-int cli_wait_report(const struct cli *c, const struct wait_result *r);
-
-/* The JSON members the wait part contributes, after `{"command":..`. */
-void cli_wait_json(const struct cli *c, const struct wait_result *r);
 
 #endif

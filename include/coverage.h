@@ -7,37 +7,23 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "argv.h"
 #include "util.h"
-
-/* A command line being built: argv, NULL-terminated, owned. */
-struct argv {
-	char **v;
-	int n, cap;
-};
-
-void argv_add(struct argv *a, const char *word);
-void argv_addf(struct argv *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Append the words of s, split at blanks (no quoting). */
-void argv_split(struct argv *a, const char *s);
-void argv_free(struct argv *a);
-/* The command line as one string for messages, shell-quoted where needed. */
-char *argv_text(const struct argv *a);
 
 /* The search for coverage.py, in a child, one candidate at a time: the
  * given command (--coverage, else $COVSETTLE_COVERAGE) if any, else
  * `coverage`, `python3-coverage` and `python3 -m coverage` in that order.
  * A candidate runs when `CMD --version` exits 0 and prints Coverage.py. */
-enum probe_state {
-	PROBE_RUNNING, /* a candidate's --version is running */
-	PROBE_FOUND,   /* cmd holds the command */
-	PROBE_NONE,    /* none runs (or the search was stopped): err says */
+enum coverage_find_state {
+	FIND_RUNNING, /* a candidate's --version is running */
+	FIND_FOUND,   /* cmd holds the command */
+	FIND_NONE,    /* none runs (or the search was stopped): err says */
 };
 
-struct probe {
-	enum probe_state state;
+struct coverage_find {
+	enum coverage_find_state state;
 	struct argv cmd;    /* found; before that, the command that may
-			     * combine while its probe runs: the named one,
+			     * combine while its --version runs: the named one,
 			     * or a candidate recognised as coverage.py */
 	const char *given;  /* the named command, or NULL */
 	const char *origin; /* "--coverage" or "$COVSETTLE_COVERAGE" */
@@ -48,20 +34,22 @@ struct probe {
 	char err[ERRLEN];
 };
 
-/* Start the search. PROBE_NONE at once when no candidate could even be
+/* Start the search. FIND_NONE at once when no candidate could even be
  * started (not found on PATH). */
-enum probe_state probe_start(struct probe *p, const char *given,
-			     const char *env);
+enum coverage_find_state coverage_find_start(struct coverage_find *p,
+					     const char *given,
+					     const char *env);
 /* Without blocking: reap the running candidate if it has ended, and start
  * the next one if it failed. Call it whenever a SIGCHLD was read. */
-enum probe_state probe_poll(struct probe *p);
+enum coverage_find_state coverage_find_poll(struct coverage_find *p);
 /* Block until the search ends, or a signal (INT, TERM, HUP) arrives on
  * sigfd: then the candidate's process group gets it, is reaped, *signo
- * is set and PROBE_NONE returned. */
-enum probe_state probe_wait(struct probe *p, int sigfd, int *signo);
+ * is set and FIND_NONE returned. */
+enum coverage_find_state coverage_find_wait(struct coverage_find *p, int sigfd,
+					    int *signo);
 /* Stop a running candidate with signo (SIGKILL after a grace period) and
- * reap it; the search ends with PROBE_NONE. Nothing when not running. */
-void probe_stop(struct probe *p, int signo);
+ * reap it; the search ends with FIND_NONE. Nothing when not running. */
+void coverage_find_stop(struct coverage_find *p, int signo);
 /* Can gather write every report from one process of cmd's Python? True
  * when cmd is `PY -m coverage` (PY named python, python3, python3.11...:
  * prog is "-m"), or one word naming, after a PATH search as execvp(3)
@@ -73,6 +61,6 @@ bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
 		     size_t len);
 
 /* Stop the search if it runs, and free the command. */
-void probe_free(struct probe *p);
+void coverage_find_free(struct coverage_find *p);
 
 #endif

@@ -44,10 +44,10 @@ struct gather_result {
 
 struct gather_opts {
 	const struct cli *c;
-	struct probe *probe;	/* the coverage.py command, maybe
-				 * still being probed when named */
-	const char *realdir;	/* DIR, canonical */
-	const struct settle *s; /* the settled files */
+	struct coverage_find *find; /* the coverage.py command, maybe
+				     * still being searched for when named */
+	const char *realdir;	    /* DIR, canonical */
+	const struct settle *s;	    /* the settled files */
 	int sigfd;
 };
 

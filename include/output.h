@@ -35,4 +35,15 @@ void json_str(FILE *f, const char *s);
 void json_file(FILE *f, const char *key, const char *name,
 	       const struct check_result *r);
 
+/* A usage error of command cmd: prints "covsettle CMD: MSG (see
+ * 'covsettle CMD --help')" and returns EXIT_USAGE (2). */
+int out_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The usage error for getopt_long's ch ('?' or ':') just returned while
+ * parsing argv with the short options shortopts: names the option as
+ * typed, also inside a cluster like -qX. Returns EXIT_USAGE. */
+int out_usage_option(const char *cmd, const char *shortopts, char **argv,
+		     int ch);
+
 #endif

@@ -1,7 +1,8 @@
 /* settle.h: the settle rule. A table of the data files of one directory,
  * fed with changes by the watcher, and the rule that says when they have
  * settled. Pure logic: time comes in as arguments, and the I/O that checks
- * a file is a probe the caller passes in, so tests can drive it. */
+ * a file goes through functions (struct settle_io) the caller passes in,
+ * so tests can drive it. */
 #ifndef COVSETTLE_SETTLE_H
 #define COVSETTLE_SETTLE_H
 
@@ -47,7 +48,7 @@ struct sfile {
 	bool quarantined;  /* moved to DIR/quarantine by us */
 	struct check_result check;
 	enum writer_state writer;
-	pid_t pid;	    /* writer pid (WR_ALIVE, WR_GONE), else 0 */
+	pid_t pid;	    /* the pid in its name when tested, else 0 */
 	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	unsigned long scan; /* the last scan that saw it */
 };
@@ -66,7 +67,7 @@ struct vanished {
  * files[which[0]] to files[which[n - 1]], are passed to it at once, and it
  * may check them on several threads (a check touches only its file's
  * `check`); else check is called for each. */
-struct settle_probe {
+struct settle_io {
 	void (*check)(void *ctx, struct sfile *f);
 	void (*writer)(void *ctx, struct sfile *f);
 	void *ctx;
@@ -132,7 +133,7 @@ void settle_quarantine(struct settle *s, struct sfile *f);
 
 /* Apply the rule at time now; fills w when still waiting. */
 enum settle_state settle_evaluate(struct settle *s, msec_t now,
-				  const struct settle_probe *p,
+				  const struct settle_io *io,
 				  struct settle_wait *w);
 
 /* The timeout has passed: when all that stands between the directory and
@@ -149,7 +150,11 @@ bool settle_invalid(const struct settle *s, const struct sfile *f);
 /* One line saying what the directory is still waiting for. */
 void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);
 
-size_t settle_count(const struct settle *s);
+/* Does f count toward --expect and is it in DIR now? The files the rule
+ * waits on, reports and combines. */
+bool settle_here(const struct sfile *f);
+
+size_t settle_nfiles(const struct settle *s);
 struct sfile *settle_file(const struct settle *s, size_t i);
 struct sfile *settle_find(const struct settle *s, const char *name);
 /* Files that count and are present or quarantined. */

@@ -33,7 +33,8 @@ int pidfd_of(int pid);
  * process or it is a zombie. */
 unsigned long long pid_started(int pid);
 
-/* Allocation that never returns NULL: covsettle exits 70 on OOM. */
+/* Allocation that never returns NULL: covsettle exits 70 (EXIT_NOMEM)
+ * on OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -55,17 +55,18 @@ const char *watch_realdir(const struct watch *w);
  * left, -1 with err on a failure that ends the watch. */
 int watch_read(struct watch *w, struct wev *ev, char *err);
 
-/* dir_scan() of DIR. Returns 0, or -1 with err when DIR is unreadable; a
+/* watch_scan_dir() of DIR. Returns 0, or -1 with err when DIR is unreadable; a
  * missing DIR is an empty one (and flips the watch to waiting for it). */
-int watch_scan(struct watch *w, bool (*keep)(void *, const char *),
+int watch_scan(struct watch *w, const char *pattern,
 	       void (*fn)(void *, const char *, const struct stat *), void *ctx,
 	       char *err);
 
-/* Call fn for every entry of the directory open at dirfd whose name
- * passes keep(): regular files and symlinks only (fifos, directories and
- * devices are never opened). 0, or -1 with errno. */
-int dir_scan(int dirfd, bool (*keep)(void *, const char *),
-	     void (*fn)(void *, const char *, const struct stat *), void *ctx);
+/* Call fn for every data file of the directory open at dirfd (a name
+ * that name_is_datafile() keeps for pattern): regular files and symlinks only
+ * (fifos, directories and devices are never opened). 0, or -1 with errno. */
+int watch_scan_dir(int dirfd, const char *pattern,
+		   void (*fn)(void *, const char *, const struct stat *),
+		   void *ctx);
 
 /* An event mask as text ("CREATE,ISDIR"), for -v. */
 const char *watch_event_str(uint32_t mask);

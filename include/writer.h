@@ -27,21 +27,35 @@ enum proc_state {
 
 #define WRITER_COMM 16 /* a command name, as /proc/PID/stat has it */
 
-/* What was found out about the process named in a data file. */
+/* What was found out about a data file's writer. */
 struct writer_proc {
-	enum proc_state state;
+	enum proc_state state;	    /* of the pid in the name, when tested */
+	pid_t pid;		    /* the pid in the name when tested, or 0 */
 	char comm[WRITER_COMM + 1]; /* its command name, "" when unknown */
 	char why[80];		    /* PROC_NOT_WRITER: "is not a Python ..." */
 	bool has_open;		    /* it has the data file open */
+	bool lease_denied;	    /* the lease test is off: LEASE_DENIED */
 };
 
 /* Take a read lease on name in dirfd and drop it at once. */
 enum lease_state writer_lease(int dirfd, const char *name);
 
-/* Can pid (from the name of the file name in dirfd) be the file's writer,
- * and is it alive? Fills p and returns p->state. */
-enum proc_state writer_process(pid_t pid, int dirfd, const char *name,
-			       struct writer_proc *p);
+/* What the two tests tell of a data file together. */
+enum writer_seen {
+	WRITER_OPEN,  /* open for writing by some process (lease refused) */
+	WRITER_ALIVE, /* the writer named in the file runs here, and can be
+		       * the writer */
+	WRITER_GONE,  /* that writer has exited */
+	WRITER_QUIET, /* no sign of a writer, but none known gone either */
+};
+
+/* Is a process still at work on the data file name in dirfd? The lease
+ * first (skipped when dirfd < 0); then, when by_pid, the pid in the name
+ * if its host is this one (prefix: the pattern's literal start, see
+ * name_host_is()) and that process can be the writer. Fills p: the pid
+ * tested, and what was found of its process. */
+enum writer_seen writer_at_work(int dirfd, const char *name, const char *prefix,
+				bool by_pid, struct writer_proc *p);
 
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);

@@ -1,7 +1,7 @@
 # mk/hardening.mk: fuzzing, valgrind, ThreadSanitizer and static analysis
-# (included by the Makefile). None of these is part of `make test` except
-# fuzz-regress, which replays the fuzz seeds and crashers under ASan/UBSan
-# with $(CC), and tsan, both as part of asan-test.
+# (included by the Makefile). `make test` runs static, and through
+# asan-test fuzz-regress (the fuzz seeds and crashers replayed under
+# ASan/UBSan with $(CC)) and tsan; fuzz and valgrind run only when asked.
 #
 #   make fuzz          each libFuzzer harness for FUZZ_TIME seconds (clang)
 #   make fuzz-regress  replay fuzz/seeds, fixtures/ and fixtures/crashers
@@ -21,10 +21,7 @@ hardening-deps: deps
 FUZZ_CC := clang
 FUZZ_TIME ?= 60
 FUZZERS := check parse cli
-FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
-	-pthread $(WARN) -O1 -g $(FUZZ_SAN) -MMD -MP
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP
 FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZERS:%=build/fuzz/fuzz_%)
 # libFuzzer options: inputs up to 64 KiB hold the 53 KiB fixtures.
@@ -48,7 +45,7 @@ STATIC_SRC := $(SRC) tests/inject/noinotify.c $(wildcard fuzz/*.c)
 CPPCHECK := cppcheck --quiet --error-exitcode=1 --std=c11 --language=c \
 	--enable=warning,style,performance,portability \
 	--inline-suppr --suppressions-list=.cppcheck-suppressions \
-	-D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Iinclude \
+	$(filter-out -std=%,$(STD)) $(DEFS) \
 	--library=posix --platform=unix64
 TIDY := clang-tidy --quiet
 
@@ -169,8 +166,7 @@ cppcheck:
 tidy:
 	@mkdir -p build
 	@for f in $(STATIC_SRC); do echo "clang-tidy $$f"; \
-		$(TIDY) $$f -- -std=c11 -D_GNU_SOURCE \
-			-DVERSION='"$(VERSION)"' -Iinclude 2>build/tidy.err || \
+		$(TIDY) $$f -- $(STD) $(DEFS) 2>build/tidy.err || \
 		{ grep -v 'warnings generated' build/tidy.err; exit 1; }; done
 
 .SECONDARY: $(FUZZ_OBJ)

@@ -48,6 +48,12 @@ static const char *const coverage_tables[] = {
 
 #define NTABLES (sizeof(coverage_tables) / sizeof(coverage_tables[0]))
 
+/* Why an incomplete file may yet become whole. */
+#define CUT_SHORT "(still being written, or cut short)"
+
+static const char wal_beside[] =
+	"WAL mode, with a write-ahead log beside it " CUT_SHORT;
+
 static const char sqlite_magic[16] = "SQLite format 3";
 static const char legacy_magic[] = "!coverage.py: This is a private format";
 
@@ -112,10 +118,52 @@ sqlite_failure(struct check_result *r, sqlite3 *db, int rc, const char *what)
 	}
 }
 
-/* Run sql, which yields one row of n integers (NULL is -1); with no row,
- * every one is -1. */
+/* The statements of check_structure(), one per stage, each yielding one
+ * row. A NULL schema version reads as 0 (unsupported), no row as -1. */
+static const char sql_schema_version[] =
+	"select coalesce(version, 0) from coverage_schema";
+
+static const char sql_meta[] =
+	"select exists(select 1 from meta where key = 'version'),"
+	" exists(select 1 from meta where key = 'has_arcs'),"
+	" (select coalesce(cast(value as integer), 0) from meta"
+	" where key = 'has_arcs')";
+
+static const char sql_orphans[] =
+	"select exists(select 1 from line_bits"
+	" where file_id not in (select id from file)),"
+	" exists(select 1 from arc"
+	" where file_id not in (select id from file)),"
+	" exists(select 1 from line_bits"
+	" where context_id not in (select id from context)),"
+	" exists(select 1 from arc"
+	" where context_id not in (select id from context))";
+
+static const char sql_counts[] =
+	"select (select count(*) from line_bits), (select count(*) from arc),"
+	" (select count(*) from file), (select count(*) from context)";
+
+/* What sql_meta reads. */
+struct meta_rows {
+	long version;	   /* 1 when the version row is there */
+	long has_arcs_row; /* 1 when the has_arcs row is there */
+	long has_arcs;	   /* its value: nonzero for branch coverage */
+};
+
+/* What sql_orphans reads: 1 where some row refers to a missing one. */
+struct orphans {
+	long line_file, arc_file, line_context, arc_context;
+};
+
+/* What sql_counts reads. */
+struct row_counts {
+	long line_bits, arcs, files, contexts;
+};
+
+/* Run sql, which yields one row of n integers, into *out[0] to
+ * *out[n - 1] (NULL is -1); with no row, every one is -1. */
 static int
-query_ints(sqlite3 *db, const char *sql, long *out, int n)
+query_ints(sqlite3 *db, const char *sql, long *const out[], int n)
 {
 	sqlite3_stmt *st;
 	int rc, i;
@@ -125,120 +173,169 @@ query_ints(sqlite3 *db, const char *sql, long *out, int n)
 		return rc;
 	rc = sqlite3_step(st);
 	for (i = 0; i < n; i++)
-		out[i] = rc == SQLITE_ROW && sqlite3_column_type(st, i) !=
-						     SQLITE_NULL
-				 ? (long)sqlite3_column_int64(st, i)
-				 : -1;
+		*out[i] = rc == SQLITE_ROW && sqlite3_column_type(st, i) !=
+						      SQLITE_NULL
+				  ? (long)sqlite3_column_int64(st, i)
+				  : -1;
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		rc = SQLITE_OK;
 	sqlite3_finalize(st);
 	return rc;
 }
 
-/* The coverage.py structure of an SQLite file that passed quick_check:
- * few statements (preparing them is most of the cost), same verdicts. */
+/* Stage 1: which of coverage.py's tables are there, into have[], from the
+ * schema SQLite has parsed already, with no statement to compile. V_OK
+ * when coverage_schema is. */
 static enum verdict
-check_structure(sqlite3 *db, struct check_result *r)
+stage_tables(sqlite3 *db, struct check_result *r, bool have[NTABLES])
 {
-	static const char *const consistency[] = {
-		"a line_bits row refers to a file that is not in the file "
-		"table",
-		"an arc row refers to a file that is not in the file table",
-		"a line_bits row refers to a missing context",
-		"an arc row refers to a missing context",
-	};
-	long v = -1, t[NTABLES] = { 0 }, meta[3] = { 0 }, bad[4] = { 0 },
-	     n[4] = { 0 };
 	size_t i;
 	int rc;
 
-	/* Which of coverage.py's tables are there: from the schema SQLite
-	 * has parsed already, with no statement to compile. */
 	for (i = 0; i < NTABLES; i++) {
 		rc = sqlite3_table_column_metadata(
 			db, "main", coverage_tables[i], NULL, NULL, NULL, NULL,
 			NULL, NULL);
 		if (rc != SQLITE_OK && rc != SQLITE_ERROR)
 			return sqlite_failure(r, db, rc, "reading the schema");
-		t[i] = rc == SQLITE_OK;
+		have[i] = rc == SQLITE_OK;
 	}
-	if (t[0] == 0)
+	if (!have[0])
 		return set(r, V_INCOMPLETE,
-			   "no coverage_schema table (still being written, "
-			   "or not a coverage.py file)");
-	/* A NULL version reads as 0 (unsupported), no row as -1. */
-	rc = query_ints(db, "select coalesce(version, 0) from coverage_schema",
-			&v, 1);
+			   "no coverage_schema table "
+			   "(still being written, or not a coverage.py file)");
+	return V_OK;
+}
+
+/* Stage 2: the schema version coverage.py wrote, then every other table
+ * of that schema. */
+static enum verdict
+stage_version(sqlite3 *db, struct check_result *r, const bool have[NTABLES])
+{
+	long version = -1;
+	size_t i;
+	int rc;
+
+	rc = query_ints(db, sql_schema_version, (long *const[]){ &version }, 1);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading coverage_schema");
-	if (v < 0)
+	if (version < 0)
 		return set(r, V_INCOMPLETE,
-			   "coverage_schema has no version (still being "
-			   "written, or cut short)");
-	if (v != COVERAGE_SCHEMA_VERSION)
+			   "coverage_schema has no version " CUT_SHORT);
+	if (version != COVERAGE_SCHEMA_VERSION)
 		return set(r, V_UNSUPPORTED_SCHEMA,
 			   "schema version %ld; covsettle reads version %d "
 			   "(coverage.py 5.4 and later)",
-			   v, COVERAGE_SCHEMA_VERSION);
+			   version, COVERAGE_SCHEMA_VERSION);
 	for (i = 1; i < NTABLES; i++)
-		if (t[i] == 0)
-			return set(r, V_INCOMPLETE,
-				   "no %s table (still being written, or cut "
-				   "short)",
+		if (!have[i])
+			return set(r, V_INCOMPLETE, "no %s table " CUT_SHORT,
 				   coverage_tables[i]);
-	rc = query_ints(db,
-			"select exists(select 1 from meta where key = "
-			"'version'), exists(select 1 from meta where key = "
-			"'has_arcs'), (select coalesce(cast(value as integer), "
-			"0) from meta "
-			"where key = 'has_arcs')",
-			meta, 3);
+	return V_OK;
+}
+
+/* Stage 3: the meta rows, into m; has_arcs is written in a transaction
+ * of its own after the schema. */
+static enum verdict
+stage_meta(sqlite3 *db, struct check_result *r, struct meta_rows *m)
+{
+	int rc;
+
+	rc = query_ints(
+		db, sql_meta,
+		(long *const[]){ &m->version, &m->has_arcs_row, &m->has_arcs },
+		3);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading meta");
-	if (meta[0] == 0)
+	if (m->version == 0)
+		return set(r, V_INCOMPLETE, "no version in meta " CUT_SHORT);
+	if (m->has_arcs_row == 0)
 		return set(r, V_INCOMPLETE,
-			   "no version in meta (still being written, or cut "
-			   "short)");
-	if (meta[1] == 0)
-		return set(r, V_INCOMPLETE,
-			   "no has_arcs in meta: no measurement written yet "
-			   "(still being written, or cut short)");
-	rc = query_ints(db,
-			"select exists(select 1 from line_bits where file_id "
-			"not in (select id from file)), exists(select 1 from "
-			"arc where file_id not in (select id from file)), "
-			"exists(select 1 from line_bits where context_id not "
-			"in (select id from context)), exists(select 1 from "
-			"arc where context_id not in (select id from context))",
-			bad, 4);
+			   "no has_arcs in meta: "
+			   "no measurement written yet " CUT_SHORT);
+	return V_OK;
+}
+
+/* Stage 4: rows that refer to files and contexts that do not exist. */
+static enum verdict
+stage_orphans(sqlite3 *db, struct check_result *r)
+{
+	struct orphans o = { 0 };
+	const struct {
+		const long *found;
+		const char *says;
+	} orphan[] = {
+		{ &o.line_file, "a line_bits row refers to a file "
+				"that is not in the file table" },
+		{ &o.arc_file,
+		  "an arc row refers to a file that is not in the file table" },
+		{ &o.line_context,
+		  "a line_bits row refers to a missing context" },
+		{ &o.arc_context, "an arc row refers to a missing context" },
+	};
+	size_t i;
+	int rc;
+
+	rc = query_ints(db, sql_orphans,
+			(long *const[]){ &o.line_file, &o.arc_file,
+					 &o.line_context, &o.arc_context },
+			4);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading rows");
-	for (i = 0; i < 4; i++)
-		if (bad[i] > 0)
-			return set(r, V_CORRUPT, "%s", consistency[i]);
-	rc = query_ints(db,
-			"select (select count(*) from line_bits), (select "
-			"count(*) from arc), (select count(*) from file), "
-			"(select count(*) from context)",
-			n, 4);
+	for (i = 0; i < sizeof(orphan) / sizeof(orphan[0]); i++)
+		if (*orphan[i].found > 0)
+			return set(r, V_CORRUPT, "%s", orphan[i].says);
+	return V_OK;
+}
+
+/* Stage 5: the rows measured, which must agree with has_arcs; the
+ * verdict ok says how many files, and what was measured. */
+static enum verdict
+stage_counts(sqlite3 *db, struct check_result *r, const struct meta_rows *m)
+{
+	struct row_counts n = { 0 };
+	int rc;
+
+	rc = query_ints(
+		db, sql_counts,
+		(long *const[]){ &n.line_bits, &n.arcs, &n.files, &n.contexts },
+		4);
 	if (rc != SQLITE_OK)
 		return sqlite_failure(r, db, rc, "reading rows");
-	r->nfiles = n[2];
-	if (meta[2] != 0 && n[0] > 0)
+	r->nfiles = n.files;
+	if (m->has_arcs != 0 && n.line_bits > 0)
 		return set(r, V_CORRUPT,
-			   "has_arcs is 1 but line_bits has rows: lines and "
-			   "branches mixed");
-	if (meta[2] == 0 && n[1] > 0)
+			   "has_arcs is 1 but line_bits has rows: "
+			   "lines and branches mixed");
+	if (m->has_arcs == 0 && n.arcs > 0)
 		return set(r, V_CORRUPT,
-			   "has_arcs is 0 but arc has rows: lines and "
-			   "branches mixed");
-	r->arcs = meta[2] != 0;
-	if (n[3] > 1)
+			   "has_arcs is 0 but arc has rows: "
+			   "lines and branches mixed");
+	r->arcs = m->has_arcs != 0;
+	if (n.contexts > 1)
 		return set(r, V_OK, "%ld measured file%s, %s, %ld contexts",
 			   r->nfiles, r->nfiles == 1 ? "" : "s",
-			   r->arcs ? "branches" : "lines", n[3]);
+			   r->arcs ? "branches" : "lines", n.contexts);
 	return set(r, V_OK, "%ld measured file%s, %s", r->nfiles,
 		   r->nfiles == 1 ? "" : "s", r->arcs ? "branches" : "lines");
+}
+
+/* The coverage.py structure of an SQLite file that passed quick_check,
+ * in five stages, each V_OK to go on: few statements (preparing them is
+ * most of the cost), same verdicts. */
+static enum verdict
+check_structure(sqlite3 *db, struct check_result *r)
+{
+	bool have[NTABLES] = { false };
+	struct meta_rows m = { 0 };
+	enum verdict v;
+
+	if ((v = stage_tables(db, r, have)) != V_OK ||
+	    (v = stage_version(db, r, have)) != V_OK ||
+	    (v = stage_meta(db, r, &m)) != V_OK ||
+	    (v = stage_orphans(db, r)) != V_OK)
+		return v;
+	return stage_counts(db, r, &m);
 }
 
 /* SQLite's global settings, made once before its first use. Without
@@ -434,8 +531,7 @@ check_file(int dirfd, const char *realdir, const char *name,
 	r->size = st.st_size;
 	if (st.st_size == 0) {
 		set(r, V_EMPTY,
-		    "0 bytes (the writer has not written yet, or "
-		    "was killed)");
+		    "0 bytes (the writer has not written yet, or was killed)");
 		goto out;
 	}
 	n = pread(fd, head, sizeof(head) - 1, 0);
@@ -455,16 +551,14 @@ check_file(int dirfd, const char *realdir, const char *name,
 		if (wal && fmt(side, sizeof(side), "%s-wal", name) == 0 &&
 		    fstatat(dirfd, side, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    st.st_size > 0)
-			set(r, V_INCOMPLETE,
-			    "WAL mode, with a write-ahead log beside it (still "
-			    "being written, or cut short)");
+			set(r, V_INCOMPLETE, "%s", wal_beside);
 		else
 			check_sqlite(path, wal, r);
 	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
 		   memcmp(head, legacy_magic, (size_t)n) == 0) {
 		set(r, V_LEGACY_JSON,
-		    "coverage.py < 5 JSON data; covsettle reads SQLite data "
-		    "(coverage.py 5 and later)");
+		    "coverage.py < 5 JSON data; "
+		    "covsettle reads SQLite data (coverage.py 5 and later)");
 	} else {
 		set(r, V_NOT_SQLITE, "no SQLite header (%lld bytes)",
 		    (long long)st.st_size);

@@ -85,6 +85,17 @@ report_format_name(enum report_format f)
 	return format_names[f];
 }
 
+int
+cli_pattern(const char *cmd, const char *arg)
+{
+	if (arg[0] == '\0' || strchr(arg, '/'))
+		return out_usage_error(cmd,
+				       "--pattern '%s': a file name glob, "
+				       "without '/', is needed",
+				       arg);
+	return -1;
+}
+
 /* --report FORMAT[=PATH] */
 static int
 parse_report(struct cli *c, char *arg)
@@ -93,20 +104,21 @@ parse_report(struct cli *c, char *arg)
 	int f;
 
 	if (c->nreports == MAX_REPORTS)
-		return usage_error(c->cmd, "--report: %d reports at most",
-				   MAX_REPORTS);
+		return out_usage_error(c->cmd, "--report: %d reports at most",
+				       MAX_REPORTS);
 	if (eq != NULL)
 		*eq = '\0';
 	for (f = 0; f < RF_COUNT; f++)
 		if (strcmp(arg, format_names[f]) == 0)
 			break;
 	if (f == RF_COUNT)
-		return usage_error(c->cmd,
-				   "--report '%s': use text, json, html, xml "
-				   "or lcov",
-				   arg);
+		return out_usage_error(
+			c->cmd,
+			"--report '%s': use text, json, html, xml "
+			"or lcov",
+			arg);
 	if (eq != NULL && eq[1] == '\0')
-		return usage_error(c->cmd, "--report %s=: empty PATH", arg);
+		return out_usage_error(c->cmd, "--report %s=: empty PATH", arg);
 	c->reports[c->nreports].format = (enum report_format)f;
 	c->reports[c->nreports++].path = eq ? eq + 1 : NULL;
 	return -1;
@@ -129,14 +141,15 @@ parse_percent(struct cli *c, const char *arg)
 	v = strtod(arg, &end);
 	if (arg[0] == '\0' || !isdigit((unsigned char)arg[0]) || *p != '\0' ||
 	    end != p)
-		return usage_error(c->cmd,
-				   "--fail-under '%s': a percentage like 80 or "
-				   "92.5 is needed",
-				   arg);
+		return out_usage_error(
+			c->cmd,
+			"--fail-under '%s': a percentage like 80 or "
+			"92.5 is needed",
+			arg);
 	if (v > 100)
-		return usage_error(c->cmd,
-				   "--fail-under %s is out of range (0 to 100)",
-				   arg);
+		return out_usage_error(
+			c->cmd, "--fail-under %s is out of range (0 to 100)",
+			arg);
 	c->fail_under = arg;
 	c->fail_under_pct = v;
 	return -1;
@@ -151,20 +164,17 @@ parse_wait_option(struct cli *c, int ch, char *arg)
 
 	switch (ch) {
 	case 'p':
-		if (arg[0] == '\0' || strchr(arg, '/'))
-			return usage_error(c->cmd,
-					   "--pattern '%s': a file name glob, "
-					   "without '/', is needed",
-					   arg);
+		if ((n = cli_pattern(c->cmd, arg)) >= 0)
+			return (int)n;
 		c->o.pattern = arg;
 		break;
 	case 'd':
 		if (parse_duration(arg, &c->o.debounce, err) < 0)
-			return usage_error(c->cmd, "--debounce: %s", err);
+			return out_usage_error(c->cmd, "--debounce: %s", err);
 		break;
 	case 'n':
 		if (parse_count(arg, 0, 1000000000L, &n, err) < 0)
-			return usage_error(c->cmd, "--expect: %s", err);
+			return out_usage_error(c->cmd, "--expect: %s", err);
 		c->o.expect = n;
 		break;
 	case OPT_NEW_ONLY:
@@ -172,21 +182,22 @@ parse_wait_option(struct cli *c, int ch, char *arg)
 		break;
 	case 't':
 		if (arg[0] == '\0')
-			return usage_error(c->cmd, "--trigger: empty command");
+			return out_usage_error(c->cmd,
+					       "--trigger: empty command");
 		c->o.trigger = arg;
 		break;
 	case 'T':
 		if (parse_duration(arg, &c->o.timeout, err) < 0)
-			return usage_error(c->cmd, "--timeout: %s", err);
+			return out_usage_error(c->cmd, "--timeout: %s", err);
 		break;
 	case OPT_POLL:
 		c->o.poll_ms = DEFAULT_POLL_MS;
 		if (arg != NULL && parse_duration(arg, &c->o.poll_ms, err) < 0)
-			return usage_error(c->cmd, "--poll: %s", err);
+			return out_usage_error(c->cmd, "--poll: %s", err);
 		if (c->o.poll_ms == 0)
-			return usage_error(c->cmd,
-					   "--poll: the interval must be above "
-					   "0");
+			return out_usage_error(
+				c->cmd, "--poll: the interval must be above "
+					"0");
 		break;
 	case OPT_IGNORE_WRITERS:
 		c->o.ignore_writers = true;
@@ -197,10 +208,10 @@ parse_wait_option(struct cli *c, int ch, char *arg)
 		else if (strcmp(arg, "quarantine") == 0)
 			c->o.invalid = INVALID_QUARANTINE;
 		else
-			return usage_error(c->cmd,
-					   "--invalid '%s': use fail or "
-					   "quarantine",
-					   arg);
+			return out_usage_error(c->cmd,
+					       "--invalid '%s': use fail or "
+					       "quarantine",
+					       arg);
 		break;
 	case 'q':
 		c->level = LV_QUIET;
@@ -222,17 +233,19 @@ parse_gather_option(struct cli *c, int ch, char *arg)
 	switch (ch) {
 	case OPT_COVERAGE:
 		if (strspn(arg, " \t") == strlen(arg))
-			return usage_error(c->cmd, "--coverage: empty command");
+			return out_usage_error(c->cmd,
+					       "--coverage: empty command");
 		c->coverage = arg;
 		break;
 	case OPT_RCFILE:
 		if (arg[0] == '\0')
-			return usage_error(c->cmd, "--rcfile: empty FILE");
+			return out_usage_error(c->cmd, "--rcfile: empty FILE");
 		c->rcfile = arg;
 		break;
 	case OPT_DATA_FILE:
 		if (arg[0] == '\0')
-			return usage_error(c->cmd, "--data-file: empty FILE");
+			return out_usage_error(c->cmd,
+					       "--data-file: empty FILE");
 		c->data_file = arg;
 		break;
 	case OPT_REPORT:
@@ -266,24 +279,24 @@ cli_parse(int argc, char **argv, struct cli *c)
 	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) != -1) {
 		if (ch == 'h') {
 			fputs(gather ? gather_usage : wait_usage, stdout);
-			return EX_SETTLED;
+			return EXIT_OK;
 		}
 		if (ch == ':' || ch == '?')
-			return usage_option(c->cmd, shortopts, argv, ch);
+			return out_usage_option(c->cmd, shortopts, argv, ch);
 		if (ch >= OPT_GATHER && !gather)
-			return usage_error(c->cmd, "unknown option --%s",
-					   options[idx].name);
+			return out_usage_error(c->cmd, "unknown option --%s",
+					       options[idx].name);
 		code = ch >= OPT_GATHER ? parse_gather_option(c, ch, optarg)
 					: parse_wait_option(c, ch, optarg);
 		if (code >= 0)
 			return code;
 	}
 	if (optind != argc - 1)
-		return usage_error(c->cmd, optind == argc ? "DIR is missing"
-							  : "one DIR only");
+		return out_usage_error(c->cmd, optind == argc ? "DIR is missing"
+							      : "one DIR only");
 	c->o.dir = argv[optind];
 	if (c->o.dir[0] == '\0')
-		return usage_error(c->cmd, "DIR is empty");
+		return out_usage_error(c->cmd, "DIR is empty");
 	return -1;
 }
 
@@ -301,11 +314,11 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	out_init(c->level);
 	if ((c->o.sigfd = sig_setup(err)) < 0) {
 		out_error("%s", err);
-		return EX_WATCH;
+		return EXIT_WATCH;
 	}
 	c->o.trigger_to_stderr = c->json;
 	c->o.tick_ms = out_tty() && c->level != LV_QUIET ? TICK_MS : 0;
-	c->o.note = cli_note;
+	c->o.note = cmd_wait_note;
 	c->o.ctx = c;
 	return -1;
 }
@@ -315,5 +328,5 @@ cli_stopped(int signo, const char *what)
 {
 	out_error("stopped by signal %d (%s)%s", signo, strsignal(signo),
 		  what ? what : "");
-	return EX_SIGNAL + signo;
+	return EXIT_SIGNAL + signo;
 }

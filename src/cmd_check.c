@@ -1,6 +1,7 @@
 /* cmd_check.c: `covsettle check PATH...`: one verdict per data file, for
  * files named on the command line or every data file of a directory. */
 #include "check.h"
+#include "cli.h"
 #include "cmd.h"
 #include "names.h"
 #include "output.h"
@@ -32,6 +33,9 @@ static const struct option check_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const char check_usage[] =
+	"usage: covsettle check [-qv] [--json] [-p GLOB] PATH ...\n";
+
 struct check_cli {
 	const char *pattern;
 	enum level level;
@@ -49,21 +53,23 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 {
 	char extra[96] = "";
 	struct writer_proc wp;
-	size_t head;
-	pid_t pid;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change: a writer at work. */
-		if (writer_lease(dirfd, name) == LEASE_WRITING)
+		switch (writer_at_work(dirfd, name, c->prefix, true, &wp)) {
+		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
-		else if (name_writer(name, &pid, &head) &&
-			 name_host_is(name, head, c->prefix,
-				      writer_hostname()) &&
-			 writer_process(pid, dirfd, name, &wp) == PROC_ALIVE)
+			break;
+		case WRITER_ALIVE:
 			snprintf(extra, sizeof(extra),
 				 "; its writer, pid %d (%s), is running",
-				 (int)pid, wp.comm);
+				 (int)wp.pid, wp.comm);
+			break;
+		case WRITER_GONE:
+		case WRITER_QUIET:
+			break;
+		}
 	}
 	if (c->json) {
 		printf("%s", c->checked ? "," : "");
@@ -177,18 +183,11 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names dir_scan() finds, collected for sorting. */
+/* The names watch_scan_dir() finds, collected for sorting. */
 struct names {
-	const char *pattern;
 	char **v;
 	size_t n, cap;
 };
-
-static bool
-keep_datafile(void *ctx, const char *name)
-{
-	return name_is_datafile(((struct names *)ctx)->pattern, name);
-}
 
 static void
 add_name(void *ctx, const char *name, const struct stat *st)
@@ -207,13 +206,13 @@ add_name(void *ctx, const char *name, const struct stat *st)
 static int
 check_dir(struct check_cli *c, const char *path)
 {
-	struct names l = { .pattern = c->pattern };
+	struct names l = { 0 };
 	char *real;
 	size_t i;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    dir_scan(fd, keep_datafile, add_name, &l) < 0) {
+	    watch_scan_dir(fd, c->pattern, add_name, &l) < 0) {
 		out_error("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -260,13 +259,8 @@ cmd_check(int argc, char **argv)
 	       -1) {
 		switch (ch) {
 		case 'p':
-			if (optarg[0] == '\0' || strchr(optarg, '/'))
-				return usage_error(
-					"check",
-					"--pattern '%s': a file name "
-					"glob, without '/', is "
-					"needed",
-					optarg);
+			if ((ch = cli_pattern("check", optarg)) >= 0)
+				return ch;
 			c.pattern = optarg;
 			break;
 		case 'q':
@@ -279,15 +273,14 @@ cmd_check(int argc, char **argv)
 			c.json = true;
 			break;
 		case 'h':
-			puts("usage: covsettle check [-qv] [--json] [-p GLOB] "
-			     "PATH ...");
-			return EX_SETTLED;
+			fputs(check_usage, stdout);
+			return EXIT_OK;
 		default:
-			return usage_option("check", shortopts, argv, ch);
+			return out_usage_option("check", shortopts, argv, ch);
 		}
 	}
 	if (optind == argc)
-		return usage_error("check", "PATH is missing");
+		return out_usage_error("check", "PATH is missing");
 	out_init(c.level);
 	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
@@ -310,7 +303,7 @@ cmd_check(int argc, char **argv)
 		}
 	}
 	fflush(stdout);
-	ch = c.bad > 0 || failed ? EX_INVALID : EX_SETTLED;
+	ch = c.bad > 0 || failed ? EXIT_INVALID : EXIT_OK;
 	if (c.json)
 		printf("],\"checked\":%ld,\"invalid\":%ld,\"exit\":%d}\n",
 		       c.checked, c.bad, ch);

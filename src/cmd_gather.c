@@ -29,7 +29,7 @@ gather_report(const struct cli *c, const struct gather_result *g)
 			 g->data_file,
 			 g->deleted ? "; inputs deleted (--no-keep)" : "");
 		if (g->status == GS_OK)
-			return EX_SETTLED;
+			return EXIT_OK;
 		if (g->total >= 0)
 			out_error("total coverage %s is below --fail-under %s",
 				  g->total_text,
@@ -38,21 +38,21 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		else
 			out_error("total coverage is below the fail-under "
 				  "threshold");
-		return EX_BELOW;
+		return EXIT_BELOW;
 	case GS_FAILED:
 		out_error("%s; the data files in %s are untouched", g->msg,
 			  c->o.dir);
-		return EX_COVERAGE;
+		return EXIT_COVERAGE;
 	case GS_CHANGED:
 		out_error("%s", g->msg);
-		return EX_INVALID;
+		return EXIT_INVALID;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
 	case GS_ERROR:
 		out_error("%s", g->msg);
-		return EX_WATCH;
+		return EXIT_WATCH;
 	}
-	return EX_COVERAGE;
+	return EXIT_COVERAGE;
 }
 
 /* The wait's members when gather ended before the wait began: no files
@@ -60,29 +60,31 @@ gather_report(const struct cli *c, const struct gather_result *g)
 static void
 no_wait_json(const struct cli *c, int code, const char *msg)
 {
+	enum wait_status st = code == EXIT_TIMEOUT  ? WS_TIMEOUT
+			      : code >= EXIT_SIGNAL ? WS_SIGNAL
+						    : WS_ERROR;
+
 	printf(",\"dir\":");
 	json_str(stdout, c->o.dir);
 	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,\"expect\":%ld,"
 	       "\"polling\":false,\"message\":",
-	       code == EX_TIMEOUT  ? "timeout"
-	       : code >= EX_SIGNAL ? "signal"
-				   : "error",
-	       (long long)(clock_ms() - c->o.start), c->o.expect);
+	       cmd_wait_status(st), (long long)(clock_ms() - c->o.start),
+	       c->o.expect);
 	json_str(stdout, msg[0] ? msg : NULL);
 	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
 }
 
 static void
 print_json(const struct cli *c, const struct wait_result *w,
-	   const struct probe *p, const struct gather_result *g, int code,
-	   const char *msg)
+	   const struct coverage_find *p, const struct gather_result *g,
+	   int code, const char *msg)
 {
-	char *text = p->state == PROBE_FOUND ? argv_text(&p->cmd) : NULL;
+	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
 	int i;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
 	if (w != NULL)
-		cli_wait_json(c, w);
+		cmd_wait_json(c, w);
 	else
 		no_wait_json(c, code, msg);
 	printf(",\"coverage\":");
@@ -120,22 +122,22 @@ print_json(const struct cli *c, const struct wait_result *w,
 /* The end of the search for coverage.py, when it must be known before
  * going on: an exit status, or -1 when a command was found. */
 static int
-probe_done(const struct cli *c, struct probe *p, char *msg)
+find_done(const struct cli *c, struct coverage_find *p, char *msg)
 {
 	int signo;
 
-	if (probe_wait(p, c->o.sigfd, &signo) == PROBE_FOUND)
+	if (coverage_find_wait(p, c->o.sigfd, &signo) == FIND_FOUND)
 		return -1;
 	if (signo)
 		return cli_stopped(signo, NULL);
 	snprintf(msg, ERRLEN, "%s", p->err);
 	out_error("%s", msg);
-	return EX_COVERAGE;
+	return EXIT_COVERAGE;
 }
 
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
 static int
-take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
+take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 {
 	msec_t deadline = c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
 	enum lock_state st;
@@ -146,8 +148,8 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 	st = lock_take(c->o.dir, false, deadline, c->o.sigfd, fd, &holder,
 		       &signo, err);
 	/* Busy: a missing coverage.py still ends gather before it waits
-	 * (the lock's loop reads no SIGCHLD for the probe). */
-	if (st == LOCK_BUSY && (code = probe_done(c, p, msg)) >= 0)
+	 * (the lock's loop reads no SIGCHLD for the search). */
+	if (st == LOCK_BUSY && (code = find_done(c, p, msg)) >= 0)
 		return code;
 	if (st == LOCK_BUSY && c->no_wait_lock) {
 		seterr(msg,
@@ -155,7 +157,7 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 		       "(--no-wait-lock)",
 		       (int)holder, c->o.dir);
 		out_error("%s", msg);
-		return EX_TIMEOUT;
+		return EXIT_TIMEOUT;
 	}
 	if (st == LOCK_BUSY) {
 		out_info("waiting for the gather of pid %d on %s to finish",
@@ -171,7 +173,7 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 		seterr(msg, "timed out waiting for the gather of pid %d on %s",
 		       (int)holder, c->o.dir);
 		out_error("%s", msg);
-		return EX_TIMEOUT;
+		return EXIT_TIMEOUT;
 	case LOCK_SIGNAL:
 		return cli_stopped(signo, NULL);
 	case LOCK_ERROR:
@@ -179,17 +181,17 @@ take_lock(const struct cli *c, struct probe *p, int *fd, char *msg)
 	}
 	snprintf(msg, ERRLEN, "%s", err);
 	out_error("%s", err);
-	return EX_WATCH;
+	return EXIT_WATCH;
 }
 
 /* The waiter's helper: the search for coverage.py goes on during the
  * wait, and ends it when no candidate runs. */
 static int
-probe_helper(void *ctx, char *msg)
+find_helper(void *ctx, char *msg)
 {
-	struct probe *p = ctx;
+	struct coverage_find *p = ctx;
 
-	if (probe_poll(p) != PROBE_NONE)
+	if (coverage_find_poll(p) != FIND_NONE)
 		return 0;
 	snprintf(msg, ERRLEN, "%s", p->err);
 	return 1;
@@ -201,7 +203,7 @@ cmd_gather(int argc, char **argv)
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
-	struct probe probe;
+	struct coverage_find find;
 	char err[ERRLEN] = "";
 	int code, found, lockfd = -1;
 	bool gathered = false;
@@ -211,33 +213,33 @@ cmd_gather(int argc, char **argv)
 		return code;
 	/* The search for coverage.py runs alongside the lock and the wait;
 	 * a command that cannot even be started is known at once. */
-	if (probe_start(&probe, c.coverage, getenv("COVSETTLE_COVERAGE")) ==
-	    PROBE_NONE) {
-		snprintf(err, sizeof(err), "%s", probe.err);
+	if (coverage_find_start(&find, c.coverage,
+				getenv("COVSETTLE_COVERAGE")) == FIND_NONE) {
+		snprintf(err, sizeof(err), "%s", find.err);
 		out_error("%s", err);
-		code = EX_COVERAGE;
+		code = EXIT_COVERAGE;
 		goto out;
 	}
-	if ((code = take_lock(&c, &probe, &lockfd, err)) >= 0)
+	if ((code = take_lock(&c, &find, &lockfd, err)) >= 0)
 		goto out;
 	if ((found = gather_sweep(c.o.dir)) > 0)
 		out_info("removed %d staging director%s left in %s by a gather "
 			 "that is gone",
 			 found, found == 1 ? "y" : "ies", c.o.dir);
 	w = xmalloc(sizeof(*w));
-	c.o.helper = probe_helper;
-	c.o.helper_ctx = &probe;
+	c.o.helper = find_helper;
+	c.o.helper_ctx = &find;
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL)
-		probe_stop(&probe, w->signo);
-	if ((code = cli_wait_report(&c, w)) != EX_SETTLED)
+		coverage_find_stop(&find, w->signo);
+	if ((code = cmd_wait_report(&c, w)) != EXIT_OK)
 		goto out;
 	/* A named command, or a candidate recognised as coverage.py, may
-	 * combine before its probe has ended (gather checks it before the
+	 * combine before its --version has ended (gather checks it before the
 	 * reports); another found on PATH may not: it could be another
 	 * program called coverage. */
-	if ((settle_ready(w->s) == 0 || probe.cmd.n == 0) &&
-	    (found = probe_done(&c, &probe, err)) >= 0) {
+	if ((settle_ready(w->s) == 0 || find.cmd.n == 0) &&
+	    (found = find_done(&c, &find, err)) >= 0) {
 		code = found;
 		goto out;
 	}
@@ -246,19 +248,19 @@ cmd_gather(int argc, char **argv)
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
 			out_error("no coverage data, so below --fail-under %s",
 				  c.fail_under);
-			code = EX_BELOW;
+			code = EXIT_BELOW;
 		}
 		goto out;
 	}
-	go = (struct gather_opts){ &c, &probe, w->realdir, w->s, c.o.sigfd };
+	go = (struct gather_opts){ &c, &find, w->realdir, w->s, c.o.sigfd };
 	gather_run(&go, &g);
 	gathered = true;
 	if (g.status == GS_SIGNAL)
-		probe_stop(&probe, g.signo);
+		coverage_find_stop(&find, g.signo);
 	code = gather_report(&c, &g);
 out:
 	if (c.json)
-		print_json(&c, w, &probe, gathered ? &g : NULL, code, err);
+		print_json(&c, w, &find, gathered ? &g : NULL, code, err);
 	if (gathered)
 		gather_free(&g);
 	if (w != NULL) {
@@ -266,6 +268,6 @@ out:
 		free(w);
 	}
 	lock_release(lockfd);
-	probe_free(&probe);
+	coverage_find_free(&find);
 	return code;
 }

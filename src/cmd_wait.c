@@ -16,7 +16,7 @@
 
 /* The waiter's progress, as lines or a live status line. */
 void
-cli_note(void *ctx, const struct wait_note *n)
+cmd_wait_note(void *ctx, const struct wait_note *n)
 {
 	const struct cli *c = ctx;
 	char quiet[32], left[32];
@@ -94,8 +94,14 @@ static const char *const status_names[] = {
 	[WS_HELPER] = "error",
 };
 
+const char *
+cmd_wait_status(enum wait_status status)
+{
+	return status_names[status];
+}
+
 void
-cli_wait_json(const struct cli *c, const struct wait_result *r)
+cmd_wait_json(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
 	size_t i, k = 0;
@@ -104,14 +110,14 @@ cli_wait_json(const struct cli *c, const struct wait_result *r)
 	json_str(stdout, c->o.dir);
 	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,"
 	       "\"expect\":%ld,\"polling\":%s,\"message\":",
-	       status_names[r->status], (long long)r->elapsed, c->o.expect,
+	       cmd_wait_status(r->status), (long long)r->elapsed, c->o.expect,
 	       r->polled ? "true" : "false");
 	json_str(stdout, r->msg[0] ? r->msg : NULL);
 	printf(",\"files\":[");
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
-		if (!f->counts || !f->present)
+		if (!settle_here(f))
 			continue;
 		printf("%s", k++ ? "," : "");
 		json_file(stdout, "name", f->name, &f->check);
@@ -122,7 +128,7 @@ cli_wait_json(const struct cli *c, const struct wait_result *r)
 		json_str(stdout, settle_vanished(s, i)->name);
 	}
 	printf("],\"quarantined\":[");
-	for (i = 0, k = 0; i < settle_count(s); i++) {
+	for (i = 0, k = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!f->quarantined)
@@ -134,7 +140,7 @@ cli_wait_json(const struct cli *c, const struct wait_result *r)
 }
 
 int
-cli_wait_report(const struct cli *c, const struct wait_result *r)
+cmd_wait_report(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
 	char took[32];
@@ -155,13 +161,13 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 				 settle_counted(s),
 				 settle_counted(s) == 1 ? "" : "s", c->o.dir,
 				 took);
-		return EX_SETTLED;
+		return EXIT_OK;
 	case WS_TIMEOUT:
 		out_error("timed out after %s waiting for %s: %s", took,
 			  c->o.dir, r->msg);
-		return EX_TIMEOUT;
+		return EXIT_TIMEOUT;
 	case WS_INVALID:
-		for (i = 0; i < settle_count(s); i++) {
+		for (i = 0; i < settle_nfiles(s); i++) {
 			const struct sfile *f = settle_file(s, i);
 
 			if (!settle_invalid(s, f))
@@ -174,20 +180,20 @@ cli_wait_report(const struct cli *c, const struct wait_result *r)
 		out_error("%ld invalid data file%s in %s that no writer will "
 			  "mend",
 			  invalid, invalid == 1 ? "" : "s", c->o.dir);
-		return EX_INVALID;
+		return EXIT_INVALID;
 	case WS_TRIGGER:
 		out_error("%s", r->msg);
-		return EX_TRIGGER;
+		return EXIT_TRIGGER;
 	case WS_SIGNAL:
 		return cli_stopped(r->signo, NULL);
 	case WS_ERROR:
 		out_error("%s", r->msg);
-		return EX_WATCH;
+		return EXIT_WATCH;
 	case WS_HELPER: /* gather: no coverage.py command runs */
 		out_error("%s", r->msg);
-		return EX_COVERAGE;
+		return EXIT_COVERAGE;
 	}
-	return EX_WATCH;
+	return EXIT_WATCH;
 }
 
 int
@@ -201,10 +207,10 @@ cmd_wait(int argc, char **argv)
 		return code;
 	r = xmalloc(sizeof(*r));
 	waiter_run(&c.o, r);
-	code = cli_wait_report(&c, r);
+	code = cmd_wait_report(&c, r);
 	if (c.json) {
 		printf("{\"command\":\"wait\",\"exit\":%d", code);
-		cli_wait_json(&c, r);
+		cmd_wait_json(&c, r);
 		printf("}\n");
 		fflush(stdout);
 	}

@@ -1,9 +1,9 @@
 /* coverage.c: the coverage.py command. Debian names it python3-coverage,
  * and the first python3 on PATH may be an interpreter without coverage.py,
  * so each candidate is run with --version and kept only if that works.
- * That probe is a Python start and an import of coverage.py (80 to 140
+ * That --version run is a Python start and an import of coverage.py (80 to 140
  * ms), so it runs as a child alongside the wait: the wait loop calls
- * probe_poll() when a child has exited, which starts the next candidate
+ * coverage_find_poll() when a child has exited, which starts the next candidate
  * when one fails, in order, so the first that runs still wins. */
 #include "coverage.h"
 #include "child.h"
@@ -15,7 +15,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A probe told to stop gets this long before SIGKILL. */
-#define PROBE_GRACE_MS 5000
+/* A --version run told to stop gets this long before SIGKILL. */
+#define FIND_GRACE_MS 5000
 
 static const char *const candidates[] = {
 	"coverage",
@@ -33,100 +32,11 @@ static const char *const candidates[] = {
 	"python3 -m coverage",
 };
 
-void
-argv_add(struct argv *a, const char *word)
-{
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? 2 * a->cap : 16;
-		a->v = xrealloc(a->v, (size_t)a->cap * sizeof(*a->v));
-	}
-	a->v[a->n++] = xstrdup(word);
-	a->v[a->n] = NULL;
-}
-
-void
-argv_addf(struct argv *a, const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (s == NULL) {
-		argv_add(a, "");
-		return;
-	}
-	argv_add(a, s);
-	free(s);
-}
-
-void
-argv_split(struct argv *a, const char *s)
-{
-	char *copy = xstrdup(s), *save = NULL, *w;
-
-	for (w = strtok_r(copy, " \t\n", &save); w != NULL;
-	     w = strtok_r(NULL, " \t\n", &save))
-		argv_add(a, w);
-	free(copy);
-}
-
-void
-argv_free(struct argv *a)
-{
-	int i;
-
-	for (i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-	a->v = NULL;
-	a->n = a->cap = 0;
-}
-
-char *
-argv_text(const struct argv *a)
-{
-	size_t len = 1;
-	char *t, *p;
-	int i;
-
-	for (i = 0; i < a->n; i++)
-		len += 4 * strlen(a->v[i]) + 3;
-	t = p = xmalloc(len);
-	*p = '\0';
-	for (i = 0; i < a->n; i++) {
-		const char *w = a->v[i];
-		bool plain = w[0] != '\0' &&
-			     strspn(w, "abcdefghijklmnopqrstuvwxyz"
-				       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789-_./=,:+@%") == strlen(w);
-
-		if (i > 0)
-			*p++ = ' ';
-		if (plain) {
-			p = stpcpy(p, w);
-			continue;
-		}
-		*p++ = '\'';
-		for (; *w; w++) {
-			if (*w == '\'')
-				p = stpcpy(p, "'\\''");
-			else
-				*p++ = *w;
-		}
-		*p++ = '\'';
-		*p = '\0';
-	}
-	return t;
-}
-
 /* The candidate's --version, started in a child: stdout into a memfd
  * (nothing to drain while it runs, so it can never block on a full pipe),
  * stderr to /dev/null. 0, or -1 when it could not be started. */
 static int
-probe_spawn(struct probe *p)
+spawn_candidate(struct coverage_find *p)
 {
 	struct argv a = { 0 };
 	char err[ERRLEN];
@@ -134,7 +44,7 @@ probe_spawn(struct probe *p)
 
 	argv_split(&a, p->words);
 	argv_add(&a, "--version");
-	p->outfd = memfd_create("covsettle-probe", MFD_CLOEXEC);
+	p->outfd = memfd_create("covsettle-version", MFD_CLOEXEC);
 	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
 		p->pid = child_spawn(a.v, p->outfd, null, err);
@@ -154,7 +64,7 @@ probe_spawn(struct probe *p)
 
 /* Did the candidate that ended with status say it is coverage.py? */
 static bool
-probe_passed(struct probe *p, int status)
+candidate_passed(struct coverage_find *p, int status)
 {
 	char out[4096];
 	ssize_t n = pread(p->outfd, out, sizeof(out) - 1, 0);
@@ -169,10 +79,10 @@ probe_passed(struct probe *p, int status)
 
 /* A candidate from PATH that is recognisably coverage.py, a Python's
  * `-m coverage` or its console script (coverage_python()), may combine
- * while its probe runs, as a named command may: it is no other program
+ * while its --version runs, as a named command may: it is no other program
  * called coverage. Its words go into cmd for that time. */
 static void
-recognise(struct probe *p)
+recognise(struct coverage_find *p)
 {
 	struct argv words = { 0 }, py = { 0 };
 	char prog[PATH_MAX];
@@ -188,8 +98,8 @@ recognise(struct probe *p)
 
 /* Start candidates from the current one on until one runs; the search
  * fails when none is left. */
-static enum probe_state
-probe_next(struct probe *p)
+static enum coverage_find_state
+next_candidate(struct coverage_find *p)
 {
 	for (;;) {
 		if (p->given != NULL) {
@@ -204,8 +114,8 @@ probe_next(struct probe *p)
 		} else {
 			break;
 		}
-		if (probe_spawn(p) == 0)
-			return p->state = PROBE_RUNNING;
+		if (spawn_candidate(p) == 0)
+			return p->state = FIND_RUNNING;
 	}
 	if (p->given != NULL) {
 		seterr(p->err,
@@ -219,11 +129,11 @@ probe_next(struct probe *p)
 		       "'python3-coverage' and 'python3 -m coverage' on PATH; "
 		       "install python3-coverage, or give --coverage CMD");
 	}
-	return p->state = PROBE_NONE;
+	return p->state = FIND_NONE;
 }
 
-enum probe_state
-probe_start(struct probe *p, const char *given, const char *env)
+enum coverage_find_state
+coverage_find_start(struct coverage_find *p, const char *given, const char *env)
 {
 	memset(p, 0, sizeof(*p));
 	p->outfd = -1;
@@ -237,30 +147,30 @@ probe_start(struct probe *p, const char *given, const char *env)
 	/* A named command is the one to use if it runs at all. */
 	if (p->given != NULL)
 		argv_split(&p->cmd, p->given);
-	return probe_next(p);
+	return next_candidate(p);
 }
 
-enum probe_state
-probe_poll(struct probe *p)
+enum coverage_find_state
+coverage_find_poll(struct coverage_find *p)
 {
 	/* Reaped by someone else (ECHILD): gone, and it did not pass. */
 	int status = 127 << 8;
 
-	if (p->state != PROBE_RUNNING || child_reap(p->pid, &status) == 0)
+	if (p->state != FIND_RUNNING || child_reap(p->pid, &status) == 0)
 		return p->state;
 	p->pid = 0;
-	if (probe_passed(p, status)) {
+	if (candidate_passed(p, status)) {
 		if (p->given == NULL) {
 			argv_free(&p->cmd);
 			argv_split(&p->cmd, p->words);
 		}
-		return p->state = PROBE_FOUND;
+		return p->state = FIND_FOUND;
 	}
-	return probe_next(p);
+	return next_candidate(p);
 }
 
-enum probe_state
-probe_wait(struct probe *p, int sigfd, int *signo)
+enum coverage_find_state
+coverage_find_wait(struct coverage_find *p, int sigfd, int *signo)
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 	int s;
@@ -268,14 +178,14 @@ probe_wait(struct probe *p, int sigfd, int *signo)
 	*signo = 0;
 	/* Its SIGCHLD may have been read by another loop already: look
 	 * first, then sleep until the next signal. */
-	while (probe_poll(p) == PROBE_RUNNING) {
+	while (coverage_find_poll(p) == FIND_RUNNING) {
 		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 			break;
 		while ((s = sig_read(sigfd)) > 0)
 			if (s != SIGCHLD && *signo == 0)
 				*signo = s;
 		if (*signo) {
-			probe_stop(p, *signo);
+			coverage_find_stop(p, *signo);
 			return p->state;
 		}
 	}
@@ -283,13 +193,13 @@ probe_wait(struct probe *p, int sigfd, int *signo)
 }
 
 void
-probe_stop(struct probe *p, int signo)
+coverage_find_stop(struct coverage_find *p, int signo)
 {
-	if (p->state == PROBE_RUNNING && p->pid > 0) {
-		child_stop(p->pid, signo, PROBE_GRACE_MS);
+	if (p->state == FIND_RUNNING && p->pid > 0) {
+		child_stop(p->pid, signo, FIND_GRACE_MS);
 		p->pid = 0;
 		seterr(p->err, "the search for coverage.py was stopped");
-		p->state = PROBE_NONE;
+		p->state = FIND_NONE;
 	}
 	if (p->outfd >= 0)
 		close(p->outfd);
@@ -297,9 +207,9 @@ probe_stop(struct probe *p, int signo)
 }
 
 void
-probe_free(struct probe *p)
+coverage_find_free(struct coverage_find *p)
 {
-	probe_stop(p, SIGTERM);
+	coverage_find_stop(p, SIGTERM);
 	argv_free(&p->cmd);
 }
 

@@ -73,6 +73,10 @@ stage_remove(struct gather *g)
 	}
 }
 
+/* Is the staged link st still the file that settled as sig? The fields of
+ * settle.c's same_sig() but the ctime: staging link()s the input, and a
+ * new link changes the inode's ctime, so it would always differ. Size and
+ * mtime still change with every write. */
 static bool
 same_file(const struct stat *st, const struct fsig *sig)
 {
@@ -86,7 +90,7 @@ same_file(const struct stat *st, const struct fsig *sig)
 static bool
 is_input(const struct sfile *f)
 {
-	return f->counts && f->present && !f->quarantined && f->checked &&
+	return settle_here(f) && !f->quarantined && f->checked &&
 	       f->check.verdict == V_OK;
 }
 
@@ -117,7 +121,7 @@ stage_inputs(struct gather *g)
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
 	}
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!is_input(f))
@@ -161,8 +165,8 @@ command_words(struct gather *g, struct argv *a)
 {
 	int i;
 
-	for (i = 0; i < g->o->probe->cmd.n; i++)
-		argv_add(a, g->o->probe->cmd.v[i]);
+	for (i = 0; i < g->o->find->cmd.n; i++)
+		argv_add(a, g->o->find->cmd.v[i]);
 }
 
 /* The words of a coverage.py subcommand on the combined file. */
@@ -208,7 +212,8 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 
 /* Run a; records it. 0 when it exited 0; else sets status and msg. */
 static int
-run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
+run_coverage(struct gather *g, struct argv *a, int capture_out,
+	     struct child_result *res)
 {
 	char how[128];
 
@@ -218,7 +223,7 @@ run(struct gather *g, struct argv *a, int capture_out, struct child_result *res)
 		return 0;
 	if (WIFEXITED(res->status) &&
 	    WEXITSTATUS(res->status) == COVERAGE_FAIL_UNDER &&
-	    strcmp(a->v[g->o->probe->cmd.n], "combine") != 0) {
+	    strcmp(a->v[g->o->find->cmd.n], "combine") != 0) {
 		g->r->status = GS_BELOW;
 		return -1;
 	}
@@ -241,7 +246,7 @@ combine(struct gather *g)
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
 	argv_add(&a, g->in);
-	rc = run(g, &a, 0, &res);
+	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);
 	for (i = 0;
 	     rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings); i++)
@@ -270,18 +275,18 @@ combine(struct gather *g)
 }
 
 /* A named coverage command, or a candidate recognised as coverage.py,
- * combines while its probe may still run (it writes only into the staging
+ * combines while its --version may still run (it writes only into the staging
  * directory); before anything else it must have passed. When it failed
  * and a later candidate was found, that one combines again. Returns
  * whether the combined file is there, with the status set if not. */
 static bool
 confirm(struct gather *g, bool combined)
 {
-	char *used = argv_text(&g->o->probe->cmd);
+	char *used = argv_text(&g->o->find->cmd);
 	int signo;
 
-	if (probe_wait(g->o->probe, g->o->sigfd, &signo) == PROBE_FOUND) {
-		char *found = argv_text(&g->o->probe->cmd);
+	if (coverage_find_wait(g->o->find, g->o->sigfd, &signo) == FIND_FOUND) {
+		char *found = argv_text(&g->o->find->cmd);
 
 		if (strcmp(used, found) != 0) {
 			unlink(g->combined);
@@ -300,7 +305,7 @@ confirm(struct gather *g, bool combined)
 		return false;
 	}
 	g->r->status = GS_FAILED;
-	seterr(g->r->msg, "%s", g->o->probe->err);
+	seterr(g->r->msg, "%s", g->o->find->err);
 	return false;
 }
 
@@ -420,7 +425,7 @@ report_cmd(struct gather *g, const struct report *rep)
 
 	command_words(g, &a);
 	report_words(g, &a, rep);
-	rc = run(g, &a, rep == NULL, &res);
+	rc = run_coverage(g, &a, rep == NULL, &res);
 	argv_free(&a);
 	if (rc < 0 && g->r->status == GS_FAILED && res.out != NULL)
 		add_reason(g, res.out);
@@ -450,46 +455,51 @@ read_stage(struct gather *g, const char *name)
 	return buf;
 }
 
-/* Every report from one process of the coverage command's Python
- * (reports_py.c): the same commands as report_cmd() would run, each
- * through coverage.cmdline.main(), so the same files, messages and
- * statuses, with one Python start and one import of coverage.py instead
- * of one per report. Its statuses are then taken in order as report_cmd()
- * results would be. */
-static int
-reports_together(struct gather *g, const struct report **reps, int n,
-		 const struct argv *py, const char *prog)
+/* The command line that writes every report from one process of py
+ * (reports_py.c): `PY -c PROGRAM PROG STAGE N WORD...`, one N WORD...
+ * per report, with the words report_cmd() would run. *shown is the line
+ * for the record, which names the program "<covsettle-reports>" rather
+ * than give its text. */
+static void
+reports_command(struct gather *g, const struct report **reps, int n,
+		const struct argv *py, const char *prog, struct argv *a,
+		char **shown)
 {
-	struct argv a = { 0 }, w;
-	char *status = NULL, *text, *p, *line, *shown, how[128];
-	struct child_result res;
-	int i, k, st, script;
+	struct argv w;
+	int i, k, script;
 
 	for (i = 0; i < py->n; i++)
-		argv_add(&a, py->v[i]);
-	argv_add(&a, "-c");
-	/* The record shows the program by name, not its text. */
-	script = a.n;
-	argv_add(&a, "<covsettle-reports>");
-	argv_add(&a, prog);
-	argv_add(&a, g->stage);
+		argv_add(a, py->v[i]);
+	argv_add(a, "-c");
+	script = a->n;
+	argv_add(a, "<covsettle-reports>");
+	argv_add(a, prog);
+	argv_add(a, g->stage);
 	for (i = 0; i < n; i++) {
 		memset(&w, 0, sizeof(w));
 		report_words(g, &w, reps[i]);
-		argv_addf(&a, "%d", w.n);
+		argv_addf(a, "%d", w.n);
 		for (k = 0; k < w.n; k++)
-			argv_add(&a, w.v[k]);
+			argv_add(a, w.v[k]);
 		argv_free(&w);
 	}
-	shown = argv_text(&a);
-	free(a.v[script]);
-	a.v[script] = xstrdup(reports_py);
-	k = record_run(g, a.v, shown, 0, &res);
-	argv_free(&a);
-	free(res.out);
-	free(res.errout);
-	if (k < 0)
-		return -1;
+	*shown = argv_text(a);
+	free(a->v[script]);
+	a->v[script] = xstrdup(reports_py);
+}
+
+/* The statuses the one process wrote to the staging directory, one line
+ * per report, taken in order as report_cmd() results would be; how_ended
+ * is the process's wait status, for a report it never reached. 0 when
+ * every report was written. */
+static int
+reports_statuses(struct gather *g, const struct report **reps, int n,
+		 int how_ended)
+{
+	char *status, *text, *p, *line, how[128];
+	struct argv w;
+	int i, k, st;
+
 	status = read_stage(g, "status");
 	for (i = 0, p = status; i < n; i++) {
 		memset(&w, 0, sizeof(w));
@@ -525,7 +535,7 @@ reports_together(struct gather *g, const struct report **reps, int n,
 			if (text != NULL)
 				add_reason(g, text);
 		} else {
-			child_describe(res.status, how, sizeof(how));
+			child_describe(how_ended, how, sizeof(how));
 			seterr(g->r->msg,
 			       "the %s report was not written: '%s' %s",
 			       reps[i] ? report_format_name(reps[i]->format)
@@ -538,6 +548,30 @@ reports_together(struct gather *g, const struct report **reps, int n,
 	}
 	free(status);
 	return i == n ? 0 : -1;
+}
+
+/* Every report from one process of the coverage command's Python
+ * (reports_py.c): the same commands as report_cmd() would run, each
+ * through coverage.cmdline.main(), so the same files, messages and
+ * statuses, with one Python start and one import of coverage.py instead
+ * of one per report. */
+static int
+reports_together(struct gather *g, const struct report **reps, int n,
+		 const struct argv *py, const char *prog)
+{
+	struct argv a = { 0 };
+	struct child_result res;
+	char *shown;
+	int rc;
+
+	reports_command(g, reps, n, py, prog, &a, &shown);
+	rc = record_run(g, a.v, shown, 0, &res);
+	argv_free(&a);
+	free(res.out);
+	free(res.errout);
+	if (rc < 0)
+		return -1;
+	return reports_statuses(g, reps, n, res.status);
 }
 
 /* Can every text=PATH be written once the other reports ran? They are
@@ -587,7 +621,7 @@ reports(struct gather *g)
 		if (c->reports[i].format != RF_TEXT)
 			reps[n++] = &c->reports[i];
 	if (n > 0 && text_paths_writable(g) &&
-	    coverage_python(&g->o->probe->cmd, &py, prog, sizeof(prog))) {
+	    coverage_python(&g->o->find->cmd, &py, prog, sizeof(prog))) {
 		rc = reports_together(g, reps, n, &py, prog);
 		argv_free(&py);
 		return rc;
@@ -675,7 +709,7 @@ delete_inputs(struct gather *g)
 	struct stat st;
 	size_t i;
 
-	for (i = 0; i < settle_count(s); i++) {
+	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (is_input(f) &&

@@ -5,10 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef VERSION
-#define VERSION "0.1.0"
-#endif
-
 static const char usage[] =
 	"usage: covsettle wait   [OPTIONS] DIR      block until DIR's data "
 	"files have settled\n"
@@ -25,7 +21,7 @@ main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fputs(usage, stderr);
-		return EX_USAGE;
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage, stdout);
@@ -42,5 +38,5 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "gather") == 0)
 		return cmd_gather(argc - 1, argv + 1);
 	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
-	return EX_USAGE;
+	return EXIT_USAGE;
 }

@@ -1,5 +1,7 @@
-/* output.c: messages, the live status line and JSON. The only module that
- * writes to stderr and stdout; the command layer decides what to say. */
+/* output.c: messages, the live status line, usage errors and JSON values,
+ * for the command layer (main.c, cmd_*.c, cli.c), which decides what to
+ * say; the commands print their results and JSON objects themselves. No
+ * other module prints, except util.c's out-of-memory exit. */
 #include "output.h"
 #include "cmd.h"
 #include "util.h"
@@ -193,7 +195,7 @@ json_file(FILE *f, const char *key, const char *name,
 }
 
 int
-usage_error(const char *cmd, const char *f, ...)
+out_usage_error(const char *cmd, const char *f, ...)
 {
 	char msg[ERRLEN], *p;
 	va_list ap;
@@ -207,11 +209,11 @@ usage_error(const char *cmd, const char *f, ...)
 			*p = '?';
 	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
 		msg, cmd);
-	return EX_USAGE;
+	return EXIT_USAGE;
 }
 
 int
-usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
+out_usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 {
 	const char *arg = argv[optind - 1];
 	bool is_long = strncmp(arg, "--", 2) == 0;
@@ -221,12 +223,12 @@ usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 	 * past its cluster yet, so arg may be another word. */
 	if (ch == '?' && optopt > 0 && optopt < 256 &&
 	    (optopt == ':' || strchr(shortopts, optopt) == NULL))
-		return usage_error(cmd, "unknown option -%c", optopt);
+		return out_usage_error(cmd, "unknown option -%c", optopt);
 	if (ch == '?' && optopt == 0)
-		return usage_error(cmd, "unknown option %s", arg);
+		return out_usage_error(cmd, "unknown option %s", arg);
 	if (ch == '?') /* a long option given a value it takes none of */
-		return usage_error(cmd, "%.*s takes no value", n, arg);
+		return out_usage_error(cmd, "%.*s takes no value", n, arg);
 	if (is_long)
-		return usage_error(cmd, "%s needs a value", arg);
-	return usage_error(cmd, "-%c needs a value", optopt);
+		return out_usage_error(cmd, "%s needs a value", arg);
+	return out_usage_error(cmd, "-%c needs a value", optopt);
 }

@@ -1,5 +1,5 @@
 /* reports_py.c: the Python program that writes every report of gather
- * from one coverage.py process (gather.c, reports_one_process()). It is
+ * from one coverage.py process (gather.c, reports_together()). It is
  * run as `PYTHON -c <this> PROG DIR N WORD... [N WORD...]...`; see its
  * own comment. Kept as a C string so that covsettle is one file. */
 #include "reports_py.h"

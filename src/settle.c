@@ -17,32 +17,19 @@
  *      here and can be its writer) and its verdict is ok.
  *
  * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
- * an SQLite read per file, so it runs only when the window has passed, and
+ * an SQLite read per file, so it runs only once the window has passed, and
  * only for files whose verdict is stale (`checked` is cleared by every
- * change). The stale files are checked first, all together (the probe may
- * spread them over threads), then their writers are tested one by one.
- * While the rule waits for 0, 1 or 2, a file that has itself been quiet
- * for the window is checked early, EARLY_BATCH at a time so that events
- * are read in between: its verdict stays valid until it changes, so when
- * the directory settles only the files of the last window are left to
- * check. After lost events no file counts as quiet until a window has
- * passed; its writer is tested only in the final pass, as before. A
- * file that fails its check is given until the timeout to be mended (the
- * caller owns the timeout), unless its writer is known to be gone
- * (WR_GONE) or its verdict is one no writer can mend (not SQLite, legacy
- * JSON, another schema, corrupt: verdict_unmendable()) and it is not open
- * for writing: then once every other file is settled the state is
- * ST_INVALID. At the timeout the caller asks settle_expire() whether only
- * failing files are left (then they fail too) or it is a real timeout.
- * A failing verdict of a file whose writer is gone becomes final only if
- * it comes from a check made after the writer was found gone: a writer
- * that finished and exited between the check and the writer test (a
- * moment that grows with the number of files checked together) is
- * checked again. A busy file (SQLITE_BUSY) is retried
- * every BUSY_RETRY_MS. While waiting, `struct settle_wait` tells the caller
- * when the rule can next change without an event: the end of the quiet
- * window, a busy retry, or the exit of one live writer (the caller holds a
- * pidfd for it). There is no other timer, so an idle wait costs nothing. */
+ * change). settle_evaluate() applies the rule; the comments beside
+ * check_stale() and in settle_evaluate() say how files are checked early,
+ * after lost events, when their writer is gone, and when they are busy.
+ * A failing file is final when nothing can mend it: settle_invalid().
+ * At the timeout the caller asks settle_expire() whether only failing
+ * files are left, which then fail too, or it is a real timeout.
+ *
+ * There is no timer of the rule's own: while waiting, `struct settle_wait`
+ * tells the caller when the rule can next change without an event (the
+ * end of the quiet window, a busy retry, or the exit of one live writer,
+ * for which the caller holds a pidfd), so an idle wait costs nothing. */
 #include "settle.h"
 #include "parse.h"
 
@@ -358,6 +345,12 @@ settle_quarantine(struct settle *s, struct sfile *f)
 	f->quarantined = true;
 }
 
+bool
+settle_here(const struct sfile *f)
+{
+	return f->counts && f->present;
+}
+
 /* Present (or quarantined) and counting toward --expect. */
 static bool
 counted(const struct sfile *f)
@@ -410,9 +403,8 @@ verdict_failing(const struct sfile *f)
 bool
 settle_invalid(const struct settle *s, const struct sfile *f)
 {
-	if (!f->counts || !f->present || !f->checked ||
-	    f->check.verdict == V_OK || f->check.verdict == V_BUSY ||
-	    f->writer == WR_WRITING)
+	if (!settle_here(f) || !f->checked || f->check.verdict == V_OK ||
+	    f->check.verdict == V_BUSY || f->writer == WR_WRITING)
 		return false;
 	return f->writer == WR_GONE || verdict_unmendable(f) ||
 	       (s->expired && verdict_failing(f));
@@ -444,12 +436,20 @@ settle_ready(const struct settle *s)
 	return n;
 }
 
-/* Check the counted, present files whose verdict is stale, together.
- * Early (the directory has not settled yet): only those that have been
- * quiet for the window on their own, EARLY_BATCH at most. Returns when
- * another stale file will be due (now when the batch was full), or -1. */
+/* Check the counted, present files whose verdict is stale, all together
+ * (io->check_all may spread them over threads); their writers are tested
+ * afterwards, one by one, by settle_evaluate(). Returns when another
+ * stale file will be due (now when the batch was full), or -1.
+ *
+ * Early checks (early: the rule still waits for 0, 1 or 2): only files
+ * that have themselves been quiet for the window, EARLY_BATCH at a time
+ * so that events are read in between. A verdict holds until its file
+ * changes, so when the directory settles only the files of the last
+ * window are left to check. After lost events (settle_forget()) no file
+ * counts as quiet until a window has passed since; a file checked early
+ * has its writer tested only in the final pass, as any other. */
 static msec_t
-check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
+check_stale(struct settle *s, const struct settle_io *io, msec_t now,
 	    bool early)
 {
 	msec_t next = -1, due;
@@ -458,7 +458,7 @@ check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
 	for (i = 0; i < s->nfiles; i++) {
 		const struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present || f->checked)
+		if (!settle_here(f) || f->checked)
 			continue;
 		if (early) {
 			due = (f->changed_at > s->forgot ? f->changed_at
@@ -481,11 +481,11 @@ check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
 		}
 		s->stale[n++] = i;
 	}
-	if (n > 0 && p->check_all != NULL)
-		p->check_all(p->ctx, s->files, s->stale, n);
+	if (n > 0 && io->check_all != NULL)
+		io->check_all(io->ctx, s->files, s->stale, n);
 	else
 		for (i = 0; i < n; i++)
-			p->check(p->ctx, &s->files[s->stale[i]]);
+			io->check(io->ctx, &s->files[s->stale[i]]);
 	for (i = 0; i < n; i++) {
 		s->files[s->stale[i]].checked = true;
 		s->files[s->stale[i]].writer = WR_UNPROBED;
@@ -496,10 +496,10 @@ check_stale(struct settle *s, const struct settle_probe *p, msec_t now,
 /* Waiting for the trigger, the count or the window: check early, and be
  * called again when the next file is due. */
 static enum settle_state
-waiting(struct settle *s, msec_t now, const struct settle_probe *p,
+waiting(struct settle *s, msec_t now, const struct settle_io *io,
 	struct settle_wait *w, const char *why)
 {
-	msec_t next = check_stale(s, p, now, true);
+	msec_t next = check_stale(s, io, now, true);
 
 	w->why = why;
 	if (next >= 0 && (w->at < 0 || next < w->at))
@@ -507,8 +507,9 @@ waiting(struct settle *s, msec_t now, const struct settle_probe *p,
 	return ST_WAITING;
 }
 
+/* Apply the rule; see the top of this file. */
 enum settle_state
-settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
+settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 		struct settle_wait *w)
 {
 	long pending = 0, invalid = 0;
@@ -518,27 +519,30 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 	w->pid = 0;
 	w->why = NULL;
 	if (s->trigger_running)
-		return waiting(s, now, p, w, "trigger");
+		return waiting(s, now, io, w, "trigger");
 	if (settle_counted(s) < s->o.expect)
-		return waiting(s, now, p, w, "count");
+		return waiting(s, now, io, w, "count");
 	if (s->last_change != INT64_MIN &&
 	    now - s->last_change < s->o.debounce) {
 		w->at = s->last_change + s->o.debounce;
-		return waiting(s, now, p, w, "quiet");
+		return waiting(s, now, io, w, "quiet");
 	}
-	check_stale(s, p, now, false);
+	check_stale(s, io, now, false);
 	for (i = 0; i < s->nfiles; i++) {
 		struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present)
+		if (!settle_here(f))
 			continue;
 		if (f->writer == WR_UNPROBED || writer_busy(f)) {
-			p->writer(p->ctx, f);
-			/* Checked before its writer was seen gone: the
-			 * writer may have finished in between. */
+			io->writer(io->ctx, f);
+			/* A failing verdict becomes final only from a check
+			 * made after the writer was found gone: one that
+			 * finished and exited between its check and this
+			 * test (a moment that grows with the number of files
+			 * checked together) is checked again. */
 			if (f->writer == WR_GONE && f->check.verdict != V_OK &&
 			    f->check.verdict != V_BUSY)
-				p->check(p->ctx, f);
+				io->check(io->ctx, f);
 		}
 		if (settle_invalid(s, f)) {
 			invalid++;
@@ -548,13 +552,16 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_probe *p,
 				w->pid = f->pid;
 			w->why = "writers";
 		} else if (f->check.verdict == V_BUSY) {
-			/* Locked: look again soon, whatever the writer. */
+			/* Locked (SQLITE_BUSY): look again every
+			 * BUSY_RETRY_MS, whatever the writer. */
 			f->checked = false;
 			pending++;
 			if (w->at < 0 || w->at > now + BUSY_RETRY_MS)
 				w->at = now + BUSY_RETRY_MS;
 			w->why = "checks";
 		} else if (f->check.verdict != V_OK) {
+			/* Failing, and not final (settle_invalid): given
+			 * until the timeout (the caller's) to be mended. */
 			pending++;
 			if (w->why == NULL)
 				w->why = "checks";
@@ -578,7 +585,7 @@ settle_expire(struct settle *s, msec_t now)
 	for (i = 0; i < s->nfiles; i++) {
 		const struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present)
+		if (!settle_here(f))
 			continue;
 		if (!f->checked || f->writer == WR_WRITING ||
 		    f->writer == WR_UNPROBED)
@@ -607,7 +614,7 @@ list_files(const struct settle *s, char *buf, size_t len, const char *label,
 	for (i = 0; i < s->nfiles; i++) {
 		const struct sfile *f = &s->files[i];
 
-		if (!f->counts || !f->present || !pick(f))
+		if (!settle_here(f) || !pick(f))
 			continue;
 		if (n < DESCRIBE_NAMES) {
 			why(f, item, sizeof(item));
@@ -688,7 +695,7 @@ settle_describe(const struct settle *s, msec_t now, char *buf, size_t len)
 }
 
 size_t
-settle_count(const struct settle *s)
+settle_nfiles(const struct settle *s)
 {
 	return s->nfiles;
 }

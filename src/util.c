@@ -1,6 +1,7 @@
 /* util.c: the clock, error buffers, checked formatting and allocation.
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
+#include "cmd.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,7 +93,7 @@ oom(void)
 	static const char msg[] = "covsettle: out of memory\n";
 
 	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(70);
+	_exit(EXIT_NOMEM);
 }
 
 void *

@@ -68,7 +68,7 @@ note(struct waiter *wt, enum note_kind kind, const char *name, const char *text,
 }
 
 static void
-sig_of(const struct stat *st, struct fsig *sig)
+fsig_of_stat(const struct stat *st, struct fsig *sig)
 {
 	sig->dev = st->st_dev;
 	sig->ino = st->st_ino;
@@ -77,9 +77,9 @@ sig_of(const struct stat *st, struct fsig *sig)
 	sig->ctime = st->st_ctim;
 }
 
-/* Probe: the verdict of f's contents. */
+/* Settle I/O: the verdict of f's contents. */
 static void
-probe_check(void *ctx, struct sfile *f)
+examine_contents(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
 
@@ -94,7 +94,7 @@ probe_check(void *ctx, struct sfile *f)
 		   &f->check);
 }
 
-/* Probe: the verdicts of many files at once, on the pool's threads. Each
+/* Settle I/O: the verdicts of many files at once, on the pool's threads. Each
  * thread reads the watch (not changed while they run) and writes only its
  * file's verdict; the writer tests follow in the main thread. */
 struct check_many {
@@ -108,75 +108,52 @@ check_one(void *ctx, size_t i)
 {
 	struct check_many *m = ctx;
 
-	probe_check(m->wt, &m->files[m->which[i]]);
+	examine_contents(m->wt, &m->files[m->which[i]]);
 }
 
 static void
-probe_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
+examine_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 {
 	struct check_many m = { ctx, files, which };
 
 	pool_run(n, 0, check_threads(n), check_one, NULL, &m);
 }
 
-/* Probe: is a writer still at work on f? */
+/* Settle I/O: is a writer still at work on f? */
 static void
-probe_writer(void *ctx, struct sfile *f)
+examine_writer(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
 	struct writer_proc wp;
 	char text[160];
-	size_t head;
-	pid_t pid;
 
-	f->pid = 0;
-	f->comm[0] = '\0';
-	f->writer = WR_QUIET;
-	if (watch_present(wt->w)) {
-		switch (writer_lease(watch_dirfd(wt->w), f->name)) {
-		case LEASE_WRITING:
-			f->writer = WR_WRITING;
-			return;
-		case LEASE_DENIED:
-			if (!wt->lease_denied) {
-				wt->lease_denied = true;
-				note(wt, N_LEASE_DENIED, f->name, NULL, 0);
-			}
-			break;
-		case LEASE_FREE:
-		case LEASE_UNKNOWN:
-			break;
-		}
-	}
-	if (wt->o->ignore_writers || !name_writer(f->name, &pid, &head) ||
-	    !name_host_is(f->name, head, wt->prefix, writer_hostname()))
-		return;
-	switch (writer_process(pid, watch_dirfd(wt->w), f->name, &wp)) {
-	case PROC_ALIVE:
-		f->pid = pid;
-		snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
+	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
+			       f->name, wt->prefix, !wt->o->ignore_writers,
+			       &wp)) {
+	case WRITER_OPEN:
+		f->writer = WR_WRITING;
+		break;
+	case WRITER_ALIVE:
 		f->writer = WR_ALIVE;
 		break;
-	case PROC_GONE:
-		f->pid = pid;
+	case WRITER_GONE:
 		f->writer = WR_GONE;
 		break;
-	case PROC_NOT_WRITER:
-		snprintf(text, sizeof(text), "pid %d (%s) %s", (int)pid,
-			 wp.comm, wp.why);
-		note(wt, N_NOT_WRITER, f->name, text, 0);
-		break;
-	case PROC_UNKNOWN:
+	case WRITER_QUIET:
+		f->writer = WR_QUIET;
 		break;
 	}
-}
-
-static bool
-keep_datafile(void *ctx, const char *name)
-{
-	struct waiter *wt = ctx;
-
-	return name_is_datafile(wt->o->pattern, name);
+	f->pid = wp.pid;
+	snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
+	if (wp.lease_denied && !wt->lease_denied) {
+		wt->lease_denied = true;
+		note(wt, N_LEASE_DENIED, f->name, NULL, 0);
+	}
+	if (wp.state == PROC_NOT_WRITER) {
+		snprintf(text, sizeof(text), "pid %d (%s) %s", (int)wp.pid,
+			 wp.comm, wp.why);
+		note(wt, N_NOT_WRITER, f->name, text, 0);
+	}
 }
 
 /* Scan callback for the first scan: a file changed when its mtime says. */
@@ -193,7 +170,7 @@ seen_initial(void *ctx, const char *name, const struct stat *st)
 	      (real.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
 	if (age < 0)
 		age = 0;
-	sig_of(st, &sig);
+	fsig_of_stat(st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_INITIAL, wt->now - age);
 	note(wt, N_NEW, name, NULL, 0);
 }
@@ -206,7 +183,7 @@ seen_rescan(void *ctx, const char *name, const struct stat *st)
 	bool fresh = f == NULL || !f->present;
 	struct fsig sig;
 
-	sig_of(st, &sig);
+	fsig_of_stat(st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_RESCAN, wt->now);
 	if (fresh)
 		note(wt, N_NEW, name, NULL, 0);
@@ -219,7 +196,7 @@ rescan(struct waiter *wt, bool initial)
 	size_t i, before = settle_nvanished(wt->s);
 
 	settle_scan_begin(wt->s);
-	if (watch_scan(wt->w, keep_datafile,
+	if (watch_scan(wt->w, wt->o->pattern,
 		       initial ? seen_initial : seen_rescan, wt,
 		       wt->r->msg) < 0)
 		return -1;
@@ -273,7 +250,7 @@ file_event(struct waiter *wt, const struct wev *ev)
 			settle_gone(wt->s, name, wt->now);
 		return;
 	}
-	sig_of(&st, &sig);
+	fsig_of_stat(&st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_EVENT, wt->now);
 	if (fresh)
 		note(wt, N_NEW, name, NULL, 0);
@@ -363,7 +340,7 @@ quarantine_invalid(struct waiter *wt)
 {
 	size_t i;
 
-	for (i = 0; i < settle_count(wt->s); i++) {
+	for (i = 0; i < settle_nfiles(wt->s); i++) {
 		struct sfile *f = settle_file(wt->s, i);
 
 		if (settle_invalid(wt->s, f) && quarantine(wt, f) < 0)
@@ -424,7 +401,7 @@ on_signal(struct waiter *wt, int signo)
 /* Hold a pidfd for the writer the rule waits on, so its exit wakes us.
  * Returns false when that writer is already gone (evaluate again). */
 static bool
-watch_writer(struct waiter *wt, pid_t pid)
+follow_writer(struct waiter *wt, pid_t pid)
 {
 	if (pid == wt->watched)
 		return true;
@@ -450,11 +427,11 @@ min_at(msec_t a, msec_t b)
 
 /* The loop; returns the final status. */
 static enum wait_status
-run(struct waiter *wt)
+wait_loop(struct waiter *wt)
 {
 	const struct wait_opts *o = wt->o;
-	struct settle_probe probe = { probe_check, probe_writer, wt,
-				      probe_check_all };
+	struct settle_io io = { examine_contents, examine_writer, wt,
+				examine_all };
 	msec_t deadline = o->timeout > 0 ? o->start + o->timeout : -1;
 	msec_t next_poll = -1, next_tick = -1, at;
 	struct pollfd pfd[3];
@@ -481,7 +458,7 @@ run(struct waiter *wt)
 				return WS_ERROR;
 			next_poll = wt->now + watch_poll_ms(wt->w);
 		}
-		st = settle_evaluate(wt->s, wt->now, &probe, &sw);
+		st = settle_evaluate(wt->s, wt->now, &io, &sw);
 		if (st == ST_SETTLED)
 			return WS_SETTLED;
 		/* Out of time with only failing files left: they fail. */
@@ -499,7 +476,7 @@ run(struct waiter *wt)
 					sizeof(wt->r->msg));
 			return WS_TIMEOUT;
 		}
-		if (!watch_writer(wt, sw.pid))
+		if (!follow_writer(wt, sw.pid))
 			continue;
 		if (o->tick_ms > 0 && wt->now >= next_tick) {
 			note(wt, N_TICK, NULL, NULL, 0);
@@ -533,7 +510,7 @@ run(struct waiter *wt)
 		if (drain(wt) < 0)
 			return WS_ERROR;
 		if (wt->pidfd >= 0 && n > 0 && (pfd[n - 1].revents & POLLIN))
-			watch_writer(wt, 0); /* exited: evaluate again */
+			follow_writer(wt, 0); /* exited: evaluate again */
 	}
 }
 
@@ -555,7 +532,7 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 		if ((why = watch_note(wt.w)) != NULL)
 			note(&wt, N_POLLING, NULL, why, 0);
 
-		r->status = run(&wt);
+		r->status = wait_loop(&wt);
 		r->polled = watch_poll_ms(wt.w) > 0;
 		if (watch_present(wt.w))
 			snprintf(r->realdir, sizeof(r->realdir), "%s",
@@ -563,7 +540,7 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 	}
 	if (wt.trigger > 0)
 		child_stop(wt.trigger, SIGTERM, STOP_GRACE_MS);
-	watch_writer(&wt, 0);
+	follow_writer(&wt, 0);
 	watch_close(wt.w);
 	r->elapsed = clock_ms() - o->start;
 	return r->status;

@@ -21,6 +21,7 @@
  * a clean table, a new descriptor. While DIR is absent, its nearest
  * existing ancestor is watched for the next path component to appear. */
 #include "watch.h"
+#include "names.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,6 +77,29 @@ static const struct {
 	{ 0x564C, "ncp" },	  { 0x47504653, "gpfs" },
 	{ 0x0BD00BD0, "lustre" },
 };
+
+/* Why inotify cannot serve, when it cannot. */
+static const char instance_limit[] = " (fs.inotify.max_user_instances reached)";
+static const char watch_limit[] =
+	"inotify watch limit reached (fs.inotify.max_user_watches)";
+static const char no_lib_fd[] =
+	"cannot find libinotifytools' descriptor in /proc/self/fd";
+
+/* The name of the network filesystem the directory dirfd is on, or NULL
+ * (a local one, or fstatfs(2) failed). */
+static const char *
+network_fs(int dirfd)
+{
+	struct statfs sfs;
+	size_t i;
+
+	if (fstatfs(dirfd, &sfs) < 0)
+		return NULL;
+	for (i = 0; i < sizeof(remote_fs) / sizeof(remote_fs[0]); i++)
+		if (sfs.f_type == remote_fs[i].magic)
+			return remote_fs[i].name;
+	return NULL;
+}
 
 /* Is fd an inotify instance? */
 static bool
@@ -200,10 +224,7 @@ lib_start(struct watch *w)
 	if (!inotifytools_initialize()) {
 		e = inotifytools_error();
 		snprintf(why, sizeof(why), "inotify is unavailable: %s%s",
-			 strerror(e),
-			 e == EMFILE ? " (fs.inotify.max_user_instances "
-				       "reached)"
-				     : "");
+			 strerror(e), e == EMFILE ? instance_limit : "");
 		fall_back(w, why);
 		return;
 	}
@@ -213,8 +234,7 @@ lib_start(struct watch *w)
 		if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
 			break;
 	if (fd == MAX_FDS_SCANNED) {
-		fall_back(w, "cannot find libinotifytools' descriptor in "
-			     "/proc/self/fd");
+		fall_back(w, no_lib_fd);
 		return;
 	}
 	w->ifd = fd;
@@ -273,8 +293,7 @@ watch_ancestor(struct watch *w, char *err)
 	w->anc_wd = add_watch(anc, ANCESTOR_EVENTS);
 	if (w->anc_wd < 0) {
 		if (errno == ENOSPC) {
-			fall_back(w, "inotify watch limit reached "
-				     "(fs.inotify.max_user_watches)");
+			fall_back(w, watch_limit);
 			return 0;
 		}
 		return seterr(err, "cannot watch %s: %s", anc, strerror(errno));
@@ -311,9 +330,8 @@ watch_parent(struct watch *w)
 static int
 arm(struct watch *w, char *err)
 {
-	struct statfs sfs;
 	char why[ERRLEN];
-	size_t i;
+	const char *fs;
 	int tries, rc;
 
 	for (tries = 0; tries < 100; tries++) {
@@ -329,8 +347,7 @@ arm(struct watch *w, char *err)
 		if (w->poll_ms == 0 &&
 		    (w->dir_wd = add_watch(w->path, DIR_EVENTS)) < 0) {
 			if (errno == ENOSPC) {
-				fall_back(w, "inotify watch limit reached "
-					     "(fs.inotify.max_user_watches)");
+				fall_back(w, watch_limit);
 			} else if (errno == ENOENT) {
 				rc = watch_ancestor(w, err);
 				if (rc < 0)
@@ -356,18 +373,13 @@ arm(struct watch *w, char *err)
 			continue; /* deleted again: start over */
 		w->present = true;
 		watch_parent(w);
-		if (w->poll_ms == 0 && fstatfs(w->dirfd, &sfs) == 0)
-			for (i = 0;
-			     i < sizeof(remote_fs) / sizeof(remote_fs[0]); i++)
-				if (sfs.f_type == remote_fs[i].magic) {
-					snprintf(
-						why, sizeof(why),
-						"%s is on a network filesystem "
-						"(%s) whose remote writes "
-						"raise no inotify events",
-						w->path, remote_fs[i].name);
-					fall_back(w, why);
-				}
+		if (w->poll_ms == 0 && (fs = network_fs(w->dirfd)) != NULL) {
+			snprintf(why, sizeof(why),
+				 "%s is on a network filesystem (%s) "
+				 "whose remote writes raise no inotify events",
+				 w->path, fs);
+			fall_back(w, why);
+		}
 		return 0;
 	}
 	return seterr(err, "%s keeps disappearing while being watched",
@@ -535,7 +547,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 }
 
 int
-watch_scan(struct watch *w, bool (*keep)(void *, const char *),
+watch_scan(struct watch *w, const char *pattern,
 	   void (*fn)(void *, const char *, const struct stat *), void *ctx,
 	   char *err)
 {
@@ -552,15 +564,15 @@ watch_scan(struct watch *w, bool (*keep)(void *, const char *),
 			return seterr(err, "cannot open %s: %s", w->path,
 				      strerror(errno));
 	}
-	if (!w->present || dir_scan(w->dirfd, keep, fn, ctx) == 0 ||
+	if (!w->present || watch_scan_dir(w->dirfd, pattern, fn, ctx) == 0 ||
 	    errno == ENOENT)
 		return 0;
 	return seterr(err, "cannot read %s: %s", w->path, strerror(errno));
 }
 
 int
-dir_scan(int dirfd, bool (*keep)(void *, const char *),
-	 void (*fn)(void *, const char *, const struct stat *), void *ctx)
+watch_scan_dir(int dirfd, const char *pattern,
+	       void (*fn)(void *, const char *, const struct stat *), void *ctx)
 {
 	struct dirent *de;
 	struct stat st;
@@ -578,7 +590,7 @@ dir_scan(int dirfd, bool (*keep)(void *, const char *),
 	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
-		if (!keep(ctx, de->d_name))
+		if (!name_is_datafile(pattern, de->d_name))
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */

@@ -20,6 +20,7 @@
  *    libpython in its maps) whose number no process in a nested PID
  *    namespace (a container seen from its host) also goes by. */
 #include "writer.h"
+#include "names.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -244,7 +245,10 @@ not_writer(struct writer_proc *p, const char *why)
 	return p->state = PROC_NOT_WRITER;
 }
 
-enum proc_state
+/* Can pid, from the name of the file name in dirfd, be the file's
+ * writer, and is it alive? Fills p (but p->pid and p->lease_denied) and
+ * returns p->state. */
+static enum proc_state
 writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 {
 	char buf[1024], why[80], state, *open_paren, *p_end;
@@ -255,8 +259,6 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	long inner;
 	int i;
 
-	memset(p, 0, sizeof(*p));
-	p->state = PROC_UNKNOWN;
 	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
 		return p->state = errno == ENOENT || errno == ESRCH
 					  ? PROC_GONE
@@ -310,6 +312,37 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 		return not_writer(p, "shares its number with a process in "
 				     "another PID namespace");
 	return p->state = PROC_ALIVE;
+}
+
+enum writer_seen
+writer_at_work(int dirfd, const char *name, const char *prefix, bool by_pid,
+	       struct writer_proc *p)
+{
+	enum lease_state lease = LEASE_UNKNOWN;
+	size_t head;
+	pid_t named;
+
+	memset(p, 0, sizeof(*p));
+	p->state = PROC_UNKNOWN;
+	if (dirfd >= 0)
+		lease = writer_lease(dirfd, name);
+	if (lease == LEASE_WRITING)
+		return WRITER_OPEN;
+	p->lease_denied = lease == LEASE_DENIED;
+	if (!by_pid || !name_writer(name, &named, &head) ||
+	    !name_host_is(name, head, prefix, writer_hostname()))
+		return WRITER_QUIET;
+	p->pid = named;
+	switch (writer_process(named, dirfd, name, p)) {
+	case PROC_ALIVE:
+		return WRITER_ALIVE;
+	case PROC_GONE:
+		return WRITER_GONE;
+	case PROC_NOT_WRITER:
+	case PROC_UNKNOWN:
+		break;
+	}
+	return WRITER_QUIET;
 }
 
 const char *

@@ -14,6 +14,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COVSETTLE = os.environ.get("COVSETTLE", os.path.join(ROOT, "build", "covsettle"))
 WRITER = os.path.join(ROOT, "tests", "writer.py")
+# The preload library that fakes inotify's limits, where the Makefile
+# built it (it passes the path on).
+NOINOTIFY = os.environ.get("COVSETTLE_NOINOTIFY",
+                           os.path.join(ROOT, "build", "noinotify.so"))
 FIXTURES = os.path.join(ROOT, "fixtures", "data")
 PY = "/usr/bin/python3"
 HOST = os.uname().nodename

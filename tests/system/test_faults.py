@@ -1,5 +1,6 @@
 # test_faults.py: faults caused for real, as far as this machine allows:
-# inotify limits in a user namespace, an unreadable directory for a user
+# inotify limits in a user namespace (and injected, where namespaces are
+# not available), an unreadable directory for a user
 # who is not root, a real SQLite lock held by another process, a full
 # filesystem (a small tmpfs), signals in every phase of gather, and files
 # swapped for fifos and symlinks while covsettle waits. Each test says what
@@ -18,8 +19,8 @@ import time
 
 import pytest
 
-from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, WRITER,
-                      Proc, covsettle, datafile)
+from harness import (COVSETTLE, FIXTURES, HOST, LONG, NOINOTIFY, PY, ROOT,
+                      WRITER, Proc, covsettle, datafile)
 
 DEBOUNCE = "200ms"
 MARGIN = 1.5
@@ -130,6 +131,24 @@ def test_inotify_limit_in_user_namespace_falls_back_to_polling(
         assert w.finish() == 0
     assert p.finish() == 0, p.err
     assert "settled: 2 data files" in p.err
+
+
+@pytest.mark.parametrize("limit,says", [
+    ("instances", "max_user_instances"),
+    ("watches", "max_user_watches"),
+])
+def test_inotify_limits_fall_back_to_polling(tmp_path, run, writer, limit,
+                                             says):
+    # Injected (see tests/inject/noinotify.c): reaching the real limits
+    # would change the machine's sysctls for every other process.
+    env = dict(os.environ, LD_PRELOAD=NOINOTIFY,
+               COVSETTLE_INJECT=limit,
+               ASAN_OPTIONS="verify_asan_link_order=0")
+    p = run("wait", "-v", "-d", DEBOUNCE, str(tmp_path), env=env)
+    p.expect(f"warning: .*{says}.*polling every 250ms instead")
+    w = writer(tmp_path)
+    w.saved()
+    assert p.finish() == 0, p.err
 
 
 # ---- no pidfd_open(2): Linux < 5.3, a seccomp filter, valgrind ----

@@ -301,27 +301,6 @@ def test_polling_forced(tmp_path, run, writer):
     assert p.finish() == 0, p.err
 
 
-@pytest.mark.parametrize("limit,says", [
-    ("instances", "max_user_instances"),
-    ("watches", "max_user_watches"),
-])
-def test_inotify_limits_fall_back_to_polling(tmp_path, run, writer, limit,
-                                             says):
-    # Injected (see tests/inject/noinotify.c): reaching the real limits
-    # would change the machine's sysctls for every other process.
-    lib = os.path.join(os.path.dirname(COVSETTLE), "..", "noinotify.so")
-    if not os.path.exists(lib):
-        lib = os.path.join(os.path.dirname(COVSETTLE), "noinotify.so")
-    env = dict(os.environ, LD_PRELOAD=os.path.abspath(lib),
-               COVSETTLE_INJECT=limit,
-               ASAN_OPTIONS="verify_asan_link_order=0")
-    p = run("wait", "-v", "-d", DEBOUNCE, str(tmp_path), env=env)
-    p.expect(f"warning: .*{says}.*polling every 250ms instead")
-    w = writer(tmp_path)
-    w.saved()
-    assert p.finish() == 0, p.err
-
-
 def test_fifo_and_directory_named_like_data_files_are_ignored(tmp_path):
     os.mkfifo(tmp_path / ".coverage.otherhost.1.111111")
     (tmp_path / ".coverage.otherhost.2.222222").mkdir()

@@ -1,5 +1,5 @@
 /* test_settle.c: unit tests of the settle rule (settle.c). Pure logic:
- * time is a number the test passes in, and the probe that would check a
+ * time is a number the test passes in, and the I/O that would check a
  * file and test its writer is a fake that answers from a table. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -9,7 +9,7 @@
 #include "pool.h"
 #include "settle.h"
 
-/* ---- the fake probe ---- */
+/* ---- the fake I/O ---- */
 
 #define FAKE_MAX 16
 
@@ -87,7 +87,7 @@ fake_writer(void *ctx, struct sfile *f)
 }
 
 static struct fake fk;
-static const struct settle_probe probe = { fake_check, fake_writer, &fk, NULL };
+static const struct settle_io io = { fake_check, fake_writer, &fk, NULL };
 
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
@@ -131,7 +131,7 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 	w->at = -777;
 	w->pid = -777;
 	w->why = "poison";
-	return settle_evaluate(s, now, &probe, w);
+	return settle_evaluate(s, now, &io, w);
 }
 
 #define A ".coverage.h.11.111111"
@@ -712,7 +712,7 @@ Test(settle, busy_writer_gone_is_not_invalid)
 	settle_free(s);
 }
 
-/* ---- the probe runs once per change ---- */
+/* ---- the I/O runs once per change ---- */
 
 Test(settle, check_once_per_change)
 {
@@ -756,7 +756,7 @@ Test(settle, failing_file_is_not_checked_again_without_a_change)
 
 /* ---- the stale files are checked together ---- */
 
-/* A probe whose check_all records its batches and checks each file with
+/* An I/O whose check_all records its batches and checks each file with
  * fake_check, in the caller's thread. */
 static size_t batches, batched[8];
 
@@ -772,13 +772,13 @@ fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 		fake_check(ctx, &files[which[i]]);
 }
 
-static const struct settle_probe batch_probe = { fake_check, fake_writer, &fk,
-						 fake_check_all };
+static const struct settle_io batch_io = { fake_check, fake_writer, &fk,
+					   fake_check_all };
 
 static enum settle_state
 eval_batch(struct settle *s, msec_t now, struct settle_wait *w)
 {
-	return settle_evaluate(s, now, &batch_probe, w);
+	return settle_evaluate(s, now, &batch_io, w);
 }
 
 Test(settle, stale_files_are_checked_in_one_batch)
@@ -882,7 +882,7 @@ Test(settle, still_failing_after_the_writer_is_gone_is_invalid_once)
 
 #define MANY 3000
 
-/* A thread-safe probe: the verdict and writer follow from the name's pid
+/* A thread-safe I/O: the verdict and writer follow from the name's pid
  * field; every 7th file is corrupt, every 11th has a live writer. */
 static atomic_int many_checks;
 
@@ -937,7 +937,7 @@ many_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 }
 
 static struct settle *
-many(const struct settle_probe *p, enum settle_state *st, struct settle_wait *w)
+many(const struct settle_io *p, enum settle_state *st, struct settle_wait *w)
 {
 	struct settle *s = mk(MANY, 500, false);
 	char name[64];
@@ -954,10 +954,10 @@ many(const struct settle_probe *p, enum settle_state *st, struct settle_wait *w)
 
 Test(settle, many_files_on_threads_as_one_by_one)
 {
-	static const struct settle_probe one = { many_check, many_writer, NULL,
-						 NULL };
-	static const struct settle_probe pooled = { many_check, many_writer,
-						    NULL, many_check_all };
+	static const struct settle_io one = { many_check, many_writer, NULL,
+					      NULL };
+	static const struct settle_io pooled = { many_check, many_writer, NULL,
+						 many_check_all };
 	struct settle_wait w1, w2;
 	enum settle_state st1, st2;
 	struct settle *s1 = many(&one, &st1, &w1);
@@ -990,6 +990,98 @@ Test(settle, many_files_on_threads_as_one_by_one)
 	cr_expect_eq(differ, 0, "%zu files differ", differ);
 	settle_free(s1);
 	settle_free(s2);
+}
+
+/* ---- early checks: files quiet on their own while the rule waits ---- */
+
+Test(settle, early_check_waits_for_the_files_own_window)
+{
+	struct settle *s = mk(3, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1200, &w);
+	expect_wait(st, w, "count", 1500);
+	cr_expect_eq(fk.checks, 0, "checked before its window passed");
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1600);
+	st = eval(s, 1700, &w);
+	expect_wait(st, w, "count", 2100);
+	cr_expect_eq(fk.checks, 1);
+	settle_free(s);
+}
+
+Test(settle, early_verdict_is_dropped_when_the_file_changes)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1);
+	/* Written again: its early verdict no longer holds. */
+	fake_set(&fk, A, V_OK, WR_QUIET, 0);
+	seen(s, A, 10, 8192, SEEN_EVENT, 1700);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1800);
+	st = eval(s, 2000, &w);
+	expect_wait(st, w, "quiet", 2200);
+	cr_expect_eq(fake_get(&fk, A)->checks, 1, "checked before quiet");
+	st = eval(s, 2200, &w);
+	expect_wait(st, w, "quiet", 2300);
+	cr_expect_eq(fake_get(&fk, A)->checks, 2);
+	cr_expect_eq(eval(s, 2300, &w), ST_SETTLED);
+	cr_expect_eq(fake_get(&fk, B)->checks, 1);
+	settle_free(s);
+}
+
+Test(settle, early_checks_come_in_batches)
+{
+	static const struct settle_io counting = { many_check, many_writer,
+						   NULL, NULL };
+	struct settle *s = mk(1000, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+	char name[64];
+	size_t i;
+
+	for (i = 1; i <= 300; i++) {
+		snprintf(name, sizeof(name), ".coverage.h.%zu.123456", i);
+		seen(s, name, (ino_t)i, 4096, SEEN_EVENT, 0);
+	}
+	atomic_store(&many_checks, 0);
+	st = settle_evaluate(s, 600, &counting, &w);
+	expect_wait(st, w, "count", 600); /* more are due: at once */
+	cr_expect_eq(atomic_load(&many_checks), 128);
+	st = settle_evaluate(s, 600, &counting, &w);
+	expect_wait(st, w, "count", 600);
+	cr_expect_eq(atomic_load(&many_checks), 256);
+	st = settle_evaluate(s, 601, &counting, &w);
+	expect_wait(st, w, "count", -1);
+	cr_expect_eq(atomic_load(&many_checks), 300);
+	settle_free(s);
+}
+
+Test(settle, no_early_check_within_a_window_of_lost_events)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, A, 10, 4096, SEEN_EVENT, 0);
+	settle_forget(s, 2000); /* a queue overflow: a rescan follows */
+	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
+	st = eval(s, 2100, &w);
+	expect_wait(st, w, "count", 2500);
+	cr_expect_eq(fk.checks, 0, "checked though changes may be unseen");
+	st = eval(s, 2500, &w);
+	cr_expect_eq(fk.checks, 1);
+	settle_free(s);
 }
 
 /* ---- the trigger ---- */
@@ -1402,7 +1494,7 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 			 i % 7, i + 1, i % 1000000);
 		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, (msec_t)i);
 	}
-	cr_assert_eq(settle_count(s), N);
+	cr_assert_eq(settle_nfiles(s), N);
 	cr_expect_eq(settle_counted(s), N);
 	cr_expect_eq(settle_last_change(s), N - 1);
 	/* one assertion at the end: Criterion reports every assertion */
@@ -1428,103 +1520,11 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 			 i % 7, i + 1, i % 1000000);
 		seen(s, name, (ino_t)(i + 1), 4096, SEEN_EVENT, 100000);
 	}
-	cr_expect_eq(settle_count(s), N);
+	cr_expect_eq(settle_nfiles(s), N);
 	settle_free(s);
 }
 
 Test(settle, free_null)
 {
 	settle_free(NULL);
-}
-
-/* ---- early checks: files quiet on their own while the rule waits ---- */
-
-Test(settle, early_check_waits_for_the_files_own_window)
-{
-	struct settle *s = mk(3, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1200, &w);
-	expect_wait(st, w, "count", 1500);
-	cr_expect_eq(fk.checks, 0, "checked before its window passed");
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1600);
-	st = eval(s, 1700, &w);
-	expect_wait(st, w, "count", 2100);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
-}
-
-Test(settle, early_verdict_is_dropped_when_the_file_changes)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	/* Written again: its early verdict no longer holds. */
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	seen(s, A, 10, 8192, SEEN_EVENT, 1700);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1800);
-	st = eval(s, 2000, &w);
-	expect_wait(st, w, "quiet", 2200);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1, "checked before quiet");
-	st = eval(s, 2200, &w);
-	expect_wait(st, w, "quiet", 2300);
-	cr_expect_eq(fake_get(&fk, A)->checks, 2);
-	cr_expect_eq(eval(s, 2300, &w), ST_SETTLED);
-	cr_expect_eq(fake_get(&fk, B)->checks, 1);
-	settle_free(s);
-}
-
-Test(settle, early_checks_come_in_batches)
-{
-	static const struct settle_probe counting = { many_check, many_writer,
-						      NULL, NULL };
-	struct settle *s = mk(1000, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-	char name[64];
-	size_t i;
-
-	for (i = 1; i <= 300; i++) {
-		snprintf(name, sizeof(name), ".coverage.h.%zu.123456", i);
-		seen(s, name, (ino_t)i, 4096, SEEN_EVENT, 0);
-	}
-	atomic_store(&many_checks, 0);
-	st = settle_evaluate(s, 600, &counting, &w);
-	expect_wait(st, w, "count", 600); /* more are due: at once */
-	cr_expect_eq(atomic_load(&many_checks), 128);
-	st = settle_evaluate(s, 600, &counting, &w);
-	expect_wait(st, w, "count", 600);
-	cr_expect_eq(atomic_load(&many_checks), 256);
-	st = settle_evaluate(s, 601, &counting, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(atomic_load(&many_checks), 300);
-	settle_free(s);
-}
-
-Test(settle, no_early_check_within_a_window_of_lost_events)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 0);
-	settle_forget(s, 2000); /* a queue overflow: a rescan follows */
-	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
-	st = eval(s, 2100, &w);
-	expect_wait(st, w, "count", 2500);
-	cr_expect_eq(fk.checks, 0, "checked though changes may be unseen");
-	st = eval(s, 2500, &w);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
 }
