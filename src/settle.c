@@ -56,8 +56,8 @@ struct settle {
 	msec_t forgot; /* events were lost then: no file is known quiet before
 			*/
 	size_t *stale; /* files to check in settle_evaluate() */
-	bool expired;  /* the timeout passed with only failing files left */
 	size_t capstale;
+	bool expired; /* the timeout passed with only failing files left */
 };
 
 static size_t

@@ -1,4 +1,5 @@
-/* util.c: the clock, error buffers, checked formatting and allocation.
+/* util.c: the clock, error buffers, checked formatting, allocation, and
+ * what /proc says of a pid (its pidfd, its start time).
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
 #include "cmd.h"
