@@ -7,6 +7,7 @@
 # volume. The network namespace is shared (gunicorn's port is reachable).
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -107,8 +108,18 @@ def volume(tmp_path):
     return data, mnt
 
 
+# The writer's host and pid in a data file name, of any era of coverage.py:
+# HOST.PID.NNNNNN, HOST.PID.Xabcdefx, HOST.pidPID.Xabc12fx[.H...h].
+NAME = re.compile(r"^\.coverage\.(.+)\.(?:pid)?(\d+)\.(?:\d{6}|X\w{6}x)"
+                  r"(?:\.H\w+h)?$")
+
+
+def host_in_name(name):
+    return NAME.match(name).group(1)
+
+
 def pid_in_name(name):
-    return int(name.split(".")[-2]) if name.split(".")[-2].isdigit() else None
+    return int(NAME.match(name).group(2))
 
 
 # ---- the writer in its own container ----
@@ -121,7 +132,7 @@ def test_writer_in_a_container_with_its_data_on_a_volume(tmp_path, ns_writer,
     data, mnt = volume(tmp_path)
     w = ns_writer(str(mnt), host="server", volumes=[(data, mnt)],
                   args=["--pause-at", "open-transaction"])
-    assert w.name.startswith(".coverage.server.1.")
+    assert (host_in_name(w.name), pid_in_name(w.name)) == ("server", 1)
     w.paused("open-transaction")
     p = run("wait", "-v", "-d", DEBOUNCE, "-T", "60s", "--json", str(data))
     p.expect(r"data file: " + w.name.replace(".", r"\."))
@@ -141,7 +152,7 @@ def test_host_network_writer_pid_1_is_not_this_hosts_pid_1(tmp_path,
     data, mnt = volume(tmp_path)
     w = ns_writer(str(mnt), volumes=[(data, mnt)], args=["--pause-at",
                                                          "after-save"])
-    assert w.name.startswith(f".coverage.{HOST}.1.")
+    assert (host_in_name(w.name), pid_in_name(w.name)) == (HOST, 1)
     w.paused("after-save")  # alive, in its namespace
     assert os.path.exists("/proc/1")
     r = covsettle("wait", "-v", "-d", DEBOUNCE, "-T", "20s", str(data))
@@ -434,7 +445,7 @@ def test_gunicorn_restart_with_the_server_in_its_container(tmp_path, procs):
     assert r.returncode == 0, r.stderr + server.err
     doc = json.loads(r.stdout)
     names = [f["name"] for f in doc["files"]]
-    assert len(names) == 2 and all(n.startswith(".coverage.server.")
+    assert len(names) == 2 and all(host_in_name(n) == "server"
                                    for n in names), names
     assert all(f["verdict"] == "ok" for f in doc["files"])
     assert doc["inputs"] == 2 and not doc["lost"]
