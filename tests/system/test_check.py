@@ -108,7 +108,8 @@ def test_incomplete_file_of_live_writer_says_so(tmp_path, writer):
     w.paused("between-transactions")
     r = covsettle("check", w.path)
     assert r.returncode == 4
-    assert f"its writer, pid {w.p.pid} (python3), is running" in r.stdout
+    comm = open(f"/proc/{w.p.pid}/comm").read().strip()
+    assert f"its writer, pid {w.p.pid} ({comm}), is running" in r.stdout
     w.go()
     w.saved()
     assert w.finish() == 0

@@ -217,7 +217,8 @@ def test_same_namespace_writer_still_holds_the_wait(tmp_path, writer):
     w.paused("between-transactions")
     r = covsettle("wait", "-d", DEBOUNCE, "-T", "1500ms", str(tmp_path))
     assert r.returncode == 3, r.stderr
-    assert f"(writer pid {w.p.pid} (python3) alive)" in r.stderr
+    comm = open(f"/proc/{w.p.pid}/comm").read().strip()
+    assert f"(writer pid {w.p.pid} ({comm}) alive)" in r.stderr
     w.go()
 
 
