@@ -1,10 +1,13 @@
 # Makefile: covsettle. `make test` is the whole check from a fresh machine:
-# it installs what is missing (make deps), builds, checks the format and
-# the man page (lint), runs cppcheck and clang-tidy (static), the unit,
-# system and example tests, then the unit and system tests again under
-# AddressSanitizer and UBSan with the fuzz seeds replayed, and the
-# many-file system tests under ThreadSanitizer (asan-test: see
-# mk/hardening.mk).
+# it installs what is missing (make deps: Debian packages, and a venv per
+# pinned coverage.py of the version matrix, mk/matrix.mk), builds, checks
+# the format and the man page (lint), runs cppcheck and clang-tidy
+# (static), the unit, system and example tests on each coverage.py, then
+# the unit and system tests again under AddressSanitizer and UBSan (on the
+# oldest and newest coverage.py, 6.5 and 7.17.5: SAN_MATRIX in
+# mk/matrix.mk) with the fuzz seeds replayed, and the many-file system
+# tests under ThreadSanitizer (asan-test: see mk/hardening.mk).
+# COVSETTLE_MATRIX picks the coverage.py versions for any run.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -82,7 +85,8 @@ build/asan/obj/unit/%.o: tests/unit/%.c
 build/asan/unit: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcriterion
 
-# Install what is missing; quiet and quick when everything is there.
+# Install what is missing, then build what mk/*.mk add to DEPS_THEN (the
+# coverage.py venvs of mk/matrix.mk); quiet and quick when everything is there.
 deps:
 	@missing=$$(for p in $(DEPS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -94,6 +98,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null || exit 1; \
 	fi
+	$(if $(DEPS_THEN),@$(MAKE) --no-print-directory $(DEPS_THEN))
 
 unit: build/unit
 	build/unit --jobs 2
@@ -109,6 +114,7 @@ asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
+		COVSETTLE_MATRIX="$${COVSETTLE_MATRIX:-$(SAN_MATRIX)}" \
 		$(PYTEST) -q -p no:cacheprovider tests/system
 
 FORMATTED := $(wildcard src/*.c include/*.h tests/unit/*.c tests/inject/*.c \

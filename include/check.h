@@ -36,6 +36,10 @@ struct check_result {
 	bool arcs;		/* branch data, when ok */
 };
 
+/* The reason of an era-3 data file (coverage.py 7.13.1 and later) whose
+ * rows are complete but whose name has no .H...h part yet: V_INCOMPLETE. */
+#define CHECK_UNFINISHED "save not finished (no .H...h)"
+
 /* The verdict's name as printed and in JSON ("ok", "not-sqlite", ...). */
 const char *verdict_name(enum verdict v);
 

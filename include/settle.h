@@ -48,6 +48,8 @@ struct sfile {
 	bool quarantined;  /* moved to DIR/quarantine by us */
 	struct check_result check;
 	enum writer_state writer;
+	bool unfinished;    /* an era-3 name without .H...h: save not ended */
+	bool renamed;	    /* a scan found its finished name (settle.c) */
 	pid_t pid;	    /* the pid in its name when tested, else 0 */
 	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	unsigned long scan; /* the last scan that saw it */
@@ -60,6 +62,15 @@ struct vanished {
 	dev_t dev;
 	ino_t ino;
 	bool renamable; /* not known to be deleted: may show up renamed */
+	/* For a rename: what the file was, so that its new name carries on
+	 * with the same window when its contents did not change. */
+	off_t size;
+	struct timespec mtime;
+	msec_t changed_at;  /* the file's last change */
+	msec_t gone_at;	    /* when it vanished */
+	msec_t prev_change; /* the directory's last change before that */
+	bool counts;
+	bool told; /* the caller has said so (settle_told()) */
 };
 
 /* Refreshes a file's verdict (check) and writer state (writer). When
@@ -74,6 +85,9 @@ struct settle_io {
 	void (*check_all)(void *ctx, struct sfile *files, const size_t *which,
 			  size_t n);
 };
+
+/* The reason of an era-3 file whose writer exited before renaming it. */
+#define SETTLE_CUT_SHORT "writer exited before finishing its save"
 
 enum settle_state {
 	ST_WAITING,
@@ -143,8 +157,9 @@ enum settle_state settle_evaluate(struct settle *s, msec_t now,
  * unfinished or still changing: a real timeout). */
 enum settle_state settle_expire(struct settle *s, msec_t now);
 
-/* Has f failed its check for good: its writer gone, a verdict no writer
- * can mend, or a failing verdict at the timeout (settle_expire)? */
+/* Is f invalid for good, counted and present: failing its check (or its
+ * save not finished) with its writer gone, a verdict no writer can mend,
+ * or a failing verdict at the timeout (settle_expire)? */
 bool settle_invalid(const struct settle *s, const struct sfile *f);
 
 /* One line saying what the directory is still waiting for. */
@@ -165,5 +180,7 @@ msec_t settle_last_change(const struct settle *s);
 
 size_t settle_nvanished(const struct settle *s);
 const struct vanished *settle_vanished(const struct settle *s, size_t i);
+/* The caller has reported vanished file i. */
+void settle_told(struct settle *s, size_t i);
 
 #endif

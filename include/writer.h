@@ -51,11 +51,11 @@ enum writer_seen {
 
 /* Is a process still at work on the data file name in dirfd? The lease
  * first (skipped when dirfd < 0); then, when by_pid, the pid in the name
- * if its host is this one (prefix: the pattern's literal start, see
- * name_host_is()) and that process can be the writer. Fills p: the pid
- * tested, and what was found of its process. */
-enum writer_seen writer_at_work(int dirfd, const char *name, const char *prefix,
-				bool by_pid, struct writer_proc *p);
+ * if its host is this one (name_parse() and name_host_is(): fields read
+ * from the right, in every era) and that process can be the writer.
+ * Fills p: the pid tested, and what was found of its process. */
+enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
+				struct writer_proc *p);
 
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);

@@ -16,6 +16,7 @@
 # `make test` installs none of them.
 HARDENING_DEPS := clang libclang-rt-14-dev cppcheck clang-tidy valgrind
 hardening-deps: DEPS += $(HARDENING_DEPS)
+hardening-deps: DEPS_THEN :=
 hardening-deps: deps
 
 FUZZ_CC := clang
@@ -120,6 +121,7 @@ asan-test: tsan
 tsan: build/tsan/covsettle
 	TSAN_OPTIONS=halt_on_error=1:exitcode=66 \
 		COVSETTLE=$(CURDIR)/build/tsan/covsettle \
+		COVSETTLE_MATRIX="$${COVSETTLE_MATRIX:-$(SAN_MATRIX)}" \
 		$(PYTEST) -q -p no:cacheprovider -k '$(TSAN_SYSTEM)' tests/system
 
 # ---- valgrind memcheck over the system tests ----
@@ -144,7 +146,8 @@ VALGRIND_NOISE := -e 'unhandled amd64-linux syscall: 434' \
 valgrind: hardening-deps build/valgrind/covsettle build/noinotify.so
 	rm -rf build/valgrind/log && mkdir -p build/valgrind/log
 	chmod 1777 build/valgrind/log # some tests run covsettle as nobody
-	COVSETTLE=$(CURDIR)/build/valgrind/covsettle $(PYTEST) -q \
+	COVSETTLE=$(CURDIR)/build/valgrind/covsettle \
+		COVSETTLE_MATRIX="$${COVSETTLE_MATRIX:-$(SAN_MATRIX)}" $(PYTEST) -q \
 		-p no:cacheprovider -k '$(VALGRIND_SKIP)' tests/system
 	@cd build/valgrind/log && bad=$$(for f in *.log; do \
 		grep -qv $(VALGRIND_NOISE) "$$f" && echo $$f; done); \

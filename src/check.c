@@ -9,6 +9,7 @@
  * SQLite opens the file read-only, with SQLITE_OPEN_NOFOLLOW, through its
  * canonical path, so the file checked is the file that was stat'ed. */
 #include "check.h"
+#include "names.h"
 #include "pool.h"
 #include "util.h"
 
@@ -483,6 +484,7 @@ check_file(int dirfd, const char *realdir, const char *name,
 {
 	char head[sizeof(legacy_magic)], path[PATH_MAX], *target = NULL;
 	char side[NAME_MAX + 1];
+	const char *given = name;
 	bool wal;
 	struct stat st;
 	ssize_t n;
@@ -563,6 +565,10 @@ check_file(int dirfd, const char *realdir, const char *name,
 		set(r, V_NOT_SQLITE, "no SQLite header (%lld bytes)",
 		    (long long)st.st_size);
 	}
+	/* A complete database under a name that coverage.py has not yet
+	 * renamed: its save is still under way, or was cut short. */
+	if (r->verdict == V_OK && name_unfinished(given))
+		set(r, V_INCOMPLETE, "%s", CHECK_UNFINISHED);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -41,7 +41,6 @@ struct check_cli {
 	enum level level;
 	bool json;
 	long checked, bad;
-	char prefix[256];
 };
 
 /* Print the verdict r on name in dirfd (shown as shown), and its JSON
@@ -55,8 +54,9 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 	struct writer_proc wp;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
-		/* Say why it may still change: a writer at work. */
-		switch (writer_at_work(dirfd, name, c->prefix, true, &wp)) {
+		/* Say why it may still change (a writer at work), or why an
+		 * unfinished save never will. */
+		switch (writer_at_work(dirfd, name, true, &wp)) {
 		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
@@ -66,7 +66,13 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 				 "; its writer, pid %d (%s), is running",
 				 (int)wp.pid, wp.comm);
 			break;
-		case WRITER_GONE:
+		case WRITER_GONE: /* and no rename will come */
+			if (name_unfinished(name))
+				snprintf(extra, sizeof(extra),
+					 "; its writer, pid %d, exited before "
+					 "finishing its save",
+					 (int)wp.pid);
+			break;
 		case WRITER_QUIET:
 			break;
 		}
@@ -282,7 +288,6 @@ cmd_check(int argc, char **argv)
 	if (optind == argc)
 		return out_usage_error("check", "PATH is missing");
 	out_init(c.level);
-	name_glob_prefix(c.pattern, c.prefix, sizeof(c.prefix));
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");
 	/* In the order given: each directory on its own, each run of files

@@ -10,12 +10,13 @@
  * report commands that combine parallel files next to their data file
  * (coverage.py 7.14 and later) find none. Then it is moved to --data-file.
  * coverage.py exits 0 when it skipped a file with a warning, so its stderr
- * is read for that warning too. */
+ * is read for warnings that name an input (account()). */
 #include "gather.h"
 #include "check.h"
 #include "child.h"
 #include "reports_py.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +51,7 @@ struct gather {
 	char stage[PATH_MAX]; /* the staging directory */
 	char in[PATH_MAX];    /* its inputs directory */
 	char combined[PATH_MAX];
+	size_t *staged; /* in/combined.N is settle_file(s, staged[N]) */
 };
 
 /* Remove the staging directory: only entries covsettle made. */
@@ -121,11 +123,13 @@ stage_inputs(struct gather *g)
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
 	}
+	g->staged = xcalloc(settle_nfiles(s) + 1, sizeof(*g->staged));
 	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!is_input(f))
 			continue;
+		g->staged[g->r->ninputs] = i;
 		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, f->name) <
 			    0 ||
 		    fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
@@ -233,13 +237,112 @@ run_coverage(struct gather *g, struct argv *a, int capture_out,
 		      how);
 }
 
+/* The staged input named in text at p: its number, or -1. The name is
+ * ".covsettle-gather.XXXXXX/in/combined.N", relative or absolute. */
+static long
+staged_at(struct gather *g, const char *p, const char **end)
+{
+	char *e;
+	long n;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	n = strtol(p, &e, 10);
+	*end = e;
+	return n >= 0 && n < g->r->ninputs && !isdigit((unsigned char)*e) ? n
+									  : -1;
+}
+
+/* Every staged input that a line of coverage.py's stderr names together
+ * with one of warn_words, into bad[]; the reason given for the first one
+ * named (what follows its name) into why. Returns how many. */
+static long
+named_inputs(struct gather *g, const char *text, bool *bad, long *first,
+	     char *why, size_t whylen)
+{
+	static const char *const warn_words[] = { "Couldn't", "arning",
+						  "isn't a coverage data" };
+	char key[64];
+	const char *line, *eol, *p, *end;
+	long n, nbad = 0;
+	size_t i, k;
+
+	if (text == NULL || fmt(key, sizeof(key), "%s/in/%s.",
+				strrchr(g->stage, '/') + 1, COMBINED) < 0)
+		return 0;
+	k = strlen(key);
+	for (line = text; *line; line = *eol ? eol + 1 : eol) {
+		eol = line + strcspn(line, "\n");
+		for (i = 0; i < sizeof(warn_words) / sizeof(*warn_words); i++)
+			if (memmem(line, (size_t)(eol - line), warn_words[i],
+				   strlen(warn_words[i])) != NULL)
+				break;
+		if (i == sizeof(warn_words) / sizeof(*warn_words))
+			continue;
+		for (p = line;
+		     (p = memmem(p, (size_t)(eol - p), key, k)) != NULL;
+		     p = end) {
+			end = p + k;
+			if ((n = staged_at(g, end, &end)) < 0 || bad[n])
+				continue;
+			bad[n] = true;
+			if (nbad++ == 0) {
+				*first = n;
+				end += strspn(end, "'\": ");
+				snprintf(why, whylen, "%.*s",
+					 (int)(eol - end < 200 ? eol - end
+							       : 200),
+					 end);
+			}
+		}
+	}
+	return nbad;
+}
+
+/* coverage.py combine exits 0 when it skipped an input it could not use
+ * ("Couldn't use data file '...in/combined.3': ..."), on every version;
+ * 7.14 and later also count it in a summary line that -q suppresses. The
+ * warnings name the staged input: exit 5 naming the user's file. 0, or
+ * -1 with the status set. */
+static int
+account(struct gather *g, const struct child_result *res)
+{
+	bool *bad = xcalloc((size_t)g->r->ninputs + 1, sizeof(*bad));
+	char why[256] = "", more[64] = "";
+	long nbad, first = 0;
+	size_t k;
+
+	nbad = named_inputs(g, res->errout, bad, &first, why, sizeof(why));
+	free(bad);
+	g->r->status = GS_FAILED;
+	if (nbad > 1)
+		snprintf(more, sizeof(more), ", nor %ld other input%s",
+			 nbad - 1, nbad == 2 ? "" : "s");
+	if (nbad > 0)
+		return seterr(g->r->msg,
+			      "coverage.py did not combine %s/%s (%s)%s; "
+			      "nothing is combined",
+			      g->o->c->o.dir,
+			      settle_file(g->o->s, g->staged[first])->name, why,
+			      more);
+	for (k = 0; k < sizeof(skip_warnings) / sizeof(*skip_warnings); k++)
+		if (res->errout != NULL &&
+		    strstr(res->errout, skip_warnings[k]))
+			return seterr(g->r->msg,
+				      "coverage.py skipped data that covsettle "
+				      "had checked (\"%s\"); nothing is "
+				      "combined",
+				      skip_warnings[k]);
+	g->r->status = GS_OK;
+	return 0;
+}
+
 static int
 combine(struct gather *g)
 {
 	struct child_result res;
 	struct check_result cr;
 	struct argv a = { 0 };
-	size_t i;
 	int rc, dfd;
 
 	coverage_argv(g, &a, "combine");
@@ -248,16 +351,8 @@ combine(struct gather *g)
 	argv_add(&a, g->in);
 	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);
-	for (i = 0;
-	     rc == 0 && i < sizeof(skip_warnings) / sizeof(*skip_warnings); i++)
-		if (res.errout != NULL &&
-		    strstr(res.errout, skip_warnings[i])) {
-			g->r->status = GS_FAILED;
-			rc = seterr(g->r->msg,
-				    "coverage.py skipped data that covsettle "
-				    "had checked (\"%s\"); nothing is combined",
-				    skip_warnings[i]);
-		}
+	if (rc == 0)
+		rc = account(g, &res);
 	free(res.out);
 	free(res.errout);
 	if (rc < 0)
@@ -816,6 +911,7 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	    (r->status == GS_OK || r->status == GS_BELOW))
 		delete_inputs(&g);
 	stage_remove(&g);
+	free(g.staged);
 	return r->status;
 }
 

@@ -14,7 +14,27 @@
  *      settles at once;
  *   3. every counted file has no writer at work (WR_WRITING: some process
  *      has it open for writing; WR_ALIVE: the pid in its name is alive
- *      here and can be its writer) and its verdict is ok.
+ *      here and can be its writer) and its verdict is ok;
+ *   4. no counted file has an unfinished name. coverage.py 7.13.1 and
+ *      later end a save by renaming BASE.HOST_.pidPID.Xrandomx to
+ *      ...x.H<hash>h: the rename is the completion signal, on any host.
+ *      A file without its .H...h part (`unfinished`, names.c) is a save
+ *      under way: it never counts as settled, whatever its rows say. It is
+ *      done when renamed. When its writer is known gone first (this host,
+ *      pid gone), the save was cut short: the file is invalid at once
+ *      (SETTLE_CUT_SHORT), like any failing file with its writer gone. A
+ *      writer on another host has until the timeout, where the file is
+ *      named as failing its check.
+ *
+ * A rename is one data file under two names (settle_gone() keeps the old
+ * name as vanished but renamable; the same inode under a new name takes
+ * it back, and so does the finished name of the save the old name began,
+ * the base both share, where a rename changes the inode; a scan that sees
+ * the new name before it misses the old one drops the old one quietly):
+ * never a loss, counted once, and, when its size and mtime are
+ * unchanged (coverage.py's rename), no change at all: the new name keeps
+ * the old one's window, and the directory's last change goes back to what
+ * it was before the old name went, if nothing else happened since.
  *
  * Conditions 0 to 2 are cheap and tested first; 3 costs a stat, a lease and
  * an SQLite read per file, so it runs only once the window has passed, and
@@ -31,6 +51,7 @@
  * end of the quiet window, a busy retry, or the exit of one live writer,
  * for which the caller holds a pidfd), so an idle wait costs nothing. */
 #include "settle.h"
+#include "names.h"
 #include "parse.h"
 
 #include <assert.h>
@@ -145,6 +166,7 @@ add_file(struct settle *s, const char *name)
 	f = &s->files[s->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->name = xstrdup(name);
+	f->unfinished = name_unfinished(name);
 	if (2 * s->nfiles > s->capindex)
 		index_grow(s);
 	else
@@ -169,48 +191,149 @@ note_change(struct settle *s, msec_t when)
 		s->last_change = when;
 }
 
-/* A file showed up whose inode vanished under another name: a rename. */
-static void
-unvanish(struct settle *s, const struct fsig *sig)
+/* Same contents: a rename changes the ctime, never the size or mtime. */
+static bool
+same_contents(off_t size, const struct timespec *mtime, const struct fsig *sig)
+{
+	return size == sig->size && mtime->tv_sec == sig->mtime.tv_sec &&
+	       mtime->tv_nsec == sig->mtime.tv_nsec;
+}
+
+/* Was name (a finished era-3 name, ...x.H<hash>h) made by renaming the
+ * unfinished name `before` (the base both share)? Copies that base into
+ * before and returns true. */
+static bool
+finished_save(const char *name, char *before, size_t len)
+{
+	struct name_fields nf;
+
+	if (!name_parse(name, &nf) || nf.era != ERA_RENAME || nf.unfinished ||
+	    nf.base_len >= len)
+		return false;
+	memcpy(before, name, nf.base_len);
+	before[nf.base_len] = '\0';
+	return true;
+}
+
+/* Is a file that had name `old`, inode dev/ino, now the file name with
+ * signature sig? The same inode; or, where a rename may change the inode
+ * (some FUSE filesystems), the finished name of the save `old` began, its
+ * contents unchanged. */
+static bool
+same_file(const char *old, dev_t dev, ino_t ino, off_t size,
+	  const struct timespec *mtime, const char *name,
+	  const struct fsig *sig)
+{
+	char before[256];
+
+	if (dev == sig->dev && ino == sig->ino)
+		return true;
+	return same_contents(size, mtime, sig) &&
+	       finished_save(name, before, sizeof(before)) &&
+	       strcmp(before, old) == 0;
+}
+
+/* A file showed up that vanished under another name: a rename. The old
+ * name is no loss; when the contents are the same, the new name carries
+ * on with the old one's window (the rename that ends a save of
+ * coverage.py 7.13.1 and later is no new change). Returns true then. */
+static bool
+unvanish(struct settle *s, struct sfile *f, const struct fsig *sig)
+{
+	struct vanished *v;
+	bool same;
+	size_t i;
+
+	for (i = 0; i < s->nvanished; i++) {
+		v = &s->vanished[i];
+		if (!v->renamable ||
+		    !same_file(v->name, v->dev, v->ino, v->size, &v->mtime,
+			       f->name, sig))
+			continue;
+		f->counts |= v->counts;
+		same = same_contents(v->size, &v->mtime, sig);
+		if (same) {
+			f->changed_at = v->changed_at;
+			if (s->last_change == v->gone_at)
+				s->last_change = v->prev_change;
+		}
+		free(v->name);
+		s->vanished[i] = s->vanished[--s->nvanished];
+		return same;
+	}
+	return false;
+}
+
+/* A present file other than f with f's inode, or NULL. */
+static struct sfile *
+other_name(const struct settle *s, const struct sfile *f,
+	   const struct fsig *sig)
 {
 	size_t i;
 
-	for (i = 0; i < s->nvanished; i++)
-		if (s->vanished[i].renamable &&
-		    s->vanished[i].dev == sig->dev &&
-		    s->vanished[i].ino == sig->ino) {
-			free(s->vanished[i].name);
-			s->vanished[i] = s->vanished[--s->nvanished];
-			return;
-		}
+	for (i = 0; i < s->nfiles; i++)
+		if (&s->files[i] != f && s->files[i].present &&
+		    s->files[i].sig.dev == sig->dev &&
+		    s->files[i].sig.ino == sig->ino)
+			return &s->files[i];
+	return NULL;
+}
+
+/* The present file that a scan finds renamed to name, a finished era-3
+ * name, under the unfinished name they share: or NULL. (A scan sees the
+ * new name before it misses the old one.) */
+static struct sfile *
+renamed_by_scan(const struct settle *s, const char *name,
+		const struct fsig *sig)
+{
+	char before[256];
+	struct sfile *old;
+
+	if (!finished_save(name, before, sizeof(before)) ||
+	    (old = settle_find(s, before)) == NULL || !old->present ||
+	    !same_file(old->name, old->sig.dev, old->sig.ino, old->sig.size,
+		       &old->sig.mtime, name, sig))
+		return NULL;
+	return old;
 }
 
 void
 settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 	    enum origin origin, msec_t when)
 {
-	struct sfile *f = settle_find(s, name);
-	bool fresh = f == NULL || !f->present;
+	struct sfile *f = settle_find(s, name), *old;
+	bool fresh = f == NULL || !f->present, same = false;
 
 	if (f == NULL)
 		f = add_file(s, name);
 	f->scan = s->scan;
 	if (!fresh && origin != SEEN_EVENT && same_sig(&f->sig, sig))
 		return;
-	if (fresh)
-		unvanish(s, sig);
+	f->changed_at = when;
+	if (fresh && origin == SEEN_RESCAN &&
+	    (old = renamed_by_scan(s, name, sig)) != NULL) {
+		/* settle_scan_end() drops the old name quietly. */
+		old->renamed = true;
+		f->counts |= old->counts;
+		same = same_contents(old->sig.size, &old->sig.mtime, sig);
+		if (same)
+			f->changed_at = old->changed_at;
+	} else if (fresh) {
+		same = unvanish(s, f, sig);
+	}
 	f->present = true;
 	f->quarantined = false;
+	f->renamed = false;
 	f->sig = *sig;
-	f->changed_at = when;
 	f->checked = false;
 	f->writer = WR_UNPROBED;
 	if (origin != SEEN_INITIAL || !s->o.new_only)
 		f->counts = true;
-	note_change(s, when);
+	if (!same)
+		note_change(s, when);
 }
 
-static void
+static struct vanished *
 add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino,
 	     bool renamable)
 {
@@ -222,15 +345,18 @@ add_vanished(struct settle *s, const char *name, dev_t dev, ino_t ino,
 				       s->capvanished * sizeof(*s->vanished));
 	}
 	v = &s->vanished[s->nvanished++];
+	memset(v, 0, sizeof(*v));
 	v->name = xstrdup(name);
 	v->dev = dev;
 	v->ino = ino;
 	v->renamable = renamable;
+	return v;
 }
 
-/* Mark f gone; returns true when it was present and counted. */
+/* Mark f gone, a change unless quiet; returns true when it was present
+ * and counted. */
 static bool
-mark_gone(struct settle *s, struct sfile *f, msec_t now)
+mark_gone(struct settle *s, struct sfile *f, msec_t now, bool quiet)
 {
 	if (!f->present)
 		return false;
@@ -238,7 +364,8 @@ mark_gone(struct settle *s, struct sfile *f, msec_t now)
 	f->checked = false;
 	if (f->quarantined)
 		return false;
-	note_change(s, now);
+	if (!quiet)
+		note_change(s, now);
 	return f->counts;
 }
 
@@ -246,9 +373,18 @@ void
 settle_gone(struct settle *s, const char *name, msec_t now)
 {
 	struct sfile *f = settle_find(s, name);
+	msec_t before = s->last_change;
+	struct vanished *v;
 
-	if (f != NULL && mark_gone(s, f, now))
-		add_vanished(s, name, f->sig.dev, f->sig.ino, true);
+	if (f == NULL || !mark_gone(s, f, now, false))
+		return;
+	v = add_vanished(s, name, f->sig.dev, f->sig.ino, true);
+	v->size = f->sig.size;
+	v->mtime = f->sig.mtime;
+	v->changed_at = f->changed_at;
+	v->gone_at = now;
+	v->prev_change = before;
+	v->counts = f->counts;
 }
 
 void
@@ -268,7 +404,7 @@ settle_deleted(struct settle *s, const char *name, msec_t now)
 		note_change(s, now);
 		if (f == NULL || f->counts || !s->o.new_only)
 			add_vanished(s, name, 0, 0, false);
-	} else if (mark_gone(s, f, now)) {
+	} else if (mark_gone(s, f, now, false)) {
 		add_vanished(s, name, f->sig.dev, f->sig.ino, false);
 	}
 }
@@ -277,20 +413,6 @@ void
 settle_scan_begin(struct settle *s)
 {
 	s->scan++;
-}
-
-/* Is there a present file other than f with f's inode? */
-static bool
-renamed(const struct settle *s, const struct sfile *f)
-{
-	size_t i;
-
-	for (i = 0; i < s->nfiles; i++)
-		if (&s->files[i] != f && s->files[i].present &&
-		    s->files[i].sig.dev == f->sig.dev &&
-		    s->files[i].sig.ino == f->sig.ino)
-			return true;
-	return false;
 }
 
 void
@@ -304,8 +426,10 @@ settle_scan_end(struct settle *s, msec_t now)
 
 		if (!f->present || f->scan == s->scan)
 			continue;
-		if (renamed(s, f)) {
-			mark_gone(s, f, now);
+		if (f->renamed || other_name(s, f, &f->sig) != NULL) {
+			/* Renamed: settle_seen() saw the new name. */
+			f->renamed = false;
+			mark_gone(s, f, now, true);
 			continue;
 		}
 		settle_gone(s, f->name, now);
@@ -403,11 +527,18 @@ verdict_failing(const struct sfile *f)
 bool
 settle_invalid(const struct settle *s, const struct sfile *f)
 {
-	if (!settle_here(f) || !f->checked || f->check.verdict == V_OK ||
-	    f->check.verdict == V_BUSY || f->writer == WR_WRITING)
+	if (!settle_here(f) || !f->checked || f->check.verdict == V_BUSY ||
+	    f->writer == WR_WRITING)
 		return false;
-	return f->writer == WR_GONE || verdict_unmendable(f) ||
-	       (s->expired && verdict_failing(f));
+	/* Its writer gone: nothing can mend a failing file, or finish an
+	 * unfinished save. An unfinished file found missing was renamed as
+	 * its writer ended: the rename's events follow. */
+	if (f->writer == WR_GONE &&
+	    !(f->unfinished && f->check.verdict == V_MISSING))
+		return f->check.verdict != V_OK || f->unfinished;
+	if (f->check.verdict == V_OK)
+		return false;
+	return verdict_unmendable(f) || (s->expired && verdict_failing(f));
 }
 
 long
@@ -431,7 +562,8 @@ settle_ready(const struct settle *s)
 		const struct sfile *f = &s->files[i];
 
 		n += counted(f) && f->present && f->checked &&
-		     f->check.verdict == V_OK && !writer_busy(f);
+		     f->check.verdict == V_OK && !f->unfinished &&
+		     !writer_busy(f);
 	}
 	return n;
 }
@@ -493,6 +625,18 @@ check_stale(struct settle *s, const struct settle_io *io, msec_t now,
 	return next;
 }
 
+/* An era-3 file whose writer is gone before it renamed the file: the
+ * save was cut short, whatever its rows say, and nothing can finish it. */
+static void
+cut_short(struct sfile *f)
+{
+	if (f->check.verdict == V_MISSING || f->check.verdict == V_BUSY)
+		return;
+	f->check.verdict = V_INCOMPLETE;
+	snprintf(f->check.reason, sizeof(f->check.reason), "%s",
+		 SETTLE_CUT_SHORT);
+}
+
 /* Waiting for the trigger, the count or the window: check early, and be
  * called again when the next file is due. */
 static enum settle_state
@@ -543,6 +687,8 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 			if (f->writer == WR_GONE && f->check.verdict != V_OK &&
 			    f->check.verdict != V_BUSY)
 				io->check(io->ctx, f);
+			if (f->unfinished && f->writer == WR_GONE)
+				cut_short(f);
 		}
 		if (settle_invalid(s, f)) {
 			invalid++;
@@ -559,9 +705,10 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 			if (w->at < 0 || w->at > now + BUSY_RETRY_MS)
 				w->at = now + BUSY_RETRY_MS;
 			w->why = "checks";
-		} else if (f->check.verdict != V_OK) {
-			/* Failing, and not final (settle_invalid): given
-			 * until the timeout (the caller's) to be mended. */
+		} else if (f->check.verdict != V_OK || f->unfinished) {
+			/* Failing, or an unfinished save, and not final
+			 * (settle_invalid): given until the timeout (the
+			 * caller's) to be mended or renamed. */
 			pending++;
 			if (w->why == NULL)
 				w->why = "checks";
@@ -588,7 +735,7 @@ settle_expire(struct settle *s, msec_t now)
 		if (!settle_here(f))
 			continue;
 		if (!f->checked || f->writer == WR_WRITING ||
-		    f->writer == WR_UNPROBED)
+		    f->writer == WR_UNPROBED || f->unfinished)
 			return ST_WAITING;
 		if (f->check.verdict == V_OK && f->writer != WR_ALIVE)
 			continue;
@@ -642,7 +789,8 @@ pick_writing(const struct sfile *f)
 static bool
 pick_failing(const struct sfile *f)
 {
-	return f->checked && !writer_busy(f) && f->check.verdict != V_OK;
+	return f->checked && !writer_busy(f) &&
+	       (f->check.verdict != V_OK || f->unfinished);
 }
 
 static void
@@ -664,8 +812,12 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 static void
 why_failing(const struct sfile *f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s: %s", verdict_name(f->check.verdict),
-		 f->check.reason);
+	if (f->check.verdict == V_OK) /* unfinished */
+		snprintf(buf, len, "%s: %s", verdict_name(V_INCOMPLETE),
+			 CHECK_UNFINISHED);
+	else
+		snprintf(buf, len, "%s: %s", verdict_name(f->check.verdict),
+			 f->check.reason);
 }
 
 void
@@ -724,4 +876,11 @@ settle_vanished(const struct settle *s, size_t i)
 {
 	assert(i < s->nvanished);
 	return &s->vanished[i];
+}
+
+void
+settle_told(struct settle *s, size_t i)
+{
+	assert(i < s->nvanished);
+	s->vanished[i].told = true;
 }

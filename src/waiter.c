@@ -34,7 +34,6 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	char prefix[256];  /* literal start of the pattern */
 	pid_t trigger;	   /* running trigger, or 0 */
 	pid_t watched;	   /* writer whose pidfd we hold, or 0 */
 	bool lease_denied; /* N_LEASE_DENIED was noted */
@@ -128,8 +127,7 @@ examine_writer(void *ctx, struct sfile *f)
 	char text[160];
 
 	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
-			       f->name, wt->prefix, !wt->o->ignore_writers,
-			       &wp)) {
+			       f->name, !wt->o->ignore_writers, &wp)) {
 	case WRITER_OPEN:
 		f->writer = WR_WRITING;
 		break;
@@ -189,20 +187,33 @@ seen_rescan(void *ctx, const char *name, const struct stat *st)
 		note(wt, N_NEW, name, NULL, 0);
 }
 
+/* Say which data files vanished since the last call. Called once the
+ * events read together are handled: a rename's old name is never said to
+ * be gone, as its new name has shown up by then. */
+static void
+tell_gone(struct waiter *wt)
+{
+	size_t i;
+
+	for (i = 0; i < settle_nvanished(wt->s); i++)
+		if (!settle_vanished(wt->s, i)->told) {
+			settle_told(wt->s, i);
+			note(wt, N_GONE, settle_vanished(wt->s, i)->name, NULL,
+			     0);
+		}
+}
+
 /* Scan DIR in full; files not found are gone. */
 static int
 rescan(struct waiter *wt, bool initial)
 {
-	size_t i, before = settle_nvanished(wt->s);
-
 	settle_scan_begin(wt->s);
 	if (watch_scan(wt->w, wt->o->pattern,
 		       initial ? seen_initial : seen_rescan, wt,
 		       wt->r->msg) < 0)
 		return -1;
 	settle_scan_end(wt->s, wt->now);
-	for (i = before; i < settle_nvanished(wt->s); i++)
-		note(wt, N_GONE, settle_vanished(wt->s, i)->name, NULL, 0);
+	tell_gone(wt);
 	return 0;
 }
 
@@ -238,7 +249,6 @@ file_event(struct waiter *wt, const struct wev *ev)
 			settle_deleted(wt->s, name, wt->now);
 		else
 			settle_gone(wt->s, name, wt->now);
-		note(wt, N_GONE, name, NULL, 0);
 		return;
 	}
 	/* Gone already: its DELETE or MOVED_FROM event follows. */
@@ -292,6 +302,7 @@ drain(struct waiter *wt)
 			break;
 		}
 	}
+	tell_gone(wt);
 	return rc;
 }
 
@@ -522,7 +533,6 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 	const char *why;
 
 	memset(r, 0, sizeof(*r));
-	name_glob_prefix(o->pattern, wt.prefix, sizeof(wt.prefix));
 	wt.s = r->s = settle_new(&so);
 	wt.now = clock_ms();
 	wt.w = watch_open(o->dir, o->poll_ms, r->msg);

@@ -315,12 +315,10 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 }
 
 enum writer_seen
-writer_at_work(int dirfd, const char *name, const char *prefix, bool by_pid,
-	       struct writer_proc *p)
+writer_at_work(int dirfd, const char *name, bool by_pid, struct writer_proc *p)
 {
 	enum lease_state lease = LEASE_UNKNOWN;
-	size_t head;
-	pid_t named;
+	struct name_fields nf;
 
 	memset(p, 0, sizeof(*p));
 	p->state = PROC_UNKNOWN;
@@ -329,11 +327,11 @@ writer_at_work(int dirfd, const char *name, const char *prefix, bool by_pid,
 	if (lease == LEASE_WRITING)
 		return WRITER_OPEN;
 	p->lease_denied = lease == LEASE_DENIED;
-	if (!by_pid || !name_writer(name, &named, &head) ||
-	    !name_host_is(name, head, prefix, writer_hostname()))
+	if (!by_pid || !name_parse(name, &nf) ||
+	    !name_host_is(name, &nf, writer_hostname()))
 		return WRITER_QUIET;
-	p->pid = named;
-	switch (writer_process(named, dirfd, name, p)) {
+	p->pid = nf.pid;
+	switch (writer_process(nf.pid, dirfd, name, p)) {
 	case PROC_ALIVE:
 		return WRITER_ALIVE;
 	case PROC_GONE:

@@ -1,12 +1,18 @@
 #!/usr/bin/python3
 # writer.py: a real coverage.py writer process for covsettle's system tests; it measures
 # small generated modules and saves with Coverage.save(), pausing where the test says.
-"""Usage: /usr/bin/python3 tests/writer.py DIR [options]
+"""Usage: PYTHON tests/writer.py DIR [options]
 
-Writes DIR/.coverage.<host>.<pid>.<random> through coverage.py's own save().
+Writes DIR/.coverage.<suffix> through coverage.py's own save(), with whichever
+coverage.py PYTHON has (Debian's 6.5 for /usr/bin/python3, or a venv of the
+version matrix, tests/covmatrix.py). The suffix is coverage.py's own choice
+(its era's name, see tests/covmatrix.py) unless --suffix gives one.
 Protocol, one line per step on stdout (flushed):
     file <absolute path of the data file>   as soon as coverage.py has named it
+                                            (7.13.1+: the name before the rename)
     paused <point>                          then waits for a line "go" on stdin
+    renamed <absolute path>                 7.13.1+: save() renamed the file to
+                                            its final .H<hash>h name
     saved                                   save() has returned, file closed
 End of stdin at a pause exits at once with status 1, leaving the file as it is.
 
@@ -17,7 +23,14 @@ Pause points (--pause-at, repeatable; each pauses once, listed in the order they
     open-transaction      inside the data transaction, just after the first insert
                           into line_bits or arc: SQLite has the file open for writing
                           (a read lease is refused), nothing of it committed yet
-    after-save            file complete and closed, process still alive
+    before-rename         7.13.1+ only: the hash row written and the database
+                          closed; the file still has its first name, the rename
+                          is next (coverage.py before 7.13.1 never renames)
+    after-save            file complete and closed (renamed, 7.13.1+), process alive
+
+The points mean the same on every coverage.py from 6.5 on: the save erases the
+file, writes schema and meta in one transaction, has_arcs in a second, the
+measured data in a third; 7.13.1+ then adds the hash row and renames the file.
 """
 
 import argparse
@@ -31,7 +44,11 @@ import coverage
 from coverage import sqldata
 
 POINTS = ("before-save", "between-transactions", "after-has-arcs",
-          "open-transaction", "after-save")
+          "open-transaction", "before-rename", "after-save")
+
+# The first insert of measured data, as each coverage.py words it (7.13 and later
+# indent their SQL and write it in capitals).
+DATA_INSERT = re.compile(r"^\s*insert\s.*?\binto\s+(line_bits|arc)\b", re.I | re.S)
 
 # A generated module: its content depends only on its index, so that concurrent
 # writers sharing a source directory measure the same files; --variant picks lines.
@@ -61,13 +78,14 @@ class Writer:
     def __init__(self, args):
         self.pauses = set(args.pause_at)
         self.path = None  # the data file, once coverage.py has named it
+        self.renamed = None  # its final name, once coverage.py 7.13.1+ renamed it
 
     def fds_on_file(self):
         """Return the access modes ('r', 'w', 'rw') of our descriptors open on the data file."""
         modes = []
         for fd in os.listdir("/proc/self/fd"):
             try:
-                if os.readlink(f"/proc/self/fd/{fd}") != os.path.realpath(self.path):
+                if os.readlink(f"/proc/self/fd/{fd}") != os.path.realpath(self.renamed or self.path):
                     continue
                 with open(f"/proc/self/fdinfo/{fd}") as info:
                     flags = int(info.read().split("flags:")[1].split()[0], 8)
@@ -115,36 +133,53 @@ class Writer:
         CoverageData._choose_lines_or_arcs = _choose_lines_or_arcs
 
         # The first insert of line or arc data: the data transaction is open.
-        # (coverage.py 7 also has execute_void and executemany_void.)
-        data_insert = re.compile(r"^insert .*into (line_bits|arc)\b", re.I)
+        # 6.5 inserts with execute and executemany; 7.x with execute_void and
+        # executemany_void (its execute is a context manager, used for queries).
         for name in ("execute", "executemany", "execute_void", "executemany_void"):
             if not hasattr(SqliteDb, name):
                 continue
             def wrapped(self, sql, *args, _orig=getattr(SqliteDb, name), **kwargs):
                 result = _orig(self, sql, *args, **kwargs)
-                if data_insert.match(sql):
+                if DATA_INSERT.match(sql):
                     writer.pause("open-transaction")
                 return result
             setattr(SqliteDb, name, wrapped)
+
+        # 7.13.1+: write() inserts the hash row, closes the database, and renames
+        # the file with os.rename, through coverage.py's isolated copy of `os`
+        # (coverage.misc.isolate_module), not this process's os module.
+        rename = sqldata.os.rename
+        def renaming(src, dst, *args, **kwargs):
+            ours = writer.path is not None and os.path.abspath(src) == writer.path
+            if ours:
+                writer.pause("before-rename")
+            rename(src, dst, *args, **kwargs)
+            if ours:
+                writer.renamed = os.path.abspath(dst)
+                say("renamed", writer.renamed)
+        sqldata.os.rename = renaming
 
     def run(self, args):
         modules = write_modules(args.src_dir, args.files)
         self.hook_coverage()
         cov = coverage.Coverage(
             data_file=os.path.join(os.path.abspath(args.dir), ".coverage"),
-            data_suffix=True, branch=args.branch, context=args.context,
+            data_suffix=args.suffix or True, branch=args.branch, context=args.context,
             include=[os.path.join(args.src_dir, "*")], config_file=False,
         )
         cov.set_option("run:disable_warnings", ["no-data-collected"])  # --files 0
         cov.start()
         # The name is chosen by start(); coverage.py has no public accessor for it.
-        self.path = cov._data.data_filename()
+        self.path = os.path.abspath(cov._data.data_filename())
         say("file", self.path)
         for name in modules:
             importlib.import_module(name).run(args.variant)
         cov.stop()
         self.pause("before-save")
         cov.save()
+        if self.renamed is None and cov._data.data_filename() != self.path:
+            sys.stderr.write("writer.py: coverage.py renamed the data file by other means\n")
+            os._exit(2)
         say("saved")
         self.pause("after-save")
         for point in sorted(self.pauses):
@@ -190,6 +225,8 @@ def main():
     parser.add_argument("--variant", type=int, default=0, metavar="N",
                         help="argument given to each module's run(): changes the lines run")
     parser.add_argument("--context", metavar="LABEL", help="static context to record")
+    parser.add_argument("--suffix", metavar="TEXT",
+                        help="data_suffix for coverage.py (default: its own, with host and pid)")
     parser.add_argument("--exit-code", type=int, default=0, metavar="N",
                         help="exit status at the end (default 0)")
     parser.add_argument("--src-dir", metavar="PATH",

@@ -24,9 +24,11 @@ def run(procs):
 
 
 @pytest.fixture
-def writer(procs):
+def writer(procs, cov):
+    """Start tests/writer.py under the coverage.py of this run (so a test
+    using it runs once per version of the matrix)."""
     def start(directory, *args):
-        w = Writer(str(directory), *args)
+        w = Writer(str(directory), *args, python=cov.python)
         procs.append(w)
         return w
     return start

@@ -1,6 +1,7 @@
 # harness.py: helpers for covsettle's system tests. They run the real
 # binary ($COVSETTLE) against real directories, real coverage.py writers
-# (tests/writer.py under /usr/bin/python3) and real signals.
+# (tests/writer.py under each coverage.py of the matrix, tests/covmatrix.py)
+# and real signals.
 import os
 import re
 import select
@@ -102,12 +103,26 @@ class Proc:
 
 class Writer(Proc):
     """tests/writer.py: a real coverage.py process that writes one data
-    file and pauses where asked, continuing on 'go' sent to its stdin."""
+    file and pauses where asked, continuing on 'go' sent to its stdin.
+    python: the interpreter whose coverage.py writes (Cov.python)."""
 
-    def __init__(self, directory, *args):
-        super().__init__([PY, WRITER, directory, *args], stdin=subprocess.PIPE)
-        self.path = self.expect(r"^file (.*)$", "out").group(1)
-        self.name = os.path.basename(self.path)
+    def __init__(self, directory, *args, python=PY):
+        super().__init__([python, WRITER, directory, *args], stdin=subprocess.PIPE)
+        self.first_path = self.expect(r"^file (.*)$", "out").group(1)
+        self.first_name = os.path.basename(self.first_path)
+
+    @property
+    def path(self):
+        """The data file's name now, as far as its output has told: the first
+        name, or the final one once coverage.py 7.13.1+ renamed it."""
+        for line in reversed(self.lines["out"]):
+            if line.startswith("renamed "):
+                return line[len("renamed "):]
+        return self.first_path
+
+    @property
+    def name(self):
+        return os.path.basename(self.path)
 
     def go(self):
         self.p.stdin.write(b"go\n")

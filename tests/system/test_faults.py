@@ -519,20 +519,21 @@ def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
     assert (tmp_path / "out.cov").exists()
 
 
-def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer):
-    cov = tmp_path / "cov"
-    cov.mkdir()
-    datafile(cov, pid=1)
+def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer, cov):
+    cdir = tmp_path / "cov"
+    cdir.mkdir()
+    datafile(cdir, pid=1)
     p = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
-              "--json", "--data-file", str(tmp_path / "out.cov"), str(cov)],
+              "--coverage", cov.command,
+              "--json", "--data-file", str(tmp_path / "out.cov"), str(cdir)],
              cwd=tmp_path)
     procs.append(p)
     p.expect("watching")
-    subprocess.run(["rm", "-rf", str(cov)], check=True)
+    subprocess.run(["rm", "-rf", str(cdir)], check=True)
     p.expect("was deleted or moved away")
-    cov.mkdir()
+    cdir.mkdir()
     for _ in range(2):
-        w = writer(cov)
+        w = writer(cdir)
         w.saved()
         assert w.finish() == 0
     assert p.finish() == 0, p.err

@@ -1,6 +1,9 @@
 # test_gather.py: `covsettle gather` with the real coverage.py: combined
 # data equals the union of the inputs, reports, fail-under, discovery,
-# failures that leave every input intact, the lock and signals.
+# failures that leave every input intact, the lock and signals. The tests
+# that write and combine run on each coverage.py of the matrix (`cov`),
+# naming it with --coverage; those about finding coverage.py on PATH use
+# Debian's (python3-coverage, 6.5), which is what PATH has.
 import hashlib
 import shutil
 import json
@@ -29,51 +32,63 @@ def digests(d):
             for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
 
 
-def write(cov, src, variant, *extra):
-    """One real coverage.py process writing a data file into cov."""
-    r = subprocess.run([PY, os.path.join(ROOT, "tests", "writer.py"),
-                        str(cov), "--branch", "--files", "3",
+def write(cdir, src, variant, *extra, python=PY):
+    """One real coverage.py process (python's) writing a data file into
+    cdir; returns its path (its final name, when coverage.py renamed it)."""
+    r = subprocess.run([python, os.path.join(ROOT, "tests", "writer.py"),
+                        str(cdir), "--branch", "--files", "3",
                         "--variant", str(variant), "--src-dir", str(src),
                         *extra], stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, check=True)
-    return r.stdout.split("\n")[0].split(" ", 1)[1]
+    names = [l.split(" ", 1)[1] for l in r.stdout.splitlines()
+             if l.startswith(("file ", "renamed "))]
+    return names[-1]
 
 
-def gather(cwd, *args, env=None, timeout=LONG):
-    return subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, *args],
+def gather(cwd, *args, env=None, timeout=LONG, cov=None):
+    """covsettle gather; with cov, on that coverage.py (--coverage)."""
+    using = ["--coverage", cov.command] if cov else []
+    return subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, *using, *args],
                           capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=timeout,
                           stdin=subprocess.DEVNULL)
 
 
+def console_script(cov):
+    """The coverage.py console script of cov, as a user runs it."""
+    if cov.python == PY:
+        return "python3-coverage"
+    return os.path.join(os.path.dirname(cov.python), "coverage")
+
+
 @pytest.fixture
-def three(tmp_path):
+def three(tmp_path, cov):
     """Three data files from three coverage.py processes."""
-    cov, src = tmp_path / "cov", tmp_path / "src"
-    files = [write(cov, src, v) for v in (0, 1, 2)]
-    return tmp_path, cov, src, files
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cdir, src, v, python=cov.python) for v in (0, 1, 2)]
+    return tmp_path, cdir, src, files
 
 
-def test_combined_data_is_the_union_of_inputs(three):
-    tmp, cov, src, files = three
-    before = digests(cov)
+def test_combined_data_is_the_union_of_inputs(three, cov):
+    tmp, cdir, src, files = three
+    before = digests(cdir)
     r = gather(src, "--expect", "3", "--data-file", str(tmp / "all.cov"),
-               str(cov))
+               str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
     assert union(tmp / "all.cov") == union(*files)
-    assert digests(cov) == before, "--keep is the default"
+    assert digests(cdir) == before, "--keep is the default"
     assert "combined 3 data files" in r.stderr
     # Nothing of covsettle's staging is left behind.
-    assert sorted(p.name for p in cov.iterdir()) == sorted(
+    assert sorted(p.name for p in cdir.iterdir()) == sorted(
         [os.path.basename(f) for f in files] + [".covsettle.lock"])
 
 
-def test_every_report_is_written_and_parses(three):
-    tmp, cov, src, files = three
+def test_every_report_is_written_and_parses(three, cov):
+    tmp, cdir, src, files = three
     r = gather(src, "--expect", "3", "--report", "text",
                "--report", f"json={tmp}/c.json", "--report", f"xml={tmp}/c.xml",
                "--report", f"html={tmp}/html", "--report", f"lcov={tmp}/c.lcov",
-               "--report", f"text={tmp}/c.txt", "--json", str(cov))
+               "--report", f"text={tmp}/c.txt", "--json", str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["exit"] == 0 and doc["inputs"] == 3
@@ -87,30 +102,38 @@ def test_every_report_is_written_and_parses(three):
     assert "TOTAL" in (tmp / "c.txt").read_text()
     # With --json the text table goes to stderr, stdout stays JSON.
     assert "TOTAL" in r.stderr
-    # combine, then every report from one python3-coverage process
+    # combine, then every report from one coverage.py process
     assert [c["exit"] for c in doc["commands"]] == [0, 0]
-    assert doc["commands"][0]["command"].split()[1] == "combine"
+    assert doc["commands"][0]["command"].startswith(f"{cov.command} combine ")
 
 
-def test_text_report_goes_to_stdout(three):
-    tmp, cov, src, files = three
-    r = gather(src, "--expect", "3", "--report", "text", str(cov))
+def test_text_report_goes_to_stdout(three, cov):
+    tmp, cdir, src, files = three
+    r = gather(src, "--expect", "3", "--report", "text", str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0].startswith("Name")
     assert r.stdout.splitlines()[-1].startswith("TOTAL")
 
 
 @pytest.fixture
-def partial(tmp_path):
+def partial(tmp_path, cov):
     """One process that runs only some lines: total below 100%."""
-    cov, src = tmp_path / "cov", tmp_path / "src"
-    write(cov, src, 0)
-    return tmp_path, cov, src
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    write(cdir, src, 0, python=cov.python)
+    return tmp_path, cdir, src
 
 
-def test_fail_under_above_total_exits_1(partial):
-    tmp, cov, src = partial
-    r = gather(src, "--fail-under", "99.5", "--json", str(cov))
+@pytest.fixture
+def partial_debian(tmp_path):
+    """partial, written by Debian's coverage.py, the one on PATH."""
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    write(cdir, src, 0)
+    return tmp_path, cdir, src
+
+
+def test_fail_under_above_total_exits_1(partial, cov):
+    tmp, cdir, src = partial
+    r = gather(src, "--fail-under", "99.5", "--json", str(cdir), cov=cov)
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
     total = doc["total_percent"]
@@ -120,47 +143,46 @@ def test_fail_under_above_total_exits_1(partial):
     assert (src / ".coverage").exists(), "the combined data is kept"
 
 
-def test_fail_under_below_total_exits_0(partial):
-    tmp, cov, src = partial
-    r = gather(src, "--fail-under", "10", str(cov))
+def test_fail_under_below_total_exits_0(partial, cov):
+    tmp, cdir, src = partial
+    r = gather(src, "--fail-under", "10", str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
 
 
 
-def test_sigchld_ignored_at_start_still_reaps_children(partial):
+def test_sigchld_ignored_at_start_still_reaps_children(partial, cov):
     # Started with SIGCHLD ignored, the kernel would reap the probe,
     # combine and the reports itself, and their status would be lost.
-    tmp, cov, src = partial
+    tmp, cdir, src = partial
     r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--report",
-                        "text", str(cov)], capture_output=True, text=True,
+                        "text", "--coverage", cov.command, str(cdir)], capture_output=True, text=True,
                        cwd=src, timeout=LONG, stdin=subprocess.DEVNULL,
                        preexec_fn=lambda: signal.signal(signal.SIGCHLD,
                                                         signal.SIG_IGN))
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1].startswith("TOTAL")
 
-def test_coverage_found_past_a_python3_without_it(partial, tmp_path):
-    tmp, cov, src = partial
+def test_coverage_found_past_a_python3_without_it(partial_debian, tmp_path):
+    tmp, cdir, src = partial_debian
     # A python3 without coverage.py, and a `coverage` that is something else.
     fake = fakebin(tmp_path / "fakebin",
                    python3="echo 'No module named coverage' >&2\nexit 1\n",
                    coverage="echo 'coverage 1.0 (a metric tool)'\n")
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(src, "--json", str(cov), env=env)
+    r = gather(src, "--json", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["coverage"] == "python3-coverage"
 
 
-def test_coverage_from_environment(partial):
-    tmp, cov, src = partial
-    env = dict(os.environ, COVSETTLE_COVERAGE="/usr/bin/python3 -m coverage")
-    r = gather(src, "--json", str(cov), env=env)
+def test_coverage_from_environment(partial, cov):
+    tmp, cdir, src = partial
+    env = dict(os.environ, COVSETTLE_COVERAGE=cov.command)
+    r = gather(src, "--json", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["coverage"] == "/usr/bin/python3 -m coverage"
-    assert doc["commands"][0]["command"].startswith(
-        "/usr/bin/python3 -m coverage combine")
+    assert doc["coverage"] == cov.command
+    assert doc["commands"][0]["command"].startswith(f"{cov.command} combine ")
 
 
 def fakebin(d, **scripts):
@@ -177,10 +199,10 @@ def fakebin(d, **scripts):
 def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
     # "-runs": the commands start, and their --version fails while the
     # wait goes on: gather must not wait for data that would never come.
-    cov = tmp_path / "cov"
+    cdir = tmp_path / "cov"
     env = dict(os.environ)
     env.pop("COVSETTLE_COVERAGE", None)
-    args = ["--timeout", "0", str(cov)]  # would wait forever
+    args = ["--timeout", "0", str(cdir)]  # would wait forever
     if how == "option":
         args = ["--coverage", "/nonexistent/coverage"] + args
         says = "'/nonexistent/coverage' (from --coverage) does not run"
@@ -208,16 +230,16 @@ def test_coverage_missing_exits_5_before_waiting(tmp_path, how):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-def test_coverage_first_candidate_that_runs_wins(partial, tmp_path):
+def test_coverage_first_candidate_that_runs_wins(partial_debian, tmp_path):
     # `coverage` and `python3-coverage` both run: the first is used,
     # though the probe of the second would end sooner.
-    tmp, cov, src = partial
+    tmp, cdir, src = partial_debian
     fake = fakebin(tmp_path / "fakebin",
                    coverage='[ "$1" = --version ] && sleep 0.3\n'
                             'exec python3-coverage "$@"\n')
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(src, "--json", str(cov), env=env)
+    r = gather(src, "--json", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["coverage"] == "coverage"
@@ -244,19 +266,19 @@ sys.exit(main())
 
 
 @pytest.mark.parametrize("probe", ["passes", "fails"])
-def test_recognised_coverage_combines_while_its_probe_runs(partial, tmp_path,
+def test_recognised_coverage_combines_while_its_probe_runs(partial_debian, tmp_path,
                                                           probe):
     # A `coverage` on PATH that is coverage.py's console script combines
     # before its --version has ended. If that then fails, the next
     # candidate found combines again, from the same inputs.
-    tmp, cov, src = partial
+    tmp, cdir, src = partial_debian
     fake = tmp_path / "fakebin"
     fake.mkdir()
     (fake / "coverage").write_text(SLOW_PROBE)
     (fake / "coverage").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin", PROBE=probe)
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(src, "--json", str(cov), env=env)
+    r = gather(src, "--json", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     ran = [c["command"].split()[:2] for c in doc["commands"]]
@@ -267,83 +289,84 @@ def test_recognised_coverage_combines_while_its_probe_runs(partial, tmp_path,
         assert doc["coverage"] == "python3-coverage"
         assert ran[:2] == [["coverage", "combine"],
                            ["python3-coverage", "combine"]]
-    assert union(src / ".coverage") == union(*cov.glob(".coverage.*"))
+    assert union(src / ".coverage") == union(*cdir.glob(".coverage.*"))
 
-def test_named_coverage_that_fails_its_probe_after_combine(partial, tmp_path):
+def test_named_coverage_that_fails_its_probe_after_combine(partial, tmp_path, cov):
     # A named command combines before its probe ends; a probe that then
     # fails still means exit 5, and nothing is written.
-    tmp, cov, src = partial
+    tmp, cdir, src = partial
     slow = fakebin(tmp_path / "fakebin",
                    cov='[ "$1" = --version ] && { sleep 0.5; exit 1; }\n'
-                       'exec python3-coverage "$@"\n') / "cov"
-    before = digests(cov)
+                       f'exec {cov.command} "$@"\n') / "cov"
+    before = digests(cdir)
     r = gather(src, "--coverage", str(slow), "--report", "text",
-               "--data-file", str(tmp / "out.cov"), str(cov))
+               "--data-file", str(tmp / "out.cov"), str(cdir))
     assert r.returncode == 5, r.stderr
     assert f"'{slow}' (from --coverage) does not run" in r.stderr
     assert not (tmp / "out.cov").exists() and r.stdout == ""
-    assert digests(cov) == before
-    assert not [p for p in cov.iterdir() if p.name.startswith(".covsettle-gather")]
+    assert digests(cdir) == before
+    assert not [p for p in cdir.iterdir() if p.name.startswith(".covsettle-gather")]
 
 
-def test_failing_combine_leaves_inputs_intact(three):
-    tmp, cov, src, files = three
+def test_failing_combine_leaves_inputs_intact(three, cov):
+    tmp, cdir, src, files = three
     rc = tmp / "broken.rc"
     rc.write_text("[run\nbranch = True\n")
-    before = digests(cov)
+    before = digests(cdir)
     r = gather(src, "--expect", "3", "--no-keep", "--rcfile", str(rc),
-               "--data-file", str(tmp / "out.cov"), str(cov))
+               "--data-file", str(tmp / "out.cov"), str(cdir), cov=cov)
     assert r.returncode == 5, r.stderr
     assert "combine" in r.stderr and "exited with status" in r.stderr
     assert "untouched" in r.stderr
-    assert digests(cov) == before
+    assert digests(cdir) == before
     assert not (tmp / "out.cov").exists()
-    assert not [p for p in cov.iterdir() if p.name.startswith(".covsettle-gather")]
+    assert not [p for p in cdir.iterdir() if p.name.startswith(".covsettle-gather")]
 
 
-def test_no_keep_deletes_inputs_only_after_success(three):
-    tmp, cov, src, files = three
+def test_no_keep_deletes_inputs_only_after_success(three, cov):
+    tmp, cdir, src, files = three
     expected = union(*files)
     r = gather(src, "--expect", "3", "--no-keep", "--data-file",
-               str(tmp / "out.cov"), str(cov))
+               str(tmp / "out.cov"), str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
-    assert digests(cov) == {}
+    assert digests(cdir) == {}
     assert union(tmp / "out.cov") == expected
     assert covsettle("check", str(tmp / "out.cov")).returncode == 0
 
 
 def test_invalid_file_stops_before_combining(tmp_path):
-    cov = tmp_path / "cov"
-    cov.mkdir()
-    datafile(cov, pid=1)
-    datafile(cov, f".coverage.{HOST}.999999999.123456", fixture="schema-only")
-    before = digests(cov)
-    r = gather(tmp_path, "--expect", "2", str(cov))
+    cdir = tmp_path / "cov"
+    cdir.mkdir()
+    datafile(cdir, pid=1)
+    datafile(cdir, f".coverage.{HOST}.999999999.123456", fixture="schema-only")
+    before = digests(cdir)
+    r = gather(tmp_path, "--expect", "2", str(cdir))
     assert r.returncode == 4, r.stderr
     assert "incomplete: no has_arcs in meta" in r.stderr
     assert not (tmp_path / ".coverage").exists()
-    assert digests(cov) == before
+    assert digests(cdir) == before
 
 
-def test_quarantine_combines_the_rest(tmp_path):
-    cov, src = tmp_path / "cov", tmp_path / "src"
-    good = write(cov, src, 1)
-    bad = datafile(cov, f".coverage.{HOST}.999999999.123456",
+def test_quarantine_combines_the_rest(tmp_path, cov):
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    good = write(cdir, src, 1, python=cov.python)
+    bad = datafile(cdir, f".coverage.{HOST}.999999999.123456",
                    fixture="truncated")
     r = gather(src, "--expect", "2", "--invalid=quarantine", "--data-file",
-               str(tmp_path / "out.cov"), str(cov))
+               str(tmp_path / "out.cov"), str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
-    assert (cov / "quarantine" / os.path.basename(bad)).exists()
+    assert (cdir / "quarantine" / os.path.basename(bad)).exists()
     assert union(tmp_path / "out.cov") == union(good)
 
 
-def test_paths_with_spaces_and_non_ascii(tmp_path):
-    cov, src = tmp_path / "cov dir" / "dätä ünï", tmp_path / "src dir"
-    files = [write(cov, src, v) for v in (0, 3)]
+def test_paths_with_spaces_and_non_ascii(tmp_path, cov):
+    cdir, src = tmp_path / "cov dir" / "dätä ünï", tmp_path / "src dir"
+    files = [write(cdir, src, v, python=cov.python) for v in (0, 3)]
     out = tmp_path / "out dir" / "cömbïned data"
     out.parent.mkdir()
     r = gather(src, "--expect", "2", "--data-file", str(out),
-               "--report", f"json={tmp_path}/out dir/rëport.json", str(cov))
+               "--report", f"json={tmp_path}/out dir/rëport.json", str(cdir),
+               cov=cov)
     assert r.returncode == 0, r.stderr
     assert union(out) == union(*files)
     assert json.load(open(tmp_path / "out dir" / "rëport.json"))["totals"]
@@ -358,42 +381,44 @@ def test_nothing_to_combine(tmp_path):
     assert r.returncode == 1
 
 
-def test_two_gathers_on_one_directory(tmp_path, procs):
-    cov, src = tmp_path / "cov", tmp_path / "src"
-    first = write(cov, src, 1)
+def test_two_gathers_on_one_directory(tmp_path, procs, cov):
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    first = write(cdir, src, 1, python=cov.python)
     a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
-              "--data-file", str(tmp_path / "a.cov"), str(cov)], cwd=src)
+              "--coverage", cov.command,
+              "--data-file", str(tmp_path / "a.cov"), str(cdir)], cwd=src)
     procs.append(a)
     a.expect("watching")
     # A second one that must not wait fails at once, naming the holder.
-    r = gather(src, "--no-wait-lock", str(cov), timeout=30)
+    r = gather(src, "--no-wait-lock", str(cdir), timeout=30, cov=cov)
     assert r.returncode == 3
     assert f"another gather (pid {a.p.pid}) is running on" in r.stderr
     # A third waits for the first, then runs.
     c = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "2",
-              "--data-file", str(tmp_path / "c.cov"), str(cov)], cwd=src)
+              "--coverage", cov.command,
+              "--data-file", str(tmp_path / "c.cov"), str(cdir)], cwd=src)
     procs.append(c)
     c.expect(f"waiting for the gather of pid {a.p.pid}")
-    second = write(cov, src, 2)
+    second = write(cdir, src, 2, python=cov.python)
     assert a.finish() == 0, a.err
     assert c.finish() == 0, c.err
     assert union(tmp_path / "a.cov") == union(first, second)
     assert union(tmp_path / "c.cov") == union(first, second)
 
 
-def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs):
-    tmp, cov, src, files = three
+def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs, cov):
+    tmp, cdir, src, files = three
     marker = tmp / "combine.pid"
     wrapper = tmp / "slowcov"
     wrapper.write_text(
         "#!/bin/sh\n"
         "# coverage.py, but combine blocks until it is signalled.\n"
         f'if [ "$1" = combine ]; then echo $$ > "{marker}"; exec sleep 300; fi\n'
-        'exec python3-coverage "$@"\n')
+        f'exec {cov.command} "$@"\n')
     wrapper.chmod(0o755)
-    before = digests(cov)
+    before = digests(cdir)
     p = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "3",
-              "--no-keep", "--coverage", str(wrapper), str(cov)], cwd=src)
+              "--no-keep", "--coverage", str(wrapper), str(cdir)], cwd=src)
     procs.append(p)
     while not (marker.exists() and marker.read_text().strip()):
         p.running_after(0.05)  # the wrapper writes the marker: no event
@@ -403,27 +428,27 @@ def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs):
     assert "stopped by signal 15" in p.err and "untouched" in p.err
     with pytest.raises(ProcessLookupError):
         os.killpg(child, 0)
-    assert digests(cov) == before
-    assert not [q for q in cov.iterdir() if q.name.startswith(".covsettle-gather")]
+    assert digests(cdir) == before
+    assert not [q for q in cdir.iterdir() if q.name.startswith(".covsettle-gather")]
 
 
 def test_json_when_gather_ends_before_the_wait(tmp_path, procs):
     # No coverage.py, or the lock held: still one JSON object, no crash.
-    cov = tmp_path / "cov"
+    cdir = tmp_path / "cov"
     env = dict(os.environ, PATH=str(tmp_path))
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(tmp_path, "--json", str(cov), env=env, timeout=30)
+    r = gather(tmp_path, "--json", str(cdir), env=env, timeout=30)
     assert r.returncode == 5, r.stderr
     doc = json.loads(r.stdout)
     assert doc["exit"] == 5 and doc["status"] == "error"
     assert doc["message"].startswith("coverage.py not found")
     assert doc["files"] == [] and doc["commands"] == []
-    cov.mkdir()
-    holder = Proc(["flock", str(cov / ".covsettle.lock"), "sh", "-c",
+    cdir.mkdir()
+    holder = Proc(["flock", str(cdir / ".covsettle.lock"), "sh", "-c",
                    "echo locked; exec sleep 300"])
     procs.append(holder)
     holder.expect("^locked$", "out")
-    r = gather(tmp_path, "--json", "--no-wait-lock", str(cov), timeout=30)
+    r = gather(tmp_path, "--json", "--no-wait-lock", str(cdir), timeout=30)
     assert r.returncode == 3, r.stderr
     doc = json.loads(r.stdout)
     assert doc["status"] == "timeout" and "--no-wait-lock" in doc["message"]
@@ -457,25 +482,25 @@ REPORTS = ["--report", "json=out/c.json", "--report", "xml=out/c.xml",
 
 
 @pytest.fixture
-def commands(partial):
-    tmp, cov, src = partial
+def commands(partial, cov):
+    tmp, cdir, src = partial
     wrapper = tmp / "wrapper"
-    wrapper.write_text(WRAPPER)
+    wrapper.write_text(WRAPPER.replace("python3-coverage", console_script(cov)))
     wrapper.chmod(0o755)
-    return {"console-script": ("python3-coverage", True),
-            "python-m": (f"{PY} -m coverage", True),
+    return {"console-script": (console_script(cov), True),
+            "python-m": (cov.command, True),
             "shell-wrapper": (str(wrapper), False)}
 
 
-def by_hand(src, cov, out, *rc):
+def by_hand(src, cdir, out, *rc, cov):
     """coverage.py run as a user would: combine, then each report."""
     def cov_run(*args):
-        return subprocess.run(["python3-coverage", *args, *rc],
+        return subprocess.run([console_script(cov), *args, *rc],
                               capture_output=True, text=True, cwd=src)
     data = "--data-file=" + str(out.parent / "hand.cov")
     ins = out.parent / "hand-in"
     ins.mkdir()
-    for i, f in enumerate(sorted(cov.glob(".coverage.*"))):
+    for i, f in enumerate(sorted(cdir.glob(".coverage.*"))):
         os.link(f, ins / f"hand.cov.{i}")
     assert cov_run("combine", "--keep", "-q", data, str(ins)).returncode == 0
     text = cov_run("report", data, "--fail-under=90")
@@ -490,24 +515,24 @@ def by_hand(src, cov, out, *rc):
     return text.returncode, stdout + text.stdout
 
 
-def test_reports_in_one_process_are_as_by_hand(partial, commands):
+def test_reports_in_one_process_are_as_by_hand(partial, commands, cov):
     # The same files, stdout, stderr, exit status and total, whichever
     # path gather takes, as coverage.py run by hand.
-    tmp, cov, src = partial
-    code, stdout = by_hand(src, cov, tmp / "out-hand")
+    tmp, cdir, src = partial
+    code, stdout = by_hand(src, cdir, tmp / "out-hand", cov=cov)
     assert code == 2  # below --fail-under 90
     expected = tree(tmp / "out-hand")
     for name, (command, together) in commands.items():
         (src / "out").mkdir()  # for text=out/c.txt, written first
         r = gather(src, "--coverage", command, "--fail-under", "90",
-                   *REPORTS, str(cov))
+                   *REPORTS, str(cdir))
         assert r.returncode == 1, (name, r.stderr)
         assert r.stdout == stdout, name
         assert "\nCoverage failure: total of " in r.stdout
         os.rename(src / "out", tmp / f"out-{name}")
         assert tree(tmp / f"out-{name}") == expected, name
         (src / "out").mkdir()
-        j = gather(src, "--coverage", command, "--json", *REPORTS, str(cov))
+        j = gather(src, "--coverage", command, "--json", *REPORTS, str(cdir))
         assert j.returncode == 0, j.stderr
         doc = json.loads(j.stdout)
         # As the text table shows it, on every path.
@@ -524,7 +549,7 @@ def test_reports_in_one_process_are_as_by_hand(partial, commands):
 
 @pytest.mark.parametrize("fault", ["no-data", "unwritable"])
 def test_report_error_is_named_on_both_paths(partial, commands, fault):
-    tmp, cov, src = partial
+    tmp, cdir, src = partial
     args = ["--report", "text", "--report", "xml=out/c.xml"]
     if fault == "no-data":
         rc = tmp / "omit.rc"
@@ -536,7 +561,7 @@ def test_report_error_is_named_on_both_paths(partial, commands, fault):
         sub, report = "json", "json"
     (src / "prog.py").write_text("")
     for name, (command, together) in commands.items():
-        r = gather(src, "--coverage", command, *args, str(cov))
+        r = gather(src, "--coverage", command, *args, str(cdir))
         assert r.returncode == 5, (name, r.stderr)
         last = r.stderr.strip().splitlines()[-1]
         assert "(all reports in one coverage.py process)" in last or not together
@@ -552,25 +577,25 @@ def test_report_error_is_named_on_both_paths(partial, commands, fault):
     # after the text report): exit 7 before any other report, on both.
     for name, (command, together) in commands.items():
         r = gather(src, "--coverage", command, "--report", "text=new/t.txt",
-                   "--report", "json=new/c.json", str(cov))
+                   "--report", "json=new/c.json", str(cdir))
         assert r.returncode == 7, (name, r.stderr)
         assert "cannot write new/t.txt: No such file" in r.stderr
         assert not (src / "new").exists()
-        assert not [p for p in cov.iterdir()
+        assert not [p for p in cdir.iterdir()
                     if p.name.startswith(".covsettle-gather")]
 
 
 @pytest.mark.parametrize("threads", ["1", "4"])
-def test_many_inputs_combine_exactly(tmp_path, threads):
-    cov, src = tmp_path / "cov", tmp_path / "src"
-    files = [write(cov, src, v) for v in (0, 1)]
+def test_many_inputs_combine_exactly(tmp_path, threads, cov):
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cdir, src, v, python=cov.python) for v in (0, 1)]
     for k in range(150):
         for i, f in enumerate(files):
-            datafile(cov, f".coverage.otherhost.{1000 * i + k}.123456",
+            datafile(cdir, f".coverage.otherhost.{1000 * i + k}.123456",
                      fixture=os.path.abspath(f))
     env = dict(os.environ, COVSETTLE_THREADS=threads)
     r = gather(src, "--expect", "302", "--json", "--data-file",
-               str(tmp_path / "out.cov"), str(cov), env=env)
+               str(tmp_path / "out.cov"), str(cdir), env=env, cov=cov)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["inputs"] == 302

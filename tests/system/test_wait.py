@@ -94,7 +94,8 @@ def test_zombie_writer_counts_as_gone(tmp_path, run, writer):
     assert p.finish() == 0, p.err
 
 
-def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
+def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer,
+                                                       cov):
     w = writer(tmp_path, "--pause-at", "between-transactions")
     w.paused("between-transactions")
     p = run("wait", "-d", DEBOUNCE, str(tmp_path))
@@ -102,7 +103,10 @@ def test_writer_killed_between_transactions_is_invalid(tmp_path, run, writer):
     os.kill(w.p.pid, signal.SIGKILL)
     w.p.wait()
     assert p.finish() == 4, p.err
-    assert f"{w.name}: incomplete: no has_arcs in meta" in p.err
+    # 7.13.1 and later: a file never renamed is a save cut short.
+    why = ("writer exited before finishing its save" if cov.renames
+           else "no has_arcs in meta")
+    assert f"{w.name}: incomplete: {why}" in p.err
     assert os.path.exists(w.path), "an invalid file must be left intact"
 
 
@@ -271,16 +275,16 @@ def test_timeout_waiting_for_the_count_names_a_file_checked_early(tmp_path):
     assert ("failing their check: .coverage.otherhost.2.123456 (corrupt: "
             in r.stderr), r.stderr
 
-def test_trigger_success_with_new_only(tmp_path):
+def test_trigger_success_with_new_only(tmp_path, cov):
     old = datafile(tmp_path, pid=11)
-    trig = f"{PY} {WRITER} {tmp_path} </dev/null >/dev/null"
+    trig = f"{cov.python} {WRITER} {tmp_path} </dev/null >/dev/null"
     r = covsettle("wait", "--new-only", "--trigger", trig, "-d", DEBOUNCE,
                   "--json", str(tmp_path))
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     names = [f["name"] for f in doc["files"]]
     assert len(names) == 1 and names[0] != os.path.basename(old)
-    assert names[0].startswith(f".coverage.{HOST}.")
+    assert cov.name_re().match(names[0]), names
 
 
 @pytest.mark.parametrize("cmd,how", [

@@ -1528,3 +1528,243 @@ Test(settle, free_null)
 {
 	settle_free(NULL);
 }
+
+/* ---- the rename that ends a save (coverage.py 7.13.1 and later) ---- */
+
+#define U ".coverage.h.pid44.Xa1B2c3x"
+#define F U ".H0123456789h"
+
+Test(settle, unfinished_never_settles)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+	char buf[512];
+
+	/* Even when its rows are complete and no writer is known. */
+	fake_set(&fk, U, V_OK, WR_QUIET, 0);
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect(settle_find(s, U)->unfinished);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", -1);
+	st = eval(s, 100000, &w);
+	cr_expect_eq(st, ST_WAITING);
+	cr_expect_eq(settle_ready(s), 0);
+	settle_describe(s, 100000, buf, sizeof(buf));
+	cr_expect_not_null(strstr(buf, "failing their check: " U
+				       " (incomplete: " CHECK_UNFINISHED ")"),
+			   "%s", buf);
+	settle_free(s);
+}
+
+Test(settle, unfinished_writer_alive_waits_for_it)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, U, V_INCOMPLETE, WR_ALIVE, 44);
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 44);
+	settle_free(s);
+}
+
+Test(settle, unfinished_writer_gone_is_cut_short)
+{
+	static const enum verdict seen_as[] = { V_OK, V_INCOMPLETE, V_EMPTY,
+						V_CORRUPT };
+	size_t i;
+
+	for (i = 0; i < sizeof(seen_as) / sizeof(seen_as[0]); i++) {
+		struct settle *s = mk(1, 500, false);
+		struct settle_wait w;
+		struct sfile *f;
+
+		fake_set(&fk, U, seen_as[i], WR_GONE, 44);
+		seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "rows %s",
+			     verdict_name(seen_as[i]));
+		f = settle_find(s, U);
+		cr_expect(settle_invalid(s, f));
+		cr_expect_eq(f->check.verdict, V_INCOMPLETE);
+		cr_expect_str_eq(f->check.reason, SETTLE_CUT_SHORT);
+		settle_free(s);
+	}
+}
+
+Test(settle, unfinished_found_missing_waits_for_its_rename)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	/* Renamed and exited between the check and the writer test. */
+	fake_set(&fk, U, V_MISSING, WR_GONE, 44);
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	cr_expect_eq(st, ST_WAITING);
+	cr_expect_not(settle_invalid(s, settle_find(s, U)));
+	settle_gone(s, U, 1600);
+	seen(s, F, 10, 4096, SEEN_EVENT, 1600);
+	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
+	cr_expect_eq(settle_nvanished(s), 0);
+	settle_free(s);
+}
+
+Test(settle, finished_name_settles)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, F, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_not(settle_find(s, F)->unfinished);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+/* The rename is one data file: no loss, counted once, and no new quiet
+ * window when the contents did not change. */
+static void
+rename_once(bool new_only)
+{
+	struct settle *s = mk(1, 500, new_only);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "checks", -1);
+	settle_gone(s, U, 1400);
+	seen(s, F, 10, 4096, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 0, "the rename reported as a loss");
+	cr_expect_eq(settle_counted(s), 1, "counted %ld times",
+		     settle_counted(s));
+	cr_expect_eq(settle_last_change(s), 1000,
+		     "the rename started a new window (last change %lld)",
+		     (long long)settle_last_change(s));
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	cr_expect_eq(settle_ready(s), 1);
+	settle_free(s);
+}
+
+Test(settle, rename_is_one_file)
+{
+	rename_once(false);
+}
+
+Test(settle, rename_is_one_file_new_only)
+{
+	rename_once(true);
+}
+
+Test(settle, rename_of_an_old_file_new_only_counts_once)
+{
+	struct settle *s = mk(1, 500, true);
+	struct settle_wait w;
+	enum settle_state st;
+
+	/* There before the watch: it counts once written after it. */
+	seen(s, U, 10, 4096, SEEN_INITIAL, 0);
+	cr_expect_eq(settle_counted(s), 0);
+	seen(s, U, 10, 8192, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1100);
+	seen(s, F, 10, 8192, SEEN_EVENT, 1100);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_nvanished(s), 0);
+	st = eval(s, 1500, &w);
+	cr_expect_eq(st, ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, rename_with_new_contents_is_a_change)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1400);
+	seen(s, F, 10, 8192, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "quiet", 1900);
+	cr_expect_eq(eval(s, 1900, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+Test(settle, rename_after_another_change_keeps_that_window)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1300);
+	seen(s, B, 11, 4096, SEEN_EVENT, 1350);
+	seen(s, F, 10, 4096, SEEN_EVENT, 1400);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "quiet", 1850);
+	settle_free(s);
+}
+
+Test(settle, rename_found_by_a_scan_keeps_the_window)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	seen(s, F, 10, 4096, SEEN_RESCAN, 1400);
+	settle_scan_end(s, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+}
+
+/* Where a rename gives the file another inode (some FUSE filesystems),
+ * the finished name of the same save, with the same contents, is still
+ * the same file: by events and by scans. */
+Test(settle, rename_to_another_inode_is_one_file)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1400);
+	seen(s, F, 99, 4096, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_last_change(s), 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
+	settle_free(s);
+
+	s = mk(1, 500, false);
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_scan_begin(s);
+	seen(s, F, 99, 4096, SEEN_RESCAN, 1400);
+	settle_scan_end(s, 1400);
+	cr_expect_eq(settle_nvanished(s), 0);
+	cr_expect_eq(settle_counted(s), 1);
+	cr_expect_eq(settle_last_change(s), 1000);
+	settle_free(s);
+}
+
+Test(settle, another_save_under_another_inode_is_no_rename)
+{
+	struct settle *s = mk(1, 500, false);
+
+	/* Another save's finished name, or other contents: U is lost. */
+	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
+	settle_gone(s, U, 1400);
+	seen(s, ".coverage.h.pid45.Xa1B2c3x.H0123456789h", 99, 4096, SEEN_EVENT,
+	     1400);
+	cr_expect_eq(settle_nvanished(s), 1);
+	seen(s, F, 98, 8192, SEEN_EVENT, 1400);
+	cr_expect_eq(settle_nvanished(s), 1);
+	cr_expect_str_eq(settle_vanished(s, 0)->name, U);
+	settle_free(s);
+}
