@@ -1768,3 +1768,20 @@ Test(settle, another_save_under_another_inode_is_no_rename)
 	cr_expect_str_eq(settle_vanished(s, 0)->name, U);
 	settle_free(s);
 }
+
+/* At the timeout, an unfinished save (no .H...h yet) is a timeout, not a
+ * failure, though another file fails for good then. */
+Test(settle, expire_leaves_an_unfinished_save_a_timeout)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_SYMLINK, WR_QUIET, 0);
+	fake_set(&fk, U, V_OK, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, U, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
+	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
+	cr_expect_not(settle_invalid(s, settle_find(s, A)));
+	settle_free(s);
+}
