@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # gather.py: item 4, gather overhead. `covsettle gather` against `coverage combine` plus the
-# same reports run by hand (coverage.py alone), at 10, 100 and 1,000 real data files.
+# same reports run by hand (coverage.py alone), at 10, 100 and 1,000 real data files; on
+# Debian's coverage.py 6.5 and on the newest coverage.py (7.17.5, a venv of `make deps`).
 """Both run in a copy of fixtures/src (the sources the data files measured) on
 a directory whose files settled long ago, so gather's wait ends at once and what
 remains is its own work: checking every file, staging, checking the combined
@@ -11,6 +12,11 @@ gather look for it itself). By hand, as a CI script would:
   python3-coverage combine --keep -q --rcfile=coveragerc DIR
   python3-coverage report --rcfile=coveragerc
   python3-coverage json|xml|html -q --rcfile=coveragerc -o/-d OUT
+
+On 7.17.5 the data files are that version's own (fixtures/data/era-7.17.5-lines)
+under its names, .coverage.HOST_.pidPID.X...x.H...h, each with its own hash, and
+its console script runs (build/venv/cov-7.17.5/bin/coverage); gather finding
+coverage.py itself is measured on 6.5 only (PATH has Debian's).
 
 Runs alternate between the two. Two figures: gather's own time (its wall time
 minus the coverage.py commands it ran, timed by gather itself, --json), the
@@ -27,10 +33,10 @@ import lib
 REPORTS = (("json", "-o", "coverage.json"), ("xml", "-o", "coverage.xml"), ("html", "-d", "htmlcov"))
 
 
-def by_hand(work, d, out):
+def by_hand(cov, work, d, out):
     rc = "--rcfile=coveragerc"
-    cmds = [[lib.COVERAGE, "combine", "--keep", "-q", rc, d], [lib.COVERAGE, "report", rc]]
-    cmds += [[lib.COVERAGE, fmt, "-q", rc, flag, os.path.join(out, name)] for fmt, flag, name in REPORTS]
+    cmds = [[cov.console, "combine", "--keep", "-q", rc, d], [cov.console, "report", rc]]
+    cmds += [[cov.console, fmt, "-q", rc, flag, os.path.join(out, name)] for fmt, flag, name in REPORTS]
     t = lib.now()
     for argv in cmds:
         if subprocess.run(argv, cwd=work, stdout=subprocess.DEVNULL).returncode != 0:
@@ -38,13 +44,13 @@ def by_hand(work, d, out):
     return lib.now() - t
 
 
-def gather(work, d, out, named=True):
+def gather(cov, work, d, out, named=True):
     """Wall time, and gather's own part of it: wall minus the coverage.py commands
     it ran (their times from --json), which by hand runs too."""
     argv = [lib.COVSETTLE, "gather", "-q", "--json", "--rcfile", "coveragerc", "--report", "text",
             "--data-file", os.path.join(out, ".coverage")]
     if named:  # as by hand: the command is named, not looked for
-        argv += ["--coverage", lib.COVERAGE]
+        argv += ["--coverage", cov.console]
     argv += [f"--report={fmt}={os.path.join(out, name)}" for fmt, _, name in REPORTS]
     t = lib.now()
     r = subprocess.run(argv + [d], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -60,27 +66,33 @@ def run():
     shutil.copytree(lib.FIXTURE_SRC, work, dirs_exist_ok=True)
     out = lib.tmp("gather-out")
     rows = []
-    for n in (10, 100, 1000):
-        d = lib.linked(f"gather-{n}", n)
-        runs = 3 if lib.QUICK else 7
-        hand, cov, own, found = [], [], [], []
-        for _ in range(runs):
-            hand.append(by_hand(work, d, out))
-            wall, mine = gather(work, d, out)
-            cov.append(wall)
-            own.append(mine)
-            if n == 10:
-                found.append(gather(work, d, out, named=False))
-        h, c, o = lib.median(hand), lib.median(cov), lib.median(own)
-        rows.append(lib.row("4", f"gather overhead, {n:,} files (combine; text, json, xml, html): "
-                            "own time, and ratio of medians",
-                            f"{lib.ms(o)} own = {o / h * 100:.1f} % (total {lib.ms(c)})",
-                            lib.ms(h), f"{(c - h) / h * 100:+.1f} %", "<= 5 %", o / h <= 0.05))
-        if found:
-            fo = lib.median([f[1] for f in found])
-            rows.append(lib.row("4", f"the same, {n} files, coverage.py found by gather itself",
-                                f"{lib.ms(fo)} own = {fo / h * 100:.1f} %", lib.ms(h), "",
-                                "<= 5 %", fo / h <= 0.05))
+    for cov in lib.COVS:
+        if cov.missing():
+            rows.append(lib.row("4", f"gather on coverage.py {cov.version}: skipped, no "
+                                f"{cov.python} (make deps)", ""))
+            continue
+        for n in (10, 100, 1000):
+            d = lib.linked(f"gather-{cov.version}-{n}", n, cov.era)
+            runs = 3 if lib.QUICK else 7
+            hand, total, own, found = [], [], [], []
+            for _ in range(runs):
+                hand.append(by_hand(cov, work, d, out))
+                wall, mine = gather(cov, work, d, out)
+                total.append(wall)
+                own.append(mine)
+                if n == 10 and cov.python == lib.PY:
+                    found.append(gather(cov, work, d, out, named=False))
+            h, c, o = lib.median(hand), lib.median(total), lib.median(own)
+            rows.append(lib.row("4", f"gather overhead, {n:,} files (combine; text, json, xml, html): "
+                                f"own time, and ratio of medians; coverage.py {cov.version}",
+                                f"{lib.ms(o)} own = {o / h * 100:.1f} % (total {lib.ms(c)})",
+                                lib.ms(h), f"{(c - h) / h * 100:+.1f} %", "<= 5 %", o / h <= 0.05))
+            if found:
+                fo = lib.median([f[1] for f in found])
+                rows.append(lib.row("4", f"the same, {n} files, coverage.py found by gather itself "
+                                    f"(PATH: {cov.version})",
+                                    f"{lib.ms(fo)} own = {fo / h * 100:.1f} %", lib.ms(h), "",
+                                    "<= 5 %", fo / h <= 0.05))
     return rows
 
 

@@ -2,10 +2,12 @@
 # waiting for covsettle's watch, a small inotify reader, statistics and rows.
 import sys
 import ctypes
+import hashlib
 import os
 import select
 import shutil
 import socket
+import sqlite3
 import statistics
 import struct
 import subprocess
@@ -23,6 +25,26 @@ FIXTURE_SRC = os.path.join(ROOT, "fixtures", "src")  # its sources, for reports
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 HOST = socket.gethostname()
 DEAD_PID = 40000  # above /proc/sys/kernel/pid_max (32768): never a live process
+
+
+
+class Cov:
+    """A coverage.py the coverage.py items run on: its version, its python, its
+    console script, its era of data-file names (tests/covmatrix.py)."""
+
+    def __init__(self, version, python, console, era):
+        self.version, self.python, self.console, self.era = version, python, console, era
+
+    def missing(self):
+        return not os.access(self.python, os.X_OK)
+
+
+_VENV = os.path.join(ROOT, "build", "venv", "cov-7.17.5", "bin")
+# Debian's 6.5, and the newest coverage.py of the matrix (a venv of `make deps`).
+COVS = [Cov("6.5", PY, COVERAGE, 1),
+        Cov("7.17.5", os.path.join(_VENV, "python"), os.path.join(_VENV, "coverage"), 3)]
+# Each era's real data file, as that coverage.py wrote it (fixtures/make-fixtures.sh).
+ERA_LINES = {1: LINES, 3: os.path.join(ROOT, "fixtures", "data", "era-7.17.5-lines")}
 
 _tmp = None
 
@@ -43,35 +65,49 @@ def cleanup():
         shutil.rmtree(_tmp, ignore_errors=True)
 
 
-def data_name(i):
-    """The name coverage.py 6.5 gives a data file: .coverage.HOST.PID.6DIGITS."""
-    return f".coverage.{HOST}.{DEAD_PID + i}.{i % 1000000:06d}"
+def data_name(i, era=1):
+    """The name coverage.py gives a data file: .coverage.HOST.PID.6DIGITS (6.5, era 1),
+    or .coverage.HOST_.pidPID.X<6>x.H<10>h once saved (7.13.1 and later, era 3), each
+    with its own hash (combine skips files whose names share one)."""
+    if era == 1:
+        return f".coverage.{HOST}.{DEAD_PID + i}.{i % 1000000:06d}"
+    h = hashlib.sha1(str(i).encode()).hexdigest()
+    return f".coverage.{HOST.replace('.', '_')}.pid{DEAD_PID + i}.X{h[:6]}x.H{h[6:16]}h"
 
 
-_pool = {"dir": None, "n": 0}
+_pools = {}
 
 
-def pool(n):
-    """A directory of N distinct copies of a real data file, their writers long gone."""
-    if _pool["n"] < n:
-        d = _pool["dir"] or tmp("pool")
-        with open(LINES, "rb") as f:
+def pool(n, era=1):
+    """A directory of N distinct copies of a real data file of that era, their
+    writers long gone. In era 3 each copy gets its own `when` in meta: combine
+    (7.13.1+) skips a file whose hash, from its name or else from its bytes,
+    it has seen, and covsettle gather stages its inputs under names of its own."""
+    p = _pools.setdefault(era, {"dir": None, "n": 0})
+    if p["n"] < n:
+        d = p["dir"] or tmp(f"pool-{era}")
+        with open(ERA_LINES[era], "rb") as f:
             data = f.read()
         old = time.time() - 60
-        for i in range(_pool["n"], n):
-            path = os.path.join(d, data_name(i))
+        for i in range(p["n"], n):
+            path = os.path.join(d, data_name(i, era))
             with open(path, "wb") as f:
                 f.write(data)
+            if era == 3:
+                con = sqlite3.connect(path)
+                with con:
+                    con.execute("update meta set value = ? where key = 'when'", (f"copy {i}",))
+                con.close()
             os.utime(path, (old, old))
-        _pool.update(dir=d, n=n)
-    return _pool["dir"]
+        p.update(dir=d, n=n)
+    return p["dir"]
 
 
-def linked(name, n):
+def linked(name, n, era=1):
     """A directory holding the first N pool files (hard links: the same real files)."""
-    src, d = pool(n), tmp(name)
+    src, d = pool(n, era), tmp(name)
     for i in range(n):
-        os.link(os.path.join(src, data_name(i)), os.path.join(d, data_name(i)))
+        os.link(os.path.join(src, data_name(i, era)), os.path.join(d, data_name(i, era)))
     return d
 
 

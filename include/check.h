@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 enum verdict {
 	V_OK,
@@ -32,8 +33,11 @@ struct check_result {
 	enum verdict verdict;
 	char reason[REASONLEN]; /* why, for people: "3 measured files, lines" */
 	off_t size;		/* bytes, of the file checked */
-	long nfiles;		/* measured files, when ok */
-	bool arcs;		/* branch data, when ok */
+	dev_t dev;		/* the file checked (a symlink's target) */
+	ino_t ino;
+	struct timespec mtime;
+	long nfiles; /* measured files, when ok */
+	bool arcs;   /* branch data, when ok */
 };
 
 /* The reason of an era-3 data file (coverage.py 7.13.1 and later) whose

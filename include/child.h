@@ -8,10 +8,17 @@
 
 #include "util.h"
 
+/* flags: a coverage.py command of covsettle's own runs without the
+ * environment that would make it measure itself and write a data file
+ * (COVERAGE_PROCESS_START, COVERAGE_PROCESS_CONFIG, pytest-cov's
+ * COV_CORE_*); the --trigger keeps the whole environment. */
+#define CHILD_UNMEASURED 1
+
 /* Start argv[0] with argv in a new process group, stdin from /dev/null,
  * stdout to out_fd and stderr to err_fd (-1: inherited). Returns the pid,
  * or -1 with err when it could not be started (including exec failure). */
-pid_t child_spawn(char *const argv[], int out_fd, int err_fd, char *err);
+pid_t child_spawn(char *const argv[], int out_fd, int err_fd, int flags,
+		  char *err);
 
 /* How a child run by child_run() ended. */
 struct child_result {
@@ -28,12 +35,12 @@ struct child_result {
 #define CAPTURE_QUIET 2
 
 /* Run argv to its end. stdout goes to out_fd (-1: inherited) unless
- * capture_out; stderr as capture_err says. A signal on
- * sigfd is passed to the child's process group and noted in r->signo;
- * the child is still waited for. 0 when it ran, -1 with err when it could
- * not start. Free r->out and r->errout. */
+ * capture_out; stderr as capture_err says; flags as for child_spawn(). A
+ * signal on sigfd is passed to the child's process group and noted in
+ * r->signo; the child is still waited for. 0 when it ran, -1 with err when it
+ * could not start. Free r->out and r->errout. */
 int child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
-	      int capture_err, struct child_result *r, char *err);
+	      int capture_err, int flags, struct child_result *r, char *err);
 
 /* Reap pid if it has ended: 1 with *status, 0 if still running, -1. */
 int child_reap(pid_t pid, int *status);

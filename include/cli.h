@@ -49,6 +49,9 @@ int cli_parse(int argc, char **argv, struct cli *c);
  * exit status to return at once. */
 int cli_start(int argc, char **argv, const char *cmd, struct cli *c);
 
+/* When --timeout runs out (monotonic ms), or -1 with none. */
+msec_t cli_deadline(const struct cli *c);
+
 /* Say that signal signo stopped covsettle; returns 128 + signo. */
 int cli_stopped(int signo, const char *what);
 

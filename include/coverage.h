@@ -30,7 +30,9 @@ struct coverage_find {
 	const char *words;  /* the candidate being tried */
 	size_t tried;	    /* candidates started so far */
 	pid_t pid;	    /* its --version, or 0 */
-	int outfd;	    /* a memfd holding its stdout, or -1 */
+	pid_t spawned[8];   /* every --version started */
+	size_t nspawned;
+	int outfd; /* a memfd holding its stdout, or -1 */
 	char err[ERRLEN];
 };
 
@@ -44,9 +46,11 @@ enum coverage_find_state coverage_find_start(struct coverage_find *p,
 enum coverage_find_state coverage_find_poll(struct coverage_find *p);
 /* Block until the search ends, or a signal (INT, TERM, HUP) arrives on
  * sigfd: then the candidate's process group gets it, is reaped, *signo
- * is set and FIND_NONE returned. */
+ * is set and FIND_NONE returned. At deadline (monotonic ms; -1: none)
+ * the candidate still running is stopped and the search ends with
+ * FIND_NONE, err naming it. */
 enum coverage_find_state coverage_find_wait(struct coverage_find *p, int sigfd,
-					    int *signo);
+					    msec_t deadline, int *signo);
 /* Stop a running candidate with signo (SIGKILL after a grace period) and
  * reap it; the search ends with FIND_NONE. Nothing when not running. */
 void coverage_find_stop(struct coverage_find *p, int signo);
@@ -59,6 +63,11 @@ void coverage_find_stop(struct coverage_find *p, int signo);
  * holds the interpreter's words, to which `-c PROGRAM` is added. */
 bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
 		     size_t len);
+
+/* Was pid one of the search's --version processes? A Python that
+ * measures itself whatever its environment writes a data file named with
+ * that pid: it is none of DIR's. */
+bool coverage_find_spawned(const struct coverage_find *p, pid_t pid);
 
 /* Stop the search if it runs, and free the command. */
 void coverage_find_free(struct coverage_find *p);

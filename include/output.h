@@ -1,6 +1,7 @@
 /* output.h: everything covsettle prints. Messages go to stderr prefixed
- * "covsettle: "; on a terminal a live status line is kept at the bottom;
- * --json writes one object to stdout. */
+ * "covsettle: ", with control characters escaped (\n, \x1b); on a
+ * terminal a live status line is kept at the bottom; --json writes one
+ * object to stdout. */
 #ifndef COVSETTLE_OUTPUT_H
 #define COVSETTLE_OUTPUT_H
 
@@ -26,6 +27,9 @@ void out_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void out_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Replace the live status line (terminals only, not when quiet). */
 void out_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A result line on stdout (check's verdicts), control characters
+ * escaped as in every message. */
+void out_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Erase the live status line, if any. */
 void out_status_clear(void);
 
@@ -45,5 +49,13 @@ int out_usage_error(const char *cmd, const char *fmt, ...)
  * typed, also inside a cluster like -qX. Returns EXIT_USAGE. */
 int out_usage_option(const char *cmd, const char *shortopts, char **argv,
 		     int ch);
+
+/* After a usage error of cmd: when argv, parsed again with shortopts and
+ * longopts, has the option whose value is json_val (--json), print the
+ * error object {"command","exit":2,"status":"usage","message"}. */
+struct option;
+void out_usage_json(const char *cmd, int argc, char **argv,
+		    const char *shortopts, const struct option *longopts,
+		    int json_val);
 
 #endif

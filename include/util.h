@@ -20,9 +20,13 @@ msec_t clock_ms(void);
 int seterr(char *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* snprintf that reports truncation: 0 when the whole text fit, else -1. */
+/* snprintf that reports truncation: 0 when the whole text fit, else -1
+ * with errno ENAMETOOLONG. */
 int fmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* mkdir -p dir (mode 0777 less the umask). 0, or -1 with err. */
+int make_dirs(const char *dir, char *err);
 
 /* A pollable descriptor that becomes readable when process pid exits
  * (pidfd_open(2)), or -1 with errno. */

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "settle.h"
 #include "util.h"
@@ -66,6 +67,9 @@ struct wait_opts {
 	 * at the start and whenever a child may have exited; nonzero ends
 	 * the wait at once with WS_HELPER, msg filled. */
 	int (*helper)(void *helper_ctx, char *msg);
+	/* gather: did the helper start pid? A data file whose name says
+	 * this host and that pid is its own, never one of DIR's. Or NULL. */
+	bool (*helper_pid)(void *helper_ctx, pid_t pid);
 	void *helper_ctx;
 };
 

@@ -531,6 +531,9 @@ check_file(int dirfd, const char *realdir, const char *name,
 		goto out;
 	}
 	r->size = st.st_size;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	r->mtime = st.st_mtim;
 	if (st.st_size == 0) {
 		set(r, V_EMPTY,
 		    "0 bytes (the writer has not written yet, or was killed)");

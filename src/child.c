@@ -10,6 +10,7 @@
 #include "child.h"
 #include "sig.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <errno.h>
@@ -24,20 +25,66 @@
 
 #define STOP_POLL_MS 50
 
-pid_t
-child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
+/* Does the environment entry var make a Python process measure itself?
+ * COVERAGE_PROCESS_START and COVERAGE_PROCESS_CONFIG are what coverage.py's
+ * process_startup() reads (from its .pth, or a sitecustomize); COV_CORE_*
+ * is pytest-cov's subprocess support (its .pth starts coverage.py when
+ * COV_CORE_SOURCE is set). COVERAGE_RCFILE and COVERAGE_FILE stay: they
+ * choose settings, they start nothing, and gather names --data-file. */
+static bool
+measures(const char *var)
 {
+	static const char *const starts[] = {
+		"COVERAGE_PROCESS_START=",
+		"COVERAGE_PROCESS_CONFIG=",
+		"COV_CORE_",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(starts) / sizeof(*starts); i++)
+		if (strncmp(var, starts[i], strlen(starts[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The environment less what measures (malloc'd array, shared strings). */
+static char **
+unmeasured_env(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xcalloc(n + 1, sizeof(*env));
+	for (n = 0; environ[n] != NULL; n++)
+		if (!measures(environ[n]))
+			env[k++] = environ[n];
+	env[k] = NULL;
+	return env;
+}
+
+pid_t
+child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
+{
+	char **env = flags & CHILD_UNMEASURED ? unmeasured_env() : environ;
 	int pfd[2], e = 0, nullfd;
 	pid_t parent = getpid(), pid;
 	ssize_t n;
 
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return seterr(err, "pipe: %s", strerror(errno));
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		e = errno;
+		if (env != environ)
+			free(env);
+		return seterr(err, "pipe: %s", strerror(e));
+	}
 	pid = fork();
 	if (pid < 0) {
 		e = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		if (env != environ)
+			free(env);
 		return seterr(err, "fork: %s", strerror(e));
 	}
 	if (pid == 0) {
@@ -57,7 +104,7 @@ child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 			goto fail;
 		if (err_fd >= 0 && err_fd != 2 && dup2(err_fd, 2) < 0)
 			goto fail;
-		execvp(argv[0], argv);
+		execvpe(argv[0], argv, env);
 	fail:
 		e = errno;
 		(void)!write(pfd[1], &e, sizeof(e));
@@ -65,6 +112,8 @@ child_spawn(char *const argv[], int out_fd, int err_fd, char *err)
 	}
 	/* Also in the parent, so a signal sent at once finds the group. */
 	setpgid(pid, pid);
+	if (env != environ)
+		free(env);
 	close(pfd[1]);
 	do
 		n = read(pfd[0], &e, sizeof(e));
@@ -161,7 +210,7 @@ slurp(int fd, char **buf, size_t *len, int relay)
 
 int
 child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
-	  int capture_err, struct child_result *r, char *err)
+	  int capture_err, int flags, struct child_result *r, char *err)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, signo;
 	size_t olen = 0, elen = 0;
@@ -175,7 +224,7 @@ child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 	    (capture_err && pipe2(pe, O_CLOEXEC) < 0))
 		return seterr(err, "pipe: %s", strerror(errno));
 	pid = child_spawn(argv, capture_out ? po[1] : out_fd,
-			  capture_err ? pe[1] : -1, err);
+			  capture_err ? pe[1] : -1, flags, err);
 	if (po[1] >= 0)
 		close(po[1]);
 	if (pe[1] >= 0)

@@ -262,10 +262,11 @@ parse_gather_option(struct cli *c, int ch, char *arg)
 	return -1;
 }
 
+static const char shortopts[] = ":p:d:n:t:T:qvh";
+
 int
 cli_parse(int argc, char **argv, struct cli *c)
 {
-	static const char shortopts[] = ":p:d:n:t:T:qvh";
 	bool gather = strcmp(c->cmd, "gather") == 0;
 	int ch, code, idx;
 
@@ -309,8 +310,12 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	memset(c, 0, sizeof(*c));
 	c->cmd = cmd;
 	c->o.start = clock_ms();
-	if ((code = cli_parse(argc, argv, c)) >= 0)
+	if ((code = cli_parse(argc, argv, c)) >= 0) {
+		if (code == EXIT_USAGE)
+			out_usage_json(cmd, argc, argv, shortopts, options,
+				       OPT_JSON);
 		return code;
+	}
 	out_init(c->level);
 	if ((c->o.sigfd = sig_setup(err)) < 0) {
 		out_error("%s", err);
@@ -321,6 +326,12 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	c->o.note = cmd_wait_note;
 	c->o.ctx = c;
 	return -1;
+}
+
+msec_t
+cli_deadline(const struct cli *c)
+{
+	return c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
 }
 
 int

@@ -81,8 +81,8 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 		printf("%s", c->checked ? "," : "");
 		json_file(stdout, "path", shown, r);
 	} else if (r->verdict != V_OK || c->level != LV_QUIET) {
-		printf("%s: %s: %s%s\n", shown, verdict_name(r->verdict),
-		       r->reason, extra);
+		out_result("%s: %s: %s%s", shown, verdict_name(r->verdict),
+			   r->reason, extra);
 	}
 	c->checked++;
 	c->bad += r->verdict != V_OK;
@@ -128,18 +128,20 @@ batch_work(void *ctx, size_t i)
 {
 	struct batch *b = ctx;
 	struct slot *s = &b->slot[i % WINDOW];
-	char *a;
+	char *a, *dir;
 
 	if (b->dir != NULL) {
 		verdict(b->dirfd, b->realdir, b->names[i], &s->r);
 		return;
 	}
-	/* A single file: checked in its own directory. */
+	/* A single file: checked in its own directory. dirname() returns
+	 * a static "." for a name without '/', not the buffer it cut. */
 	a = xstrdup(b->names[i]);
 	s->copy = xstrdup(b->names[i]);
 	s->name = basename(s->copy);
-	s->dirfd = open(dirname(a), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	s->realdir = s->dirfd >= 0 ? realpath(a, NULL) : NULL;
+	dir = dirname(a);
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->realdir = s->dirfd >= 0 ? realpath(dir, NULL) : NULL;
 	free(a);
 	verdict(s->dirfd, s->realdir, s->name, &s->r);
 }
@@ -251,14 +253,14 @@ is_file_arg(const char *arg)
 	return arg[0] != '\0' && !(stat(arg, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-int
-cmd_check(int argc, char **argv)
-{
-	static const char shortopts[] = ":p:qvh";
-	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
-	int ch, i, j, failed = 0;
+static const char shortopts[] = ":p:qvh";
 
-	sig_ignore_lease_breaks();
+/* Parse check's options into c: -1 to go on, else the exit status. */
+static int
+check_parse(int argc, char **argv, struct check_cli *c)
+{
+	int ch;
+
 	optind = 0; /* a full reset, also of a cluster cut short */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=
@@ -267,16 +269,16 @@ cmd_check(int argc, char **argv)
 		case 'p':
 			if ((ch = cli_pattern("check", optarg)) >= 0)
 				return ch;
-			c.pattern = optarg;
+			c->pattern = optarg;
 			break;
 		case 'q':
-			c.level = LV_QUIET;
+			c->level = LV_QUIET;
 			break;
 		case 'v':
-			c.level = LV_VERBOSE;
+			c->level = LV_VERBOSE;
 			break;
 		case OPT_JSON:
-			c.json = true;
+			c->json = true;
 			break;
 		case 'h':
 			fputs(check_usage, stdout);
@@ -287,6 +289,22 @@ cmd_check(int argc, char **argv)
 	}
 	if (optind == argc)
 		return out_usage_error("check", "PATH is missing");
+	return -1;
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
+	int ch, i, j, failed = 0;
+
+	sig_ignore_lease_breaks();
+	if ((ch = check_parse(argc, argv, &c)) >= 0) {
+		if (ch == EXIT_USAGE)
+			out_usage_json("check", argc, argv, shortopts,
+				       check_options, OPT_JSON);
+		return ch;
+	}
 	out_init(c.level);
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");

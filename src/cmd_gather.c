@@ -13,9 +13,10 @@
 #include <string.h>
 #include <sys/wait.h>
 
-/* Exit status of the gather pipeline's outcome, after saying it. */
+/* Exit status of the gather pipeline's outcome, after saying it; msg
+ * gets what was said of a failure, for --json. */
 static int
-gather_report(const struct cli *c, const struct gather_result *g)
+gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 {
 	switch (g->status) {
 	case GS_OK:
@@ -31,28 +32,47 @@ gather_report(const struct cli *c, const struct gather_result *g)
 		if (g->status == GS_OK)
 			return EXIT_OK;
 		if (g->total >= 0)
-			out_error("total coverage %s is below --fail-under %s",
-				  g->total_text,
-				  c->fail_under ? c->fail_under
-						: "(the rcfile's fail_under)");
+			seterr(msg,
+			       "total coverage %s is below --fail-under %s",
+			       g->total_text,
+			       c->fail_under ? c->fail_under
+					     : "(the rcfile's fail_under)");
 		else
-			out_error("total coverage is below the fail-under "
-				  "threshold");
+			seterr(msg, "total coverage is below the fail-under "
+				    "threshold");
+		out_error("%s", msg);
 		return EXIT_BELOW;
 	case GS_FAILED:
-		out_error("%s; the data files in %s are untouched", g->msg,
-			  c->o.dir);
+		seterr(msg, "%s; the data files in %s are untouched", g->msg,
+		       c->o.dir);
+		out_error("%s", msg);
 		return EXIT_COVERAGE;
 	case GS_CHANGED:
-		out_error("%s", g->msg);
-		return EXIT_INVALID;
+	case GS_ERROR:
+		seterr(msg, "%s", g->msg);
+		out_error("%s", msg);
+		return g->status == GS_CHANGED ? EXIT_INVALID : EXIT_WATCH;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
-	case GS_ERROR:
-		out_error("%s", g->msg);
-		return EXIT_WATCH;
 	}
 	return EXIT_COVERAGE;
+}
+
+/* gather settled, then ended with code: --json's status and message
+ * say how (a failure after the wait is no "settled"). */
+static void
+after_wait(struct wait_result *w, int code, const char *msg)
+{
+	if (code == EXIT_OK)
+		return;
+	if (code == EXIT_INVALID)
+		w->status = WS_INVALID;
+	else if (code >= EXIT_SIGNAL)
+		w->status = WS_SIGNAL;
+	else if (code != EXIT_BELOW)
+		w->status = WS_ERROR;
+	w->signo = code >= EXIT_SIGNAL ? code - EXIT_SIGNAL : 0;
+	snprintf(w->msg, sizeof(w->msg), "%s", msg);
 }
 
 /* The wait's members when gather ended before the wait began: no files
@@ -126,7 +146,8 @@ find_done(const struct cli *c, struct coverage_find *p, char *msg)
 {
 	int signo;
 
-	if (coverage_find_wait(p, c->o.sigfd, &signo) == FIND_FOUND)
+	if (coverage_find_wait(p, c->o.sigfd, cli_deadline(c), &signo) ==
+	    FIND_FOUND)
 		return -1;
 	if (signo)
 		return cli_stopped(signo, NULL);
@@ -139,7 +160,7 @@ find_done(const struct cli *c, struct coverage_find *p, char *msg)
 static int
 take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 {
-	msec_t deadline = c->o.timeout > 0 ? c->o.start + c->o.timeout : -1;
+	msec_t deadline = cli_deadline(c);
 	enum lock_state st;
 	char err[ERRLEN];
 	pid_t holder;
@@ -197,6 +218,13 @@ find_helper(void *ctx, char *msg)
 	return 1;
 }
 
+/* The waiter's question: is pid one of the search's processes? */
+static bool
+find_pid(void *ctx, pid_t pid)
+{
+	return coverage_find_spawned(ctx, pid);
+}
+
 int
 cmd_gather(int argc, char **argv)
 {
@@ -228,6 +256,7 @@ cmd_gather(int argc, char **argv)
 			 found, found == 1 ? "y" : "ies", c.o.dir);
 	w = xmalloc(sizeof(*w));
 	c.o.helper = find_helper;
+	c.o.helper_pid = find_pid;
 	c.o.helper_ctx = &find;
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL)
@@ -246,8 +275,10 @@ cmd_gather(int argc, char **argv)
 	if (settle_ready(w->s) == 0) {
 		out_info("no data files in %s to combine", c.o.dir);
 		if (c.fail_under != NULL && c.fail_under_pct > 0) {
-			out_error("no coverage data, so below --fail-under %s",
-				  c.fail_under);
+			seterr(err,
+			       "no coverage data, so below --fail-under %s",
+			       c.fail_under);
+			out_error("%s", err);
 			code = EXIT_BELOW;
 		}
 		goto out;
@@ -257,8 +288,10 @@ cmd_gather(int argc, char **argv)
 	gathered = true;
 	if (g.status == GS_SIGNAL)
 		coverage_find_stop(&find, g.signo);
-	code = gather_report(&c, &g);
+	code = gather_report(&c, &g, err);
 out:
+	if (w != NULL && w->status == WS_SETTLED)
+		after_wait(w, code, err);
 	if (c.json)
 		print_json(&c, w, &find, gathered ? &g : NULL, code, err);
 	if (gathered)

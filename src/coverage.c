@@ -47,14 +47,18 @@ spawn_candidate(struct coverage_find *p)
 	p->outfd = memfd_create("covsettle-version", MFD_CLOEXEC);
 	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
-		p->pid = child_spawn(a.v, p->outfd, null, err);
+		p->pid =
+			child_spawn(a.v, p->outfd, null, CHILD_UNMEASURED, err);
 	else
 		p->pid = -1;
 	if (null >= 0)
 		close(null);
 	argv_free(&a);
-	if (p->pid > 0)
+	if (p->pid > 0) {
+		if (p->nspawned < sizeof(p->spawned) / sizeof(*p->spawned))
+			p->spawned[p->nspawned++] = p->pid;
 		return 0;
+	}
 	p->pid = 0;
 	if (p->outfd >= 0)
 		close(p->outfd);
@@ -170,16 +174,29 @@ coverage_find_poll(struct coverage_find *p)
 }
 
 enum coverage_find_state
-coverage_find_wait(struct coverage_find *p, int sigfd, int *signo)
+coverage_find_wait(struct coverage_find *p, int sigfd, msec_t deadline,
+		   int *signo)
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	msec_t left;
 	int s;
 
 	*signo = 0;
 	/* Its SIGCHLD may have been read by another loop already: look
-	 * first, then sleep until the next signal. */
+	 * first, then sleep until the next signal or the deadline. */
 	while (coverage_find_poll(p) == FIND_RUNNING) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		left = deadline < 0 ? -1 : deadline - clock_ms();
+		if (deadline >= 0 && left <= 0) {
+			coverage_find_stop(p, SIGTERM);
+			seterr(p->err,
+			       "%s%s%s'%s --version' did not answer within "
+			       "--timeout",
+			       p->given ? "the coverage command (from " : "",
+			       p->given ? p->origin : "",
+			       p->given ? ") does not run: " : "", p->words);
+			return p->state;
+		}
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 			break;
 		while ((s = sig_read(sigfd)) > 0)
 			if (s != SIGCHLD && *signo == 0)
@@ -204,6 +221,17 @@ coverage_find_stop(struct coverage_find *p, int signo)
 	if (p->outfd >= 0)
 		close(p->outfd);
 	p->outfd = -1;
+}
+
+bool
+coverage_find_spawned(const struct coverage_find *p, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < p->nspawned; i++)
+		if (p->spawned[i] == pid)
+			return true;
+	return false;
 }
 
 void

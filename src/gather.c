@@ -1,10 +1,15 @@
 /* gather.c: coverage.py on exactly the files that settled.
  *
- * The inputs are linked, under names coverage.py globs for, into a private
- * staging directory, DIR/.covsettle-gather.XXXXXX/in/combined.N, and
- * `coverage combine --keep` reads that directory: no command line grows
- * with the number of files (ARG_MAX), no late or failed file is read, and
- * coverage.py never deletes an input (--no-keep is ours, done last). The
+ * The inputs are copied (a reflink where the filesystem shares blocks),
+ * under names coverage.py globs for, into a private staging directory,
+ * DIR/.covsettle-gather.XXXXXX/in/combined.N, and `coverage combine
+ * --keep` reads that directory: no command line grows with the number of
+ * files (ARG_MAX), no late or failed file is read, coverage.py never
+ * deletes an input (--no-keep is ours, done last) and never writes into
+ * one (it writes a schema into a file it finds empty). Each input is
+ * compared with what settled when it is copied and again after combine:
+ * a change is a writer covsettle did not see. A symlink data file, which
+ * check follows only to a file of DIR, stages that file. The
  * combined file is written as .../combined and checked like any data file.
  * Reports read it there, where its `combined.*` glob matches nothing, so
  * report commands that combine parallel files next to their data file
@@ -23,7 +28,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,13 +52,20 @@ static const char *const skip_warnings[] = {
 	"No data to combine",
 };
 
+/* One staged input: the file its data was copied from. */
+struct staged {
+	const struct sfile *f;
+	char *path;	/* DIR/name, or a symlink's target in DIR */
+	struct stat st; /* that file when it was copied */
+};
+
 struct gather {
 	const struct gather_opts *o;
 	struct gather_result *r;
 	char stage[PATH_MAX]; /* the staging directory */
 	char in[PATH_MAX];    /* its inputs directory */
 	char combined[PATH_MAX];
-	size_t *staged; /* in/combined.N is settle_file(s, staged[N]) */
+	struct staged *staged; /* in/combined.N is staged[N] */
 };
 
 /* Remove the staging directory: only entries covsettle made. */
@@ -75,10 +89,9 @@ stage_remove(struct gather *g)
 	}
 }
 
-/* Is the staged link st still the file that settled as sig? The fields of
- * settle.c's same_sig() but the ctime: staging link()s the input, and a
- * new link changes the inode's ctime, so it would always differ. Size and
- * mtime still change with every write. */
+/* Is st still the file, or symlink, that settled as sig? The fields of
+ * settle.c's same_sig() but the ctime, which a new hard link or a chmod
+ * changes with no write; size and mtime change with every write. */
 static bool
 same_file(const struct stat *st, const struct fsig *sig)
 {
@@ -86,6 +99,73 @@ same_file(const struct stat *st, const struct fsig *sig)
 	       st->st_size == sig->size &&
 	       st->st_mtim.tv_sec == sig->mtime.tv_sec &&
 	       st->st_mtim.tv_nsec == sig->mtime.tv_nsec;
+}
+
+/* Is st still the file (a symlink's target) whose check passed? */
+static bool
+same_checked(const struct stat *st, const struct check_result *c)
+{
+	return st->st_dev == c->dev && st->st_ino == c->ino &&
+	       st->st_size == c->size &&
+	       st->st_mtim.tv_sec == c->mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == c->mtime.tv_nsec;
+}
+
+/* Is st still the file a that was copied? */
+static bool
+same_stat(const struct stat *st, const struct stat *a)
+{
+	return st->st_dev == a->st_dev && st->st_ino == a->st_ino &&
+	       st->st_size == a->st_size &&
+	       st->st_mtim.tv_sec == a->st_mtim.tv_sec &&
+	       st->st_mtim.tv_nsec == a->st_mtim.tv_nsec;
+}
+
+/* Write all n bytes of p to fd: -1 with errno on failure. A short write
+ * (a disk filling up) is followed by another, which tells why. */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy all of in (from offset 0) to the empty file out: a reflink where
+ * the filesystem shares blocks (FICLONE: no data copied, and a write to
+ * either is no write to the other), else copy_file_range(2) in the
+ * kernel, else read(2) and write(2). 0, or -1 with errno. */
+static int
+copy_fd(int in, int out)
+{
+	char buf[65536];
+	loff_t off = 0;
+	ssize_t n;
+
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	while ((n = copy_file_range(in, &off, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	/* Not between these files (EXDEV, EINVAL, ENOSYS...): by hand. */
+	if (off > 0 || ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0)
+		return -1;
+	while ((n = pread(in, buf, sizeof(buf), off)) > 0) {
+		if (write_all(out, buf, (size_t)n) < 0)
+			return -1;
+		off += n;
+	}
+	return n < 0 ? -1 : 0;
 }
 
 /* Is f one of the files to combine? */
@@ -96,13 +176,71 @@ is_input(const struct sfile *f)
 	       f->check.verdict == V_OK;
 }
 
+/* An input changed since it settled: not combining it. -1. */
+static int
+changed(struct gather *g, const struct sfile *f, const char *when)
+{
+	g->r->status = GS_CHANGED;
+	return seterr(g->r->msg, "%s/%s changed %s; not combining",
+		      g->o->c->o.dir, f->name, when);
+}
+
+/* Copy f to dst, if it still is what settled and was checked; 0, or -1
+ * with the status set. */
+static int
+stage_one(struct gather *g, const struct sfile *f, const char *dst,
+	  struct staged *sg)
+{
+	char src[PATH_MAX], *slash;
+	size_t dl = strlen(g->o->realdir);
+	struct stat st;
+	int in, out, rc, e;
+
+	if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, f->name) < 0) {
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot stage %s: %s", f->name,
+			      strerror(errno));
+	}
+	/* The name, file or symlink, is what settled; a symlink still leads
+	 * to a file of DIR, as check allows. */
+	if (lstat(src, &st) < 0 || !same_file(&st, &f->sig) ||
+	    (sg->path = realpath(src, NULL)) == NULL ||
+	    (slash = strrchr(sg->path, '/')) == NULL ||
+	    (size_t)(slash - sg->path) != dl ||
+	    strncmp(sg->path, g->o->realdir, dl) != 0)
+		return changed(g, f, "after it settled");
+	in = open(sg->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0 || fstat(in, &sg->st) < 0 ||
+	    !same_checked(&sg->st, &f->check)) {
+		if (in >= 0)
+			close(in);
+		return changed(g, f, "after it settled");
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	rc = out < 0 ? -1 : copy_fd(in, out);
+	e = errno;
+	if (out >= 0 && close(out) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0) {
+		close(in);
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot stage %s: %s", f->name,
+			      strerror(e));
+	}
+	/* Written to while copied: the copy may be half old, half new. */
+	rc = fstat(in, &st) == 0 && same_stat(&st, &sg->st);
+	close(in);
+	return rc ? 0 : changed(g, f, "while it was staged");
+}
+
 /* Stage every input; 0, or -1 with the status set. */
 static int
 stage_inputs(struct gather *g)
 {
 	const struct settle *s = g->o->s;
-	char src[PATH_MAX], dst[PATH_MAX];
-	struct stat st;
+	char dst[PATH_MAX];
 	size_t i;
 
 	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE, g->o->realdir,
@@ -126,29 +264,42 @@ stage_inputs(struct gather *g)
 	g->staged = xcalloc(settle_nfiles(s) + 1, sizeof(*g->staged));
 	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
+		struct staged *sg = &g->staged[g->r->ninputs];
 
 		if (!is_input(f))
 			continue;
-		g->staged[g->r->ninputs] = i;
-		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, f->name) <
-			    0 ||
-		    fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
-			g->r->ninputs) < 0 ||
-		    (link(src, dst) < 0 && symlink(src, dst) < 0)) {
+		sg->f = f;
+		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
+			g->r->ninputs) < 0) {
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s", f->name,
 				      strerror(errno));
 		}
 		g->r->ninputs++;
-		/* Settled means settled: an input that changed since is a
-		 * writer covsettle did not see, and its data may be half. */
-		if (stat(dst, &st) < 0 || !same_file(&st, &f->sig)) {
-			g->r->status = GS_CHANGED;
-			return seterr(g->r->msg,
-				      "%s/%s changed after it settled; not "
-				      "combining",
-				      g->o->c->o.dir, f->name);
-		}
+		if (stage_one(g, f, dst, sg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* After combine: is every input still what was copied? Settled means
+ * settled: a change is a writer covsettle did not see. 0, or -1 with
+ * the status set. */
+static int
+inputs_unchanged(struct gather *g)
+{
+	char src[PATH_MAX];
+	struct stat st;
+	long i;
+
+	for (i = 0; i < g->r->ninputs; i++) {
+		const struct staged *sg = &g->staged[i];
+
+		if (fmt(src, sizeof(src), "%s/%s", g->o->realdir, sg->f->name) <
+			    0 ||
+		    lstat(src, &st) < 0 || !same_file(&st, &sg->f->sig) ||
+		    stat(sg->path, &st) < 0 || !same_stat(&st, &sg->st))
+			return changed(g, sg->f, "while coverage.py combined");
 	}
 	return 0;
 }
@@ -199,7 +350,7 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 	cmd = &g->r->cmds[g->r->ncmds++];
 	cmd->line = line;
 	if (child_run(argv, g->o->sigfd, g->o->c->json ? 2 : -1, capture_out,
-		      CAPTURE_RELAY, res, g->r->msg) < 0) {
+		      CAPTURE_RELAY, CHILD_UNMEASURED, res, g->r->msg) < 0) {
 		cmd->status = 127 << 8;
 		g->r->status = GS_FAILED;
 		return -1;
@@ -322,8 +473,7 @@ account(struct gather *g, const struct child_result *res)
 		return seterr(g->r->msg,
 			      "coverage.py did not combine %s/%s (%s)%s; "
 			      "nothing is combined",
-			      g->o->c->o.dir,
-			      settle_file(g->o->s, g->staged[first])->name, why,
+			      g->o->c->o.dir, g->staged[first].f->name, why,
 			      more);
 	for (k = 0; k < sizeof(skip_warnings) / sizeof(*skip_warnings); k++)
 		if (res->errout != NULL &&
@@ -380,7 +530,8 @@ confirm(struct gather *g, bool combined)
 	char *used = argv_text(&g->o->find->cmd);
 	int signo;
 
-	if (coverage_find_wait(g->o->find, g->o->sigfd, &signo) == FIND_FOUND) {
+	if (coverage_find_wait(g->o->find, g->o->sigfd, cli_deadline(g->o->c),
+			       &signo) == FIND_FOUND) {
 		char *found = argv_text(&g->o->find->cmd);
 
 		if (strcmp(used, found) != 0) {
@@ -426,11 +577,25 @@ total_of(const char *text, char *shown, size_t len)
 	return v;
 }
 
+/* Write a text report to path, making the directories above it as
+ * coverage.py does for its file reports. */
 static int
 write_text(struct gather *g, const char *path, const char *text)
 {
-	FILE *f = fopen(path, "we");
-	bool bad = f == NULL;
+	char dir[PATH_MAX], *slash;
+	FILE *f;
+	bool bad;
+
+	if (fmt(dir, sizeof(dir), "%s", path) == 0 &&
+	    (slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (make_dirs(dir, g->r->msg) < 0) {
+			g->r->status = GS_ERROR;
+			return -1;
+		}
+	}
+	f = fopen(path, "we");
+	bad = f == NULL;
 
 	/* fclose() frees f even when it fails: exactly one call. */
 	if (f != NULL) {
@@ -485,8 +650,9 @@ add_reason(struct gather *g, const char *out)
 }
 
 /* The words after the coverage command: the text report (rep NULL), run
- * once for every --report text[=PATH], for --fail-under and for the total
- * in --json; or a file report. */
+ * once for every --report text[=PATH] and for --fail-under (--json adds
+ * no report: its total is the text report's, else null); or a file
+ * report. */
 static void
 report_words(struct gather *g, struct argv *a, const struct report *rep)
 {
@@ -703,7 +869,7 @@ reports(struct gather *g)
 {
 	const struct cli *c = g->o->c;
 	const struct report *reps[MAX_REPORTS + 1];
-	bool text = c->fail_under != NULL || c->json;
+	bool text = c->fail_under != NULL;
 	struct argv py = { 0 };
 	char prog[PATH_MAX];
 	int i, n = 0, rc;
@@ -727,47 +893,24 @@ reports(struct gather *g)
 	return 0;
 }
 
-/* Write all n bytes of p to fd: -1 with errno on failure. A short write
- * (a disk filling up) is followed by another, which tells why. */
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copy src to dst through a temporary name (another filesystem). On
  * failure errno says why, not what the cleanup met. */
 static int
 copy_file(const char *src, const char *dst)
 {
-	char tmp[PATH_MAX], buf[65536];
+	char tmp[PATH_MAX];
 	int in, out = -1, rc = -1, e;
-	ssize_t n;
 
 	if (fmt(tmp, sizeof(tmp), "%s.covsettle-tmp", dst) < 0)
 		return -1;
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	while (out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
-			goto out;
-	if (out >= 0 && n == 0 && fsync(out) == 0 && close(out) == 0) {
+	if (out >= 0 && copy_fd(in, out) == 0 && fsync(out) == 0 &&
+	    close(out) == 0) {
 		out = -1;
 		rc = rename(tmp, dst);
 	}
-out:
 	e = errno;
 	if (out >= 0)
 		close(out);
@@ -892,6 +1035,7 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 {
 	struct gather g = { .o = o, .r = r };
 	bool combined = false;
+	long i;
 
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
@@ -901,6 +1045,9 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 		/* A command that does not run explains a failed combine. */
 		if (r->status != GS_SIGNAL)
 			combined = confirm(&g, combined);
+		/* A changed input explains any failure but a signal. */
+		if (r->status != GS_SIGNAL && inputs_unchanged(&g) < 0)
+			combined = false;
 		if (combined)
 			reports(&g);
 	}
@@ -911,6 +1058,8 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	    (r->status == GS_OK || r->status == GS_BELOW))
 		delete_inputs(&g);
 	stage_remove(&g);
+	for (i = 0; g.staged != NULL && i < r->ninputs; i++)
+		free(g.staged[i].path);
 	free(g.staged);
 	return r->status;
 }

@@ -24,29 +24,6 @@
 
 #define RETRY_MS 100
 
-/* mkdir -p */
-static int
-make_dirs(const char *dir, char *err)
-{
-	char path[PATH_MAX], *p;
-
-	if (fmt(path, sizeof(path), "%s", dir) < 0)
-		return seterr(err, "%s: path too long", dir);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0777) < 0 && errno != EEXIST)
-			return seterr(err, "cannot create %s: %s", path,
-				      strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
-		return seterr(err, "cannot create %s: %s", path,
-			      strerror(errno));
-	return 0;
-}
-
 /* Is the file open at fd still the one at path? */
 static bool
 still_there(int fd, const char *path)
@@ -75,6 +52,7 @@ lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 {
 	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
 	char path[PATH_MAX], pid[32];
+	ssize_t n = 0;
 	msec_t left;
 	int s;
 
@@ -131,8 +109,11 @@ again:
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(*fd, 0) < 0 ||
-	    pwrite(*fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid)) {
-		seterr(err, "cannot write %s: %s", path, strerror(errno));
+	    (n = pwrite(*fd, pid, strlen(pid), 0)) != (ssize_t)strlen(pid)) {
+		/* A short write sets no errno: a full disk, as the next would
+		 * say. */
+		seterr(err, "cannot write %s: %s", path,
+		       strerror(n >= 0 ? ENOSPC : errno));
 		goto fail;
 	}
 	return LOCK_TAKEN;

@@ -1,6 +1,7 @@
 /* main.c: covsettle's entry point: picks the command, handles --help and
  * --version, and returns the command's exit status. */
 #include "cmd.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,7 @@ main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gather") == 0)
 		return cmd_gather(argc - 1, argv + 1);
-	fprintf(stderr, "covsettle: unknown command '%s'\n%s", argv[1], usage);
+	out_error("unknown command '%s'", argv[1]);
+	fputs(usage, stderr);
 	return EXIT_USAGE;
 }

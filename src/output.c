@@ -9,12 +9,14 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static enum level level = LV_NORMAL;
 static bool tty;
 static bool status_shown;
+static char usage_msg[ERRLEN]; /* the last usage error, for --json */
 
 void
 out_init(enum level lv)
@@ -35,6 +37,61 @@ out_tty(void)
 	return tty;
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Write s to f with every control character escaped, so that no name
+ * can move the cursor, clear the terminal or forge a line: \n, \r, \t,
+ * else \xHH, also for the C1 controls (U+0080 to U+009F) and for bytes
+ * that are not UTF-8. Valid UTF-8 is written as it is. */
+static void
+put_safe(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	for (; *p; p += n) {
+		n = utf8_len(p);
+		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+			fputc(*p, f);
+		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
+			fwrite(p, 1, n, f);
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			fprintf(f, "\\%c",
+				*p == '\n'   ? 'n'
+				: *p == '\r' ? 'r'
+					     : 't');
+		} else {
+			for (i = 0; i < (n ? n : 1); i++)
+				fprintf(f, "\\x%02x", p[i]);
+			n = n ? n : 1;
+		}
+	}
+}
+
 void
 out_status_clear(void)
 {
@@ -49,11 +106,16 @@ static void vline(const char *prefix, const char *f, va_list ap)
 static void
 vline(const char *prefix, const char *f, va_list ap)
 {
+	char *msg;
+
+	if (vasprintf(&msg, f, ap) < 0)
+		return;
 	out_status_clear();
 	fprintf(stderr, "covsettle: %s", prefix);
-	vfprintf(stderr, f, ap);
+	put_safe(stderr, msg);
 	fputc('\n', stderr);
 	fflush(stderr);
+	free(msg);
 }
 
 void
@@ -106,42 +168,39 @@ void
 out_status(const char *f, ...)
 {
 	va_list ap;
+	char *msg;
+	int n;
 
 	if (!tty || level == LV_QUIET)
 		return;
+	va_start(ap, f);
+	n = vasprintf(&msg, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
 	fputs("\r\033[K", stderr);
 	fputs("covsettle: ", stderr);
-	va_start(ap, f);
-	vfprintf(stderr, f, ap);
-	va_end(ap);
+	put_safe(stderr, msg);
 	fflush(stderr);
+	free(msg);
 	status_shown = true;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p)
+void
+out_result(const char *f, ...)
 {
-	size_t n, i;
+	va_list ap;
+	char *msg;
+	int n;
 
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* No overlong forms, surrogates or code points past U+10FFFF. */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
+	va_start(ap, f);
+	n = vasprintf(&msg, f, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	put_safe(stdout, msg);
+	fputc('\n', stdout);
+	free(msg);
 }
 
 void
@@ -197,18 +256,17 @@ json_file(FILE *f, const char *key, const char *name,
 int
 out_usage_error(const char *cmd, const char *f, ...)
 {
-	char msg[ERRLEN], *p;
+	char msg[ERRLEN];
 	va_list ap;
 
 	va_start(ap, f);
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
-	/* One line, whatever the value quoted: control characters as '?'. */
-	for (p = msg; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			*p = '?';
-	fprintf(stderr, "covsettle %s: %s (see 'covsettle %s --help')\n", cmd,
-		msg, cmd);
+	memcpy(usage_msg, msg, sizeof(msg));
+	/* One line, whatever the value quoted. */
+	fprintf(stderr, "covsettle %s: ", cmd);
+	put_safe(stderr, msg);
+	fprintf(stderr, " (see 'covsettle %s --help')\n", cmd);
 	return EXIT_USAGE;
 }
 
@@ -231,4 +289,27 @@ out_usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 	if (is_long)
 		return out_usage_error(cmd, "%s needs a value", arg);
 	return out_usage_error(cmd, "-%c needs a value", optopt);
+}
+
+void
+out_usage_json(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, int json_val)
+{
+	bool json = false;
+	int ch;
+
+	/* Parse again, only to learn whether --json was given as an option
+	 * (not as the value of another, like --trigger --json). */
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		json |= ch == json_val;
+	if (!json)
+		return;
+	printf("{\"command\":");
+	json_str(stdout, cmd);
+	printf(",\"exit\":%d,\"status\":\"usage\",\"message\":", EXIT_USAGE);
+	json_str(stdout, usage_msg);
+	printf("}\n");
+	fflush(stdout);
 }

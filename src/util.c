@@ -4,10 +4,12 @@
 #include "util.h"
 #include "cmd.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +47,11 @@ fmt(char *buf, size_t len, const char *f, ...)
 	va_start(ap, f);
 	n = vsnprintf(buf, len, f, ap);
 	va_end(ap);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG; /* callers' messages show errno */
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -86,6 +92,28 @@ pid_started(int pid)
 	if (p != NULL)
 		start = strtoull(p, NULL, 10);
 	return start;
+}
+
+int
+make_dirs(const char *dir, char *err)
+{
+	char path[PATH_MAX], *p;
+
+	if (fmt(path, sizeof(path), "%s", dir) < 0)
+		return seterr(err, "%s: path too long", dir);
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return seterr(err, "cannot create %s: %s", path,
+				      strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		return seterr(err, "cannot create %s: %s", path,
+			      strerror(errno));
+	return 0;
 }
 
 static void

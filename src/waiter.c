@@ -154,6 +154,18 @@ examine_writer(void *ctx, struct sfile *f)
 	}
 }
 
+/* Did a child of the helper's write the data file name (its name says
+ * this host and that child's pid)? Then it is none of DIR's. */
+static bool
+helper_wrote(const struct waiter *wt, const char *name)
+{
+	struct name_fields nf;
+
+	return wt->o->helper_pid != NULL && name_parse(name, &nf) &&
+	       name_host_is(name, &nf, writer_hostname()) &&
+	       wt->o->helper_pid(wt->o->helper_ctx, nf.pid);
+}
+
 /* Scan callback for the first scan: a file changed when its mtime says. */
 static void
 seen_initial(void *ctx, const char *name, const struct stat *st)
@@ -163,6 +175,8 @@ seen_initial(void *ctx, const char *name, const struct stat *st)
 	struct fsig sig;
 	msec_t age;
 
+	if (helper_wrote(wt, name))
+		return;
 	clock_gettime(CLOCK_REALTIME, &real);
 	age = (msec_t)(real.tv_sec - st->st_mtim.tv_sec) * 1000 +
 	      (real.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
@@ -181,6 +195,8 @@ seen_rescan(void *ctx, const char *name, const struct stat *st)
 	bool fresh = f == NULL || !f->present;
 	struct fsig sig;
 
+	if (helper_wrote(wt, name))
+		return;
 	fsig_of_stat(st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_RESCAN, wt->now);
 	if (fresh)
@@ -237,7 +253,8 @@ file_event(struct waiter *wt, const struct wev *ev)
 			settle_touch(wt->s, wt->now);
 			return;
 		}
-	} else if (!name_is_datafile(wt->o->pattern, name)) {
+	} else if (!name_is_datafile(wt->o->pattern, name) ||
+		   helper_wrote(wt, name)) {
 		return;
 	}
 	f = settle_find(wt->s, name);
@@ -367,7 +384,7 @@ start_trigger(struct waiter *wt)
 	char text[ERRLEN];
 
 	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1, -1,
-				  wt->r->msg);
+				  0, wt->r->msg);
 	if (wt->trigger < 0) {
 		wt->trigger = 0;
 		return -1;

@@ -245,15 +245,21 @@ static int
 add_watch(const char *path, int mask)
 {
 	char slashed[PATH_MAX];
+	int wd;
 
 	if (!inotifytools_watch_file(path, mask)) {
 		errno = inotifytools_error();
 		return -1;
 	}
-	/* The library files directories under "path/". */
+	/* The library files directories under "path/", but a symlink to
+	 * one (which inotify follows) under "path", as it lstat()s it. */
 	if (fmt(slashed, sizeof(slashed), "%s/", path) < 0)
 		return -1;
-	return inotifytools_wd_from_filename(slashed);
+	if ((wd = inotifytools_wd_from_filename(slashed)) < 0)
+		wd = inotifytools_wd_from_filename(path);
+	if (wd < 0)
+		errno = EINVAL; /* watched, but not filed where we look */
+	return wd;
 }
 
 /* Length of the prefix of DIR's path that ends with the component just

@@ -25,7 +25,9 @@ def when_ready(server):
 
 def post_fork(server, worker):
     """In each new worker: start coverage.py with the settings in
-    $COVERAGE_PROCESS_START (parallel = true: one data file per worker).
+    $SCORER_COVERAGE_RC (parallel = true: one data file per worker). Not
+    $COVERAGE_PROCESS_START, which coverage.py 7 installed by pip acts on in
+    every Python process (server.sh says why).
 
     Do NOT clean the data directory here (the common `rm -rf cov; mkdir cov`).
     post_fork runs in every worker, at every restart: on SIGHUP the master
@@ -33,7 +35,7 @@ def post_fork(server, worker):
     worker's rm -rf deletes the files the old workers just wrote, and most
     restarts end with no data. Clean it once, before the measured run
     (server.sh's clean_coverage_dir), or wait with `covsettle wait --new-only`."""
-    rcfile = os.environ.get("COVERAGE_PROCESS_START")
+    rcfile = os.environ.get("SCORER_COVERAGE_RC")
     if not rcfile:
         return
     import coverage

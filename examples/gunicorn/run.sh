@@ -4,10 +4,11 @@
 #
 # usage: examples/gunicorn/run.sh [--fail-under PCT]
 # RUN_DIR (default build/examples/gunicorn) receives the data, reports, logs;
-# COVSETTLE names the binary. Exit status: covsettle gather's (0, 1 below
-# --fail-under, 3 timeout, 4 invalid data, 5 coverage.py failed; restart_server's
-# covsettle wait likewise), 10 when a system test failed, 11 when the server
-# did not answer.
+# COVSETTLE names the binary; PYTHON the python with coverage.py, gunicorn,
+# Flask and pytest-xdist (default Debian's /usr/bin/python3). Exit status:
+# covsettle gather's (0, 1 below --fail-under, 3 timeout, 4 invalid data,
+# 5 coverage.py failed; restart_server's covsettle wait likewise), 10 when a
+# system test failed, 11 when the server did not answer.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=server.sh
@@ -43,11 +44,13 @@ run_tests tests/test_matches.py
 # One more restart makes the current workers save; gather waits for their
 # files on top of those already there, checks them all, combines, reports.
 # From $HERE: the data holds paths relative to it (relative_files = true).
+# The workers' own coverage.py combines and reports (--coverage).
 have=$(find "$COV_DIR" -maxdepth 1 -type f -name '.coverage.*' ! -name '*-journal' | wc -l)
 echo "== covsettle gather: restart once more, then combine $have + $WORKERS data files"
 status=0
 (cd "$HERE" && "$COVSETTLE" gather --json --expect $((have + WORKERS)) --timeout 2m \
 	--trigger "kill -HUP $server_pid" --rcfile "$HERE/.coveragerc" \
+	--coverage "$PY -m coverage" \
 	--data-file "$RUN_DIR/.coverage" --report text="$reports/coverage.txt" \
 	--report json="$reports/coverage.json" --report html="$reports/html" \
 	${fail_under:+--fail-under "$fail_under"} "$COV_DIR") \

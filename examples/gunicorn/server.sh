@@ -2,16 +2,22 @@
 # with coverage.py measuring its workers. RUN_DIR and COVSETTLE may be preset.
 : "${HERE:?set HERE to the examples/gunicorn directory before sourcing server.sh}"
 TOP=$(cd "$HERE/../.." && pwd)
-PY=/usr/bin/python3  # Debian's python3: coverage.py, Flask and gunicorn live there
+# The python with coverage.py, Flask, gunicorn and pytest-xdist: Debian's python3
+# (python3-coverage and the others), or PYTHON=/path/to/venv/bin/python.
+PY=${PYTHON:-/usr/bin/python3}
 RUN_DIR=${RUN_DIR:-$TOP/build/examples/gunicorn}
 COVSETTLE=${COVSETTLE:-$(command -v covsettle || echo "$TOP/build/covsettle")}
 WORKERS=2
 COV_DIR=$RUN_DIR/cov
 
 # coverage.py in every worker: post_fork reads its settings from
-# COVERAGE_PROCESS_START and writes .coverage.<host>.<pid>.<random> into $COV_DIR.
+# SCORER_COVERAGE_RC and writes .coverage.<host>.<pid>.<random> into $COV_DIR.
+# Not COVERAGE_PROCESS_START: coverage.py 7 as pip installs it (7.13.0 here)
+# has a .pth file that starts measuring in every Python process that has
+# that variable (pytest, waitfor.py, the gunicorn master), each then writing
+# its own data file into $COV_DIR.
 export RUN_DIR
-export COVERAGE_PROCESS_START="$HERE/.coveragerc"
+export SCORER_COVERAGE_RC="$HERE/.coveragerc"
 export COVERAGE_FILE="$COV_DIR/.coverage"
 
 # The safe place to clean the data directory: once, before the measured run,

@@ -27,7 +27,7 @@ def git(repo, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE).stdout.strip()
 
 
-def test_pre_push_blocks_below_the_threshold(tmp_path):
+def test_pre_push_blocks_below_the_threshold(tmp_path, cov):
     remote, repo = tmp_path / "remote.git", tmp_path / "work"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
@@ -43,7 +43,7 @@ def test_pre_push_blocks_below_the_threshold(tmp_path):
     # The documented install, and the threshold.
     git(repo, "config", "core.hooksPath", "examples/git-hooks")
     git(repo, "config", "covsettle.failUnder", "95")
-    env = dict(os.environ, COVSETTLE=COVSETTLE)
+    env = dict(os.environ, COVSETTLE=COVSETTLE, PYTHON=cov.python)  # on to run.sh
 
     def push():
         return run_group(["git", "-C", str(repo), "push", "origin", "main"], 150, env=env)

@@ -82,6 +82,12 @@ class Proc:
         deadline = time.monotonic() + seconds
         while self.buf and time.monotonic() < deadline:
             self._pump(deadline - time.monotonic())
+        # Its output closes as it exits, a moment before it can be reaped:
+        # wait for that rather than take it for still running.
+        try:
+            self.p.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
         return self.p.poll() is None
 
     @property

@@ -260,6 +260,46 @@ def test_lease_break_signal_does_not_end_check(tmp_path):
     assert len((first + rest).splitlines()) >= 1500
 
 
+def test_bare_file_names_in_the_current_directory(tmp_path):
+    # `cd cov && covsettle check .coverage.*`: names without a '/' are
+    # checked in the current directory, as ./NAME would be.
+    good = os.path.basename(datafile(tmp_path, pid=1))
+    bad = os.path.basename(datafile(tmp_path, pid=2, fixture="truncated"))
+    r = subprocess.run([COVSETTLE, "check", good, bad], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert r.stdout.splitlines()[0].startswith(f"{good}: ok: ")
+    assert r.stdout.splitlines()[1].startswith(f"{bad}: corrupt: ")
+    r = subprocess.run([COVSETTLE, "check", good], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_control_characters_in_names_are_escaped(tmp_path):
+    # A name can hold ESC and a newline: printed raw, it would rewrite the
+    # terminal or forge a line. Every message shows them escaped.
+    name = ".coverage.x\x1b[2J\nforged: ok: 1 measured file, lines"
+    datafile(tmp_path, name, fixture="truncated")
+    for args in (["check", str(tmp_path)],
+                 ["check", str(tmp_path / name)]):
+        r = covsettle(*args)
+        assert r.returncode == 4
+        assert "\x1b" not in r.stdout + r.stderr
+        lines = r.stdout.splitlines()
+        assert len(lines) == 1, lines
+        assert "x\\x1b[2J\\nforged: ok: 1 measured" in lines[0]
+        assert ": corrupt: " in lines[0]
+    # No writer named: given until the timeout, which names the file.
+    r = covsettle("wait", "-v", "-d", "50ms", "-T", "2s", str(tmp_path))
+    assert r.returncode == 3, r.stderr
+    assert "\x1b" not in r.stderr
+    assert "\nforged" not in r.stderr
+    assert "x\\x1b[2J\\nforged" in r.stderr
+    # --json escapes them as JSON does.
+    r = covsettle("check", "--json", str(tmp_path))
+    assert json.loads(r.stdout)["files"][0]["path"].endswith(name)
+
+
 def eras():
     """fixtures/eras.txt: (fixture, version, era, the name coverage.py gave it)."""
     with open(os.path.join(FIXTURES, "..", "eras.txt")) as f:

@@ -1,6 +1,8 @@
 # test_cli.py: the command line. Every malformed, empty or out-of-range
 # value gets a one-line usage error and exit 2; every valid value of the
 # enumerated options is accepted.
+import json
+
 import pytest
 
 from harness import covsettle
@@ -114,7 +116,7 @@ BAD = [
     (["check", "--json=1", "x"], "--json takes no value"),
     (["check", "--debounce", "1s", "x"], "unknown option --debounce"),
     # a value with a newline still makes one line
-    (["wait", "--invalid=a\nb", "x"], "--invalid 'a?b': use fail or quarantine"),
+    (["wait", "--invalid=a\nb", "x"], "--invalid 'a\\nb': use fail or quarantine"),
 ]
 
 
@@ -191,3 +193,30 @@ def test_every_duration_option_takes_every_unit(tmp_path, opt, value):
 def test_every_flag_and_short_form_is_accepted(tmp_path, args):
     r = covsettle("wait", *args, "--expect", "0", "-d", "0", str(tmp_path))
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["wait", "--json", "-d", "fast", "x"], "--debounce: 'fast' is not a duration"),
+    (["wait", "--bogus", "--json", "x"], "unknown option --bogus"),
+    (["wait", "--json"], "DIR is missing"),
+    (["gather", "--json", "--report", "pdf", "x"], "--report 'pdf': use text"),
+    (["gather", "--fail-under", "abc", "--json", "x"], "--fail-under 'abc'"),
+    (["check", "--json", "-p", "a/b", "x"], "--pattern 'a/b': a file name glob"),
+    (["check", "-Xq", "--json", "x"], "unknown option -X"),
+    (["check", "--json"], "PATH is missing"),
+])
+def test_usage_error_with_json_prints_the_error_object(args, message):
+    r = covsettle(*args)
+    assert r.returncode == 2
+    assert message in r.stderr and len(r.stderr.splitlines()) == 1
+    doc = json.loads(r.stdout)
+    assert doc == {"command": args[0], "exit": 2, "status": "usage",
+                   "message": doc["message"]}
+    assert message in doc["message"]
+    assert r.stderr.startswith(f"covsettle {args[0]}: {doc['message']} (see")
+
+
+def test_json_as_an_option_value_is_no_json(tmp_path):
+    # --trigger's value is a command, even one spelled --json.
+    r = covsettle("wait", "--trigger", "--json", "-d", "fast", "x")
+    assert r.returncode == 2 and r.stdout == ""

@@ -357,22 +357,33 @@ def fill(path, leave=0):
     os.truncate(filler, max(0, os.path.getsize(filler) - leave))
 
 
-def test_disk_full_while_combining(tmp_path):
-    # Inputs on a tmpfs with room for them and little else: coverage.py
-    # cannot write the combined file next to them.
+@pytest.mark.parametrize("room", ["for-staging", "none"])
+def test_disk_full_while_combining(tmp_path, room):
+    # Inputs on a tmpfs with room for their staged copies and little else:
+    # coverage.py cannot write the combined file next to them (exit 5).
+    # With no room even for the copies, staging fails (exit 7).
     cov = tmp_path / "cov"
-    with small_fs(cov, 200):
+    with small_fs(cov, 1024):
         for pid in (1, 2, 3):
             datafile(cov, pid=pid)
+        # The lock file first, so that the room left is the copies'.
+        (cov / ".covsettle.lock").write_text("1\n")
+        size = os.path.getsize(cov / ".coverage.otherhost.1.123456")
+        fill(cov, 3 * size + 8192 if room == "for-staging" else 0)
         before = digests(cov)
         r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect",
                             "3", "--no-keep", "--data-file",
                             str(tmp_path / "out.cov"), str(cov)],
                            capture_output=True, text=True, timeout=LONG,
                            stdin=subprocess.DEVNULL, cwd=tmp_path)
-        assert r.returncode == 5, r.stderr
-        assert "untouched" in r.stderr
-        assert "disk is full" in r.stderr or "No space left" in r.stderr
+        if room == "for-staging":
+            assert r.returncode == 5, r.stderr
+            assert "untouched" in r.stderr
+            assert "disk is full" in r.stderr or "No space left" in r.stderr
+        else:
+            assert r.returncode == 7, r.stderr
+            assert "cannot stage .coverage.otherhost." in r.stderr
+            assert r.stderr.strip().endswith("No space left on device")
         assert digests(cov) == before
         assert staging_left(cov) == []
         assert not (tmp_path / "out.cov").exists()

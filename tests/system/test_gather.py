@@ -10,7 +10,9 @@ import json
 import os
 import signal
 import subprocess
+import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -573,13 +575,14 @@ def test_report_error_is_named_on_both_paths(partial, commands, fault):
         if fault == "unwritable":
             assert "FileExistsError" in r.stderr
 
-    # A text=PATH that cannot be written (out/ is made by the json report,
-    # after the text report): exit 7 before any other report, on both.
+    # A text=PATH that cannot be written (under a file): exit 7 before
+    # any other report, on both.
     for name, (command, together) in commands.items():
-        r = gather(src, "--coverage", command, "--report", "text=new/t.txt",
-                   "--report", "json=new/c.json", str(cdir))
+        r = gather(src, "--coverage", command, "--report",
+                   "text=prog.py/t.txt", "--report", "json=new/c.json",
+                   str(cdir))
         assert r.returncode == 7, (name, r.stderr)
-        assert "cannot write new/t.txt: No such file" in r.stderr
+        assert "cannot write prog.py/t.txt: Not a directory" in r.stderr
         assert not (src / "new").exists()
         assert not [p for p in cdir.iterdir()
                     if p.name.startswith(".covsettle-gather")]
@@ -601,3 +604,280 @@ def test_many_inputs_combine_exactly(tmp_path, threads, cov):
     assert doc["inputs"] == 302
     assert {f["verdict"] for f in doc["files"]} == {"ok"}
     assert union(tmp_path / "out.cov") == union(*files)
+
+
+def test_dir_given_as_a_symlink_to_a_directory(three, cov):
+    tmp, cdir, src, files = three
+    os.symlink(cdir, tmp / "link1")
+    r = gather(src, "--expect", "3", "--data-file", str(tmp / "all.cov"),
+               str(tmp / "link1"), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert union(tmp / "all.cov") == union(*files)
+    assert os.path.islink(tmp / "link1")
+
+
+@pytest.mark.parametrize("fault,code", [("rcfile", 5), ("false", 5),
+                                        ("report-under-a-file", 5),
+                                        ("data-file", 7)])
+def test_json_names_a_failure_after_the_wait(three, cov, fault, code):
+    # The wait settled, then gather failed: --json says "error" and why,
+    # the same words as the last line on stderr.
+    tmp, cdir, src, files = three
+    args = ["--expect", "3", "--json"]
+    if fault == "rcfile":
+        (tmp / "broken.rc").write_text("[run\nbranch = True\n")
+        args += ["--rcfile", str(tmp / "broken.rc")]
+    elif fault == "false":
+        # Its --version fails after the wait has settled (old files);
+        # this --coverage, the last, is the one used.
+        slow = fakebin(tmp / "fakebin", cov="sleep 1; exit 1\n") / "cov"
+        args += ["--coverage", str(slow)]
+        old = time.time() - 3600
+        for f in files:
+            os.utime(f, (old, old))
+    elif fault == "report-under-a-file":
+        (src / "prog.py").write_text("")
+        args += ["--report", "json=prog.py/c.json"]
+    else:
+        args += ["--data-file", str(tmp / "no" / "such" / "dir" / ".coverage")]
+        (tmp / "no").write_text("a file, not a directory")
+    r = gather(src, *args, str(cdir), cov=cov)
+    assert r.returncode == code, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == code and doc["status"] == "error", doc
+    last = r.stderr.strip().splitlines()[-1]
+    assert doc["message"] and last.startswith("covsettle: " + doc["message"])
+
+
+def test_json_alone_runs_no_report(tmp_path, cov):
+    # A fan-in machine: the data files come from elsewhere, the sources are
+    # not here. --json must not add a text report that would fail there.
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    files = [write(cdir, src, v, python=cov.python) for v in (0, 1)]
+    shutil.rmtree(src)
+    r = gather(tmp_path, "--expect", "2", "--json", str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "settled" and doc["total_percent"] is None
+    assert [c["command"].startswith(f"{cov.command} combine ")
+            for c in doc["commands"]] == [True]
+    assert union(tmp_path / ".coverage") == union(*files)
+
+
+def test_every_report_creates_its_missing_directory(partial, cov):
+    # text=PATH as xml=, json=, html= and lcov= do: the directories above
+    # PATH are made, on both ways of running the reports.
+    tmp, cdir, src = partial
+    wrapper = fakebin(tmp / "fakebin",
+                      wrapper=f'exec {cov.command} "$@"\n') / "wrapper"
+    for command in (cov.command, str(wrapper)):
+        out = tmp / command.split()[0].replace("/", "_") / "a" / "b"
+        reports = {"text": "t.txt", "json": "c.json", "xml": "c.xml",
+                   "html": "html", "lcov": "c.lcov"}
+        args = []
+        for fmt, name in reports.items():
+            args += ["--report", f"{fmt}={out}/{fmt}/{name}"]
+        r = gather(src, "--coverage", command, *args, str(cdir))
+        assert r.returncode == 0, (command, r.stderr)
+        for fmt, name in reports.items():
+            assert (out / fmt / name).exists(), (command, fmt)
+        assert "TOTAL" in (out / "text" / "t.txt").read_text()
+
+
+@pytest.mark.parametrize("how", ["option", "path"])
+def test_timeout_bounds_the_search_for_coverage(partial_debian, tmp_path,
+                                               how):
+    # A coverage command whose --version never answers: once -T has
+    # passed, exit 5 naming it, its process stopped, nothing written.
+    tmp, cdir, src = partial_debian
+    pidfile = tmp_path / "probe.pid"
+    fake = fakebin(tmp_path / "fakebin",
+                   coverage=f'[ "$1" = --version ] && {{ echo $$ > "{pidfile}";'
+                            ' exec sleep 300; }\n'
+                            'exec python3-coverage "$@"\n')
+    env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin")
+    env.pop("COVSETTLE_COVERAGE", None)
+    args = ["-T", "2s", "--report", "text", str(cdir)]
+    if how == "option":
+        args = ["--coverage", str(fake / "coverage")] + args
+        named = str(fake / "coverage")
+    else:
+        named = "coverage"
+    before = digests(cdir)
+    r = gather(src, *args, env=env, timeout=30)
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert f"'{named} --version' did not answer within --timeout" in last
+    assert not (src / ".coverage").exists() and r.stdout == ""
+    assert digests(cdir) == before
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pidfile.read_text()), 0)
+
+
+PROGRAM = """\
+import sys
+
+
+def work(n):
+    if n % 2:
+        return "odd"
+    return "even"
+
+
+print(work(int(sys.argv[1])))
+"""
+
+
+def measured_setup(tmp_path):
+    """DIR, the sources, and a directory for a sitecustomize: a program and
+    its data files as a server's setup makes them."""
+    cdir, src, site = tmp_path / "cov", tmp_path / "src", tmp_path / "site"
+    for d in (cdir, src, site):
+        d.mkdir()
+    (src / "prog.py").write_text(PROGRAM)
+    rc = tmp_path / "measure.rc"
+    rc.write_text(f"[run]\nparallel = true\nbranch = true\n"
+                  f"data_file = {cdir}/.coverage\n")
+    env = dict(os.environ)
+    for var in ("COVSETTLE_COVERAGE", "COVERAGE_PROCESS_START",
+                "COVERAGE_PROCESS_CONFIG"):
+        env.pop(var, None)
+    return cdir, src, site, rc, env
+
+
+def worker(python, cdir, src, env, n):
+    """A measured process of the setup: the data file it wrote."""
+    before = set(cdir.glob(".coverage.*"))
+    subprocess.run([python, "prog.py", str(n)], cwd=src, env=env,
+                   check=True, capture_output=True)
+    return set(cdir.glob(".coverage.*")) - before
+
+
+def covsettle_measured_nothing(tmp, cdir, src, env, inputs, cov=None):
+    """gather in the measuring environment: no stray data file appears,
+    and the combined data is the union of the inputs."""
+    r = gather(src, "--expect", str(len(inputs)), "--report", "text",
+               "--report", f"json={tmp}/c.json",
+               "--data-file", str(tmp / "out.cov"), str(cdir), env=env,
+               cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert set(cdir.glob(".coverage.*")) == inputs, "a stray data file"
+    assert union(tmp / "out.cov") == union(*inputs)
+    assert "prog.py" in r.stdout
+    assert f"combined {len(inputs)} data files" in r.stderr
+
+
+def test_measuring_environment_does_not_measure_covsettle_children(
+        tmp_path, cov):
+    # The server's setup exported: every Python started with it measures
+    # itself and writes a data file into DIR (through a sitecustomize, or
+    # the .pth of coverage.py installed by pip). covsettle's own coverage.py
+    # processes (the search, combine, the reports) must not: no stray data
+    # file appears, and none is counted or combined.
+    cdir, src, site, rc, env = measured_setup(tmp_path)
+    (site / "sitecustomize.py").write_text(
+        "import coverage\ncoverage.process_startup()\n")
+    env.update(COVERAGE_PROCESS_START=str(rc), PYTHONPATH=str(site))
+    inputs = set()
+    for n in (1, 2):
+        inputs |= worker(cov.python, cdir, src, env, n)
+    assert len(inputs) == 2, inputs
+    covsettle_measured_nothing(tmp_path, cdir, src, env, inputs, cov=cov)
+
+
+def test_pytest_cov_environment_does_not_measure_covsettle_children(
+        tmp_path):
+    # pytest-cov's subprocess support (Debian's python3-pytest-cov): its
+    # .pth starts coverage.py in every Python with COV_CORE_SOURCE set.
+    cdir, src, site, rc, env = measured_setup(tmp_path)
+    env.update(COV_CORE_SOURCE=os.pathsep, COV_CORE_CONFIG=os.pathsep,
+               COV_CORE_DATAFILE=f"{cdir}/.coverage",
+               COV_CORE_BRANCH="enabled")
+    inputs = set()
+    for n in (1, 2):
+        inputs |= worker(PY, cdir, src, env, n)
+    assert len(inputs) == 2, inputs
+    covsettle_measured_nothing(tmp_path, cdir, src, env, inputs)
+
+
+def test_data_file_of_covsettles_own_search_is_never_counted(tmp_path, procs,
+                                                            cov):
+    # A Python that measures itself whatever its environment (a
+    # sitecustomize that sets COVERAGE_PROCESS_START itself): the search's
+    # `--version` writes a data file into DIR during the wait. It is not
+    # one of DIR's data files: never counted, never combined.
+    cdir, src, site, rc, env = measured_setup(tmp_path)
+    (site / "sitecustomize.py").write_text(
+        "import os\n"
+        f"os.environ['COVERAGE_PROCESS_START'] = {str(rc)!r}\n"
+        "import coverage\ncoverage.process_startup()\n")
+    env["PYTHONPATH"] = str(site)
+    real = worker(cov.python, cdir, src, env, 1)
+    real |= worker(cov.python, cdir, src, env, 2)
+    g = Proc([COVSETTLE, "gather", "-d", DEBOUNCE, "--expect", "3", "--json",
+              "--coverage", cov.command, "--data-file",
+              str(tmp_path / "out.cov"), str(cdir)], cwd=src, env=env)
+    procs.append(g)
+    # The search's own data file appears: the --version has ended.
+    deadline = time.monotonic() + LONG
+    while not set(cdir.glob(".coverage.*")) - real:
+        assert time.monotonic() < deadline, "the search wrote no data file"
+        assert g.running_after(0.05), g.err
+    assert g.running_after(1.0), "settled on covsettle's own data file"
+    real |= worker(cov.python, cdir, src, env, 3)
+    assert g.finish() == 0, g.err
+    doc = json.loads(g.out)
+    assert sorted(f["name"] for f in doc["files"]) == sorted(
+        p.name for p in real)
+    assert doc["inputs"] == 3
+    assert union(tmp_path / "out.cov") == union(*real)
+
+
+def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
+        three, cov):
+    # A symlink to a data file of the same directory passes check and
+    # wait (its target is what is checked): gather combines what it points
+    # to, and leaves the link and its target as they were.
+    tmp, cdir, src, files = three
+    os.rename(files[2], cdir / "web.sqlite")
+    os.symlink("web.sqlite", cdir / ".coverage.otherhost.77.777777")
+    inputs = [files[0], files[1], cdir / "web.sqlite"]
+    before = digests(cdir)
+    r = covsettle("check", str(cdir))
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = covsettle("wait", "-d", DEBOUNCE, "--expect", "3", str(cdir))
+    assert r.returncode == 0, r.stderr
+    r = gather(src, "--expect", "3", "--json", "--data-file",
+               str(tmp / "all.cov"), str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["inputs"] == 3
+    assert union(tmp / "all.cov") == union(*inputs)
+    assert digests(cdir) == before
+    assert os.readlink(cdir / ".coverage.otherhost.77.777777") == "web.sqlite"
+
+
+@pytest.mark.parametrize("change", ["truncate", "replace"])
+def test_input_changed_while_combine_runs(three, cov, change):
+    # A writer covsettle did not see changes an input while coverage.py
+    # combines: exit 4 naming it, nothing written, and coverage.py never
+    # writes into the user's file (it reads a copy).
+    tmp, cdir, src, files = three
+    victim = files[1]
+    if change == "truncate":
+        act = f': > "{victim}"'
+    else:
+        act = f'cp "{files[0]}" "{victim}.new" && mv "{victim}.new" "{victim}"'
+    wrapper = fakebin(tmp / "fakebin", cov=f'[ "$1" = combine ] && {act}\n'
+                                          f'exec {cov.command} "$@"\n') / "cov"
+    r = gather(src, "--expect", "3", "--no-keep", "--coverage", str(wrapper),
+               "--report", "text", "--data-file", str(tmp / "out.cov"),
+               str(cdir))
+    assert r.returncode == 4, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert f"{os.path.basename(victim)} changed" in last, last
+    assert not (tmp / "out.cov").exists() and r.stdout == ""
+    if change == "truncate":
+        assert os.path.getsize(victim) == 0, "coverage.py wrote into it"
+    assert sorted(cdir.glob(".coverage.*")) == sorted(map(Path, files))
+    assert not [p for p in cdir.iterdir()
+                if p.name.startswith(".covsettle-gather")]

@@ -530,3 +530,38 @@ def test_many_files_some_invalid(tmp_path, threads):
     assert sorted(f["name"] for f in doc["files"]) == sorted(good)
     for n in bad:
         assert open(tmp_path / "quarantine" / n, "rb").read() == before[n]
+
+
+def test_dir_given_as_a_symlink_to_a_directory(tmp_path, run, writer):
+    # DIR may be a symlink (a CI cache, a shared mount): the link is
+    # followed and the directory it names is watched.
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link1"
+    os.symlink(real, link)
+    p = run("wait", "-v", "-d", DEBOUNCE, "--json", str(link))
+    armed(p)
+    assert p.running_after(MARGIN), "settled with no data file"
+    w = writer(real)
+    w.saved()
+    w.finish()
+    assert p.finish() == 0, p.err
+    assert [f["name"] for f in json.loads(p.out)["files"]] == [w.name]
+    for args in (["check", str(link)], ["wait", "-d", DEBOUNCE, str(link)],
+                 ["wait", "--poll", "-d", DEBOUNCE, str(link)]):
+        r = covsettle(*args)
+        assert r.returncode == 0, (args, r.stdout + r.stderr)
+
+
+def test_symlink_to_a_file_as_dir_names_the_real_reason(tmp_path):
+    # Every error message carries the errno of the call that failed.
+    f = tmp_path / "file"
+    f.write_text("x")
+    os.symlink(f, tmp_path / "link")
+    r = covsettle("wait", str(tmp_path / "link"))
+    assert r.returncode == 7
+    assert r.stderr.strip().endswith("Not a directory"), r.stderr
+    os.symlink(tmp_path / "nowhere", tmp_path / "dangling")
+    r = covsettle("wait", "-T", "1s", str(tmp_path / "dangling"))
+    assert r.returncode in (3, 7), r.stderr
+    assert "Inappropriate ioctl" not in r.stderr and "File exists" not in r.stderr
