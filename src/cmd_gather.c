@@ -18,6 +18,9 @@
 static int
 gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 {
+	char tail[ERRLEN];
+	size_t room;
+
 	switch (g->status) {
 	case GS_OK:
 	case GS_BELOW:
@@ -43,8 +46,12 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		out_error("%s", msg);
 		return EXIT_BELOW;
 	case GS_FAILED:
-		seterr(msg, "%s; the data files in %s are untouched", g->msg,
-		       c->o.dir);
+		/* The command line in g->msg may be long: cut it, never the
+		 * end that says the inputs are safe. */
+		snprintf(tail, sizeof(tail),
+			 "; the data files in %s are untouched", c->o.dir);
+		room = ERRLEN - 1 - strlen(tail);
+		seterr(msg, "%.*s%s", (int)room, g->msg, tail);
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
 	case GS_CHANGED:

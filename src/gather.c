@@ -33,14 +33,18 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-/* The staging directory's name says whose it is: the pid and start time
- * of the gather that made it, so a later gather can tell a directory left
- * by one that was killed from one still in use, even when the pid has been
- * reused meanwhile. */
+/* The staging directory's OWNER file says whose it is: the pid and start
+ * time of the gather that made it, so a later gather can tell a directory
+ * left by one that was killed from one still in use, even when the pid
+ * has been reused meanwhile. One without it is taken for one being made
+ * for STAGE_YOUNG_S after its last change. */
 #define STAGE_PREFIX	  ".covsettle-gather."
-#define STAGE_TEMPLATE	  STAGE_PREFIX "%d.%llu.XXXXXX"
+#define STAGE_TEMPLATE	  STAGE_PREFIX "XXXXXX"
+#define STAGE_OWNER	  "owner"
+#define STAGE_YOUNG_S	  60
 #define COMBINED	  "combined"
 #define DEFAULT_DATA_FILE ".coverage"
 /* coverage.py's exit status for a total below fail_under. */
@@ -235,6 +239,21 @@ stage_one(struct gather *g, const struct sfile *f, const char *dst,
 	return rc ? 0 : changed(g, f, "while it was staged");
 }
 
+/* Write the OWNER file into the staging directory stage; 0 or -1. */
+static int
+stage_own(const char *stage)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int rc;
+
+	if (fmt(path, sizeof(path), "%s/" STAGE_OWNER, stage) < 0 ||
+	    (f = fopen(path, "wxe")) == NULL)
+		return -1;
+	rc = fprintf(f, "%d %llu\n", (int)getpid(), pid_started(getpid()));
+	return fclose(f) == 0 && rc > 0 ? 0 : -1;
+}
+
 /* Stage every input; 0, or -1 with the status set. */
 static int
 stage_inputs(struct gather *g)
@@ -243,8 +262,8 @@ stage_inputs(struct gather *g)
 	char dst[PATH_MAX];
 	size_t i;
 
-	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE, g->o->realdir,
-		(int)getpid(), pid_started(getpid())) < 0 ||
+	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
+		g->o->realdir) < 0 ||
 	    mkdtemp(g->stage) == NULL) {
 		g->stage[0] = '\0';
 		g->r->status = GS_ERROR;
@@ -252,6 +271,11 @@ stage_inputs(struct gather *g)
 			      "cannot create a staging directory in "
 			      "%s: %s",
 			      g->o->c->o.dir, strerror(errno));
+	}
+	if (stage_own(g->stage) < 0) {
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg, "cannot write %s/%s: %s", g->stage,
+			      STAGE_OWNER, strerror(errno));
 	}
 	if (fmt(g->in, sizeof(g->in), "%s/in", g->stage) < 0 ||
 	    mkdir(g->in, 0700) < 0 ||
@@ -996,18 +1020,29 @@ remove_subdir(int dirfd, const char *name)
 	remove_files(dirfd, name, NULL);
 }
 
-/* Is the staging directory name in use by a live gather? */
+/* Is the staging directory name in dirfd in use by a live gather? */
 static bool
-stage_in_use(const char *name)
+stage_in_use(int dirfd, const char *name)
 {
+	char path[NAME_MAX + sizeof(STAGE_OWNER) + 2];
 	unsigned long long start;
-	int pid, end = 0;
+	struct stat st;
+	FILE *f;
+	int pid, n;
 
-	if (sscanf(name + strlen(STAGE_PREFIX), "%d.%llu.%n", &pid, &start,
-		   &end) != 2 ||
-	    end == 0)
-		return false; /* not ours to read: a gather of old */
-	return pid > 0 && start > 0 && pid_started(pid) == start;
+	if (fmt(path, sizeof(path), "%s/" STAGE_OWNER, name) < 0)
+		return true;
+	n = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (n < 0 || (f = fdopen(n, "r")) == NULL) {
+		if (n >= 0)
+			close(n);
+		/* No owner yet, or a gather of old: young means in use. */
+		return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		       time(NULL) - st.st_mtime < STAGE_YOUNG_S;
+	}
+	n = fscanf(f, "%d %llu", &pid, &start);
+	fclose(f);
+	return n == 2 && pid > 0 && start > 0 && pid_started(pid) == start;
 }
 
 int
@@ -1022,7 +1057,7 @@ gather_sweep(const char *dir)
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) ==
 			    0 &&
-		    !stage_in_use(de->d_name)) {
+		    !stage_in_use(dirfd(d), de->d_name)) {
 			remove_files(dirfd(d), de->d_name, remove_subdir);
 			removed++;
 		}

@@ -1,6 +1,6 @@
 # server.Dockerfile: the scorer service of examples/gunicorn under gunicorn;
 # gunicorn.conf.py's post_fork starts coverage.py in each worker from
-# $COVERAGE_PROCESS_START and worker_exit saves its data file into /cov.
+# $SCORER_COVERAGE_RC and worker_exit saves its data file into /cov.
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -411,7 +411,7 @@ def test_gunicorn_restart_with_the_server_in_its_container(tmp_path, procs):
     run_dir, mnt = volume(tmp_path)
     (run_dir / "cov").mkdir()
     env = dict(os.environ, RUN_DIR=str(mnt),
-               COVERAGE_PROCESS_START=os.path.join(GUNICORN_DIR, ".coveragerc"),
+               SCORER_COVERAGE_RC=os.path.join(GUNICORN_DIR, ".coveragerc"),
                COVERAGE_FILE=str(mnt / "cov" / ".coverage"))
     argv = container(["/usr/bin/gunicorn", "-c", "gunicorn.conf.py",
                       "scorer.web:app"], host="server",

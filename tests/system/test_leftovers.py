@@ -5,6 +5,7 @@ import os
 import select
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -79,21 +80,32 @@ def test_gather_killed_takes_its_child_and_the_next_removes_its_staging(
     finally:
         os.close(hold)
     left = staging(cov)
-    assert len(left) == 1 and left[0].startswith(".covsettle-gather.%d." % p.p.pid)
+    assert len(left) == 1
+    owner = (cov / left[0] / "owner").read_text().split()
+    assert int(owner[0]) == p.p.pid
 
     # Staging directories of live gathers stay; a reused pid is not taken
-    # for its first owner.
-    live = f".covsettle-gather.{os.getpid()}.{own_start()}.Live01"
-    reused = f".covsettle-gather.{os.getpid()}.{own_start() + 1}.Reuse1"
-    (cov / live / "in").mkdir(parents=True)
-    (cov / reused / "in").mkdir(parents=True)
-    (cov / reused / "in" / "combined.0").write_text("x")
+    # for its first owner; one with no owner yet stays while it is young.
+    def stage(name, owner=None, age=0):
+        (cov / name / "in").mkdir(parents=True)
+        (cov / name / "in" / "combined.0").write_text("x")
+        if owner is not None:
+            (cov / name / "owner").write_text(owner)
+        if age:
+            t = time.time() - age
+            os.utime(cov / name, (t, t))
+
+    stage(".covsettle-gather.Live01", f"{os.getpid()} {own_start()}\n")
+    stage(".covsettle-gather.Reuse1", f"{os.getpid()} {own_start() + 1}\n")
+    stage(".covsettle-gather.Young1")
+    stage(".covsettle-gather.Old001", age=3600)
     r = subprocess.run([COVSETTLE, "gather", "-d", DEBOUNCE, str(cov)],
                        cwd=src, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=LONG)
     assert r.returncode == 0, r.stderr
-    assert f"removed 2 staging directories left in {cov}" in r.stderr
-    assert staging(cov) == [live]
+    assert f"removed 3 staging directories left in {cov}" in r.stderr
+    assert staging(cov) == [".covsettle-gather.Live01",
+                            ".covsettle-gather.Young1"]
 
 
 def test_the_lock_holds_when_dir_is_made_again(tmp_path, procs):
