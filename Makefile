@@ -126,7 +126,7 @@ lint:
 
 test: deps
 	$(MAKE) all build/unit
-	$(MAKE) lint static unit system examples-test
+	$(MAKE) lint static unit system examples-test dist-test
 	$(MAKE) asan-test
 
 # Data files from the real coverage.py, then wait and check on them.

@@ -1,12 +1,12 @@
 /* child.c: spawning and reaping children. Each child runs in its own
  * process group so that a signal to covsettle can be passed to everything
- * the child started, with stdin from /dev/null, and covsettle's signal
- * mask and dispositions reset. An exec failure is reported through a
- * close-on-exec pipe, so "command not found" is an error, not a status.
- * A child dies with covsettle, even when covsettle is killed with SIGKILL
- * and cannot pass a signal on: the kernel sends it SIGKILL then
- * (PR_SET_PDEATHSIG; this is about the thread that forks, so children are
- * spawned from the main thread only). */
+ * the child started, with stdin from /dev/null (or an empty pipe), and
+ * covsettle's signal mask and dispositions reset. An exec failure is
+ * reported through a close-on-exec pipe, so "command not found" is an
+ * error, not a status. A child dies with covsettle, even when covsettle
+ * is killed with SIGKILL and cannot pass a signal on: the kernel sends it
+ * SIGKILL then (PR_SET_PDEATHSIG; this is about the thread that forks, so
+ * children are spawned from the main thread only). */
 #include "child.h"
 #include "sig.h"
 
@@ -24,6 +24,19 @@
 #include <unistd.h>
 
 #define STOP_POLL_MS 50
+
+/* A child's stdin: /dev/null, or, in a root without one (a bare container
+ * image), a pipe already closed for writing; both read end of file. */
+static int
+null_input(void)
+{
+	int fd = open("/dev/null", O_RDONLY), p[2];
+
+	if (fd >= 0 || pipe(p) < 0)
+		return fd;
+	close(p[1]);
+	return p[0];
+}
 
 /* Does the environment entry var make a Python process measure itself?
  * COVERAGE_PROCESS_START and COVERAGE_PROCESS_CONFIG are what coverage.py's
@@ -95,7 +108,7 @@ child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
 			_exit(127);
 		sig_child_reset();
 		setpgid(0, 0);
-		nullfd = open("/dev/null", O_RDONLY);
+		nullfd = null_input();
 		if (nullfd < 0 || dup2(nullfd, 0) < 0)
 			goto fail;
 		if (nullfd > 2)

@@ -3,6 +3,7 @@
  * checked here, so a bad one is a one-line usage error and exit 2. */
 #include "cli.h"
 #include "cmd.h"
+#include "help.h"
 #include "names.h"
 #include "parse.h"
 #include "sig.h"
@@ -57,22 +58,6 @@ static const struct option options[] = {
 	{ "no-wait-lock", no_argument, NULL, OPT_NO_WAIT_LOCK },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char wait_usage[] =
-	"usage: covsettle wait [-qv] [--json] [-p GLOB] [-d DURATION] [-n N] "
-	"[--new-only]\n"
-	"                      [-t CMD] [-T DURATION] [--poll[=INTERVAL]] "
-	"[--ignore-writers]\n"
-	"                      [--invalid=fail|quarantine] DIR\n";
-
-static const char gather_usage[] =
-	"usage: covsettle gather [wait's options] [--coverage CMD] "
-	"[--rcfile FILE]\n"
-	"                        [--data-file FILE] "
-	"[--report FORMAT[=PATH]]...\n"
-	"                        [--fail-under PCT] [--no-keep] "
-	"[--no-wait-lock] DIR\n"
-	"FORMAT is text, json, html, xml or lcov.\n";
 
 static const char *const format_names[RF_COUNT] = {
 	[RF_TEXT] = "text", [RF_JSON] = "json", [RF_HTML] = "html",
@@ -279,7 +264,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, options, &idx)) != -1) {
 		if (ch == 'h') {
-			fputs(gather ? gather_usage : wait_usage, stdout);
+			help_command(stdout, c->cmd);
 			return EXIT_OK;
 		}
 		if (ch == ':' || ch == '?')

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "cli.h"
 #include "cmd.h"
+#include "help.h"
 #include "names.h"
 #include "output.h"
 #include "pool.h"
@@ -32,9 +33,6 @@ static const struct option check_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char check_usage[] =
-	"usage: covsettle check [-qv] [--json] [-p GLOB] PATH ...\n";
 
 struct check_cli {
 	const char *pattern;
@@ -281,7 +279,7 @@ check_parse(int argc, char **argv, struct check_cli *c)
 			c->json = true;
 			break;
 		case 'h':
-			fputs(check_usage, stdout);
+			help_command(stdout, "check");
 			return EXIT_OK;
 		default:
 			return out_usage_option("check", shortopts, argv, ch);

@@ -1,6 +1,7 @@
 /* main.c: covsettle's entry point: picks the command, handles --help and
  * --version, and returns the command's exit status. */
 #include "cmd.h"
+#include "help.h"
 #include "output.h"
 
 #include <stdio.h>
@@ -29,7 +30,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("covsettle %s\n", VERSION);
+		help_version(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "wait") == 0)

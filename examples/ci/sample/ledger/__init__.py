@@ -1,0 +1,1 @@
+"""ledger: a small bookkeeping package, the project that examples/ci tests in shards."""
