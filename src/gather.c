@@ -239,8 +239,8 @@ stage_one(struct gather *g, const struct sfile *f, const char *dst,
 	return rc ? 0 : changed(g, f, "while it was staged");
 }
 
-/* Write the OWNER file into the staging directory stage; 0 or -1. */
-static int
+/* Write the OWNER file into the staging directory stage, or none. */
+static void
 stage_own(const char *stage)
 {
 	char path[PATH_MAX];
@@ -249,9 +249,11 @@ stage_own(const char *stage)
 
 	if (fmt(path, sizeof(path), "%s/" STAGE_OWNER, stage) < 0 ||
 	    (f = fopen(path, "wxe")) == NULL)
-		return -1;
+		return;
 	rc = fprintf(f, "%d %llu\n", (int)getpid(), pid_started(getpid()));
-	return fclose(f) == 0 && rc > 0 ? 0 : -1;
+	if (fclose(f) != 0 || rc <= 0)
+		unlink(path); /* half written: none is better than a wrong one
+			       */
 }
 
 /* Stage every input; 0, or -1 with the status set. */
@@ -272,11 +274,9 @@ stage_inputs(struct gather *g)
 			      "%s: %s",
 			      g->o->c->o.dir, strerror(errno));
 	}
-	if (stage_own(g->stage) < 0) {
-		g->r->status = GS_ERROR;
-		return seterr(g->r->msg, "cannot write %s/%s: %s", g->stage,
-			      STAGE_OWNER, strerror(errno));
-	}
+	/* Only a hint for the next gather: without it, a staging directory
+	 * is left alone while young. A full disk is told by the copies. */
+	stage_own(g->stage);
 	if (fmt(g->in, sizeof(g->in), "%s/in", g->stage) < 0 ||
 	    mkdir(g->in, 0700) < 0 ||
 	    fmt(g->combined, sizeof(g->combined), "%s/%s", g->stage, COMBINED) <
