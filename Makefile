@@ -118,6 +118,7 @@ asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
 		$(PYTEST) -q -p no:cacheprovider tests/system
 
 FORMATTED := $(wildcard src/*.c include/*.h tests/unit/*.c tests/inject/*.c \
+	tests/tools/*.c \
 	fuzz/*.c)
 
 lint:

@@ -18,6 +18,7 @@ ITEMS = {  # item: (module, what it needs besides covsettle and coverage.py)
     "gather": ("gather", None),
     "scale": ("scale", None),
     "seed": ("seed", "gunicorn"),
+    "combine": ("combine", None),
 }
 COLUMNS = ("#", "measure", "covsettle", "baseline", "vs baseline", "goal", "")
 
@@ -26,7 +27,7 @@ def run_items(names, rows, failed):
     for name in names:
         module, needs = ITEMS[name]
         if needs and importlib.util.find_spec(needs) is None:
-            rows.append(lib.row("", f"{name}: skipped, {needs} is not installed (make deps)"))
+            rows.append(lib.row("", f"{name}: skipped, {needs} is not installed (make deps)", ""))
             continue
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         t = time.monotonic()
@@ -35,7 +36,7 @@ def run_items(names, rows, failed):
         except Exception:
             traceback.print_exc()
             failed.append(name)
-            rows.append(lib.row("", f"{name}: FAILED (see above)"))
+            rows.append(lib.row("", f"{name}: FAILED (see above)", ""))
         print(f"bench: {name} took {time.monotonic() - t:.0f} s", file=sys.stderr, flush=True)
 
 

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "native.h"
 #include "output.h"
 #include "waiter.h"
 
@@ -31,6 +32,7 @@ struct cli {
 	int nreports;
 	bool no_keep;
 	bool no_wait_lock;
+	enum combine_method combine; /* --combine */
 };
 
 /* The name of a report format ("text", "json", ...). */

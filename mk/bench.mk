@@ -6,6 +6,6 @@ BENCH_QUICK ?=
 BENCH_ITEMS ?=
 
 .PHONY: bench
-bench: build/covsettle
+bench: build/covsettle build/combine-tool build/sqlite-limit
 	@$(MAKE) --no-print-directory deps
 	BENCH_QUICK=$(BENCH_QUICK) PYTHONDONTWRITEBYTECODE=1 $(PY) bench/run.py $(BENCH_ITEMS)

@@ -33,6 +33,7 @@ enum {
 	OPT_FAIL_UNDER,
 	OPT_NO_KEEP,
 	OPT_NO_WAIT_LOCK,
+	OPT_COMBINE,
 };
 
 static const struct option options[] = {
@@ -56,6 +57,7 @@ static const struct option options[] = {
 	{ "fail-under", required_argument, NULL, OPT_FAIL_UNDER },
 	{ "no-keep", no_argument, NULL, OPT_NO_KEEP },
 	{ "no-wait-lock", no_argument, NULL, OPT_NO_WAIT_LOCK },
+	{ "combine", required_argument, NULL, OPT_COMBINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -107,6 +109,26 @@ parse_report(struct cli *c, char *arg)
 	c->reports[c->nreports].format = (enum report_format)f;
 	c->reports[c->nreports++].path = eq ? eq + 1 : NULL;
 	return -1;
+}
+
+/* --combine auto|native|coverage */
+static int
+parse_combine(struct cli *c, const char *arg)
+{
+	static const char *const names[] = {
+		[CM_AUTO] = "auto",
+		[CM_NATIVE] = "native",
+		[CM_COVERAGE] = "coverage",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			c->combine = (enum combine_method)i;
+			return -1;
+		}
+	return out_usage_error(
+		c->cmd, "--combine '%s': use auto, native or coverage", arg);
 }
 
 /* --fail-under PCT: a number from 0 to 100, as coverage.py takes it. */
@@ -243,6 +265,8 @@ parse_gather_option(struct cli *c, int ch, char *arg)
 	case OPT_NO_WAIT_LOCK:
 		c->no_wait_lock = true;
 		break;
+	case OPT_COMBINE:
+		return parse_combine(c, arg);
 	}
 	return -1;
 }

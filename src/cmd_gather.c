@@ -21,6 +21,9 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 	char tail[ERRLEN];
 	size_t room;
 
+	if (g->combine.method != NULL)
+		out_debug("combine: %s, as %s", g->combine.method,
+			  g->combine.reason);
 	switch (g->status) {
 	case GS_OK:
 	case GS_BELOW:
@@ -118,8 +121,16 @@ print_json(const struct cli *c, const struct wait_result *w,
 	json_str(stdout, text);
 	printf(",\"data_file\":");
 	json_str(stdout, g ? g->data_file : NULL);
-	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"commands\":[",
+	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"combine\":",
 	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false");
+	if (g != NULL && g->combine.method != NULL) {
+		printf("{\"method\":\"%s\",\"reason\":", g->combine.method);
+		json_str(stdout, g->combine.reason);
+		printf(",\"ms\":%lld}", (long long)g->combine.ms);
+	} else {
+		printf("null");
+	}
+	printf(",\"commands\":[");
 	for (i = 0; g != NULL && i < g->ncmds; i++) {
 		int st = g->cmds[i].status;
 

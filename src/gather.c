@@ -412,6 +412,36 @@ run_coverage(struct gather *g, struct argv *a, int capture_out,
 		      how);
 }
 
+/* The native combine (native.c) when --combine and coverage.py allow
+ * it: 1 when it wrote the combined file, 0 when coverage.py is to
+ * combine, -1 with the status set. */
+static int
+combine_native(struct gather *g)
+{
+	struct native_opts no = {
+		.how = g->o->c->combine,
+		.cmd = &g->o->find->cmd,
+		.rcfile = g->o->c->rcfile,
+		.indir = g->in,
+		.output = g->combined,
+		.sigfd = g->o->sigfd,
+	};
+
+	switch (native_combine(&no, &g->r->combine, &g->r->signo, g->r->msg)) {
+	case NATIVE_DONE:
+		return 1;
+	case NATIVE_DECLINED:
+		return 0;
+	case NATIVE_SIGNAL:
+		g->r->status = GS_SIGNAL;
+		return -1;
+	case NATIVE_FAILED:
+		break;
+	}
+	g->r->status = GS_FAILED;
+	return -1;
+}
+
 /* The staged input named in text at p: its number, or -1. The name is
  * ".covsettle-gather.XXXXXX/in/combined.N", relative or absolute. */
 static long
@@ -519,6 +549,11 @@ combine(struct gather *g)
 	struct argv a = { 0 };
 	int rc, dfd;
 
+	if ((rc = combine_native(g)) != 0) {
+		if (rc < 0)
+			return -1;
+		goto check;
+	}
 	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
@@ -531,6 +566,7 @@ combine(struct gather *g)
 	free(res.errout);
 	if (rc < 0)
 		return -1;
+check:
 	dfd = open(g->stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	check_file(dfd, g->stage, COMBINED, &cr);
 	if (dfd >= 0)

@@ -70,6 +70,8 @@ static const struct help_option options[] = {
 	  "delete the inputs once the combined file checks ok", NULL },
 	{ C_GATHER, "--no-wait-lock",
 	  "exit 3 at once if another gather holds DIR's lock", NULL },
+	{ C_GATHER, "--combine=auto|native|coverage",
+	  "combine natively when safe, always, or by coverage.py", "auto" },
 	{ C_WG, "-q, --quiet", "print errors (and lost data files) only",
 	  NULL },
 	{ C_CHECK, "-q, --quiet", "print only the files that are not ok",

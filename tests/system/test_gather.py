@@ -90,7 +90,8 @@ def test_every_report_is_written_and_parses(three, cov):
     r = gather(src, "--expect", "3", "--report", "text",
                "--report", f"json={tmp}/c.json", "--report", f"xml={tmp}/c.xml",
                "--report", f"html={tmp}/html", "--report", f"lcov={tmp}/c.lcov",
-               "--report", f"text={tmp}/c.txt", "--json", str(cdir), cov=cov)
+               "--report", f"text={tmp}/c.txt", "--json", "--combine=coverage",
+               str(cdir), cov=cov)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["exit"] == 0 and doc["inputs"] == 3
@@ -180,7 +181,7 @@ def test_coverage_found_past_a_python3_without_it(partial_debian, tmp_path):
 def test_coverage_from_environment(partial, cov):
     tmp, cdir, src = partial
     env = dict(os.environ, COVSETTLE_COVERAGE=cov.command)
-    r = gather(src, "--json", str(cdir), env=env)
+    r = gather(src, "--json", "--combine=coverage", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["coverage"] == cov.command
@@ -280,7 +281,7 @@ def test_recognised_coverage_combines_while_its_probe_runs(partial_debian, tmp_p
     (fake / "coverage").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}:/usr/bin:/bin", PROBE=probe)
     env.pop("COVSETTLE_COVERAGE", None)
-    r = gather(src, "--json", str(cdir), env=env)
+    r = gather(src, "--json", "--combine=coverage", str(cdir), env=env)
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     ran = [c["command"].split()[:2] for c in doc["commands"]]
@@ -541,8 +542,11 @@ def test_reports_in_one_process_are_as_by_hand(partial, commands, cov):
         total = [l for l in stdout.splitlines() if l.startswith("TOTAL")]
         assert doc["total_percent"] == float(total[0].split()[-1][:-1])
         ran = [c["command"] for c in doc["commands"]]
+        # A Python's coverage.py is asked, and combines natively.
+        native = doc["combine"]["method"] == "native"
+        assert native == together, (name, doc["combine"])
         if together:
-            assert len(ran) == 2 and " -c '<covsettle-reports>' " in ran[1]
+            assert len(ran) == 1 and " -c '<covsettle-reports>' " in ran[0]
         else:
             assert [c.split()[1] for c in ran] == [
                 "combine", "report", "json", "xml", "html", "lcov"]
@@ -659,8 +663,10 @@ def test_json_alone_runs_no_report(tmp_path, cov):
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["status"] == "settled" and doc["total_percent"] is None
+    # No report ran: only coverage.py's combine, or none when it was native.
+    combines = [] if doc["combine"]["method"] == "native" else [True]
     assert [c["command"].startswith(f"{cov.command} combine ")
-            for c in doc["commands"]] == [True]
+            for c in doc["commands"]] == combines
     assert union(tmp_path / ".coverage") == union(*files)
 
 

@@ -1,0 +1,282 @@
+/* native.c: gather's native combine, and the question that allows it.
+ *
+ * coverage.py's combine is a plain union of its inputs (combine.c) only
+ * when its effective configuration maps no paths: no [paths], relative_files
+ * off, no plugins, no debug output. Rather than read .coveragerc, setup.cfg,
+ * tox.ini and pyproject.toml here, covsettle asks coverage.py itself, with
+ * the interpreter of the found command (coverage_python()), --rcfile and
+ * $COVERAGE_RCFILE as coverage.py takes them. The same question returns
+ * what the combine must reproduce of that version: its version, the meta
+ * rows and SCHEMA script it writes, and the order in which it reads the
+ * staged inputs (combinable_files(): directory order before 7.4, sorted
+ * after), which fixes the ids of files and contexts, and so the order in
+ * which some reports list a line's contexts. Any doubt, and coverage.py
+ * combines as before. */
+#include "native.h"
+#include "child.h"
+#include "coverage.h"
+#include "combine.h"
+#include "sig.h"
+
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define ASK_MARK "covsettle-native 1"
+
+/* PYTHON -c THIS INDIR OUTPUT [RCFILE]: the answer, one item a line:
+ * the mark; the version; why not (empty: safe); the number of meta rows,
+ * then each as KEY<TAB>VALUE; the SCHEMA script; then the inputs' names
+ * in coverage.py's order. Newlines and backslashes in values are escaped
+ * as \n and \\. */
+/* clang-format off */
+static const char ask_py[] =
+	"import datetime, os, sys\n"
+	"import coverage\n"
+	"from coverage.data import combinable_files\n"
+	"from coverage.sqldata import SCHEMA\n"
+	"indir, out = sys.argv[1], sys.argv[2]\n"
+	"rc = sys.argv[3] if len(sys.argv) > 3 else True\n"
+	"cov = coverage.Coverage(data_file=out, config_file=rc)\n"
+	"why = []\n"
+	"if cov.get_option('paths'):\n"
+	"    why.append('its configuration has [paths]')\n"
+	"if cov.get_option('run:relative_files'):\n"
+	"    why.append('relative_files is on')\n"
+	"if cov.get_option('run:plugins'):\n"
+	"    why.append('plugins are configured')\n"
+	"if cov.get_option('run:debug') or os.environ.get('COVERAGE_DEBUG'):\n"
+	"    why.append('debug output is on')\n"
+	"meta = [('version', coverage.__version__)]\n"
+	"if coverage.version_info < (7,):\n"
+	"    meta = [('sys_argv', str(['covsettle', 'gather', '--combine'])),\n"
+	"            meta[0],\n"
+	"            ('when', datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'))]\n"
+	"esc = lambda s: s.replace('\\\\', '\\\\\\\\').replace('\\n', '\\\\n')\n"
+	"lines = ['" ASK_MARK "', coverage.__version__, '; '.join(why), str(len(meta))]\n"
+	"lines += [k + '\\t' + esc(v) for k, v in meta]\n"
+	"lines.append(esc(SCHEMA))\n"
+	"lines += [os.path.relpath(f, indir) for f in combinable_files(out, [indir])]\n"
+	"sys.stdout.write('\\n'.join(lines) + '\\n')\n";
+/* clang-format on */
+
+/* What coverage.py answered: pointers into its output, unescaped. */
+struct answer {
+	char *version;
+	char *why;
+	struct combine_meta meta[8];
+	size_t nmeta;
+	char *schema;
+	char **names; /* the inputs, in coverage.py's order */
+	size_t nnames;
+};
+
+/* Undo esc() in place. */
+static void
+unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && (s[1] == 'n' || s[1] == '\\'))
+			*w++ = *++s == 'n' ? '\n' : '\\';
+		else
+			*w++ = *s;
+	}
+	*w = '\0';
+}
+
+/* Split the answer out (modified in place) into a; -1 when malformed. */
+static int
+parse_answer(char *out, struct answer *a)
+{
+	char *line, *save = NULL, *tab;
+	size_t i, n;
+
+	memset(a, 0, sizeof(*a));
+	line = strtok_r(out, "\n", &save);
+	if (line == NULL || strcmp(line, ASK_MARK) != 0)
+		return -1;
+	a->version = strtok_r(NULL, "\n", &save);
+	/* why may be empty: strtok_r would skip it, so split by hand */
+	if (a->version == NULL || save == NULL)
+		return -1;
+	a->why = save;
+	if ((line = strchr(save, '\n')) == NULL)
+		return -1;
+	*line = '\0';
+	save = line + 1;
+	line = strtok_r(NULL, "\n", &save);
+	if (line == NULL || sscanf(line, "%zu", &n) != 1 || n > 8)
+		return -1;
+	for (i = 0; i < n; i++) {
+		line = strtok_r(NULL, "\n", &save);
+		if (line == NULL || (tab = strchr(line, '\t')) == NULL)
+			return -1;
+		*tab = '\0';
+		unescape(tab + 1);
+		a->meta[i].key = line;
+		a->meta[i].value = tab + 1;
+	}
+	a->nmeta = n;
+	if ((a->schema = strtok_r(NULL, "\n", &save)) == NULL)
+		return -1;
+	unescape(a->schema);
+	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+		if (strchr(line, '/') != NULL) {
+			free(a->names);
+			a->names = NULL;
+			a->nnames = 0;
+			return -1;
+		}
+		a->names = xrealloc(a->names, (a->nnames + 1) * sizeof(char *));
+		a->names[a->nnames++] = line;
+	}
+	return 0;
+}
+
+/* Ask coverage.py; 0 with its answer in *out (malloc'd) and a, or -1 with
+ * why not in r->reason (or a signal in *signo). */
+static int
+ask(const struct native_opts *o, struct native_result *r, char **out,
+    struct answer *a, int *signo)
+{
+	struct argv py = { 0 };
+	struct child_result res;
+	char prog[PATH_MAX], how[128], err[ERRLEN];
+
+	*out = NULL;
+	if (!coverage_python(o->cmd, &py, prog, sizeof(prog))) {
+		seterr(r->reason,
+		       "the coverage command is not one whose Python covsettle "
+		       "can ask for its configuration");
+		return -1;
+	}
+	argv_add(&py, "-c");
+	argv_add(&py, ask_py);
+	argv_add(&py, o->indir);
+	argv_add(&py, o->output);
+	if (o->rcfile != NULL)
+		argv_add(&py, o->rcfile);
+	if (child_run(py.v, o->sigfd, -1, 1, CAPTURE_QUIET, CHILD_UNMEASURED,
+		      &res, err) < 0) {
+		seterr(r->reason, "cannot ask coverage.py: %s", err);
+		argv_free(&py);
+		return -1;
+	}
+	argv_free(&py);
+	free(res.errout);
+	if (res.signo == 0 && child_ok(res.status) && res.out != NULL &&
+	    parse_answer(res.out, a) == 0) {
+		*out = res.out;
+		return 0;
+	}
+	if (res.signo) {
+		*signo = res.signo;
+	} else if (!child_ok(res.status)) {
+		child_describe(res.status, how, sizeof(how));
+		seterr(r->reason, "asking coverage.py for its configuration %s",
+		       how);
+	} else {
+		seterr(r->reason, "coverage.py's answer about its "
+				  "configuration was not understood");
+	}
+	free(res.out);
+	return -1;
+}
+
+/* The signals that stop a native combine. */
+struct stop {
+	int sigfd;
+	int signo; /* the first INT, TERM or HUP read, or 0 */
+};
+
+/* combine.c's question between inputs: has INT, TERM or HUP arrived? */
+static int
+interrupted(void *arg)
+{
+	struct stop *st = arg;
+	int s;
+
+	while ((s = sig_read(st->sigfd)) > 0)
+		if (s != SIGCHLD && st->signo == 0)
+			st->signo = s;
+	return st->signo != 0;
+}
+
+enum native_status
+native_combine(const struct native_opts *o, struct native_result *r, int *signo,
+	       char *err)
+{
+	struct combine_opts co = { 0 };
+	enum combine_status cs;
+	msec_t start = clock_ms();
+	char *out = NULL, **paths;
+	struct answer a;
+	struct stop stop = { .sigfd = o->sigfd };
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	*signo = 0;
+	r->method = "coverage";
+	if (o->how == CM_COVERAGE) {
+		seterr(r->reason, "--combine=coverage");
+		return NATIVE_DECLINED;
+	}
+	memset(&a, 0, sizeof(a));
+	if (ask(o, r, &out, &a, signo) < 0) {
+		if (*signo)
+			return NATIVE_SIGNAL;
+	} else if (a.why[0] != '\0') {
+		seterr(r->reason, "coverage.py %s: %s", a.version, a.why);
+	} else if (a.nnames == 0) {
+		seterr(r->reason, "coverage.py %s finds no input to combine",
+		       a.version);
+	} else {
+		paths = xcalloc(a.nnames, sizeof(*paths));
+		for (i = 0; i < a.nnames; i++)
+			if (asprintf(&paths[i], "%s/%s", o->indir, a.names[i]) <
+			    0)
+				paths[i] = NULL;
+		co.inputs = (const char *const *)paths;
+		co.ninputs = a.nnames;
+		co.output = o->output;
+		co.schema = a.schema;
+		co.meta = a.meta;
+		co.nmeta = a.nmeta;
+		co.empty_tracers = combine_empty_tracers(a.version);
+		co.interrupted = interrupted;
+		co.arg = &stop;
+		for (i = 0; i < a.nnames && paths[i] != NULL; i++)
+			;
+		cs = i < a.nnames ? COMBINE_ERROR : combine_run(&co, r->reason);
+		for (i = 0; i < a.nnames; i++)
+			free(paths[i]);
+		free(paths);
+		if (cs == COMBINE_OK) {
+			r->method = "native";
+			seterr(r->reason,
+			       "coverage.py %s: no [paths], relative_files or "
+			       "plugins; every input schema 7",
+			       a.version);
+		} else if (cs == COMBINE_STOPPED) {
+			*signo = stop.signo;
+		}
+	}
+	free(a.names);
+	free(out);
+	r->ms = clock_ms() - start;
+	if (*signo)
+		return NATIVE_SIGNAL;
+	if (strcmp(r->method, "native") == 0)
+		return NATIVE_DONE;
+	if (o->how == CM_NATIVE) {
+		seterr(err, "--combine=native is not possible: %s", r->reason);
+		return NATIVE_FAILED;
+	}
+	return NATIVE_DECLINED;
+}

@@ -1,0 +1,488 @@
+# test_native_combine.py: the oracle of covsettle's native combine. For every
+# case and every coverage.py of the matrix, the native result must equal what
+# that coverage.py's own `combine` makes of the same files: the same has_arcs,
+# meta keys and version, files, contexts, (file, context, line) and (file,
+# context, from, to) sets and tracers; and byte-identical report, json, xml,
+# lcov and html outputs (timestamps set aside), each run in a clean directory
+# on a data file at the same path. Inputs are real: written through
+# coverage.py's CoverageData API (native_data.py) or by `coverage run`.
+import glob
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+
+import pytest
+
+from harness import COVSETTLE, LONG, ROOT
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "native_data.py")
+
+# Every report a user may ask gather for, and the contexts shown.
+REPORTS = r'''
+import contextlib, io, sys
+from coverage.cmdline import main
+runs = [["report", "-m"], ["json", "-o", "r.json"],
+        ["json", "--show-contexts", "-o", "ctx.json"], ["xml", "-o", "r.xml"],
+        ["lcov", "-o", "r.lcov"], ["html", "-d", "html"],
+        ["html", "--show-contexts", "-d", "htmlctx"]]
+for i, args in enumerate(runs):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            st = main(args)
+        except SystemExit as e:
+            st = e.code
+        except Exception as e:  # random arcs can crash a reporter: both alike
+            st = f"{type(e).__name__}: {e}"
+    with open(f"run{i}.out", "w") as f:
+        f.write(f"{' '.join(args)}: {st}\n{out.getvalue()}")
+'''
+
+TIMES = [
+    (re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( [+-]\d{4})?"), "TIME"),
+    (re.compile(r'timestamp="\d+"'), 'timestamp=""'),
+]
+
+
+def sh(argv, cwd=None, check=True, env=None):
+    r = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=LONG * 4,
+                       stdin=subprocess.DEVNULL, env=env)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{argv} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def reference(cov, indir, outdir):
+    """coverage.py's own combine of indir's .coverage.* files."""
+    os.makedirs(outdir)
+    out = os.path.join(outdir, ".coverage")
+    sh([*cov.cmd, "combine", "--keep", "-q", f"--data-file={out}", indir], cwd=outdir)
+    return out
+
+
+TOOL = os.path.join(ROOT, "build", "combine-tool")
+INFO = ("import coverage, json; from coverage.sqldata import SCHEMA; "
+        "print(json.dumps([coverage.__version__, SCHEMA]))")
+# The order in which coverage.py reads the files it combines.
+ORDER = ("import json, sys; from coverage.data import combinable_files; "
+         "print(json.dumps(combinable_files(sys.argv[1], [sys.argv[2]])))")
+
+
+def native_tool(cov, indir, outdir):
+    """build/combine-tool (combine.c alone) on indir, as gather calls it."""
+    os.makedirs(outdir)
+    out = os.path.join(outdir, ".coverage")
+    version, schema = json.loads(sh([cov.python, "-c", INFO]).stdout)
+    (open(os.path.join(outdir, "schema"), "w")).write(schema)
+    meta = [f"version={version}"]
+    if version.startswith("6."):
+        meta = ["sys_argv=[]", f"version={version}", "when=2026-01-01 00:00:00"]
+    argv = [TOOL, "-s", os.path.join(outdir, "schema")]
+    for m in meta:
+        argv += ["-m", m]
+    if version.startswith("6.") or version.startswith("7.3."):
+        argv.append("-e")
+    order = json.loads(sh([cov.python, "-c", ORDER, out, indir]).stdout)
+    sh(argv + [out, *order])
+    os.unlink(os.path.join(outdir, "schema"))
+    return out
+
+
+def gather(cov, indir, outdir, method, *extra, rc=0):
+    """covsettle gather --combine=METHOD on indir: the combined file. A
+    report that fails (rc 5) still leaves the combined file in place."""
+    os.makedirs(outdir)
+    out = os.path.join(outdir, ".coverage")
+    n = len(glob.glob(os.path.join(indir, ".coverage.*")))
+    r = sh([COVSETTLE, "gather", f"--combine={method}", "--expect", str(n), "--debounce", "0",
+            "--ignore-writers", "--coverage", cov.command, f"--data-file={out}", "--json",
+            *extra, indir], check=False)
+    assert r.returncode == rc, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == method, r.stdout
+    return out
+
+
+def numbits_lines(blob):
+    return {i * 8 + b for i, byte in enumerate(blob) for b in range(8) if byte & (1 << b)}
+
+
+def facts(path):
+    """What coverage.py and its reports can see of a data file."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    meta = dict(con.execute("select key, value from meta"))
+    files = dict(con.execute("select id, path from file"))
+    ctxs = dict(con.execute("select id, context from context"))
+    lines = {(files[f], ctxs[c], n)
+             for f, c, bits in con.execute("select file_id, context_id, numbits from line_bits")
+             for n in numbits_lines(bits)}
+    # a (file, context) with a row, even an empty one
+    line_rows = {(files[f], ctxs[c]) for f, c in con.execute(
+        "select file_id, context_id from line_bits")}
+    arcs = {(files[f], ctxs[c], a, b) for f, c, a, b in con.execute(
+        "select file_id, context_id, fromno, tono from arc")}
+    tracers = {files[f]: t for f, t in con.execute("select file_id, tracer from tracer")}
+    schema = [r[0] for r in con.execute("select sql from sqlite_master order by name")]
+    version = list(con.execute("select version from coverage_schema"))
+    con.close()
+    return {
+        "meta keys": sorted(meta), "version": meta.get("version"),
+        "has_arcs": meta.get("has_arcs"), "files": sorted(files.values()),
+        "contexts": sorted(ctxs.values()), "lines": lines, "line rows": line_rows,
+        "arcs": arcs, "tracers": tracers, "schema": schema, "schema version": version,
+    }
+
+
+def report_outputs(cov, datafile, workdir):
+    """Every report of datafile, run at workdir/.coverage: {name: text}."""
+    if os.path.exists(workdir):
+        shutil.rmtree(workdir)
+    os.makedirs(workdir)
+    shutil.copyfile(datafile, os.path.join(workdir, ".coverage"))
+    # Contexts of a line are a Python set in some versions: one hash seed.
+    sh([cov.python, "-c", REPORTS], cwd=workdir,
+       env=dict(os.environ, PYTHONHASHSEED="0"))
+    outs = {}
+    for dirpath, _, names in os.walk(workdir):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, workdir)
+            if rel == ".coverage":
+                continue
+            with open(path, "rb") as f:
+                text = f.read().decode(errors="replace")
+            for rx, sub in TIMES:
+                text = rx.sub(sub, text)
+            outs[rel] = text
+    shutil.rmtree(workdir)
+    return outs
+
+
+def assert_same(cov, indir, tmp_path, reports=True, rc=0):
+    """The native combine of indir against coverage.py's: by hand, for the
+    data; and as gather runs it (the same staged inputs, read in the same
+    order), for the data and every report."""
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    if os.environ.get("NATIVE_TOOL"):
+        ref, nat = manual, native_tool(cov, indir, str(tmp_path / "nat"))
+    else:
+        ref = gather(cov, indir, str(tmp_path / "ref"), "coverage", rc=rc)
+        nat = gather(cov, indir, str(tmp_path / "nat"), "native", rc=rc)
+    want, got, by_hand = facts(ref), facts(nat), facts(manual)
+    for key in want:
+        assert got[key] == want[key], key
+        if key not in ("meta keys",):
+            assert by_hand[key] == want[key], key
+    if reports:
+        a = report_outputs(cov, ref, str(tmp_path / "rep"))
+        b = report_outputs(cov, nat, str(tmp_path / "rep"))
+        assert sorted(b) == sorted(a)
+        for name in a:
+            assert b[name] == a[name], name
+        assert any(name.startswith("run0") for name in a)
+    return want
+
+
+def make_inputs(cov, tmp_path, inputs, modules=4, lines=40, seed=1):
+    spec = {"src": str(tmp_path / "src"), "out": str(tmp_path / "in"), "seed": seed,
+            "modules": modules, "lines": lines, "inputs": inputs}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    sh([cov.python, DATA, str(path)])
+    return spec["out"]
+
+
+def named(inputs):
+    for i, inp in enumerate(inputs):
+        inp.setdefault("name", f".coverage.nd.{i}.{100000 + i}")
+    return inputs
+
+
+# The random cases: each a list of inputs for native_data.py.
+CASES = {
+    "lines": [{"files": [0, 1, 2]}, {"files": [1, 2, 3]}, {"files": [0]}, {"files": [3]}],
+    "arcs": [{"files": [0, 1], "arcs": True}, {"files": [1, 2, 3], "arcs": True},
+             {"files": [2], "arcs": True}],
+    "contexts-lines": [{"files": [0, 1], "contexts": ["", "t.a", "t.b", "t.c|run"]},
+                       {"files": [1, 2], "contexts": ["t.b", "t.d", "t.e"]},
+                       {"files": [3], "contexts": [f"test_{i}" for i in range(25)]}],
+    "contexts-arcs": [{"files": [0, 1], "arcs": True, "contexts": ["", "t.a", "t.b"]},
+                      {"files": [1, 3], "arcs": True, "contexts": ["t.b", "t.c"]}],
+    "empty-and-touched": [{"empty": True}, {"files": [0], "touch": [1, 2]},
+                          {"files": [2], "touch": [3]}, {"empty": True}],
+    "touched-arcs": [{"files": [0], "arcs": True, "touch": [1, 2]},
+                     {"empty": True, "arcs": True}, {"files": [1], "arcs": True}],
+    "duplicates": [{"files": [0, 1]}, {"files": [1, 2]}, {"copy_of": 0}, {"copy_of": 1},
+                   {"copy_of": 0}],
+    "big-lines": [{"files": [0, 1], "big": True}, {"files": [1], "big": True},
+                  {"files": [2]}],
+    "big-arcs": [{"files": [0, 1], "big": True, "arcs": True}, {"files": [1], "arcs": True}],
+    "one-input": [{"files": [0, 1, 2, 3], "contexts": ["", "x"]}],
+    "many": [{"files": sorted({(i * 7 + k) % 12 for k in range(5)})} for i in range(30)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_random_inputs(cov, tmp_path, case):
+    inputs = named([dict(i) for i in CASES[case]])
+    indir = make_inputs(cov, tmp_path, inputs, modules=12 if case == "many" else 4)
+    assert_same(cov, indir, tmp_path)
+
+
+def test_tracers(cov, tmp_path):
+    """The same tracer for a file in every input that has it is copied."""
+    inputs = named([{"files": [0, 1], "tracers": {"0": "plug.Tracer"}},
+                    {"files": [0, 2], "tracers": {"0": "plug.Tracer"}},
+                    {"files": [3]}])
+    indir = make_inputs(cov, tmp_path, inputs)
+    # No report: the plugin is not installed.
+    want = assert_same(cov, indir, tmp_path, reports=False)
+    assert "plug.Tracer" in want["tracers"].values()
+
+
+def test_seeds(cov, tmp_path):
+    """More random inputs: lines and contexts over many seeds."""
+    for seed in range(2, 6):
+        base = tmp_path / f"s{seed}"
+        base.mkdir()
+        inputs = named([{"files": [seed % 4, (seed + 1) % 4],
+                         "contexts": ["", f"c{seed}", "shared"]},
+                        {"files": [(seed + 2) % 4], "contexts": ["shared"], "big": seed % 2 == 0},
+                        {"files": [0, 1, 2, 3], "touch": [0]}])
+        indir = make_inputs(cov, base, inputs, seed=seed)
+        assert_same(cov, indir, base, reports=False)
+
+
+# Real runs: `coverage run -p` of a small project, as a pytest-style run
+# with dynamic contexts, a multiprocessing pool and subprocesses.
+PROJECT = {
+    "proj/__init__.py": "",
+    "proj/shapes.py": '''\
+def area(kind, a, b=None):
+    if kind == "square":
+        return a * a
+    elif kind == "rect":
+        return a * b
+    return None
+
+
+def describe(n):
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append("odd")
+        else:
+            out.append("even")
+    return out
+''',
+    "proj/work.py": '''\
+import multiprocessing
+import sys
+
+from proj import shapes
+
+
+def job(n):
+    return shapes.area("square", n)
+
+
+def main(mode):
+    if mode == "pool":
+        pool = multiprocessing.Pool(3)
+        try:
+            return sum(pool.map(job, range(6)))
+        finally:
+            pool.close()
+            pool.join()
+    if mode == "rect":
+        return shapes.area("rect", 2, 3)
+    return shapes.describe(int(mode))
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1]))
+''',
+    "test_style.py": '''\
+from proj import shapes
+
+
+def test_square():
+    assert shapes.area("square", 2) == 4
+
+
+def test_describe():
+    assert shapes.describe(3) == ["even", "odd", "even"]
+
+
+def test_none():
+    assert shapes.area("circle", 1) is None
+
+
+if __name__ == "__main__":
+    for name, f in sorted(globals().items()):
+        if name.startswith("test_"):
+            f()
+''',
+}
+
+
+def real_project(tmp_path, rc):
+    proj = tmp_path / "project"
+    for name, text in PROJECT.items():
+        (proj / name).parent.mkdir(parents=True, exist_ok=True)
+        (proj / name).write_text(text)
+    (proj / ".coveragerc").write_text(rc)
+    return proj
+
+
+def coverage_run(cov, proj, *args):
+    env = dict(os.environ, PYTHONPATH=str(proj), PYTHONDONTWRITEBYTECODE="1")
+    r = subprocess.run([*cov.cmd, "run", "-p", *args], cwd=proj, env=env,
+                       capture_output=True, text=True, timeout=LONG * 2,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["lines", "branch"])
+def test_real_runs(cov, tmp_path, branch):
+    rc = ("[run]\nsource = proj\nparallel = true\n"
+          "concurrency = multiprocessing\ndynamic_context = test_function\n"
+          f"branch = {branch}\n")
+    proj = real_project(tmp_path, rc)
+    coverage_run(cov, proj, "-m", "proj.work", "pool")
+    coverage_run(cov, proj, "-m", "proj.work", "rect")
+    coverage_run(cov, proj, "-m", "proj.work", "5")
+    coverage_run(cov, proj, "test_style.py")
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for path in glob.glob(str(proj / ".coverage.*")):
+        shutil.move(path, indir)
+    assert len(os.listdir(indir)) >= 6  # the pool's workers wrote theirs
+    want = assert_same(cov, str(indir), tmp_path)
+    assert any(c.endswith("test_square") for c in want["contexts"]), want["contexts"]
+
+
+def test_fixture_files(cov, tmp_path):
+    """The fixtures written by coverage.py 6.5 (lines, contexts)."""
+    indir = tmp_path / "in"
+    indir.mkdir()
+    fixtures = os.path.join(ROOT, "fixtures", "data")
+    for i, name in enumerate(["lines", "contexts", "lines"]):
+        shutil.copyfile(os.path.join(fixtures, name), indir / f".coverage.fx.{i}.{i:06d}")
+    # No report: their sources are not here.
+    assert_same(cov, str(indir), tmp_path, reports=False)
+
+
+# When native is not safe, coverage.py combines: its configuration maps
+# paths or has plugins, or the inputs need its own judgement.
+PLUGIN = "def coverage_init(reg, options):\n    pass\n"
+UNSAFE = {
+    "paths": ("[paths]\nsource =\n    src/\n    /elsewhere/src/\n", "[paths]"),
+    "relative_files": ("[run]\nrelative_files = true\n", "relative_files"),
+    "plugin": ("[run]\nplugins = nd_plugin\n", "plugins"),
+}
+
+
+def lines_inputs(cov, tmp_path):
+    return make_inputs(cov, tmp_path, named([{"files": [0, 1]}, {"files": [1, 2]}]))
+
+
+def gather_run(cov, indir, out, *args, cwd=None, env=None):
+    n = len(glob.glob(os.path.join(indir, ".coverage.*")))
+    return subprocess.run(
+        [COVSETTLE, "gather", "--expect", str(n), "--debounce", "0", "--ignore-writers",
+         "--coverage", cov.command, f"--data-file={out}", "--json", *args, indir],
+        capture_output=True, text=True, timeout=LONG * 2, cwd=cwd, env=env,
+        stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("what", sorted(UNSAFE))
+def test_unsafe_config_falls_back(cov, tmp_path, what):
+    """--rcfile with [paths], relative_files or a plugin: coverage.py
+    combines (auto), and --combine=native is an error that names why."""
+    rc_text, word = UNSAFE[what]
+    (tmp_path / "nd_plugin.py").write_text(PLUGIN)
+    rcfile = tmp_path / "rc.ini"
+    rcfile.write_text(rc_text)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    indir = lines_inputs(cov, tmp_path)
+    before = {n: open(os.path.join(indir, n), "rb").read() for n in os.listdir(indir)}
+    r = gather_run(cov, indir, str(tmp_path / "auto"), f"--rcfile={rcfile}", env=env)
+    assert r.returncode == 0, r.stderr
+    combine = json.loads(r.stdout)["combine"]
+    assert combine["method"] == "coverage"
+    assert word in combine["reason"]
+    assert any(" combine " in c["command"] for c in json.loads(r.stdout)["commands"])
+    r = gather_run(cov, indir, str(tmp_path / "forced"), f"--rcfile={rcfile}",
+                   "--combine=native", env=env)
+    assert r.returncode == 5, r.stderr
+    assert "--combine=native is not possible" in r.stderr and word in r.stderr
+    assert not os.path.exists(tmp_path / "forced")
+    assert {n: open(os.path.join(indir, n), "rb").read()
+            for n in os.listdir(indir) if n.startswith(".coverage.")} == before
+    # Without the rcfile the same inputs combine natively.
+    r = gather_run(cov, indir, str(tmp_path / "plain"), env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "native"
+
+
+def test_config_found_by_coverage(cov, tmp_path):
+    """coverage.py's own configuration search decides: [coverage:paths] in a
+    setup.cfg of the current directory, which covsettle never reads."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "setup.cfg").write_text("[coverage:paths]\nsource =\n    src/\n    /x/src/\n")
+    indir = lines_inputs(cov, tmp_path)
+    r = gather_run(cov, indir, str(tmp_path / "out"), "-v", cwd=work)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
+    assert "combine: coverage, as" in r.stderr and "[paths]" in r.stderr
+
+
+def test_combine_coverage_option(cov, tmp_path):
+    indir = lines_inputs(cov, tmp_path)
+    r = gather_run(cov, indir, str(tmp_path / "out"), "--combine=coverage", "-v")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["combine"] == {
+        "method": "coverage", "reason": "--combine=coverage",
+        "ms": json.loads(r.stdout)["combine"]["ms"]}
+    r = gather_run(cov, indir, str(tmp_path / "out2"), "-v")
+    assert "combine: native, as coverage.py " in r.stderr
+
+
+def test_lines_and_branches_left_to_coverage(cov, tmp_path):
+    """Inputs that measured lines and branches: coverage.py's own error."""
+    indir = make_inputs(cov, tmp_path, named([{"files": [0]}, {"files": [1], "arcs": True}]))
+    auto = gather_run(cov, indir, str(tmp_path / "a"))
+    by_coverage = gather_run(cov, indir, str(tmp_path / "b"), "--combine=coverage")
+    assert auto.returncode == by_coverage.returncode == 5
+    assert "Can't combine" in auto.stderr
+    assert json.loads(auto.stdout)["combine"]["method"] == "coverage"
+    assert "measured branches" in json.loads(auto.stdout)["combine"]["reason"]
+    forced = gather_run(cov, indir, str(tmp_path / "c"), "--combine=native")
+    assert forced.returncode == 5
+    assert "--combine=native is not possible" in forced.stderr
+
+
+def test_conflicting_tracers_left_to_coverage(cov, tmp_path):
+    indir = make_inputs(cov, tmp_path, named([
+        {"files": [0], "tracers": {"0": "a.Tracer"}},
+        {"files": [0], "tracers": {"0": "b.Tracer"}}]))
+    r = gather_run(cov, indir, str(tmp_path / "a"))
+    assert r.returncode == 5
+    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
+    assert "Conflicting file tracer" in r.stderr
+
+
+
+def test_combine_option_usage(tmp_path):
+    r = subprocess.run([COVSETTLE, "gather", "--combine=fast", str(tmp_path)],
+                       capture_output=True, text=True, timeout=LONG)
+    assert r.returncode == 2
+    assert "--combine 'fast': use auto, native or coverage" in r.stderr
+    r = subprocess.run([COVSETTLE, "wait", "--combine=native", str(tmp_path)],
+                       capture_output=True, text=True, timeout=LONG)
+    assert r.returncode == 2

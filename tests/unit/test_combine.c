@@ -1,0 +1,302 @@
+/* test_combine.c: unit tests of combine.c: the numbits OR, which versions
+ * write empty tracer rows, and the union of real fixtures, with the cases
+ * left to coverage.py and the output that is never partial. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "combine.h"
+
+/* ---- combine_numbits_or ---- */
+
+Test(combine, numbits_or_longer_wins)
+{
+	static const unsigned char a[] = { 0x01, 0x80 };
+	static const unsigned char b[] = { 0x02, 0x00, 0x00, 0x10 };
+	unsigned char *d = NULL;
+	size_t n = 0;
+
+	combine_numbits_or(&d, &n, a, sizeof(a));
+	cr_assert_eq(n, 2);
+	combine_numbits_or(&d, &n, b, sizeof(b));
+	cr_assert_eq(n, 4);
+	cr_expect_eq(d[0], 0x03);
+	cr_expect_eq(d[1], 0x80);
+	cr_expect_eq(d[2], 0x00);
+	cr_expect_eq(d[3], 0x10);
+	/* a shorter input leaves the length alone */
+	combine_numbits_or(&d, &n, a, 1);
+	cr_expect_eq(n, 4);
+	cr_expect_eq(d[0], 0x03);
+	free(d);
+}
+
+Test(combine, numbits_or_empty)
+{
+	unsigned char *d = NULL;
+	size_t n = 0;
+
+	/* an empty numbits stays an empty (but present) one */
+	combine_numbits_or(&d, &n, (const unsigned char *)"", 0);
+	cr_expect_eq(n, 0);
+	cr_expect_not_null(d);
+	free(d);
+}
+
+Test(combine, numbits_or_is_coverage_numbits)
+{
+	/* line n is bit n % 8 of byte n / 8: lines 1, 9, 17 and 1, 2 */
+	static const unsigned char a[] = { 0x02, 0x02, 0x02 };
+	static const unsigned char b[] = { 0x06 };
+	unsigned char *d = NULL;
+	size_t n = 0;
+
+	combine_numbits_or(&d, &n, b, sizeof(b));
+	combine_numbits_or(&d, &n, a, sizeof(a));
+	cr_assert_eq(n, 3);
+	cr_expect_eq(d[0], 0x06);
+	cr_expect_eq(d[1], 0x02);
+	cr_expect_eq(d[2], 0x02);
+	free(d);
+}
+
+/* ---- combine_empty_tracers: every version boundary ---- */
+
+static const struct {
+	const char *version;
+	bool empty;
+} versions[] = {
+	{ "5.5", true },     { "6.5.0", true },	  { "7.3.2", true },
+	{ "7.10.4", true },  { "7.10.5", false }, { "7.10.6", false },
+	{ "7.11.0", false }, { "7.13.0", false }, { "7.17.5", false },
+	{ "8.0", false },    { "", false },	  { NULL, false },
+	{ "x", false },
+};
+
+Test(combine, empty_tracers_by_version)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(versions) / sizeof(*versions); i++)
+		cr_expect_eq(combine_empty_tracers(versions[i].version),
+			     versions[i].empty, "%s",
+			     versions[i].version ? versions[i].version
+						 : "NULL");
+}
+
+/* ---- combine_run on real data files ---- */
+
+static char dir[] = "/tmp/covsettle-unit-combine.XXXXXX";
+
+static void
+setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+	strcpy(dir + strlen(dir) - 6, "XXXXXX");
+}
+
+/* One integer answer of sql on the database at path. */
+static long
+query(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+		     "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static enum combine_status
+run(const char *const *inputs, size_t n, const char *out, char *err)
+{
+	static const struct combine_meta meta[] = { { "version", "7.17.5" } };
+	struct combine_opts o = {
+		.inputs = inputs,
+		.ninputs = n,
+		.output = out,
+		.meta = meta,
+		.nmeta = 1,
+	};
+
+	return combine_run(&o, err);
+}
+
+/* Nothing but the output (if any) in dir: no temporary file is left. */
+static int
+entries(void)
+{
+	char cmd[256];
+	FILE *p;
+	int n = 0, c;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s'", dir);
+	p = popen(cmd, "r");
+	while ((c = fgetc(p)) != EOF)
+		n += c == '\n';
+	pclose(p);
+	return n;
+}
+
+Test(combine, lines_twice_is_lines, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines", FIXTURES "/lines" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from file"),
+		     query(FIXTURES "/lines", "select count(*) from file"));
+	cr_expect_eq(
+		query(out, "select count(*) from line_bits"),
+		query(FIXTURES "/lines", "select count(*) from line_bits"));
+	cr_expect_eq(query(out, "select value from meta where key='has_arcs'"),
+		     0);
+	cr_expect_eq(query(out, "select version from coverage_schema"), 7);
+	cr_expect_eq(query(out, "select count(*) from meta"), 2);
+	cr_expect_eq(entries(), 1);
+}
+
+Test(combine, arcs_and_empty_run, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/empty-run", FIXTURES "/arcs" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	/* empty-run says has_arcs 0 and has no rows, arcs says 1: coverage.py
+	 * decides (its answer depends on the order) */
+	cr_assert_eq(run(in, 2, out, err), COMBINE_FALLBACK);
+	cr_expect(strstr(err, "empty-run") || strstr(err, "arcs"), "%s", err);
+	cr_expect_eq(access(out, F_OK), -1);
+	cr_expect_eq(entries(), 0);
+}
+
+Test(combine, arcs_union, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/arcs", FIXTURES "/arcs" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from arc"),
+		     query(FIXTURES "/arcs", "select count(*) from arc"));
+	cr_expect_eq(query(out, "select value from meta where key='has_arcs'"),
+		     1);
+}
+
+Test(combine, empty_run_writes_no_has_arcs, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/empty-run" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 1, out, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from meta where "
+				"key='has_arcs'"),
+		     0);
+	cr_expect_eq(query(out, "select count(*) from file"), 0);
+}
+
+Test(combine, other_schema_falls_back, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines", FIXTURES "/wrong-schema" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_FALLBACK);
+	cr_expect(strstr(err, "wrong-schema") != NULL, "%s", err);
+	cr_expect_eq(entries(), 0);
+}
+
+Test(combine, dangling_row_falls_back, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/dangling-line" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 1, out, err), COMBINE_FALLBACK);
+	cr_expect(strstr(err, "no file or context") != NULL, "%s", err);
+}
+
+Test(combine, unreadable_input_is_an_error, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines", FIXTURES "/garbage" };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_ERROR);
+	cr_expect(strstr(err, "garbage") != NULL, "%s", err);
+	cr_expect_eq(entries(), 0);
+}
+
+static int
+stop_now(void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
+Test(combine, interrupted_leaves_nothing, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines" };
+	struct combine_opts o = { .inputs = in, .ninputs = 1 };
+	char out[128], err[ERRLEN] = "";
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	o.output = out;
+	o.interrupted = stop_now;
+	cr_assert_eq(combine_run(&o, err), COMBINE_STOPPED);
+	cr_expect_eq(entries(), 0);
+}
+
+Test(combine, no_inputs_is_an_error)
+{
+	struct combine_opts o = { .output = "/nonexistent/out" };
+	char err[ERRLEN] = "";
+
+	cr_expect_eq(combine_run(&o, err), COMBINE_ERROR);
+	cr_expect(strstr(err, "no data files") != NULL, "%s", err);
+}
+
+Test(combine, unwritable_target_is_an_error)
+{
+	const char *in[] = { FIXTURES "/lines" };
+	char err[ERRLEN] = "";
+
+	cr_expect_eq(run(in, 1, "/nonexistent/dir/out", err), COMBINE_ERROR);
+	cr_expect(strstr(err, "/nonexistent/dir") != NULL, "%s", err);
+}
+
+Test(combine, existing_target_replaced_whole, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/contexts" };
+	char out[128], err[ERRLEN] = "";
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/out", dir);
+	f = fopen(out, "w");
+	fputs("old", f);
+	fclose(f);
+	cr_assert_eq(run(in, 1, out, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from context"), 3);
+	cr_expect_eq(entries(), 1);
+}
