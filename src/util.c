@@ -1,9 +1,10 @@
-/* util.c: the clock, error buffers, checked formatting, allocation, and
- * what /proc says of a pid (its pidfd, its start time).
+/* util.c: the clock, error buffers, checked formatting, allocation, the
+ * immutable SQLite URI of a path, and what /proc says of a pid (its
+ * pidfd, its start time).
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
-#include "cmd.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ oom(void)
 	static const char msg[] = "covsettle: out of memory\n";
 
 	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(EXIT_NOMEM);
+	_exit(NOMEM_STATUS);
 }
 
 void *
@@ -160,4 +161,25 @@ xstrdup(const char *s)
 	size_t n = strlen(s) + 1;
 
 	return memcpy(xmalloc(n), s, n);
+}
+
+char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *uri = xmalloc(3 * strlen(path) + sizeof("file:?immutable=1"));
+	char *q = stpcpy(uri, "file:");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p) != NULL) {
+			*q++ = (char)*p;
+		} else {
+			*q++ = '%';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 15];
+		}
+	}
+	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
+	return uri;
 }
