@@ -8,7 +8,7 @@
 #include "waiter.h"
 
 /* The exit statuses of covsettle(1); EXIT_NOMEM is the one a module
- * (util.c) picks: an allocation failed. */
+ * picks (util.c's allocators, as NOMEM_STATUS): an allocation failed. */
 enum exit_code {
 	EXIT_OK = 0,	/* settled (wait), all valid (check), done (gather) */
 	EXIT_BELOW = 1, /* total coverage below --fail-under */
@@ -17,9 +17,9 @@ enum exit_code {
 	EXIT_INVALID = 4,
 	EXIT_COVERAGE = 5, /* the coverage command is missing or failed */
 	EXIT_TRIGGER = 6,
-	EXIT_WATCH = 7,	   /* DIR unreadable; neither inotify nor polling */
-	EXIT_NOMEM = 70,   /* out of memory */
-	EXIT_SIGNAL = 128, /* + the signal number */
+	EXIT_WATCH = 7, /* DIR unreadable; neither inotify nor polling */
+	EXIT_NOMEM = NOMEM_STATUS, /* out of memory */
+	EXIT_SIGNAL = 128,	   /* + the signal number */
 };
 
 int cmd_wait(int argc, char **argv);

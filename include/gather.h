@@ -52,6 +52,11 @@ struct gather_opts {
 	int sigfd;
 };
 
+/* Remove the staging directories in dir that gathers which are gone left
+ * behind (killed with SIGKILL, say). Call it holding dir's lock. Returns
+ * how many were removed. */
+int gather_sweep(const char *dir);
+
 /* Run the pipeline. Fills r; free it with gather_free(). */
 enum gather_status gather_run(const struct gather_opts *o,
 			      struct gather_result *r);

@@ -25,7 +25,8 @@ struct fsig {
 enum writer_state {
 	WR_UNPROBED, /* not tested since the last change */
 	WR_WRITING,  /* open for writing by some process (lease refused) */
-	WR_ALIVE,    /* the pid in the name is alive on this host */
+	WR_ALIVE,    /* the pid in the name is alive here and can be the
+		      * writer */
 	WR_QUIET,    /* no sign of a writer, but none known gone either */
 	WR_GONE,     /* the writer named in the file has exited */
 };
@@ -49,7 +50,8 @@ struct sfile {
 	enum writer_state writer;
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
 	bool renamed;	    /* a scan found its finished name (settle.c) */
-	pid_t pid;	    /* writer pid when the host is ours, else 0 */
+	pid_t pid;	    /* the pid in its name when tested, else 0 */
+	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	unsigned long scan; /* the last scan that saw it */
 };
 
@@ -90,7 +92,8 @@ struct settle_io {
 enum settle_state {
 	ST_WAITING,
 	ST_SETTLED,
-	ST_INVALID, /* settled, but some files failed with their writer gone */
+	ST_INVALID, /* settled, but some files failed for good
+		     * (settle_invalid) */
 };
 
 /* Why the directory is not settled yet, and when to look again. */
@@ -147,6 +150,18 @@ enum settle_state settle_evaluate(struct settle *s, msec_t now,
 				  const struct settle_io *io,
 				  struct settle_wait *w);
 
+/* The timeout has passed: when all that stands between the directory and
+ * settled is files that fail their check with a verdict that is not an
+ * unfinished save (not empty, incomplete or busy), those verdicts become
+ * final and ST_INVALID is returned; else ST_WAITING (files missing,
+ * unfinished or still changing: a real timeout). */
+enum settle_state settle_expire(struct settle *s, msec_t now);
+
+/* Is f invalid for good, counted and present: failing its check (or its
+ * save not finished) with its writer gone, a verdict no writer can mend,
+ * or a failing verdict at the timeout (settle_expire)? */
+bool settle_invalid(const struct settle *s, const struct sfile *f);
+
 /* One line saying what the directory is still waiting for. */
 void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);
 
@@ -159,9 +174,6 @@ struct sfile *settle_file(const struct settle *s, size_t i);
 struct sfile *settle_find(const struct settle *s, const char *name);
 /* Files that count and are present or quarantined. */
 long settle_counted(const struct settle *s);
-/* Invalid for good: counted and present, failing its check (or its save
- * not finished) with its writer gone, so that nothing can mend it. */
-bool settle_invalid(const struct sfile *f);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);

@@ -32,11 +32,23 @@ int make_dirs(const char *dir, char *err);
  * (pidfd_open(2)), or -1 with errno. */
 int pidfd_of(int pid);
 
-/* Allocation that never returns NULL: covsettle exits 70 (EXIT_NOMEM)
- * on OOM. */
+/* When process pid started, in clock ticks after boot (/proc/PID/stat):
+ * with the pid, it names one process for good. 0 when there is no such
+ * process or it is a zombie. */
+unsigned long long pid_started(int pid);
+
+/* The exit status when an allocation fails (EXIT_NOMEM in cmd.h). */
+#define NOMEM_STATUS 70
+
+/* Allocation that never returns NULL: covsettle exits NOMEM_STATUS on
+ * OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+
+/* "file:PATH?immutable=1", PATH percent-encoded (malloc'd): SQLite reads
+ * the file at path with no locks and creates no side file beside it. */
+char *immutable_uri(const char *path);
 
 #endif

@@ -13,7 +13,6 @@
 #include "pool.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -350,28 +349,6 @@ sqlite_setup(void)
 }
 
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
-
-/* "file:PATH?immutable=1", PATH percent-encoded (malloc'd). */
-static char *
-immutable_uri(const char *path)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *uri = xmalloc(3 * strlen(path) + sizeof("file:?immutable=1"));
-	char *q = stpcpy(uri, "file:");
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)path; *p; p++) {
-		if (isalnum(*p) || strchr("/-._~", *p) != NULL) {
-			*q++ = (char)*p;
-		} else {
-			*q++ = '%';
-			*q++ = hex[*p >> 4];
-			*q++ = hex[*p & 15];
-		}
-	}
-	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
-	return uri;
-}
 
 /* SQLite's view of the file at path: quick_check, then the structure.
  * immutable: a WAL-mode file with no log beside it, opened so that SQLite

@@ -3,7 +3,10 @@
  * the child started, with stdin from /dev/null (or an empty pipe), and
  * covsettle's signal mask and dispositions reset. An exec failure is
  * reported through a close-on-exec pipe, so "command not found" is an
- * error, not a status. */
+ * error, not a status. A child dies with covsettle, even when covsettle
+ * is killed with SIGKILL and cannot pass a signal on: the kernel sends it
+ * SIGKILL then (PR_SET_PDEATHSIG; this is about the thread that forks, so
+ * children are spawned from the main thread only). */
 #include "child.h"
 #include "sig.h"
 
@@ -16,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,8 +82,8 @@ child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
 {
 	char **env = flags & CHILD_UNMEASURED ? unmeasured_env() : environ;
 	int pfd[2], e = 0, nullfd;
+	pid_t parent = getpid(), pid;
 	ssize_t n;
-	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		e = errno;
@@ -98,6 +102,10 @@ child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		/* Killed with the parent; a parent that died before this
+		 * line is no longer our parent. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(127);
 		sig_child_reset();
 		setpgid(0, 0);
 		nullfd = null_input();

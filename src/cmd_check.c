@@ -49,30 +49,27 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
 	char extra[96] = "";
-	struct stat st;
-	bool by_pid;
-	pid_t pid;
+	struct writer_proc wp;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change (a writer at work), or why an
 		 * unfinished save never will. */
-		by_pid = fstatat(dirfd, name, &st, 0) == 0;
-		switch (writer_at_work(dirfd, name, by_pid,
-				       by_pid ? st.st_mtime : 0, &pid)) {
+		switch (writer_at_work(dirfd, name, true, &wp)) {
 		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
 			break;
 		case WRITER_ALIVE:
 			snprintf(extra, sizeof(extra),
-				 "; its writer, pid %d, is running", (int)pid);
+				 "; its writer, pid %d (%s), is running",
+				 (int)wp.pid, wp.comm);
 			break;
 		case WRITER_GONE: /* and no rename will come */
 			if (name_unfinished(name))
 				snprintf(extra, sizeof(extra),
 					 "; its writer, pid %d, exited before "
 					 "finishing its save",
-					 (int)pid);
+					 (int)wp.pid);
 			break;
 		case WRITER_QUIET:
 			break;

@@ -18,6 +18,9 @@
 static int
 gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 {
+	char tail[ERRLEN];
+	size_t room;
+
 	if (g->combine.method != NULL)
 		out_debug("combine: %s, as %s", g->combine.method,
 			  g->combine.reason);
@@ -46,8 +49,12 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		out_error("%s", msg);
 		return EXIT_BELOW;
 	case GS_FAILED:
-		seterr(msg, "%s; the data files in %s are untouched", g->msg,
-		       c->o.dir);
+		/* The command line in g->msg may be long: cut it, never the
+		 * end that says the inputs are safe. */
+		snprintf(tail, sizeof(tail),
+			 "; the data files in %s are untouched", c->o.dir);
+		room = ERRLEN - 1 - strlen(tail);
+		seterr(msg, "%.*s%s", (int)room, g->msg, tail);
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
 	case GS_CHANGED:
@@ -261,6 +268,10 @@ cmd_gather(int argc, char **argv)
 	}
 	if ((code = take_lock(&c, &find, &lockfd, err)) >= 0)
 		goto out;
+	if ((found = gather_sweep(c.o.dir)) > 0)
+		out_info("removed %d staging director%s left in %s by a gather "
+			 "that is gone",
+			 found, found == 1 ? "y" : "ies", c.o.dir);
 	w = xmalloc(sizeof(*w));
 	c.o.helper = find_helper;
 	c.o.helper_pid = find_pid;

@@ -61,6 +61,17 @@ cmd_wait_note(void *ctx, const struct wait_note *n)
 	case N_QUARANTINED:
 		out_warn(true, "moved invalid %s to %s", n->name, n->text);
 		break;
+	case N_LEASE_DENIED:
+		out_debug("the open-for-writing test is off: the kernel "
+			  "refuses leases on %s/%s (covsettle is not its owner "
+			  "and has no CAP_LEASE), so --debounce must cover "
+			  "the longest pause of a save",
+			  c->o.dir, n->name);
+		break;
+	case N_NOT_WRITER:
+		out_debug("%s: no writer evidence from its pid: %s", n->name,
+			  n->text);
+		break;
 	case N_TICK:
 		format_duration(n->quiet_left > 0 ? n->quiet_left : 0, quiet,
 				sizeof(quiet));
@@ -159,15 +170,15 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 		for (i = 0; i < settle_nfiles(s); i++) {
 			const struct sfile *f = settle_file(s, i);
 
-			if (!settle_invalid(f))
+			if (!settle_invalid(s, f))
 				continue;
 			invalid++;
 			out_error("%s/%s: %s: %s", c->o.dir, f->name,
 				  verdict_name(f->check.verdict),
 				  f->check.reason);
 		}
-		out_error("%ld invalid data file%s in %s, and their writers "
-			  "are gone",
+		out_error("%ld invalid data file%s in %s that no writer will "
+			  "mend",
 			  invalid, invalid == 1 ? "" : "s", c->o.dir);
 		return EXIT_INVALID;
 	case WS_TRIGGER:

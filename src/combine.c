@@ -21,7 +21,6 @@
 #include "combine.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -463,29 +462,6 @@ in_prepare(struct input *in, const char *sql, sqlite3_stmt **st)
 	return sqlite3_prepare_v2(in->db, sql, -1, st, NULL);
 }
 
-/* "file:PATH?immutable=1", PATH percent-encoded (malloc'd): a settled
- * input, read with no locks and no side files. */
-static char *
-input_uri(const char *path)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *uri = xmalloc(3 * strlen(path) + sizeof("file:?immutable=1"));
-	char *q = stpcpy(uri, "file:");
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)path; *p; p++) {
-		if (isalnum(*p) || strchr("/-._~", *p) != NULL) {
-			*q++ = (char)*p;
-		} else {
-			*q++ = '%';
-			*q++ = hex[*p >> 4];
-			*q++ = hex[*p & 15];
-		}
-	}
-	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
-	return uri;
-}
-
 /* The schema version and has_arcs of the input: *mode -1, 0 or 1. */
 static enum combine_status
 read_meta(struct input *in, int *mode)
@@ -774,7 +750,7 @@ read_input(const char *path, struct acc *a, char *err)
 	enum combine_status s;
 	size_t known = a->files_t.n;
 	long lines = 0, arcs = 0;
-	char *uri = input_uri(path);
+	char *uri = immutable_uri(path);
 	int mode = -1, rc;
 
 	rc = sqlite3_open_v2(uri, &in.db,

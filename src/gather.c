@@ -34,9 +34,18 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define STAGE_TEMPLATE	  ".covsettle-gather.XXXXXX"
+/* The staging directory's OWNER file says whose it is: the pid and start
+ * time of the gather that made it, so a later gather can tell a directory
+ * left by one that was killed from one still in use, even when the pid
+ * has been reused meanwhile. One without it is taken for one being made
+ * for STAGE_YOUNG_S after its last change. */
+#define STAGE_PREFIX	  ".covsettle-gather."
+#define STAGE_TEMPLATE	  STAGE_PREFIX "XXXXXX"
+#define STAGE_OWNER	  "owner"
+#define STAGE_YOUNG_S	  60
 #define COMBINED	  "combined"
 #define DEFAULT_DATA_FILE ".coverage"
 /* coverage.py's exit status for a total below fail_under. */
@@ -278,6 +287,23 @@ stage_one(struct gather *g, const struct sfile *f, const char *dst,
 	return rc;
 }
 
+/* Write the OWNER file into the staging directory stage, or none. */
+static void
+stage_own(const char *stage)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int rc;
+
+	if (fmt(path, sizeof(path), "%s/" STAGE_OWNER, stage) < 0 ||
+	    (f = fopen(path, "wxe")) == NULL)
+		return;
+	rc = fprintf(f, "%d %llu\n", (int)getpid(), pid_started(getpid()));
+	if (fclose(f) != 0 || rc <= 0)
+		unlink(path); /* half written: none is better than a wrong one
+			       */
+}
+
 /* Stage every input; 0, or -1 with the status set.
  *
  * Links or copies: the native combine (combine.c) opens its inputs
@@ -296,8 +322,8 @@ stage_inputs(struct gather *g)
 	char dst[PATH_MAX];
 	size_t i;
 
-	if (fmt(g->stage, sizeof(g->stage), "%s/%s", g->o->realdir,
-		STAGE_TEMPLATE) < 0 ||
+	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
+		g->o->realdir) < 0 ||
 	    mkdtemp(g->stage) == NULL) {
 		g->stage[0] = '\0';
 		g->r->status = GS_ERROR;
@@ -306,6 +332,9 @@ stage_inputs(struct gather *g)
 			      "%s: %s",
 			      g->o->c->o.dir, strerror(errno));
 	}
+	/* Only a hint for the next gather: without it, a staging directory
+	 * is left alone while young. A full disk is told by the copies. */
+	stage_own(g->stage);
 	if (fmt(g->in, sizeof(g->in), "%s/in", g->stage) < 0 ||
 	    mkdir(g->in, 0700) < 0 ||
 	    fmt(g->combined, sizeof(g->combined), "%s/%s", g->stage, COMBINED) <
@@ -1082,6 +1111,88 @@ delete_inputs(struct gather *g)
 			unlink(path);
 	}
 	g->r->deleted = true;
+}
+
+/* Remove the directory name in dirfd and the files in it; with subdir,
+ * also called for each directory in it (one level: what a stage holds).
+ * Symlinks are removed, never followed. */
+static void
+remove_files(int dirfd, const char *name,
+	     void (*subdir)(int dirfd, const char *name))
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    unlinkat(fd, de->d_name, 0) == 0)
+			continue;
+		if (subdir != NULL && (errno == EISDIR || errno == EPERM))
+			subdir(fd, de->d_name);
+	}
+	closedir(d);
+	unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Remove a directory inside a stage, in/ or one a report made. */
+static void
+remove_subdir(int dirfd, const char *name)
+{
+	remove_files(dirfd, name, NULL);
+}
+
+/* Is the staging directory name in dirfd in use by a live gather? */
+static bool
+stage_in_use(int dirfd, const char *name)
+{
+	char path[NAME_MAX + sizeof(STAGE_OWNER) + 2];
+	unsigned long long start;
+	struct stat st;
+	FILE *f;
+	int pid, n;
+
+	if (fmt(path, sizeof(path), "%s/" STAGE_OWNER, name) < 0)
+		return true;
+	n = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (n < 0 || (f = fdopen(n, "r")) == NULL) {
+		if (n >= 0)
+			close(n);
+		/* No owner yet, or a gather of old: young means in use. */
+		return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		       time(NULL) - st.st_mtime < STAGE_YOUNG_S;
+	}
+	n = fscanf(f, "%d %llu", &pid, &start);
+	fclose(f);
+	return n == 2 && pid > 0 && start > 0 && pid_started(pid) == start;
+}
+
+int
+gather_sweep(const char *dir)
+{
+	struct dirent *de;
+	int removed = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, STAGE_PREFIX, strlen(STAGE_PREFIX)) ==
+			    0 &&
+		    !stage_in_use(dirfd(d), de->d_name)) {
+			remove_files(dirfd(d), de->d_name, remove_subdir);
+			removed++;
+		}
+	closedir(d);
+	return removed;
 }
 
 enum gather_status

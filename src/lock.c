@@ -2,7 +2,11 @@
  * drops it when covsettle exits, however it exits, so a crashed gather
  * never blocks the next one. The holder writes its pid into the file for
  * the message of whoever waits. The file is left in place: removing a
- * lock file races with the next locker. */
+ * lock file races with the next locker. DIR may itself be deleted and
+ * made again while a gather waits for the lock: the lock it then gets is
+ * on a file no longer in DIR, so after taking the lock the file at
+ * DIR/.covsettle.lock must still be the one locked, else it starts
+ * again on the new file. */
 #include "lock.h"
 #include "sig.h"
 
@@ -19,6 +23,16 @@
 #include <unistd.h>
 
 #define RETRY_MS 100
+
+/* Is the file open at fd still the one at path? */
+static bool
+still_there(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && lstat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 static pid_t
 read_holder(int fd)
@@ -51,6 +65,7 @@ lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 		seterr(err, "%s: path too long", dir);
 		return LOCK_ERROR;
 	}
+again:
 	*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (*fd < 0) {
 		seterr(err, "cannot open %s: %s", path, strerror(errno));
@@ -83,6 +98,14 @@ lock_take(const char *dir, bool wait, msec_t deadline, int sigfd, int *fd,
 					*fd = -1;
 					return LOCK_SIGNAL;
 				}
+	}
+	if (!still_there(*fd, path)) {
+		close(*fd);
+		if (make_dirs(dir, err) < 0) {
+			*fd = -1;
+			return LOCK_ERROR;
+		}
+		goto again;
 	}
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(*fd, 0) < 0 ||

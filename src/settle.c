@@ -13,8 +13,8 @@
  *      changed when its mtime says, so a directory that is already quiet
  *      settles at once;
  *   3. every counted file has no writer at work (WR_WRITING: some process
- *      has it open for writing; WR_ALIVE: the pid in its name is alive on
- *      this host) and its verdict is ok;
+ *      has it open for writing; WR_ALIVE: the pid in its name is alive
+ *      here and can be its writer) and its verdict is ok;
  *   4. no counted file has an unfinished name. coverage.py 7.13.1 and
  *      later end a save by renaming BASE.HOST_.pidPID.Xrandomx to
  *      ...x.H<hash>h: the rename is the completion signal, on any host.
@@ -42,6 +42,9 @@
  * change). settle_evaluate() applies the rule; the comments beside
  * check_stale() and in settle_evaluate() say how files are checked early,
  * after lost events, when their writer is gone, and when they are busy.
+ * A failing file is final when nothing can mend it: settle_invalid().
+ * At the timeout the caller asks settle_expire() whether only failing
+ * files are left, which then fail too, or it is a real timeout.
  *
  * There is no timer of the rule's own: while waiting, `struct settle_wait`
  * tells the caller when the rule can next change without an event (the
@@ -75,6 +78,7 @@ struct settle {
 			*/
 	size_t *stale; /* files to check in settle_evaluate() */
 	size_t capstale;
+	bool expired; /* the timeout passed with only failing files left */
 };
 
 static size_t
@@ -484,6 +488,59 @@ writer_busy(const struct sfile *f)
 	return f->writer == WR_WRITING || f->writer == WR_ALIVE;
 }
 
+/* A verdict no writer can mend: coverage.py never writes such a file, not
+ * even for a moment between its transactions (those leave `empty` or
+ * `incomplete`). Final once the file is quiet and not open for writing,
+ * whatever is known of the writer. */
+static bool
+verdict_unmendable(const struct sfile *f)
+{
+	switch (f->check.verdict) {
+	case V_NOT_SQLITE:
+	case V_LEGACY_JSON:
+	case V_UNSUPPORTED_SCHEMA:
+	case V_CORRUPT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A failing verdict that is not the state of a save in progress: at the
+ * timeout, nothing but such files is a failure (exit 4), not a wait that
+ * ran out (exit 3). `empty` and `incomplete` are unfinished saves. */
+static bool
+verdict_failing(const struct sfile *f)
+{
+	switch (f->check.verdict) {
+	case V_OK:
+	case V_EMPTY:
+	case V_INCOMPLETE:
+	case V_BUSY:
+	case V_MISSING:
+		return false;
+	default:
+		return true;
+	}
+}
+
+bool
+settle_invalid(const struct settle *s, const struct sfile *f)
+{
+	if (!settle_here(f) || !f->checked || f->check.verdict == V_BUSY ||
+	    f->writer == WR_WRITING)
+		return false;
+	/* Its writer gone: nothing can mend a failing file, or finish an
+	 * unfinished save. An unfinished file found missing was renamed as
+	 * its writer ended: the rename's events follow. */
+	if (f->writer == WR_GONE &&
+	    !(f->unfinished && f->check.verdict == V_MISSING))
+		return f->check.verdict != V_OK || f->unfinished;
+	if (f->check.verdict == V_OK)
+		return false;
+	return verdict_unmendable(f) || (s->expired && verdict_failing(f));
+}
+
 long
 settle_counted(const struct settle *s)
 {
@@ -493,17 +550,6 @@ settle_counted(const struct settle *s)
 	for (i = 0; i < s->nfiles; i++)
 		n += counted(&s->files[i]);
 	return n;
-}
-
-bool
-settle_invalid(const struct sfile *f)
-{
-	/* An unfinished file found missing was renamed as its writer ended:
-	 * the rename's events follow. V_BUSY: locked, looked at again soon. */
-	return settle_here(f) && f->writer == WR_GONE &&
-	       !(f->unfinished && f->check.verdict == V_MISSING) &&
-	       f->check.verdict != V_BUSY &&
-	       (f->check.verdict != V_OK || f->unfinished);
 }
 
 long
@@ -644,7 +690,9 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 			if (f->unfinished && f->writer == WR_GONE)
 				cut_short(f);
 		}
-		if (writer_busy(f)) {
+		if (settle_invalid(s, f)) {
+			invalid++;
+		} else if (writer_busy(f)) {
 			pending++;
 			if (f->writer == WR_ALIVE && w->pid == 0)
 				w->pid = f->pid;
@@ -658,22 +706,47 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 				w->at = now + BUSY_RETRY_MS;
 			w->why = "checks";
 		} else if (f->check.verdict != V_OK || f->unfinished) {
-			/* Failing, or an unfinished save: given until the
-			 * timeout (the caller's) to be mended or renamed,
-			 * unless it is invalid for good (settle_invalid()):
-			 * ST_INVALID once every other file has settled. */
-			if (settle_invalid(f)) {
-				invalid++;
-			} else {
-				pending++;
-				if (w->why == NULL)
-					w->why = "checks";
-			}
+			/* Failing, or an unfinished save, and not final
+			 * (settle_invalid): given until the timeout (the
+			 * caller's) to be mended or renamed. */
+			pending++;
+			if (w->why == NULL)
+				w->why = "checks";
 		}
 	}
 	if (pending > 0)
 		return ST_WAITING;
 	return invalid > 0 ? ST_INVALID : ST_SETTLED;
+}
+
+enum settle_state
+settle_expire(struct settle *s, msec_t now)
+{
+	long failing = 0;
+	size_t i;
+
+	if (s->trigger_running || settle_counted(s) < s->o.expect ||
+	    (s->last_change != INT64_MIN &&
+	     now - s->last_change < s->o.debounce))
+		return ST_WAITING;
+	for (i = 0; i < s->nfiles; i++) {
+		const struct sfile *f = &s->files[i];
+
+		if (!settle_here(f))
+			continue;
+		if (!f->checked || f->writer == WR_WRITING ||
+		    f->writer == WR_UNPROBED || f->unfinished)
+			return ST_WAITING;
+		if (f->check.verdict == V_OK && f->writer != WR_ALIVE)
+			continue;
+		if (!verdict_failing(f))
+			return ST_WAITING;
+		failing++;
+	}
+	if (failing == 0)
+		return ST_WAITING;
+	s->expired = true;
+	return ST_INVALID;
 }
 
 /* Append "name (why)" items to buf, DESCRIBE_NAMES at most. */
@@ -726,7 +799,9 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 	if (f->writer == WR_WRITING)
 		snprintf(buf, len, "open for writing");
 	else if (f->writer == WR_ALIVE)
-		snprintf(buf, len, "writer pid %d alive", (int)f->pid);
+		snprintf(buf, len, "writer pid %d%s%s%s alive", (int)f->pid,
+			 f->comm[0] ? " (" : "", f->comm,
+			 f->comm[0] ? ")" : "");
 	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
 		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
 			 f->check.reason);

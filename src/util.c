@@ -1,8 +1,10 @@
-/* util.c: the clock, error buffers, checked formatting and allocation.
+/* util.c: the clock, error buffers, checked formatting, allocation, the
+ * immutable SQLite URI of a path, and what /proc says of a pid (its
+ * pidfd, its start time).
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
-#include "cmd.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +67,34 @@ pidfd_of(int pid)
 #endif
 }
 
+unsigned long long
+pid_started(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, i;
+
+	if (fmt(path, sizeof(path), "/proc/%d/stat", pid) < 0 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* pid (comm) state ...: starttime is the 19th field after state. */
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ' || p[2] == 'Z' ||
+	    p[2] == 'X' || p[2] == 'x')
+		return 0;
+	for (i = 0, p += 2; i < 19 && p != NULL; i++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	if (p != NULL)
+		start = strtoull(p, NULL, 10);
+	return start;
+}
+
 int
 make_dirs(const char *dir, char *err)
 {
@@ -92,7 +123,7 @@ oom(void)
 	static const char msg[] = "covsettle: out of memory\n";
 
 	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(EXIT_NOMEM);
+	_exit(NOMEM_STATUS);
 }
 
 void *
@@ -130,4 +161,25 @@ xstrdup(const char *s)
 	size_t n = strlen(s) + 1;
 
 	return memcpy(xmalloc(n), s, n);
+}
+
+char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *uri = xmalloc(3 * strlen(path) + sizeof("file:?immutable=1"));
+	char *q = stpcpy(uri, "file:");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p) != NULL) {
+			*q++ = (char)*p;
+		} else {
+			*q++ = '%';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 15];
+		}
+	}
+	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
+	return uri;
 }

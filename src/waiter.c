@@ -34,8 +34,9 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	pid_t trigger; /* running trigger, or 0 */
-	pid_t watched; /* writer whose pidfd we hold, or 0 */
+	pid_t trigger;	   /* running trigger, or 0 */
+	pid_t watched;	   /* writer whose pidfd we hold, or 0 */
+	bool lease_denied; /* N_LEASE_DENIED was noted */
 	int pidfd;
 	msec_t now;
 };
@@ -122,10 +123,11 @@ static void
 examine_writer(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
+	struct writer_proc wp;
+	char text[160];
 
 	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
-			       f->name, !wt->o->ignore_writers,
-			       f->sig.mtime.tv_sec, &f->pid)) {
+			       f->name, !wt->o->ignore_writers, &wp)) {
 	case WRITER_OPEN:
 		f->writer = WR_WRITING;
 		break;
@@ -138,6 +140,17 @@ examine_writer(void *ctx, struct sfile *f)
 	case WRITER_QUIET:
 		f->writer = WR_QUIET;
 		break;
+	}
+	f->pid = wp.pid;
+	snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
+	if (wp.lease_denied && !wt->lease_denied) {
+		wt->lease_denied = true;
+		note(wt, N_LEASE_DENIED, f->name, NULL, 0);
+	}
+	if (wp.state == PROC_NOT_WRITER) {
+		snprintf(text, sizeof(text), "pid %d (%s) %s", (int)wp.pid,
+			 wp.comm, wp.why);
+		note(wt, N_NOT_WRITER, f->name, text, 0);
 	}
 }
 
@@ -358,7 +371,7 @@ quarantine_invalid(struct waiter *wt)
 	for (i = 0; i < settle_nfiles(wt->s); i++) {
 		struct sfile *f = settle_file(wt->s, i);
 
-		if (f->checked && settle_invalid(f) && quarantine(wt, f) < 0)
+		if (settle_invalid(wt->s, f) && quarantine(wt, f) < 0)
 			return -1;
 	}
 	return 0;
@@ -476,6 +489,9 @@ wait_loop(struct waiter *wt)
 		st = settle_evaluate(wt->s, wt->now, &io, &sw);
 		if (st == ST_SETTLED)
 			return WS_SETTLED;
+		/* Out of time with only failing files left: they fail. */
+		if (st == ST_WAITING && deadline >= 0 && wt->now >= deadline)
+			st = settle_expire(wt->s, wt->now);
 		if (st == ST_INVALID) {
 			if (o->invalid == INVALID_FAIL)
 				return WS_INVALID;

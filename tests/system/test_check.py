@@ -108,7 +108,8 @@ def test_incomplete_file_of_live_writer_says_so(tmp_path, writer):
     w.paused("between-transactions")
     r = covsettle("check", w.path)
     assert r.returncode == 4
-    assert f"its writer, pid {w.p.pid}, is running" in r.stdout
+    comm = open(f"/proc/{w.p.pid}/comm").read().strip()
+    assert f"its writer, pid {w.p.pid} ({comm}), is running" in r.stdout
     w.go()
     w.saved()
     assert w.finish() == 0
@@ -288,9 +289,10 @@ def test_control_characters_in_names_are_escaped(tmp_path):
         assert len(lines) == 1, lines
         assert "x\\x1b[2J\\nforged: ok: 1 measured" in lines[0]
         assert ": corrupt: " in lines[0]
-    # No writer named: given until the timeout, which names the file.
-    r = covsettle("wait", "-v", "-d", "50ms", "-T", "2s", str(tmp_path))
-    assert r.returncode == 3, r.stderr
+    # Corrupt: no writer can mend it, so it fails once quiet (exit 4), and
+    # the message names the file.
+    r = covsettle("wait", "-v", "-d", "50ms", "-T", "20s", str(tmp_path))
+    assert r.returncode == 4, r.stderr
     assert "\x1b" not in r.stderr
     assert "\nforged" not in r.stderr
     assert "x\\x1b[2J\\nforged" in r.stderr

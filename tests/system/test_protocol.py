@@ -207,14 +207,16 @@ def test_rename_is_counted_once_and_never_lost(cov, tmp_path, run, writer,
 
 def test_writer_of_a_dotted_base_name_is_waited_for(tmp_path):
     # .coverage.api.HOST.PID.RAND under the default pattern: the host is
-    # read from the right, so the live pid holds the file.
-    live = subprocess.Popen(["sleep", "600"])
+    # read from the right, so the live pid holds the file. (A Python
+    # process, started before the file: one that can be its writer.)
+    live = subprocess.Popen([PY, "-c", "import sys; sys.stdin.read()"],
+                            stdin=subprocess.PIPE)
     try:
         name = f".coverage.api.{HOST}.{live.pid}.123456"
         datafile(tmp_path, name)
         r = covsettle("wait", "-d", "100ms", "-T", "2s", str(tmp_path))
         assert r.returncode == 3, r.stderr
-        assert f"{name} (writer pid {live.pid} alive)" in r.stderr
+        assert f"{name} (writer pid {live.pid} (python3) alive)" in r.stderr
     finally:
         live.kill()
         live.wait()

@@ -248,7 +248,8 @@ def test_timeout_says_what_was_missing(tmp_path, run, writer):
     r = covsettle("wait", "--expect", "2", "-d", DEBOUNCE, "-T", "1500ms",
                   str(tmp_path))
     assert r.returncode == 3
-    assert f"{w.name} (writer pid {w.p.pid} alive)" in r.stderr
+    comm = open(f"/proc/{w.p.pid}/comm").read().strip()
+    assert f"{w.name} (writer pid {w.p.pid} ({comm}) alive)" in r.stderr
     w.go()
 
 

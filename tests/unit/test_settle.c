@@ -501,6 +501,14 @@ Test(settle, incomplete_writer_gone_is_invalid)
 	settle_free(s);
 }
 
+/* Verdicts no writer can mend: coverage.py never leaves a file so. */
+static bool
+unmendable(enum verdict v)
+{
+	return v == V_NOT_SQLITE || v == V_CORRUPT || v == V_LEGACY_JSON ||
+	       v == V_UNSUPPORTED_SCHEMA;
+}
+
 Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 {
 	static const enum verdict bad[] = {
@@ -526,11 +534,100 @@ Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
 		fake_set(&fk, A, bad[i], WR_QUIET, 0);
 		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
 		st = eval(s, 1500, &w);
-		cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
-			     verdict_name(bad[i]));
-		cr_expect_eq(w.at, -1);
+		if (unmendable(bad[i])) {
+			cr_expect_eq(st, ST_INVALID, "verdict %s, writer quiet",
+				     verdict_name(bad[i]));
+		} else {
+			cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
+				     verdict_name(bad[i]));
+			cr_expect_eq(w.at, -1);
+		}
 		settle_free(s);
 	}
+}
+
+/* A file no writer can mend is final even while a process with the pid in
+ * its name lives (it may be another's pid), but not while it is open for
+ * writing. */
+Test(settle, unmendable_verdicts_final_whatever_the_pid)
+{
+	static const enum verdict bad[] = {
+		V_NOT_SQLITE,
+		V_CORRUPT,
+		V_LEGACY_JSON,
+		V_UNSUPPORTED_SCHEMA,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct settle *s = mk(1, 500, false);
+		struct settle_wait w;
+
+		fake_set(&fk, A, bad[i], WR_ALIVE, 1);
+		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
+			     verdict_name(bad[i]));
+		cr_expect(settle_invalid(s, settle_find(s, A)));
+		settle_free(s);
+
+		s = mk(1, 500, false);
+		fake_set(&fk, A, bad[i], WR_WRITING, 0);
+		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+		expect_wait(eval(s, 1500, &w), w, "writers", -1);
+		cr_expect_not(settle_invalid(s, settle_find(s, A)));
+		settle_free(s);
+	}
+}
+
+/* At the timeout, failing files that are not an unfinished save fail. */
+Test(settle, expire_fails_only_failing_files)
+{
+	static const struct {
+		enum verdict v;
+		enum writer_state wr;
+		enum settle_state want;
+	} cases[] = {
+		{ V_SYMLINK, WR_QUIET, ST_INVALID },
+		{ V_NOT_REGULAR, WR_QUIET, ST_INVALID },
+		{ V_UNREADABLE, WR_ALIVE, ST_INVALID },
+		{ V_INCOMPLETE, WR_QUIET, ST_WAITING },
+		{ V_EMPTY, WR_QUIET, ST_WAITING },
+		{ V_OK, WR_ALIVE, ST_WAITING },
+		{ V_SYMLINK, WR_WRITING, ST_WAITING },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct settle *s = mk(2, 500, false);
+		struct settle_wait w;
+
+		fake_set(&fk, A, V_OK, WR_QUIET, 0);
+		fake_set(&fk, B, cases[i].v, cases[i].wr, 7);
+		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+		seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "case %zu", i);
+		/* Still changing: never a failure, whatever the verdicts. */
+		cr_expect_eq(settle_expire(s, 1499), ST_WAITING, "case %zu", i);
+		cr_expect_eq(settle_expire(s, 1600), cases[i].want, "case %zu",
+			     i);
+		cr_expect_eq(settle_invalid(s, settle_find(s, B)),
+			     cases[i].want == ST_INVALID, "case %zu", i);
+		cr_expect_not(settle_invalid(s, settle_find(s, A)));
+		settle_free(s);
+	}
+}
+
+/* At the timeout with a file missing, it is a timeout. */
+Test(settle, expire_waits_for_the_count)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_SYMLINK, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
+	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
+	settle_free(s);
 }
 
 Test(settle, invalid_only_once_the_others_settle)
@@ -1490,7 +1587,7 @@ Test(settle, unfinished_writer_gone_is_cut_short)
 		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "rows %s",
 			     verdict_name(seen_as[i]));
 		f = settle_find(s, U);
-		cr_expect(settle_invalid(f));
+		cr_expect(settle_invalid(s, f));
 		cr_expect_eq(f->check.verdict, V_INCOMPLETE);
 		cr_expect_str_eq(f->check.reason, SETTLE_CUT_SHORT);
 		settle_free(s);
@@ -1508,7 +1605,7 @@ Test(settle, unfinished_found_missing_waits_for_its_rename)
 	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
 	st = eval(s, 1500, &w);
 	cr_expect_eq(st, ST_WAITING);
-	cr_expect_not(settle_invalid(settle_find(s, U)));
+	cr_expect_not(settle_invalid(s, settle_find(s, U)));
 	settle_gone(s, U, 1600);
 	seen(s, F, 10, 4096, SEEN_EVENT, 1600);
 	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
@@ -1669,5 +1766,22 @@ Test(settle, another_save_under_another_inode_is_no_rename)
 	seen(s, F, 98, 8192, SEEN_EVENT, 1400);
 	cr_expect_eq(settle_nvanished(s), 1);
 	cr_expect_str_eq(settle_vanished(s, 0)->name, U);
+	settle_free(s);
+}
+
+/* At the timeout, an unfinished save (no .H...h yet) is a timeout, not a
+ * failure, though another file fails for good then. */
+Test(settle, expire_leaves_an_unfinished_save_a_timeout)
+{
+	struct settle *s = mk(2, 500, false);
+	struct settle_wait w;
+
+	fake_set(&fk, A, V_SYMLINK, WR_QUIET, 0);
+	fake_set(&fk, U, V_OK, WR_QUIET, 0);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	seen(s, U, 11, 4096, SEEN_EVENT, 1000);
+	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
+	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
+	cr_expect_not(settle_invalid(s, settle_find(s, A)));
 	settle_free(s);
 }
