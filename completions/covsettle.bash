@@ -14,7 +14,7 @@ _covsettle_opts()
 	gather) echo "$common -n --expect -d --debounce -T --timeout
 		--new-only -t --trigger --poll --poll= --ignore-writers
 		--invalid= --coverage --rcfile --data-file --report
-		--fail-under --no-keep --no-wait-lock" ;;
+		--fail-under --no-keep --no-wait-lock --combine=" ;;
 	esac
 }
 

@@ -1,6 +1,7 @@
 # covsettle.fish: fish completion for covsettle(1): its commands, each
-# command's options with their values (--invalid, --report), commands for
-# --trigger and --coverage, files, directories for DIR, paths for check.
+# command's options with their values (--invalid, --report, --combine),
+# commands for --trigger and --coverage, files, directories for DIR, paths
+# for check.
 # Installed as /usr/share/fish/vendor_completions.d/covsettle.fish.
 
 set -l cmds wait check gather
@@ -40,6 +41,7 @@ complete -c covsettle -n $g -l report -x -a 'text json html xml lcov' -d 'write 
 complete -c covsettle -n $g -l fail-under -x -d 'exit 1 below this total percentage'
 complete -c covsettle -n $g -l no-keep -d 'delete the inputs once the combined file checks ok'
 complete -c covsettle -n $g -l no-wait-lock -d 'exit 3 at once if another gather holds the lock'
+complete -c covsettle -n $g -l combine -x -a 'auto native coverage' -d 'combine natively when safe, always, or by coverage.py'
 
 # check: files and directories
 complete -c covsettle -n '__fish_seen_subcommand_from check' -F

@@ -26,12 +26,17 @@ def test_help_lists_the_man_pages_options(cmd):
 def test_help_describes_each_option(cmd):
     r = run(COVSETTLE, cmd, "--help")
     assert r.stdout.startswith(f"usage: covsettle {cmd} [OPTIONS] ")
-    opts = [l for l in r.stdout.splitlines() if l.startswith("  -")]
+    lines = r.stdout.splitlines()
+    opts = [i for i, l in enumerate(lines) if l.startswith("  -")]
     assert opts
-    for line in opts:
-        # the flags, then the description on the same line or the next
-        words = re.split(r"\s{2,}", line.strip())
-        assert len(words) == 2 or line.strip().startswith("--invalid="), line
+    for i in opts:
+        # the flags, then the description on the same line or, where the
+        # flags fill the column, indented on the next
+        words = re.split(r"\s{2,}", lines[i].strip())
+        if len(words) == 1:
+            assert re.match(r" {28}\S", lines[i + 1]), lines[i]
+        else:
+            assert len(words) == 2, lines[i]
     assert "See covsettle(1)." in r.stdout
 
 
