@@ -2,6 +2,8 @@
 # binary ($COVSETTLE) against real directories, real coverage.py writers
 # (tests/writer.py under each coverage.py of the matrix, tests/covmatrix.py)
 # and real signals.
+import hashlib
+import json
 import os
 import re
 import select
@@ -20,6 +22,7 @@ WRITER = os.path.join(ROOT, "tests", "writer.py")
 NOINOTIFY = os.environ.get("COVSETTLE_NOINOTIFY",
                            os.path.join(ROOT, "build", "noinotify.so"))
 FIXTURES = os.path.join(ROOT, "fixtures", "data")
+UNION = os.path.join(ROOT, "fixtures", "union.py")
 PY = "/usr/bin/python3"
 HOST = os.uname().nodename
 
@@ -154,3 +157,17 @@ def covsettle(*args, env=None, timeout=LONG):
     """Run covsettle to completion."""
     return subprocess.run([COVSETTLE, *args], capture_output=True, text=True,
                           timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+
+
+def union(*paths):
+    """fixtures/union.py over the data files at paths: their union, as
+    coverage.py's own API reads them."""
+    out = subprocess.run([PY, UNION, *map(str, paths)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def digests(d):
+    """The SHA-256 of each data file in directory d (a pathlib.Path)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}

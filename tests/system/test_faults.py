@@ -21,15 +21,11 @@ import pytest
 
 from harness import (COVSETTLE, FIXTURES, HOST, LONG, NOINOTIFY, PY, ROOT,
                       WRITER, Proc, covsettle, datafile)
+from harness import digests
 
 DEBOUNCE = "200ms"
 MARGIN = 1.5
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-
-
-def digests(d):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
 
 
 def staging_left(d):

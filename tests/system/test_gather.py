@@ -18,20 +18,9 @@ import pytest
 
 from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
                       covsettle, datafile)
+from harness import digests, union
 
-UNION = os.path.join(ROOT, "fixtures", "union.py")
 DEBOUNCE = "200ms"
-
-
-def union(*paths):
-    out = subprocess.run([PY, UNION, *map(str, paths)], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def digests(d):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
 
 
 def write(cdir, src, variant, *extra, python=PY):

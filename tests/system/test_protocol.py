@@ -13,22 +13,11 @@ import time
 import pytest
 
 from harness import COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc, covsettle, datafile
+from harness import digests, union
 
-UNION = os.path.join(ROOT, "fixtures", "union.py")
 WRITER = os.path.join(ROOT, "tests", "writer.py")
 CUT_SHORT = "incomplete: writer exited before finishing its save"
 UNFINISHED = "incomplete: save not finished (no .H...h)"
-
-
-def union(*paths):
-    out = subprocess.run([PY, UNION, *map(str, paths)], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def digests(d):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(d.iterdir()) if p.name.startswith(".coverage.")}
 
 
 def armed(p):
