@@ -95,36 +95,38 @@ stage_remove(struct gather *g)
 	}
 }
 
+/* Is st the file with this device, inode, size and mtime? Size and
+ * mtime change with every write. */
+static bool
+same_contents(const struct stat *st, dev_t dev, ino_t ino, off_t size,
+	      const struct timespec *mtime)
+{
+	return st->st_dev == dev && st->st_ino == ino && st->st_size == size &&
+	       st->st_mtim.tv_sec == mtime->tv_sec &&
+	       st->st_mtim.tv_nsec == mtime->tv_nsec;
+}
+
 /* Is st still the file, or symlink, that settled as sig? The fields of
  * settle.c's same_sig() but the ctime, which a new hard link or a chmod
- * changes with no write; size and mtime change with every write. */
+ * changes with no write. */
 static bool
 same_file(const struct stat *st, const struct fsig *sig)
 {
-	return st->st_dev == sig->dev && st->st_ino == sig->ino &&
-	       st->st_size == sig->size &&
-	       st->st_mtim.tv_sec == sig->mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == sig->mtime.tv_nsec;
+	return same_contents(st, sig->dev, sig->ino, sig->size, &sig->mtime);
 }
 
 /* Is st still the file (a symlink's target) whose check passed? */
 static bool
 same_checked(const struct stat *st, const struct check_result *c)
 {
-	return st->st_dev == c->dev && st->st_ino == c->ino &&
-	       st->st_size == c->size &&
-	       st->st_mtim.tv_sec == c->mtime.tv_sec &&
-	       st->st_mtim.tv_nsec == c->mtime.tv_nsec;
+	return same_contents(st, c->dev, c->ino, c->size, &c->mtime);
 }
 
 /* Is st still the file a that was copied? */
 static bool
 same_stat(const struct stat *st, const struct stat *a)
 {
-	return st->st_dev == a->st_dev && st->st_ino == a->st_ino &&
-	       st->st_size == a->st_size &&
-	       st->st_mtim.tv_sec == a->st_mtim.tv_sec &&
-	       st->st_mtim.tv_nsec == a->st_mtim.tv_nsec;
+	return same_contents(st, a->st_dev, a->st_ino, a->st_size, &a->st_mtim);
 }
 
 /* Write all n bytes of p to fd: -1 with errno on failure. A short write
