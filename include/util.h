@@ -3,6 +3,7 @@
 #ifndef COVSETTLE_UTIL_H
 #define COVSETTLE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,5 +51,13 @@ char *xstrdup(const char *s);
 /* "file:PATH?immutable=1", PATH percent-encoded (malloc'd): SQLite reads
  * the file at path with no locks and creates no side file beside it. */
 char *immutable_uri(const char *path);
+
+/* SQLite's global settings, made once before its first use (any thread
+ * may call it, any number of times): without memory statistics,
+ * allocating takes no global mutex, which threads reading data files at
+ * once would otherwise wait on at every allocation. True when threads
+ * may use SQLite at once (not a SQLITE_THREADSAFE=0 build: no mutexes at
+ * all). */
+bool sqlite_setup(void);
 
 #endif

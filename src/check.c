@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -338,18 +337,6 @@ check_structure(sqlite3 *db, struct check_result *r)
 	return stage_counts(db, r, &m);
 }
 
-/* SQLite's global settings, made once before its first use. Without
- * memory statistics, allocating takes no global mutex, which threads that
- * check files at once would otherwise wait on at every allocation. */
-static void
-sqlite_setup(void)
-{
-	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	(void)sqlite3_initialize();
-}
-
-static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
-
 /* SQLite's view of the file at path: quick_check, then the structure.
  * immutable: a WAL-mode file with no log beside it, opened so that SQLite
  * creates no -wal or -shm file next to it (a read-only connection
@@ -363,7 +350,7 @@ check_sqlite(const char *path, bool immutable, struct check_result *r)
 	const char *msg;
 	int rc;
 
-	pthread_once(&sqlite_once, sqlite_setup);
+	(void)sqlite_setup();
 	rc = sqlite3_open_v2(uri ? uri : path, &db,
 			     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
 				     SQLITE_OPEN_NOMUTEX |
@@ -561,9 +548,5 @@ check_threads(size_t n)
 {
 	int threads = pool_threads(n);
 
-	/* SQLITE_THREADSAFE=0 builds have no mutexes at all. */
-	if (threads <= 1 || sqlite3_threadsafe() == 0)
-		return 1;
-	pthread_once(&sqlite_once, sqlite_setup);
-	return threads;
+	return threads > 1 && sqlite_setup() ? threads : 1;
 }

@@ -19,12 +19,14 @@
  * temporary file beside the target that is renamed over it only when
  * complete: there is never a partial file under the target's name. */
 #include "combine.h"
+#include "pool.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +111,8 @@ static const char SQL_FILES[] = "SELECT id, path FROM file";
 static const char SQL_CONTEXTS[] = "SELECT id, context FROM context";
 static const char SQL_LINE_BITS[] =
 	"SELECT file_id, context_id, numbits FROM line_bits";
-static const char SQL_ARCS[] =
-	"SELECT file_id, context_id, fromno, tono FROM arc";
+static const char SQL_ARCS[] = /* arc_step() takes each row */
+	"SELECT covsettle_arc(file_id, context_id, fromno, tono) FROM arc";
 static const char SQL_TRACERS[] = "SELECT file_id, tracer FROM tracer";
 
 /* Writing the output. */
@@ -132,10 +134,19 @@ static const char SQL_PUT_ARC[] =
 static const char SQL_PUT_TRACER[] =
 	"INSERT INTO tracer (file_id, tracer) VALUES (?, ?)";
 
-/* Ids past this in an input are not worth a table: coverage.py writes
- * 1, 2, 3... */
-#define MAX_INPUT_ID 100000000
+/* Ids past this in an input are not worth a table (4 MB): coverage.py
+ * writes 1, 2, 3... */
+#define MAX_INPUT_ID 1000000
 #define NONE	     UINT32_MAX
+
+/* Room in vector v (n used of cap) for one more. */
+#define ROOM(v, n, cap)                                                \
+	do {                                                           \
+		if ((n) == (cap)) {                                    \
+			(cap) = (cap) ? 2 * (cap) : 8;                 \
+			(v) = xrealloc((v), (cap) * sizeof(*(v)));     \
+		}                                                      \
+	} while (0)
 
 /* An open-addressing index over a vector kept elsewhere: slot holds
  * (vector index + 1), 0 is empty; hash[i] is entry i's hash. */
@@ -151,16 +162,37 @@ struct text {
 	size_t len;
 };
 
-/* Numbits of one (file, context) of the output. */
+/* A line_bits row of an input: its file and context by position. */
 struct bits {
 	uint32_t file, ctx;
 	unsigned char *p;
 	size_t len;
 };
 
+/* An arc row of an input. */
 struct arc {
 	uint32_t file, ctx;
 	int64_t from, to;
+};
+
+/* An arc's line numbers. */
+struct jump {
+	int64_t from, to;
+};
+
+/* The union's rows of one (file, context) of the output: its numbits,
+ * OR-ed (lines), or its set of arcs (branches). A set per pair stays
+ * small and warm in the cache, where one set of every arc would be
+ * probed at random (450,000 arcs at 1,000 files with a test context
+ * each). */
+struct pair {
+	uint32_t file, ctx;
+	bool has_bits;
+	unsigned char *bits;
+	size_t nbits;
+	struct table jumps_t;
+	struct jump *jumps;
+	size_t jumpcap;
 };
 
 /* One output file's tracer as the inputs so far have it. */
@@ -170,15 +202,13 @@ struct ftracer {
 
 /* The union being built. */
 struct acc {
-	struct table files_t, ctx_t, bits_t, arcs_t;
+	struct table files_t, ctx_t, pairs_t;
 	struct text *files, *ctxs;
 	size_t filecap, ctxcap;
 	struct ftracer *tracers; /* by output file index */
 	size_t ntracers;	 /* as many as files, after each input */
-	struct bits *bits;
-	size_t bitscap;
-	struct arc *arcs;
-	size_t arccap;
+	struct pair *pairs;
+	size_t paircap;
 	int mode;      /* -1: no input said; 0 lines; 1 arcs (meta) */
 	bool any_rows; /* some input had line or arc rows */
 	bool any_arcs;
@@ -210,12 +240,11 @@ hash_ids(uint32_t a, uint32_t b)
 }
 
 static uint32_t
-hash_arc(const struct arc *a)
+hash_jump(int64_t from, int64_t to)
 {
-	uint64_t k = ((uint64_t)a->file << 32 | a->ctx) * 0x9E3779B97F4A7C15ull;
+	uint64_t k = (uint64_t)from * 0xC2B2AE3D27D4EB4Full;
 
-	k ^= (uint64_t)a->from * 0xC2B2AE3D27D4EB4Full;
-	k ^= (uint64_t)a->to * 0x165667B19E3779F9ull;
+	k ^= (uint64_t)to * 0x165667B19E3779F9ull;
 	k ^= k >> 29;
 	return (uint32_t)(k * 0x94D049BB133111EBull >> 32);
 }
@@ -227,12 +256,12 @@ table_grow(struct table *t)
 	size_t i, j, cap;
 
 	if (t->n == t->hcap) {
-		t->hcap = t->hcap ? 2 * t->hcap : 64;
+		t->hcap = t->hcap ? 2 * t->hcap : 4;
 		t->hash = xrealloc(t->hash, t->hcap * sizeof(*t->hash));
 	}
 	if (t->slot != NULL && 2 * (t->n + 1) <= t->mask + 1)
 		return;
-	cap = t->slot ? 2 * (t->mask + 1) : 128;
+	cap = t->slot ? 2 * (t->mask + 1) : 8;
 	free(t->slot);
 	t->slot = xcalloc(cap, sizeof(*t->slot));
 	t->mask = cap - 1;
@@ -305,59 +334,49 @@ combine_numbits_or(unsigned char **dst, size_t *dlen, const unsigned char *src,
 		(*dst)[i] |= src[i];
 }
 
-/* OR numbits into the output's (file, ctx). */
-static void
-acc_bits(struct acc *a, uint32_t file, uint32_t ctx, const unsigned char *p,
-	 size_t len)
+/* The output's (file, ctx), added when new; the pointer lasts until the
+ * next call. */
+static struct pair *
+pair_of(struct acc *a, uint32_t file, uint32_t ctx)
 {
 	uint32_t h = hash_ids(file, ctx);
-	struct table *t = &a->bits_t;
-	struct bits *b;
+	struct table *t = &a->pairs_t;
+	struct pair *p;
 	size_t j;
 
 	table_grow(t);
 	for (j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		b = &a->bits[t->slot[j] - 1];
-		if (b->file == file && b->ctx == ctx) {
-			combine_numbits_or(&b->p, &b->len, p, len);
-			return;
-		}
+		p = &a->pairs[t->slot[j] - 1];
+		if (p->file == file && p->ctx == ctx)
+			return p;
 	}
-	if (t->n == a->bitscap) {
-		a->bitscap = a->bitscap ? 2 * a->bitscap : 64;
-		a->bits = xrealloc(a->bits, a->bitscap * sizeof(*a->bits));
-	}
-	b = &a->bits[t->n];
-	b->file = file;
-	b->ctx = ctx;
-	b->p = NULL;
-	b->len = 0;
-	combine_numbits_or(&b->p, &b->len, p, len);
+	ROOM(a->pairs, t->n, a->paircap);
+	p = &a->pairs[t->n];
+	memset(p, 0, sizeof(*p));
+	p->file = file;
+	p->ctx = ctx;
 	table_put(t, j, h);
+	return p;
 }
 
-/* Add an arc to the output's set. */
+/* Add the arc from -> to to the pair's set. */
 static void
-acc_arc(struct acc *a, const struct arc *arc)
+pair_jump(struct pair *p, int64_t from, int64_t to)
 {
-	uint32_t h = hash_arc(arc);
-	struct table *t = &a->arcs_t;
+	uint32_t h = hash_jump(from, to);
+	struct table *t = &p->jumps_t;
 	size_t j;
 
 	table_grow(t);
 	for (j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
-		const struct arc *e = &a->arcs[t->slot[j] - 1];
+		const struct jump *e = &p->jumps[t->slot[j] - 1];
 
-		if (t->hash[t->slot[j] - 1] == h && e->file == arc->file &&
-		    e->ctx == arc->ctx && e->from == arc->from &&
-		    e->to == arc->to)
+		if (e->from == from && e->to == to)
 			return;
 	}
-	if (t->n == a->arccap) {
-		a->arccap = a->arccap ? 2 * a->arccap : 256;
-		a->arcs = xrealloc(a->arcs, a->arccap * sizeof(*a->arcs));
-	}
-	a->arcs[t->n] = *arc;
+	ROOM(p->jumps, t->n, p->jumpcap);
+	p->jumps[t->n].from = from;
+	p->jumps[t->n].to = to;
 	table_put(t, j, h);
 }
 
@@ -372,17 +391,18 @@ acc_free(struct acc *a)
 		free(a->tracers[i].tracer);
 	for (i = 0; i < a->ctx_t.n; i++)
 		free(a->ctxs[i].s);
-	for (i = 0; i < a->bits_t.n; i++)
-		free(a->bits[i].p);
+	for (i = 0; i < a->pairs_t.n; i++) {
+		free(a->pairs[i].bits);
+		free(a->pairs[i].jumps);
+		table_free(&a->pairs[i].jumps_t);
+	}
 	free(a->files);
 	free(a->tracers);
 	free(a->ctxs);
-	free(a->bits);
-	free(a->arcs);
+	free(a->pairs);
 	table_free(&a->files_t);
 	table_free(&a->ctx_t);
-	table_free(&a->bits_t);
-	table_free(&a->arcs_t);
+	table_free(&a->pairs_t);
 }
 
 /* One tracer slot (none yet) for every file of the output. */
@@ -428,18 +448,26 @@ idmap_set(struct idmap *m, sqlite3_int64 id, uint32_t idx)
 	return 0;
 }
 
-/* One input being read. */
+/* One input as read, on whichever thread read it: its rows name its files
+ * and contexts by their position in files and ctxs. Only the calling
+ * thread merges it into the union, in the order of the inputs. */
 struct input {
 	const char *path;
 	sqlite3 *db;
-	struct idmap files, ctxs;
-	uint32_t *fidx; /* output file indexes of its file rows */
-	char **ftracer; /* their tracers, by position in fidx */
-	size_t nfiles, fcap;
-	char *err;
+	enum combine_status s;
+	char err[ERRLEN];
+	int mode; /* -1: has_arcs not said; 0 lines; 1 arcs */
+	struct idmap fileid, ctxid;
+	struct text *files, *ctxs;
+	size_t nfiles, filecap, nctxs, ctxcap;
+	char **tracer; /* by file position; NULL: none */
+	struct bits *bits;
+	size_t nbits, bitscap;
+	struct arc *arcs;
+	size_t narcs, arccap;
 };
 
-/* Fill err for a SQLite failure on the input; COMBINE_ERROR. */
+/* Fill in->err for a SQLite failure on the input; COMBINE_ERROR. */
 static enum combine_status
 in_sqlerr(struct input *in, const char *what)
 {
@@ -462,9 +490,9 @@ in_prepare(struct input *in, const char *sql, sqlite3_stmt **st)
 	return sqlite3_prepare_v2(in->db, sql, -1, st, NULL);
 }
 
-/* The schema version and has_arcs of the input: *mode -1, 0 or 1. */
+/* The schema version and has_arcs of the input: in->mode -1, 0 or 1. */
 static enum combine_status
-read_meta(struct input *in, int *mode)
+read_meta(struct input *in)
 {
 	sqlite3_stmt *st = NULL;
 	const char *v;
@@ -481,36 +509,39 @@ read_meta(struct input *in, int *mode)
 		return in_sqlerr(in, "coverage_schema");
 	if (n != 1)
 		return in_fallback(in, "has no single schema version 7");
-	*mode = -1;
+	in->mode = -1;
 	if (in_prepare(in, SQL_HAS_ARCS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "meta");
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = (const char *)sqlite3_column_text(st, 0);
 		if (v != NULL && strcmp(v, "0") == 0)
-			*mode = 0;
+			in->mode = 0;
 		else if (v != NULL && strcmp(v, "1") == 0)
-			*mode = 1;
+			in->mode = 1;
 		else
-			*mode = 2;
+			in->mode = 2;
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return in_sqlerr(in, "meta");
-	if (*mode == 2)
+	if (in->mode == 2)
 		return in_fallback(in,
 				   "has a has_arcs value other than 0 or 1");
 	return COMBINE_OK;
 }
 
-/* The input's files or contexts (files true), named in the output. */
+/* The input's files (files true) or contexts, by position. */
 static enum combine_status
-read_names(struct input *in, struct acc *a, bool files)
+read_names(struct input *in, bool files)
 {
 	sqlite3_stmt *st = NULL;
 	enum combine_status s = COMBINE_OK;
+	struct text **v = files ? &in->files : &in->ctxs;
+	size_t *n = files ? &in->nfiles : &in->nctxs;
+	size_t *cap = files ? &in->filecap : &in->ctxcap;
 	const char *text;
-	size_t idx, len;
+	size_t len;
 	int rc;
 
 	if (in_prepare(in, files ? SQL_FILES : SQL_CONTEXTS, &st) != SQLITE_OK)
@@ -532,26 +563,16 @@ read_names(struct input *in, struct acc *a, bool files)
 			s = in_fallback(in, "has a path with a backslash");
 			break;
 		}
-		if (files) {
-			idx = text_index(&a->files_t, &a->files, &a->filecap,
-					 text, len);
-		} else {
-			idx = text_index(&a->ctx_t, &a->ctxs, &a->ctxcap, text,
-					 len);
-		}
-		if (idmap_set(files ? &in->files : &in->ctxs,
-			      sqlite3_column_int64(st, 0), (uint32_t)idx) < 0) {
+		if (idmap_set(files ? &in->fileid : &in->ctxid,
+			      sqlite3_column_int64(st, 0), (uint32_t)*n) < 0) {
 			s = in_fallback(in, "has an id out of range, or twice");
 			break;
 		}
-		if (files) {
-			if (in->nfiles == in->fcap) {
-				in->fcap = in->fcap ? 2 * in->fcap : 64;
-				in->fidx = xrealloc(
-					in->fidx, in->fcap * sizeof(*in->fidx));
-			}
-			in->fidx[in->nfiles++] = (uint32_t)idx;
-		}
+		ROOM(*v, *n, *cap);
+		(*v)[*n].s = xmalloc(len + 1);
+		memcpy((*v)[*n].s, text, len);
+		(*v)[*n].s[len] = '\0';
+		(*v)[(*n)++].len = len;
 	}
 	if (s == COMBINE_OK && rc != SQLITE_DONE)
 		s = in_sqlerr(in, files ? "file" : "context");
@@ -559,83 +580,119 @@ read_names(struct input *in, struct acc *a, bool files)
 	return s;
 }
 
-/* The input's (file, context) of row st, or false with the status. */
+/* The positions of the file and context that ids a and b name, or false
+ * with the input's fallback. */
 static bool
-row_ids(struct input *in, sqlite3_stmt *st, uint32_t *file, uint32_t *ctx,
-	enum combine_status *s)
+row_ids(struct input *in, sqlite3_value *a, sqlite3_value *b, uint32_t *file,
+	uint32_t *ctx)
 {
-	*file = sqlite3_column_type(st, 0) == SQLITE_INTEGER
-			? idmap_get(&in->files, sqlite3_column_int64(st, 0))
+	*file = sqlite3_value_type(a) == SQLITE_INTEGER
+			? idmap_get(&in->fileid, sqlite3_value_int64(a))
 			: NONE;
-	*ctx = sqlite3_column_type(st, 1) == SQLITE_INTEGER
-		       ? idmap_get(&in->ctxs, sqlite3_column_int64(st, 1))
+	*ctx = sqlite3_value_type(b) == SQLITE_INTEGER
+		       ? idmap_get(&in->ctxid, sqlite3_value_int64(b))
 		       : NONE;
 	if (*file != NONE && *ctx != NONE)
 		return true;
-	*s = in_fallback(in, "has a row that names no file or context");
+	in->s = in_fallback(in, "has a row that names no file or context");
 	return false;
 }
 
-/* The input's line_bits rows, OR-ed into the output; *rows counts them. */
+/* The input's line_bits rows. */
 static enum combine_status
-read_lines(struct input *in, struct acc *a, long *rows)
+read_lines(struct input *in)
 {
-	enum combine_status s = COMBINE_OK;
 	sqlite3_stmt *st = NULL;
+	struct bits *b;
 	uint32_t file, ctx;
 	int rc;
 
 	if (in_prepare(in, SQL_LINE_BITS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "line_bits");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!row_ids(in, st, &file, &ctx, &s))
+		if (!row_ids(in, sqlite3_column_value(st, 0),
+			     sqlite3_column_value(st, 1), &file, &ctx))
 			break;
 		if (sqlite3_column_type(st, 2) != SQLITE_BLOB) {
-			s = in_fallback(in, "has numbits that are not a blob");
+			in->s = in_fallback(in,
+					    "has numbits that are not a blob");
 			break;
 		}
-		acc_bits(a, file, ctx, sqlite3_column_blob(st, 2),
-			 (size_t)sqlite3_column_bytes(st, 2));
-		++*rows;
+		ROOM(in->bits, in->nbits, in->bitscap);
+		b = &in->bits[in->nbits++];
+		b->file = file;
+		b->ctx = ctx;
+		b->len = (size_t)sqlite3_column_bytes(st, 2);
+		b->p = xmalloc(b->len ? b->len : 1);
+		if (b->len)
+			memcpy(b->p, sqlite3_column_blob(st, 2), b->len);
 	}
-	if (s == COMBINE_OK && rc != SQLITE_DONE)
-		s = in_sqlerr(in, "line_bits");
+	if (in->s == COMBINE_OK && rc != SQLITE_DONE)
+		in->s = in_sqlerr(in, "line_bits");
 	sqlite3_finalize(st);
-	return s;
+	return in->s;
 }
 
-/* The input's arc rows, into the output's set; *rows counts them. */
-static enum combine_status
-read_arcs(struct input *in, struct acc *a, long *rows)
+/* SQL_ARCS calls this aggregate once per arc row, inside SQLite's own
+ * loop: 3 million rows at 1,000 data files of branch data cost a third
+ * less this way than stepping each row out and reading its columns. A
+ * row the native combine does not reproduce stops the statement. */
+static void
+arc_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	enum combine_status s = COMBINE_OK;
+	struct input *in = sqlite3_user_data(cx);
+	struct arc *arc;
+	uint32_t file, ctx;
+
+	(void)argc;
+	if (in->s != COMBINE_OK)
+		return;
+	if (!row_ids(in, v[0], v[1], &file, &ctx)) {
+		sqlite3_result_error(cx, in->err, -1);
+		return;
+	}
+	if (sqlite3_value_type(v[2]) != SQLITE_INTEGER ||
+	    sqlite3_value_type(v[3]) != SQLITE_INTEGER) {
+		in->s = in_fallback(in, "has an arc that is not two line "
+					"numbers");
+		sqlite3_result_error(cx, in->err, -1);
+		return;
+	}
+	ROOM(in->arcs, in->narcs, in->arccap);
+	arc = &in->arcs[in->narcs++];
+	arc->file = file;
+	arc->ctx = ctx;
+	arc->from = sqlite3_value_int64(v[2]);
+	arc->to = sqlite3_value_int64(v[3]);
+}
+
+static void
+arc_final(sqlite3_context *cx)
+{
+	sqlite3_result_null(cx);
+}
+
+/* The input's arc rows. */
+static enum combine_status
+read_arcs(struct input *in)
+{
 	sqlite3_stmt *st = NULL;
-	struct arc arc;
 	int rc;
 
-	if (in_prepare(in, SQL_ARCS, &st) != SQLITE_OK)
+	if (sqlite3_create_function(in->db, "covsettle_arc", 4, SQLITE_UTF8,
+				    in, NULL, arc_step,
+				    arc_final) != SQLITE_OK ||
+	    in_prepare(in, SQL_ARCS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "arc");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!row_ids(in, st, &arc.file, &arc.ctx, &s))
-			break;
-		if (sqlite3_column_type(st, 2) != SQLITE_INTEGER ||
-		    sqlite3_column_type(st, 3) != SQLITE_INTEGER) {
-			s = in_fallback(in, "has an arc that is not two "
-					    "line numbers");
-			break;
-		}
-		arc.from = sqlite3_column_int64(st, 2);
-		arc.to = sqlite3_column_int64(st, 3);
-		acc_arc(a, &arc);
-		++*rows;
-	}
-	if (s == COMBINE_OK && rc != SQLITE_DONE)
-		s = in_sqlerr(in, "arc");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (in->s == COMBINE_OK && rc != SQLITE_DONE)
+		in->s = in_sqlerr(in, "arc");
 	sqlite3_finalize(st);
-	return s;
+	return in->s;
 }
 
-/* The input's tracers, by position of their file among its file rows. */
+/* The input's tracers, by file position. */
 static enum combine_status
 read_tracers(struct input *in)
 {
@@ -643,15 +700,14 @@ read_tracers(struct input *in)
 	sqlite3_stmt *st = NULL;
 	const char *text;
 	uint32_t file;
-	size_t i;
 	int rc;
 
-	in->ftracer = xcalloc(in->nfiles ? in->nfiles : 1, sizeof(char *));
+	in->tracer = xcalloc(in->nfiles ? in->nfiles : 1, sizeof(char *));
 	if (in_prepare(in, SQL_TRACERS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "tracer");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		file = sqlite3_column_type(st, 0) == SQLITE_INTEGER
-			       ? idmap_get(&in->files,
+			       ? idmap_get(&in->fileid,
 					   sqlite3_column_int64(st, 0))
 			       : NONE;
 		text = (const char *)sqlite3_column_text(st, 1);
@@ -661,10 +717,8 @@ read_tracers(struct input *in)
 					    "file and a tracer name");
 			break;
 		}
-		for (i = 0; i < in->nfiles && in->fidx[i] != file; i++)
-			;
-		free(in->ftracer[i]);
-		in->ftracer[i] = xstrdup(text);
+		free(in->tracer[file]);
+		in->tracer[file] = xstrdup(text);
 	}
 	if (s == COMBINE_OK && rc != SQLITE_DONE)
 		s = in_sqlerr(in, "tracer");
@@ -672,24 +726,124 @@ read_tracers(struct input *in)
 	return s;
 }
 
-/* Every input that has a file must give it the same tracer (none counts
- * as ''): coverage.py's own rules for a difference vary by version. */
+/* Read the input at in->path into in, and close it: in->s says how. */
+static void
+read_input(struct input *in)
+{
+	char *uri = immutable_uri(in->path);
+	int rc;
+
+	rc = sqlite3_open_v2(uri, &in->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		in->s = in_sqlerr(in, "opening");
+	else
+		in->s = read_meta(in);
+	if (in->s == COMBINE_OK)
+		in->s = read_names(in, true);
+	if (in->s == COMBINE_OK)
+		in->s = read_names(in, false);
+	if (in->s == COMBINE_OK)
+		in->s = read_lines(in);
+	if (in->s == COMBINE_OK)
+		in->s = read_arcs(in);
+	if (in->s == COMBINE_OK)
+		in->s = read_tracers(in);
+	sqlite3_close(in->db);
+	in->db = NULL;
+}
+
+/* Empty the slot for its next input; its vectors keep their room (an
+ * input's arcs are 80 KB at 3,000 rows: allocated afresh each time, they
+ * cost page faults). */
+static void
+input_clear(struct input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->nfiles; i++) {
+		free(in->files[i].s);
+		if (in->tracer != NULL)
+			free(in->tracer[i]);
+	}
+	for (i = 0; i < in->nctxs; i++)
+		free(in->ctxs[i].s);
+	for (i = 0; i < in->nbits; i++)
+		free(in->bits[i].p);
+	free(in->tracer);
+	in->tracer = NULL;
+	if (in->fileid.n > 0)
+		memset(in->fileid.to, 0xff, in->fileid.n * sizeof(uint32_t));
+	if (in->ctxid.n > 0)
+		memset(in->ctxid.to, 0xff, in->ctxid.n * sizeof(uint32_t));
+	in->nfiles = in->nctxs = in->nbits = in->narcs = 0;
+	sqlite3_close(in->db);
+	in->db = NULL;
+	in->path = NULL;
+	in->s = COMBINE_OK;
+	in->err[0] = '\0';
+	in->mode = -1;
+}
+
+static void
+input_free(struct input *in)
+{
+	input_clear(in);
+	free(in->files);
+	free(in->ctxs);
+	free(in->bits);
+	free(in->arcs);
+	free(in->fileid.to);
+	free(in->ctxid.to);
+}
+
+/* Lines and branches must agree across inputs, as coverage.py requires;
+ * where they do not, its message and its order decide. */
 static enum combine_status
-merge_tracers(struct input *in, struct acc *a, size_t known)
+merge_mode(struct input *in, struct acc *a)
+{
+	const char *why = NULL;
+	size_t lines = in->nbits, arcs = in->narcs;
+
+	if (lines && arcs)
+		why = "has both line and arc rows";
+	else if ((lines || arcs) && in->mode != (arcs ? 1 : 0))
+		why = "has rows that its has_arcs does not announce";
+	else if (in->mode >= 0 && a->mode >= 0 && in->mode != a->mode)
+		why = "measured branches where an earlier input did not, or "
+		      "the other way round";
+	if (why != NULL)
+		return in_fallback(in, why);
+	if (in->mode >= 0)
+		a->mode = in->mode;
+	a->any_rows |= lines || arcs;
+	a->any_arcs |= arcs > 0;
+	return COMBINE_OK;
+}
+
+/* Every input that has a file must give it the same tracer (none counts
+ * as ''): coverage.py's own rules for a difference vary by version.
+ * fidx: the output index of each of the input's files; files from known
+ * on are new in this input, which sets their tracer. */
+static enum combine_status
+merge_tracers(struct input *in, struct acc *a, const uint32_t *fidx,
+	      size_t known)
 {
 	size_t i;
 	uint32_t f;
 
 	for (i = 0; i < in->nfiles; i++) {
-		const char *mine = in->ftracer[i] ? in->ftracer[i] : "";
+		const char *mine = in->tracer[i] ? in->tracer[i] : "";
 		const char *theirs;
 
-		f = in->fidx[i];
+		f = fidx[i];
 		assert(a->tracers != NULL && f < a->ntracers);
 		if (f >= known) {
-			/* New in this input: it sets the file's tracer. */
-			a->tracers[f].tracer = in->ftracer[i];
-			in->ftracer[i] = NULL;
+			a->tracers[f].tracer = in->tracer[i];
+			in->tracer[i] = NULL;
 			continue;
 		}
 		theirs = a->tracers[f].tracer ? a->tracers[f].tracer : "";
@@ -704,80 +858,49 @@ merge_tracers(struct input *in, struct acc *a, size_t known)
 	return COMBINE_OK;
 }
 
-/* Lines and branches must agree across inputs, as coverage.py requires;
- * where they do not, its message and its order decide. */
+/* Merge the input, read, into the union: its names get the output's
+ * indexes, its rows are OR-ed and added. */
 static enum combine_status
-merge_mode(struct input *in, struct acc *a, int mode, long lines, long arcs)
+merge_input(struct input *in, struct acc *a)
 {
-	const char *why = NULL;
+	enum combine_status s = in->s;
+	size_t i, known = a->files_t.n;
+	uint32_t *fidx, *cidx;
+	const struct bits *b;
+	const struct arc *arc;
+	struct pair *p = NULL;
 
-	if (lines && arcs)
-		why = "has both line and arc rows";
-	else if ((lines || arcs) && mode != (arcs ? 1 : 0))
-		why = "has rows that its has_arcs does not announce";
-	else if (mode >= 0 && a->mode >= 0 && mode != a->mode)
-		why = "measured branches where an earlier input did not, or "
-		      "the other way round";
-	if (why != NULL)
-		return in_fallback(in, why);
-	if (mode >= 0)
-		a->mode = mode;
-	a->any_rows |= lines || arcs;
-	a->any_arcs |= arcs > 0;
-	return COMBINE_OK;
-}
-
-static void
-input_free(struct input *in)
-{
-	size_t i;
-
-	if (in->ftracer != NULL)
-		for (i = 0; i < in->nfiles; i++)
-			free(in->ftracer[i]);
-	free(in->ftracer);
-	free(in->fidx);
-	free(in->files.to);
-	free(in->ctxs.to);
-	sqlite3_close(in->db);
-}
-
-/* Read one input into the union. */
-static enum combine_status
-read_input(const char *path, struct acc *a, char *err)
-{
-	struct input in = { .path = path, .err = err };
-	enum combine_status s;
-	size_t known = a->files_t.n;
-	long lines = 0, arcs = 0;
-	char *uri = immutable_uri(path);
-	int mode = -1, rc;
-
-	rc = sqlite3_open_v2(uri, &in.db,
-			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
-	free(uri);
-	if (rc != SQLITE_OK)
-		s = in_sqlerr(&in, "opening");
-	else
-		s = read_meta(&in, &mode);
-	if (s == COMBINE_OK)
-		s = read_names(&in, a, true);
+	if (s != COMBINE_OK)
+		return s;
+	fidx = xmalloc((in->nfiles + 1) * sizeof(*fidx));
+	cidx = xmalloc((in->nctxs + 1) * sizeof(*cidx));
+	for (i = 0; i < in->nfiles; i++)
+		fidx[i] = (uint32_t)text_index(&a->files_t, &a->files,
+					       &a->filecap, in->files[i].s,
+					       in->files[i].len);
 	acc_tracers(a);
+	for (i = 0; i < in->nctxs; i++)
+		cidx[i] = (uint32_t)text_index(&a->ctx_t, &a->ctxs, &a->ctxcap,
+					       in->ctxs[i].s, in->ctxs[i].len);
+	s = merge_mode(in, a);
+	for (i = 0; s == COMBINE_OK && i < in->nbits; i++) {
+		b = &in->bits[i];
+		p = pair_of(a, fidx[b->file], cidx[b->ctx]);
+		p->has_bits = true;
+		combine_numbits_or(&p->bits, &p->nbits, b->p, b->len);
+	}
+	/* coverage.py writes the arcs of a (file, context) together. */
+	for (i = 0; s == COMBINE_OK && i < in->narcs; i++) {
+		arc = &in->arcs[i];
+		if (i == 0 || arc->file != arc[-1].file ||
+		    arc->ctx != arc[-1].ctx)
+			p = pair_of(a, fidx[arc->file], cidx[arc->ctx]);
+		pair_jump(p, arc->from, arc->to);
+	}
 	if (s == COMBINE_OK)
-		s = read_names(&in, a, false);
-	if (s == COMBINE_OK)
-		s = read_lines(&in, a, &lines);
-	if (s == COMBINE_OK)
-		s = read_arcs(&in, a, &arcs);
-	if (s == COMBINE_OK)
-		s = merge_mode(&in, a, mode, lines, arcs);
-	if (s == COMBINE_OK)
-		s = read_tracers(&in);
-	if (s == COMBINE_OK)
-		s = merge_tracers(&in, a, known);
-	input_free(&in);
+		s = merge_tracers(in, a, fidx, known);
+	free(fidx);
+	free(cidx);
 	return s;
 }
 
@@ -790,26 +913,23 @@ out_exec(sqlite3 *db, const char *sql, const char *path, char *err)
 	return seterr(err, "cannot write %s: %s", path, sqlite3_errmsg(db));
 }
 
-/* Step the bound statement st once and reset it. */
+/* Step the bound statement st once and reset it (every parameter is bound
+ * again before the next step). */
 static int
 out_step(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Two arcs of one (file, context), by their line numbers. */
 static int
-cmp_arc(const void *x, const void *y)
+cmp_jump(const void *x, const void *y)
 {
-	const struct arc *a = x, *b = y;
+	const struct jump *a = x, *b = y;
 
-	if (a->file != b->file)
-		return a->file < b->file ? -1 : 1;
-	if (a->ctx != b->ctx)
-		return a->ctx < b->ctx ? -1 : 1;
 	if (a->from != b->from)
 		return a->from < b->from ? -1 : 1;
 	if (a->to != b->to)
@@ -818,15 +938,78 @@ cmp_arc(const void *x, const void *y)
 }
 
 static int
-cmp_bits(const void *x, const void *y)
+cmp_pair(const void *x, const void *y)
 {
-	const struct bits *a = x, *b = y;
+	const struct pair *a = x, *b = y;
 
 	if (a->file != b->file)
 		return a->file < b->file ? -1 : 1;
 	if (a->ctx != b->ctx)
 		return a->ctx < b->ctx ? -1 : 1;
 	return 0;
+}
+
+/* Rows in one INSERT of arcs: each statement opens and seeks its cursors
+ * again, which costs more than a row itself (a third of the time at
+ * 450,000 arcs). 4 parameters a row, under SQLite's old limit of 999. */
+#define ARC_BATCH 64
+
+/* The union's arcs, the pairs sorted: each pair's arcs are sorted too, so
+ * that the output's unique index (file, context, from, to) grows at its
+ * end. */
+static int
+put_arcs(sqlite3 *db, struct acc *a)
+{
+	static const char more[] = ", (?, ?, ?, ?)";
+	char sql[sizeof(SQL_PUT_ARC) + ARC_BATCH * sizeof(more)];
+	sqlite3_stmt *many = NULL, *one = NULL, *st;
+	size_t i, k, n = 0, pi = 0, next = 0;
+	int rc, rows;
+
+	for (i = 0; i < a->pairs_t.n; i++) {
+		struct pair *p = &a->pairs[i];
+
+		n += p->jumps_t.n;
+		if (p->jumps_t.n > 1)
+			qsort(p->jumps, p->jumps_t.n, sizeof(*p->jumps),
+			      cmp_jump);
+	}
+	if (n == 0)
+		return 0;
+	memcpy(sql, SQL_PUT_ARC, sizeof(SQL_PUT_ARC));
+	for (k = 1; k < ARC_BATCH; k++)
+		strcat(sql, more);
+	rc = sqlite3_prepare_v2(db, sql, -1, &many, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, SQL_PUT_ARC, -1, &one, NULL);
+	while (rc == SQLITE_OK && n > 0) {
+		rows = n >= ARC_BATCH ? ARC_BATCH : 1;
+		st = rows > 1 ? many : one;
+		for (k = 0; k < (size_t)rows; k++) {
+			const struct pair *p;
+			const struct jump *j;
+			int at = 4 * (int)k;
+
+			while (next == a->pairs[pi].jumps_t.n) {
+				pi++;
+				next = 0;
+			}
+			p = &a->pairs[pi];
+			j = &p->jumps[next++];
+			sqlite3_bind_int64(st, at + 1,
+					   (sqlite3_int64)p->file + 1);
+			sqlite3_bind_int64(st, at + 2,
+					   (sqlite3_int64)p->ctx + 1);
+			sqlite3_bind_int64(st, at + 3, j->from);
+			sqlite3_bind_int64(st, at + 4, j->to);
+		}
+		n -= (size_t)rows;
+		if (out_step(st) < 0)
+			rc = SQLITE_ERROR;
+	}
+	sqlite3_finalize(many);
+	sqlite3_finalize(one);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 /* Insert the texts of v (n of them) with ids 1..n. */
@@ -874,37 +1057,26 @@ put_rows(sqlite3 *db, const struct combine_opts *o, struct acc *a)
 	    put_texts(db, SQL_PUT_FILE, a->files, a->files_t.n) < 0 ||
 	    put_texts(db, SQL_PUT_CONTEXT, a->ctxs, a->ctx_t.n) < 0)
 		return -1;
-	if (a->bits_t.n > 0)
-		qsort(a->bits, a->bits_t.n, sizeof(*a->bits), cmp_bits);
+	/* Pairs in index order from here on: the set of pairs is done. */
+	if (a->pairs_t.n > 1)
+		qsort(a->pairs, a->pairs_t.n, sizeof(*a->pairs), cmp_pair);
 	st = NULL;
 	rc = sqlite3_prepare_v2(db, SQL_PUT_LINE_BITS, -1, &st, NULL);
-	for (i = 0; rc == SQLITE_OK && i < a->bits_t.n; i++) {
-		const struct bits *b = &a->bits[i];
+	for (i = 0; rc == SQLITE_OK && i < a->pairs_t.n; i++) {
+		const struct pair *p = &a->pairs[i];
 
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)b->file + 1);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)b->ctx + 1);
-		sqlite3_bind_blob(st, 3, b->len ? (const void *)b->p : "",
-				  (int)b->len, SQLITE_STATIC);
+		if (!p->has_bits)
+			continue;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)p->file + 1);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)p->ctx + 1);
+		sqlite3_bind_blob(st, 3, p->nbits ? (const void *)p->bits : "",
+				  (int)p->nbits, SQLITE_STATIC);
 		if (out_step(st) < 0)
 			rc = SQLITE_ERROR;
 	}
 	sqlite3_finalize(st);
-	if (a->arcs_t.n > 0)
-		qsort(a->arcs, a->arcs_t.n, sizeof(*a->arcs), cmp_arc);
-	st = NULL;
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, SQL_PUT_ARC, -1, &st, NULL);
-	for (i = 0; rc == SQLITE_OK && i < a->arcs_t.n; i++) {
-		const struct arc *arc = &a->arcs[i];
-
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)arc->file + 1);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)arc->ctx + 1);
-		sqlite3_bind_int64(st, 3, arc->from);
-		sqlite3_bind_int64(st, 4, arc->to);
-		if (out_step(st) < 0)
-			rc = SQLITE_ERROR;
-	}
-	sqlite3_finalize(st);
+	if (rc == SQLITE_OK && put_arcs(db, a) < 0)
+		rc = SQLITE_ERROR;
 	st = NULL;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, SQL_PUT_TRACER, -1, &st, NULL);
@@ -1007,28 +1179,81 @@ fail:
 	return COMBINE_ERROR;
 }
 
+/* The inputs in flight: read on the pool's threads, merged by the calling
+ * thread in their order. */
+#define WINDOW 16
+
+struct run {
+	const struct combine_opts *o;
+	struct acc a;
+	struct input slot[WINDOW]; /* input i in slot i % WINDOW */
+	atomic_int stop;	   /* set when reading more is in vain */
+	enum combine_status s;	   /* the first input's that failed */
+	char *err;
+};
+
+/* pool's work: read input i (any thread). */
+static void
+read_one(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct input *in = &r->slot[i % WINDOW];
+
+	in->path = r->o->inputs[i];
+	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+		in->s = COMBINE_STOPPED;
+	else
+		read_input(in);
+}
+
+/* pool's done: merge input i (the calling thread, in order). */
+static void
+merge_one(void *ctx, size_t i)
+{
+	struct run *r = ctx;
+	struct input *in = &r->slot[i % WINDOW];
+	const struct combine_opts *o = r->o;
+
+	if (r->s == COMBINE_OK) {
+		if (o->interrupted != NULL && o->interrupted(o->arg)) {
+			seterr(r->err, "the combine was interrupted");
+			r->s = COMBINE_STOPPED;
+		} else if ((r->s = merge_input(in, &r->a)) != COMBINE_OK) {
+			memcpy(r->err, in->err, ERRLEN);
+		}
+		if (r->s != COMBINE_OK)
+			atomic_store_explicit(&r->stop, 1,
+					      memory_order_relaxed);
+	}
+	input_clear(in);
+}
+
 enum combine_status
 combine_run(const struct combine_opts *o, char *err)
 {
-	struct acc a = { .mode = -1 };
-	enum combine_status s = COMBINE_OK;
+	struct run *r;
+	enum combine_status s;
 	size_t i;
 
 	if (o->ninputs == 0) {
 		seterr(err, "no data files to combine");
 		return COMBINE_ERROR;
 	}
-	for (i = 0; s == COMBINE_OK && i < o->ninputs; i++) {
-		if (o->interrupted != NULL && o->interrupted(o->arg)) {
-			seterr(err, "the combine was interrupted");
-			s = COMBINE_STOPPED;
-			break;
-		}
-		s = read_input(o->inputs[i], &a, err);
-	}
-	if (s == COMBINE_OK)
-		s = write_output(o, &a, err);
-	acc_free(&a);
+	r = xcalloc(1, sizeof(*r));
+	r->o = o;
+	r->a.mode = -1;
+	r->err = err;
+	atomic_init(&r->stop, 0);
+	pool_run(o->ninputs, WINDOW,
+		 sqlite_setup() ? pool_threads(o->ninputs) : 1, read_one,
+		 merge_one, r);
+	if (r->s == COMBINE_OK)
+		r->s = write_output(o, &r->a, err);
+	acc_free(&r->a);
+	for (i = 0; i < WINDOW; i++)
+		input_free(&r->slot[i]);
+	s = r->s;
+	free(r);
 	return s;
 }
 

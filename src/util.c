@@ -1,11 +1,13 @@
 /* util.c: the clock, error buffers, checked formatting, allocation, the
- * immutable SQLite URI of a path, and what /proc says of a pid (its
+ * immutable SQLite URI of a path, SQLite's global settings, and what /proc says of a pid (its
  * pidfd, its start time).
  * Nothing here prints, except the out-of-memory exit. */
 #include "util.h"
 
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,4 +184,20 @@ immutable_uri(const char *path)
 	}
 	memcpy(q, "?immutable=1", sizeof("?immutable=1"));
 	return uri;
+}
+
+static void
+sqlite_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_initialize();
+}
+
+bool
+sqlite_setup(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, sqlite_configure);
+	return sqlite3_threadsafe() != 0;
 }
