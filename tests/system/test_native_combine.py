@@ -222,13 +222,16 @@ CASES = {
     "big-arcs": [{"files": [0, 1], "big": True, "arcs": True}, {"files": [1], "arcs": True}],
     "one-input": [{"files": [0, 1, 2, 3], "contexts": ["", "x"]}],
     "many": [{"files": sorted({(i * 7 + k) % 12 for k in range(5)})} for i in range(30)],
+    # Enough inputs to be read on several threads (and under `make tsan`).
+    "many-arcs-contexts": [{"files": sorted({(i * 5 + k) % 12 for k in range(4)}), "arcs": True,
+                            "contexts": ["", f"test_{i}", "shared"]} for i in range(24)],
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_random_inputs(cov, tmp_path, case):
     inputs = named([dict(i) for i in CASES[case]])
-    indir = make_inputs(cov, tmp_path, inputs, modules=12 if case == "many" else 4)
+    indir = make_inputs(cov, tmp_path, inputs, modules=12 if case.startswith("many") else 4)
     assert_same(cov, indir, tmp_path)
 
 

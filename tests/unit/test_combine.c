@@ -300,3 +300,194 @@ Test(combine, existing_target_replaced_whole, .init = setup, .fini = teardown)
 	cr_expect_eq(query(out, "select count(*) from context"), 3);
 	cr_expect_eq(entries(), 1);
 }
+
+/* ---- many inputs, read on several threads ---- */
+
+/* Copy the file at src to dst. */
+static void
+copy(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+	char buf[8192];
+	size_t n;
+
+	cr_assert(in != NULL && out != NULL, "%s, %s", src, dst);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	cr_assert_eq(fclose(out), 0);
+}
+
+/* dir/in.K: the arcs fixture with an arc of every third row moved and a
+ * context of its own holding every other row, so that inputs differ. */
+static void
+variant(int k, char *path, size_t len)
+{
+	char sql[512];
+	sqlite3 *db = NULL;
+
+	snprintf(path, len, "%s/in.%d", dir, k);
+	copy(FIXTURES "/arcs", path);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE OR IGNORE arc SET tono = tono + %d WHERE rowid %% 3 = 0;"
+		 "INSERT INTO context (context) VALUES ('test_%d');"
+		 "INSERT INTO arc SELECT file_id, (SELECT max(id) FROM "
+		 "context), fromno, tono FROM arc WHERE rowid %% 2 = 0",
+		 k, k);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
+		     "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int
+dump_row(void *arg, int n, char **v, char **names)
+{
+	FILE *f = arg;
+	int i;
+
+	(void)names;
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s|", v[i] ? v[i] : "NULL");
+	fputc('\n', f);
+	return 0;
+}
+
+/* Every row of the data file at path, by text, as one string. */
+static char *
+dump(const char *path)
+{
+	static const char sql[] =
+		"SELECT key, value FROM meta ORDER BY key;"
+		"SELECT path FROM file ORDER BY path;"
+		"SELECT context FROM context ORDER BY context;"
+		"SELECT f.path, c.context, a.fromno, a.tono FROM arc a "
+		"JOIN file f ON f.id = a.file_id JOIN context c ON "
+		"c.id = a.context_id ORDER BY 1, 2, 3, 4;"
+		"SELECT f.path, t.tracer FROM tracer t JOIN file f ON "
+		"f.id = t.file_id ORDER BY 1";
+	sqlite3 *db = NULL;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, dump_row, f, NULL), SQLITE_OK,
+		     "%s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	fclose(f);
+	return s;
+}
+
+#define MANY 40
+
+Test(combine, threads_give_the_union_of_one_thread, .init = setup,
+     .fini = teardown)
+{
+	char paths[MANY][128], one[128], four[128], err[ERRLEN] = "";
+	const char *in[MANY];
+	char *a, *b;
+	int k;
+
+	for (k = 0; k < MANY; k++) {
+		variant(k, paths[k], sizeof(paths[k]));
+		in[k] = paths[k];
+	}
+	snprintf(one, sizeof(one), "%s/one", dir);
+	snprintf(four, sizeof(four), "%s/four", dir);
+	setenv("COVSETTLE_THREADS", "1", 1);
+	cr_assert_eq(run(in, MANY, one, err), COMBINE_OK, "%s", err);
+	setenv("COVSETTLE_THREADS", "4", 1);
+	cr_assert_eq(run(in, MANY, four, err), COMBINE_OK, "%s", err);
+	a = dump(one);
+	b = dump(four);
+	cr_expect_str_eq(a, b);
+	/* every input's own context, and the moved arcs of each */
+	cr_expect_eq(query(four, "select count(*) from context"), MANY + 1);
+	cr_expect_gt(query(four, "select count(*) from arc"),
+		     query(FIXTURES "/arcs", "select count(*) from arc") * 2);
+	free(a);
+	free(b);
+}
+
+/* Inputs 11 (outside the native combine) and 20 (not SQLite) fail: the
+ * message names 11 on any number of threads, as the one-thread loop
+ * does, though another thread may read 20 first. */
+Test(combine, threads_name_the_first_failing_input, .init = setup,
+     .fini = teardown)
+{
+	static const char *threads[] = { "1", "2", "4" };
+	const char *in[30];
+	char out[128], err[ERRLEN];
+	size_t t;
+	int k;
+
+	for (k = 0; k < 30; k++)
+		in[k] = k == 11	  ? FIXTURES "/wrong-schema"
+			: k == 20 ? FIXTURES "/garbage"
+				  : FIXTURES "/lines";
+	snprintf(out, sizeof(out), "%s/out", dir);
+	for (t = 0; t < sizeof(threads) / sizeof(*threads); t++) {
+		setenv("COVSETTLE_THREADS", threads[t], 1);
+		err[0] = '\0';
+		cr_expect_eq(run(in, 30, out, err), COMBINE_FALLBACK,
+			     "threads %s: %s", threads[t], err);
+		cr_expect(strstr(err, "wrong-schema") != NULL,
+			  "threads %s: %s", threads[t], err);
+		cr_expect_eq(entries(), 0);
+	}
+}
+
+static int
+stop_at_fifth(void *arg)
+{
+	int *calls = arg;
+
+	return ++*calls >= 5;
+}
+
+Test(combine, interrupted_on_threads_leaves_nothing, .init = setup,
+     .fini = teardown)
+{
+	const char *in[30];
+	struct combine_opts o = { .inputs = in, .ninputs = 30 };
+	char out[128], err[ERRLEN] = "";
+	int k, calls = 0;
+
+	for (k = 0; k < 30; k++)
+		in[k] = FIXTURES "/arcs";
+	snprintf(out, sizeof(out), "%s/out", dir);
+	o.output = out;
+	o.interrupted = stop_at_fifth;
+	o.arg = &calls;
+	setenv("COVSETTLE_THREADS", "4", 1);
+	cr_assert_eq(combine_run(&o, err), COMBINE_STOPPED, "%s", err);
+	cr_expect_eq(calls, 5, "asked again after it said stop");
+	cr_expect_eq(entries(), 0);
+}
+
+/* An id past what is worth a table (5,000,000: a 20 MB map): coverage.py
+ * decides. */
+Test(combine, huge_id_falls_back, .init = setup, .fini = teardown)
+{
+	const char *in[1];
+	char path[128], out[128], err[ERRLEN] = "";
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/huge", dir);
+	copy(FIXTURES "/lines", path);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+				  "UPDATE file SET id = 5000000 WHERE id = "
+				  "(SELECT min(id) FROM file)",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(db);
+	in[0] = path;
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 1, out, err), COMBINE_FALLBACK, "%s", err);
+	cr_expect(strstr(err, "huge has an id out of range") != NULL, "%s",
+		  err);
+	cr_expect_eq(access(out, F_OK), -1);
+}
