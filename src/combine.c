@@ -209,6 +209,7 @@ struct acc {
 	size_t ntracers;	 /* as many as files, after each input */
 	struct pair *pairs;
 	size_t paircap;
+	int threads;   /* the pool's, for sorting */
 	int mode;      /* -1: no input said; 0 lines; 1 arcs (meta) */
 	bool any_rows; /* some input had line or arc rows */
 	bool any_arcs;
@@ -949,6 +950,16 @@ cmp_pair(const void *x, const void *y)
 	return 0;
 }
 
+/* pool's work: sort the arcs of pair i. */
+static void
+sort_jumps(void *ctx, size_t i)
+{
+	struct pair *p = &((struct acc *)ctx)->pairs[i];
+
+	if (p->jumps_t.n > 1)
+		qsort(p->jumps, p->jumps_t.n, sizeof(*p->jumps), cmp_jump);
+}
+
 /* Rows in one INSERT of arcs: each statement opens and seeks its cursors
  * again, which costs more than a row itself (a third of the time at
  * 450,000 arcs). 4 parameters a row, under SQLite's old limit of 999. */
@@ -966,16 +977,11 @@ put_arcs(sqlite3 *db, struct acc *a)
 	size_t i, k, n = 0, pi = 0, next = 0;
 	int rc, rows;
 
-	for (i = 0; i < a->pairs_t.n; i++) {
-		struct pair *p = &a->pairs[i];
-
-		n += p->jumps_t.n;
-		if (p->jumps_t.n > 1)
-			qsort(p->jumps, p->jumps_t.n, sizeof(*p->jumps),
-			      cmp_jump);
-	}
+	for (i = 0; i < a->pairs_t.n; i++)
+		n += a->pairs[i].jumps_t.n;
 	if (n == 0)
 		return 0;
+	pool_run(a->pairs_t.n, 0, a->threads, sort_jumps, NULL, a);
 	memcpy(sql, SQL_PUT_ARC, sizeof(SQL_PUT_ARC));
 	for (k = 1; k < ARC_BATCH; k++)
 		strcat(sql, more);
@@ -1242,11 +1248,10 @@ combine_run(const struct combine_opts *o, char *err)
 	r = xcalloc(1, sizeof(*r));
 	r->o = o;
 	r->a.mode = -1;
+	r->a.threads = sqlite_setup() ? pool_threads(o->ninputs) : 1;
 	r->err = err;
 	atomic_init(&r->stop, 0);
-	pool_run(o->ninputs, WINDOW,
-		 sqlite_setup() ? pool_threads(o->ninputs) : 1, read_one,
-		 merge_one, r);
+	pool_run(o->ninputs, WINDOW, r->a.threads, read_one, merge_one, r);
 	if (r->s == COMBINE_OK)
 		r->s = write_output(o, &r->a, err);
 	acc_free(&r->a);
