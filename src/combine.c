@@ -12,12 +12,16 @@
  * which 7.17 rewrites; rows that point at no file or context; values of
  * an unexpected type), end in COMBINE_FALLBACK, and coverage.py decides.
  *
- * Each input is read once on its own read-only connection with prepared
- * statements, into hash tables keyed by text (files, contexts) and by ids
- * (a (file, context)'s numbits, the arcs). The output is written at the
- * end, in one transaction with the journal and syncs off, into a
- * temporary file beside the target that is renamed over it only when
- * complete: there is never a partial file under the target's name. */
+ * Each input is read once, on its own read-only connection, by one of the
+ * pool's threads (pool.c), into rows under its own ids (struct input). The
+ * calling thread merges the inputs in their order into the union (struct
+ * acc): files and contexts by text, then a pair per (file, context) of the
+ * output with its numbits or its set of arcs. The order makes the result,
+ * and the input a message names, those of a loop on one thread. The
+ * output is written at the end, in one transaction with the journal and
+ * syncs off, into a temporary file beside the target that is renamed over
+ * it only when complete: there is never a partial file under the target's
+ * name. */
 #include "combine.h"
 #include "pool.h"
 
