@@ -34,6 +34,47 @@ struct child_result {
 #define CAPTURE_RELAY 1
 #define CAPTURE_QUIET 2
 
+/* How child_start() connects a child: stdin from a pipe that
+ * child_finish() writes its input into, or /dev/null; stdout to out_fd
+ * (-1: inherited) unless capture_out; stderr as capture_err says. */
+struct child_io {
+	int input;	 /* stdin from a pipe */
+	int out_fd;	 /* stdout, when not captured */
+	int capture_out; /* stdout into child_result.out */
+	int capture_err; /* 0, CAPTURE_RELAY or CAPTURE_QUIET */
+};
+
+/* A child started by child_start() and not yet collected. Its pipes'
+ * ends here are close-on-exec, so no other child holds them. */
+struct child_job {
+	pid_t pid;  /* 0 when none */
+	int in;	    /* the write end of its stdin, or -1 */
+	int out;    /* the read end of its stdout, or -1 */
+	int errout; /* the read end of its stderr, or -1 */
+	int capture_out;
+	int capture_err;
+	msec_t start;
+};
+
+/* Start argv as io says, flags as for child_spawn(); collect it with
+ * child_finish() or child_abandon(). 0, or -1 with err when it could not
+ * start (j->pid is then 0). */
+int child_start(char *const argv[], int flags, const struct child_io *io,
+		struct child_job *j, char *err);
+
+/* Write input (len bytes; none: stdin closed at once) to the child's
+ * stdin, then close it, while collecting its output, until it ends. A
+ * signal on sigfd is passed to the child's process group and noted in
+ * r->signo; the child is still waited for. Returns 0; r as for
+ * child_run(), r->ms counted from child_start(). */
+int child_finish(struct child_job *j, const char *input, size_t len, int sigfd,
+		 struct child_result *r);
+
+/* A job that will not be collected: send sig to its process group, reap
+ * it (SIGKILL after grace_ms) and close its pipes. Nothing when none
+ * (j->pid 0, as in a zeroed job). */
+void child_abandon(struct child_job *j, int sig, msec_t grace_ms);
+
 /* Run argv to its end. stdout goes to out_fd (-1: inherited) unless
  * capture_out; stderr as capture_err says; flags as for child_spawn(). A
  * signal on sigfd is passed to the child's process group and noted in

@@ -50,6 +50,8 @@ struct gather_opts {
 	const char *realdir;	    /* DIR, canonical */
 	const struct settle *s;	    /* the settled files */
 	int sigfd;
+	struct native_early *early; /* coverage.py asked during the wait, or
+				     * NULL: the native combine uses it up */
 };
 
 /* Remove the staging directories in dir that gathers which are gone left

@@ -6,7 +6,11 @@
 #ifndef COVSETTLE_NATIVE_H
 #define COVSETTLE_NATIVE_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "argv.h"
+#include "child.h"
 #include "util.h"
 
 /* --combine */
@@ -27,7 +31,20 @@ enum native_status {
 struct native_result {
 	const char *method; /* "native" or "coverage" */
 	char reason[ERRLEN];
-	msec_t ms; /* the native combine's time, with its question */
+	msec_t ms; /* native_combine()'s time: what was left of the
+		    * question once the inputs were staged, and the combine */
+};
+
+/* The question to coverage.py, asked early: its child started during the
+ * wait for the command then known, importing coverage.py, and waiting on
+ * its stdin for the staged inputs. Zero it before use; stop it with
+ * native_early_stop() on every path that does not combine natively. */
+struct native_early {
+	struct child_job job; /* job.pid 0: none running */
+	char *cmd;	      /* the command it was asked for (argv_text()),
+			       * even if it could not start; or NULL */
+	pid_t spawned[4];     /* every question started */
+	size_t nspawned;
 };
 
 struct native_opts {
@@ -37,11 +54,26 @@ struct native_opts {
 	const char *indir;	/* the staged inputs, named like output.N */
 	const char *output;	/* the combined file to write */
 	int sigfd;
+	struct native_early *early; /* asked during the wait, or NULL;
+				     * used up or stopped either way */
 };
 
 /* Combine natively when o->how and coverage.py's configuration allow it. */
 enum native_status native_combine(const struct native_opts *o,
 				  struct native_result *r, int *signo,
 				  char *err);
+
+/* Ask early for cmd, unless how is CM_COVERAGE: nothing when already
+ * asked for that command; an early question for another one is stopped
+ * first. A command that covsettle cannot ask, or none (cmd->n 0), starts
+ * nothing. */
+void native_early_start(struct native_early *e, enum combine_method how,
+			const struct argv *cmd, const char *rcfile);
+/* Stop the early question if it runs (signo to its process group,
+ * SIGKILL after a grace period) and reap it. */
+void native_early_stop(struct native_early *e, int signo);
+/* Was pid one of the early questions? Like the search's --version, a
+ * Python that measures itself writes a data file named with its pid. */
+bool native_early_spawned(const struct native_early *e, pid_t pid);
 
 #endif

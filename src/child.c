@@ -6,13 +6,16 @@
  * error, not a status. A child dies with covsettle, even when covsettle
  * is killed with SIGKILL and cannot pass a signal on: the kernel sends it
  * SIGKILL then (PR_SET_PDEATHSIG; this is about the thread that forks, so
- * children are spawned from the main thread only). */
+ * children are spawned from the main thread only). A child may be started
+ * now and collected later (child_start(), child_finish()), with input
+ * for its stdin that is known only then. */
 #include "child.h"
 #include "sig.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -77,8 +80,10 @@ unmeasured_env(void)
 	return env;
 }
 
-pid_t
-child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
+/* child_spawn() with stdin from in_fd (-1: /dev/null). */
+static pid_t
+spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int flags,
+      char *err)
 {
 	char **env = flags & CHILD_UNMEASURED ? unmeasured_env() : environ;
 	int pfd[2], e = 0, nullfd;
@@ -108,10 +113,10 @@ child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
 			_exit(127);
 		sig_child_reset();
 		setpgid(0, 0);
-		nullfd = null_input();
-		if (nullfd < 0 || dup2(nullfd, 0) < 0)
+		nullfd = in_fd >= 0 ? in_fd : null_input();
+		if (nullfd < 0 || (nullfd != 0 && dup2(nullfd, 0) < 0))
 			goto fail;
-		if (nullfd > 2)
+		if (nullfd > 2 && nullfd != in_fd)
 			close(nullfd);
 		if (out_fd >= 0 && out_fd != 1 && dup2(out_fd, 1) < 0)
 			goto fail;
@@ -137,6 +142,12 @@ child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
 		return seterr(err, "cannot run %s: %s", argv[0], strerror(e));
 	}
 	return pid;
+}
+
+pid_t
+child_spawn(char *const argv[], int out_fd, int err_fd, int flags, char *err)
+{
+	return spawn(argv, -1, out_fd, err_fd, flags, err);
 }
 
 int
@@ -221,40 +232,91 @@ slurp(int fd, char **buf, size_t *len, int relay)
 	return 1;
 }
 
-int
-child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
-	  int capture_err, int flags, struct child_result *r, char *err)
+/* Close *fd if open. */
+static void
+close_fd(int *fd)
 {
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, signo;
-	size_t olen = 0, elen = 0;
-	struct pollfd pfd[4];
-	msec_t start = clock_ms();
-	int reaped = 0, n, rc;
-	pid_t pid;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
 
-	memset(r, 0, sizeof(*r));
-	if ((capture_out && pipe2(po, O_CLOEXEC) < 0) ||
-	    (capture_err && pipe2(pe, O_CLOEXEC) < 0))
-		return seterr(err, "pipe: %s", strerror(errno));
-	pid = child_spawn(argv, capture_out ? po[1] : out_fd,
-			  capture_err ? pe[1] : -1, flags, err);
-	if (po[1] >= 0)
-		close(po[1]);
-	if (pe[1] >= 0)
-		close(pe[1]);
-	if (pid < 0) {
-		if (po[0] >= 0)
-			close(po[0]);
-		if (pe[0] >= 0)
-			close(pe[0]);
+int
+child_start(char *const argv[], int flags, const struct child_io *io,
+	    struct child_job *j, char *err)
+{
+	int pi[2] = { -1, -1 }, po[2] = { -1, -1 }, pe[2] = { -1, -1 }, e;
+
+	memset(j, 0, sizeof(*j));
+	j->in = j->out = j->errout = -1;
+	j->capture_err = io->capture_err;
+	j->capture_out = io->capture_out;
+	if ((io->input && pipe2(pi, O_CLOEXEC) < 0) ||
+	    (io->capture_out && pipe2(po, O_CLOEXEC) < 0) ||
+	    (io->capture_err && pipe2(pe, O_CLOEXEC) < 0)) {
+		e = errno;
+		close_fd(&pi[0]);
+		close_fd(&pi[1]);
+		close_fd(&po[0]);
+		close_fd(&po[1]);
+		return seterr(err, "pipe: %s", strerror(e));
+	}
+	j->start = clock_ms();
+	j->pid = spawn(argv, pi[0], io->capture_out ? po[1] : io->out_fd,
+		       io->capture_err ? pe[1] : -1, flags, err);
+	close_fd(&pi[0]);
+	close_fd(&po[1]);
+	close_fd(&pe[1]);
+	j->in = pi[1];
+	j->out = po[0];
+	j->errout = pe[0];
+	if (j->pid < 0) {
+		j->pid = 0;
+		close_fd(&j->in);
+		close_fd(&j->out);
+		close_fd(&j->errout);
 		return -1;
 	}
+	/* Written from child_finish()'s loop, which must never block. */
+	if (j->in >= 0)
+		fcntl(j->in, F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* Write what is left of input to the child's stdin; closed when all is
+ * written or the child no longer reads. */
+static void
+feed(struct child_job *j, const char *input, size_t len, size_t *done)
+{
+	ssize_t n = write(j->in, input + *done, len - *done);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n > 0)
+		*done += (size_t)n;
+	if (n < 0 || *done == len)
+		close_fd(&j->in);
+}
+
+int
+child_finish(struct child_job *j, const char *input, size_t len, int sigfd,
+	     struct child_result *r)
+{
+	size_t olen = 0, elen = 0, done = 0;
+	struct pollfd pfd[4];
+	int reaped = 0, n, rc, signo;
+
+	memset(r, 0, sizeof(*r));
+	assert(j->pid > 0);
+	if (j->in >= 0 && len == 0)
+		close_fd(&j->in);
 	/* Until the child is reaped and its pipes are drained. */
-	while (!reaped || po[0] >= 0 || pe[0] >= 0) {
+	while (!reaped || j->out >= 0 || j->errout >= 0) {
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = po[0], .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = pe[0], .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = j->out, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = j->errout, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = j->in, .events = POLLOUT };
 		/* Once reaped, a grandchild holding a pipe gets 1s. */
 		rc = poll(pfd, (nfds_t)n, reaped ? 1000 : -1);
 		if ((rc < 0 && errno != EINTR) || (rc == 0 && reaped))
@@ -262,30 +324,56 @@ child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 		while ((signo = sig_read(sigfd)) > 0)
 			if (signo != SIGCHLD) {
 				r->signo = signo;
-				killpg(pid, signo);
+				killpg(j->pid, signo);
 			}
-		if (pfd[1].revents && !slurp(po[0], &r->out, &olen, 0)) {
-			close(po[0]);
-			po[0] = -1;
-		}
-		if (pfd[2].revents && !slurp(pe[0], &r->errout, &elen,
-					     capture_err == CAPTURE_RELAY)) {
-			close(pe[0]);
-			pe[0] = -1;
-		}
-		if (!reaped && child_reap(pid, &r->status) == 1)
+		if (pfd[1].revents && !slurp(j->out, &r->out, &olen, 0))
+			close_fd(&j->out);
+		if (pfd[2].revents && !slurp(j->errout, &r->errout, &elen,
+					     j->capture_err == CAPTURE_RELAY))
+			close_fd(&j->errout);
+		if (pfd[3].revents && j->in >= 0)
+			feed(j, input, len, &done);
+		if (!reaped && child_reap(j->pid, &r->status) == 1)
 			reaped = 1;
 	}
 	if (!reaped)
-		waitpid(pid, &r->status, 0);
-	if (po[0] >= 0)
-		close(po[0]);
-	if (pe[0] >= 0)
-		close(pe[0]);
-	if (capture_out && r->out == NULL)
+		waitpid(j->pid, &r->status, 0);
+	close_fd(&j->in);
+	close_fd(&j->out);
+	close_fd(&j->errout);
+	if (j->capture_out && r->out == NULL)
 		r->out = xstrdup("");
-	if (capture_err && r->errout == NULL)
+	if (j->capture_err && r->errout == NULL)
 		r->errout = xstrdup("");
-	r->ms = clock_ms() - start;
+	r->ms = clock_ms() - j->start;
+	j->pid = 0;
 	return 0;
+}
+
+void
+child_abandon(struct child_job *j, int sig, msec_t grace_ms)
+{
+	/* A job with no child holds no pipe: a zeroed one is none. */
+	if (j->pid <= 0)
+		return;
+	child_stop(j->pid, sig, grace_ms);
+	j->pid = 0;
+	close_fd(&j->in);
+	close_fd(&j->out);
+	close_fd(&j->errout);
+}
+
+int
+child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
+	  int capture_err, int flags, struct child_result *r, char *err)
+{
+	struct child_io io = { .out_fd = out_fd,
+			       .capture_out = capture_out,
+			       .capture_err = capture_err };
+	struct child_job j;
+
+	memset(r, 0, sizeof(*r));
+	if (child_start(argv, flags, &io, &j, err) < 0)
+		return -1;
+	return child_finish(&j, NULL, 0, sigfd, r);
 }

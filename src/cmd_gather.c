@@ -8,6 +8,7 @@
 #include "lock.h"
 #include "waiter.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,24 +224,43 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 	return EXIT_WATCH;
 }
 
+/* What runs beside the wait: the search for coverage.py, and the early
+ * question to the coverage command it knows (native.c). */
+struct helpers {
+	const struct cli *c;
+	struct coverage_find *find;
+	struct native_early *early;
+};
+
 /* The waiter's helper: the search for coverage.py goes on during the
- * wait, and ends it when no candidate runs. */
+ * wait, and ends it when no candidate runs. Once the command is known (a
+ * named one, a candidate recognised as coverage.py, or one found), the
+ * native combine's question to it starts, so that its Python start and
+ * import overlap the wait; when the search moves on to another
+ * candidate, the question follows it. */
 static int
 find_helper(void *ctx, char *msg)
 {
-	struct coverage_find *p = ctx;
+	struct helpers *h = ctx;
 
-	if (coverage_find_poll(p) != FIND_NONE)
+	if (coverage_find_poll(h->find) != FIND_NONE) {
+		native_early_start(h->early, h->c->combine, &h->find->cmd,
+				   h->c->rcfile);
 		return 0;
-	snprintf(msg, ERRLEN, "%s", p->err);
+	}
+	snprintf(msg, ERRLEN, "%s", h->find->err);
 	return 1;
 }
 
-/* The waiter's question: is pid one of the search's processes? */
+/* The waiter's question: is pid one of the search's processes, or an
+ * early question? */
 static bool
 find_pid(void *ctx, pid_t pid)
 {
-	return coverage_find_spawned(ctx, pid);
+	const struct helpers *h = ctx;
+
+	return coverage_find_spawned(h->find, pid) ||
+	       native_early_spawned(h->early, pid);
 }
 
 int
@@ -250,6 +270,8 @@ cmd_gather(int argc, char **argv)
 	struct gather_result g;
 	struct gather_opts go;
 	struct coverage_find find;
+	struct native_early early = { 0 };
+	struct helpers h;
 	char err[ERRLEN] = "";
 	int code, found, lockfd = -1;
 	bool gathered = false;
@@ -275,10 +297,13 @@ cmd_gather(int argc, char **argv)
 	w = xmalloc(sizeof(*w));
 	c.o.helper = find_helper;
 	c.o.helper_pid = find_pid;
-	c.o.helper_ctx = &find;
+	h = (struct helpers){ &c, &find, &early };
+	c.o.helper_ctx = &h;
 	waiter_run(&c.o, w);
-	if (w->status == WS_SIGNAL)
+	if (w->status == WS_SIGNAL) {
 		coverage_find_stop(&find, w->signo);
+		native_early_stop(&early, w->signo);
+	}
 	if ((code = cmd_wait_report(&c, w)) != EXIT_OK)
 		goto out;
 	/* A named command, or a candidate recognised as coverage.py, may
@@ -301,11 +326,14 @@ cmd_gather(int argc, char **argv)
 		}
 		goto out;
 	}
-	go = (struct gather_opts){ &c, &find, w->realdir, w->s, c.o.sigfd };
+	go = (struct gather_opts){ &c,	 &find,	    w->realdir,
+				   w->s, c.o.sigfd, &early };
 	gather_run(&go, &g);
 	gathered = true;
-	if (g.status == GS_SIGNAL)
+	if (g.status == GS_SIGNAL) {
 		coverage_find_stop(&find, g.signo);
+		native_early_stop(&early, g.signo);
+	}
 	code = gather_report(&c, &g, err);
 out:
 	if (w != NULL && w->status == WS_SETTLED)
@@ -318,6 +346,9 @@ out:
 		settle_free(w->s);
 		free(w);
 	}
+	/* Every path that did not use the early question ends it here,
+	 * before the lock is let go. */
+	native_early_stop(&early, SIGTERM);
 	lock_release(lockfd);
 	coverage_find_free(&find);
 	return code;

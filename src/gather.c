@@ -519,6 +519,7 @@ combine_native(struct gather *g)
 		.indir = g->in,
 		.output = g->combined,
 		.sigfd = g->o->sigfd,
+		.early = g->o->early,
 	};
 
 	switch (native_combine(&no, &g->r->combine, &g->r->signo, g->r->msg)) {

@@ -11,7 +11,15 @@
  * staged inputs (combinable_files(): directory order before 7.4, sorted
  * after), which fixes the ids of files and contexts, and so the order in
  * which some reports list a line's contexts. Any doubt, and coverage.py
- * combines as before. */
+ * combines as before.
+ *
+ * That question is a Python start and an import of coverage.py (0.1 to
+ * 0.25s), and only its end needs the staged inputs. So gather may ask it
+ * early (native_early_start()), during the wait, once the coverage command
+ * is known: the child imports coverage.py, then waits on its stdin for the
+ * staging directory, which native_combine() writes when it uses it. An
+ * early question for another command than the one that combines is
+ * stopped, and the question asked anew. */
 #include "native.h"
 #include "child.h"
 #include "coverage.h"
@@ -27,20 +35,31 @@
 #include <sys/wait.h>
 
 #define ASK_MARK "covsettle-native 1"
+/* The question's stop signal's grace before SIGKILL: it only waits on
+ * its stdin, or reads a directory. */
+#define ASK_GRACE_MS 5000
 
-/* PYTHON -c THIS INDIR OUTPUT [RCFILE]: the answer, one item a line:
- * the mark; the version; why not (empty: safe); the number of meta rows,
- * then each as KEY<TAB>VALUE; the SCHEMA script; then the inputs' names
- * in coverage.py's order. Newlines and backslashes in values are escaped
- * as \n and \\. */
+/* PYTHON -c THIS [RCFILE], with INDIR and OUTPUT on its stdin, each ended
+ * by a NUL (a path may hold a newline, never a NUL). It imports coverage.py
+ * first, the slow part, which may run during the wait, and reads stdin
+ * only then; Coverage() is made after, as before the split, with the
+ * real OUTPUT (making it takes a millisecond). It writes nothing but its
+ * answer, one item a line: the mark; the version; why not (empty: safe);
+ * the number of meta rows, then each as KEY<TAB>VALUE; the SCHEMA script;
+ * then the inputs' names in coverage.py's order. Newlines and backslashes
+ * in values are escaped as \n and \\. Stdin closed early: exit 1,
+ * quietly. */
 /* clang-format off */
 static const char ask_py[] =
 	"import datetime, os, sys\n"
 	"import coverage\n"
 	"from coverage.data import combinable_files\n"
 	"from coverage.sqldata import SCHEMA\n"
-	"indir, out = sys.argv[1], sys.argv[2]\n"
-	"rc = sys.argv[3] if len(sys.argv) > 3 else True\n"
+	"rc = sys.argv[1] if len(sys.argv) > 1 else True\n"
+	"given = sys.stdin.buffer.read().split(b'\\0')\n"
+	"if len(given) != 3 or given[2]:\n"
+	"    sys.exit(1)\n"
+	"indir, out = map(os.fsdecode, given[:2])\n"
 	"cov = coverage.Coverage(data_file=out, config_file=rc)\n"
 	"why = []\n"
 	"if cov.get_option('paths'):\n"
@@ -139,36 +158,124 @@ parse_answer(char *out, struct answer *a)
 	return 0;
 }
 
-/* Ask coverage.py; 0 with its answer in *out (malloc'd) and a, or -1 with
- * why not in r->reason (or a signal in *signo). */
+/* Start the question for cmd, waiting on its stdin: 0, or -1 with why
+ * not in reason. */
+static int
+ask_start(const struct argv *cmd, const char *rcfile, struct child_job *j,
+	  char *reason)
+{
+	struct child_io io = { .input = 1,
+			       .capture_out = 1,
+			       .capture_err = CAPTURE_QUIET };
+	struct argv py = { 0 };
+	char prog[PATH_MAX], err[ERRLEN];
+	int rc;
+
+	j->pid = 0;
+	if (!coverage_python(cmd, &py, prog, sizeof(prog)))
+		return seterr(reason,
+			      "the coverage command is not one whose Python "
+			      "covsettle can ask for its configuration");
+	argv_add(&py, "-c");
+	argv_add(&py, ask_py);
+	if (rcfile != NULL)
+		argv_add(&py, rcfile);
+	rc = child_start(py.v, CHILD_UNMEASURED, &io, j, err);
+	argv_free(&py);
+	if (rc < 0)
+		return seterr(reason, "cannot ask coverage.py: %s", err);
+	return 0;
+}
+
+void
+native_early_start(struct native_early *e, enum combine_method how,
+		   const struct argv *cmd, const char *rcfile)
+{
+	char *text, reason[ERRLEN];
+
+	if (how == CM_COVERAGE)
+		return;
+	text = cmd->n > 0 ? argv_text(cmd) : NULL;
+	if (text != NULL && e->cmd != NULL && strcmp(text, e->cmd) == 0) {
+		free(text);
+		return;
+	}
+	native_early_stop(e, SIGTERM);
+	/* Kept even when it cannot start: native_combine() asks anew and
+	 * says why; no second try at each SIGCHLD meanwhile. */
+	e->cmd = text;
+	if (text != NULL && ask_start(cmd, rcfile, &e->job, reason) == 0 &&
+	    e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned))
+		e->spawned[e->nspawned++] = e->job.pid;
+}
+
+void
+native_early_stop(struct native_early *e, int signo)
+{
+	child_abandon(&e->job, signo, ASK_GRACE_MS);
+	free(e->cmd);
+	e->cmd = NULL;
+}
+
+bool
+native_early_spawned(const struct native_early *e, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < e->nspawned; i++)
+		if (e->spawned[i] == pid)
+			return true;
+	return false;
+}
+
+/* The question for o->cmd: the early one when it was started for that
+ * very command (it is then used up), else one started now. 0, or -1 with
+ * why not in reason. */
+static int
+ask_take(const struct native_opts *o, struct child_job *j, char *reason)
+{
+	struct native_early *e = o->early;
+	char *text = NULL;
+	bool same;
+
+	if (e == NULL)
+		return ask_start(o->cmd, o->rcfile, j, reason);
+	same = e->job.pid > 0 && o->cmd->n > 0 &&
+	       strcmp(e->cmd, text = argv_text(o->cmd)) == 0;
+	free(text);
+	if (!same) {
+		native_early_stop(e, SIGTERM);
+		return ask_start(o->cmd, o->rcfile, j, reason);
+	}
+	*j = e->job;
+	e->job.pid = 0; /* now j's: its pipes too */
+	e->job.in = e->job.out = e->job.errout = -1;
+	native_early_stop(e, SIGTERM);
+	return 0;
+}
+
+/* Ask coverage.py about the staged inputs in o->indir; 0 with its answer
+ * in *out (malloc'd) and a, or -1 with why not in r->reason (or a signal
+ * in *signo). */
 static int
 ask(const struct native_opts *o, struct native_result *r, char **out,
     struct answer *a, int *signo)
 {
-	struct argv py = { 0 };
 	struct child_result res;
-	char prog[PATH_MAX], how[128], err[ERRLEN];
+	struct child_job j;
+	char how[128], *input;
+	size_t ilen, dlen = strlen(o->indir);
 
 	*out = NULL;
-	if (!coverage_python(o->cmd, &py, prog, sizeof(prog))) {
-		seterr(r->reason,
-		       "the coverage command is not one whose Python covsettle "
-		       "can ask for its configuration");
+	if (ask_take(o, &j, r->reason) < 0)
 		return -1;
-	}
-	argv_add(&py, "-c");
-	argv_add(&py, ask_py);
-	argv_add(&py, o->indir);
-	argv_add(&py, o->output);
-	if (o->rcfile != NULL)
-		argv_add(&py, o->rcfile);
-	if (child_run(py.v, o->sigfd, -1, 1, CAPTURE_QUIET, CHILD_UNMEASURED,
-		      &res, err) < 0) {
-		seterr(r->reason, "cannot ask coverage.py: %s", err);
-		argv_free(&py);
-		return -1;
-	}
-	argv_free(&py);
+	/* INDIR\0OUTPUT\0 */
+	ilen = dlen + strlen(o->output) + 2;
+	input = xmalloc(ilen);
+	memcpy(input, o->indir, dlen + 1);
+	memcpy(input + dlen + 1, o->output, ilen - dlen - 1);
+	child_finish(&j, input, ilen, o->sigfd, &res);
+	free(input);
 	free(res.errout);
 	if (res.signo == 0 && child_ok(res.status) && res.out != NULL &&
 	    parse_answer(res.out, a) == 0) {
@@ -224,6 +331,8 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 	*signo = 0;
 	r->method = "coverage";
 	if (o->how == CM_COVERAGE) {
+		if (o->early != NULL)
+			native_early_stop(o->early, SIGTERM);
 		seterr(r->reason, "--combine=coverage");
 		return NATIVE_DECLINED;
 	}
