@@ -854,13 +854,29 @@ def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
 # A sitecustomize.py that runs $HOOK_ACT (sh, the staging directory as
 # $1) in the interpreter that answers native.c's question (HOOK_AT=ask)
 # or in coverage.py's combine (HOOK_AT=combine): a moment inside gather.
+# "ask": when the native combine's question to coverage.py (a -c program,
+# started during the wait) reads the staged inputs' directory from its
+# stdin, after staging and before the native combine.
 HOOK = """\
 import os, subprocess, sys
 at, argv = os.environ.get("HOOK_AT"), sys.argv
-if at == "ask" and argv[0] == "-c" and argv[1:2] and argv[1].endswith("/in"):
-    subprocess.run(["/bin/sh", "-c", os.environ["HOOK_ACT"], "sh", argv[1]])
+def act(where):
+    subprocess.run(["/bin/sh", "-c", os.environ["HOOK_ACT"], "sh", where])
+class Read:
+    def __init__(self, real):
+        self.real = real
+    def read(self, *n):
+        data = self.real.read(*n)
+        if data.split(b"\\0")[0].endswith(b"/in"):
+            act(os.fsdecode(data.split(b"\\0")[0]))
+        return data
+class Stdin:
+    def __init__(self, real):
+        self.buffer = Read(real.buffer)
+if at == "ask" and argv[0] == "-c":
+    sys.stdin = Stdin(sys.stdin)
 if at == "combine" and argv[1:2] == ["combine"]:
-    subprocess.run(["/bin/sh", "-c", os.environ["HOOK_ACT"], "sh", argv[-1]])
+    act(argv[-1])
 """
 # An rcfile whose [paths] makes the native combine decline (auto).
 PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"
