@@ -32,12 +32,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #define ASK_MARK "covsettle-native 1"
 /* The question's stop signal's grace before SIGKILL: it only waits on
  * its stdin, or reads a directory. */
 #define ASK_GRACE_MS 5000
+/* The early question's niceness (setpriority(2)). */
+#define EARLY_NICE 10
 
 /* PYTHON -c THIS [RCFILE], with INDIR and OUTPUT on its stdin, each ended
  * by a NUL (a path may hold a newline, never a NUL). It imports coverage.py
@@ -204,9 +207,13 @@ native_early_start(struct native_early *e, enum combine_method how,
 	/* Kept even when it cannot start: native_combine() asks anew and
 	 * says why; no second try at each SIGCHLD meanwhile. */
 	e->cmd = text;
-	if (text != NULL && ask_start(cmd, rcfile, &e->job, reason) == 0 &&
-	    e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned))
+	if (text == NULL || ask_start(cmd, rcfile, &e->job, reason) < 0)
+		return;
+	if (e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned))
 		e->spawned[e->nspawned++] = e->job.pid;
+	/* The wait checks files on every core: the question yields to it,
+	 * and runs on what the wait leaves idle. */
+	setpriority(PRIO_PROCESS, (id_t)e->job.pid, EARLY_NICE);
 }
 
 void
