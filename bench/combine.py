@@ -3,7 +3,8 @@
 # as build/combine-tool, and inside a whole gather) against coverage.py's own
 # combine, Debian's 6.5 and the newest 7.x (build/venv/cov-7.17.5), and against
 # the one-SQLite-session limit (build/sqlite-limit), at 100, 1,000 and 10,000
-# data files, lines and branches, with and without dynamic contexts.
+# data files, lines and branches, with and without dynamic contexts (at 10,000,
+# coverage.py and the limit run once).
 """The data files are made here with sqlite3 and coverage.py's own SCHEMA,
 each different (7.x skips byte-identical inputs): 20 source files of 200
 lines; every data file ran a random half of each file's lines (lines) or of
@@ -115,17 +116,19 @@ def run():
     runs = 1 if lib.QUICK else 3
     for n in sizes:
         for arcs, contexts in ((False, False), (True, False), (False, True), (True, True)):
-            if n == 10000 and (arcs or contexts):
-                continue  # 10,000: lines only (coverage.py takes minutes)
             kind = ("branches" if arcs else "lines") + (", contexts" if contexts else "")
             d = lib.tmp(f"combine-{n}")
             make_files(d, src, n, arcs, contexts, schema7)
             inputs = sorted(os.path.join(d, f) for f in os.listdir(d))
             nat, rss, lim, cov = [], [], [], {v: [] for v in PYS}
-            for _ in range(runs):
+            for i in range(runs):
                 w, m = timed([TOOL, "-m", "version=7.17.5", "-s", schema_file, out, *inputs])
                 nat.append(w)
                 rss.append(m)
+                # 10,000 files: coverage.py and the limit take up to
+                # minutes each, so they run once.
+                if i > 0 and n == 10000:
+                    continue
                 lim.append(timed([LIMIT, schema_file, out, *inputs])[0])
                 for v, py in PYS.items():
                     if n < 10000 or v == "7.17.5" or not lib.QUICK:

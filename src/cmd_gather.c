@@ -20,7 +20,7 @@ static int
 gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 {
 	char tail[ERRLEN];
-	size_t room;
+	size_t room, len, head;
 
 	if (g->combine.method != NULL)
 		out_debug("combine: %s, as %s", g->combine.method,
@@ -50,12 +50,20 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		out_error("%s", msg);
 		return EXIT_BELOW;
 	case GS_FAILED:
-		/* The command line in g->msg may be long: cut it, never the
-		 * end that says the inputs are safe. */
+		/* The command line in g->msg may be long: cut its middle, never
+		 * its start (which command), its end (how it ended) or the
+		 * tail that says the inputs are safe. */
 		snprintf(tail, sizeof(tail),
 			 "; the data files in %s are untouched", c->o.dir);
+		len = strlen(g->msg);
 		room = ERRLEN - 1 - strlen(tail);
-		seterr(msg, "%.*s%s", (int)room, g->msg, tail);
+		if (strlen(tail) + 64 > ERRLEN || len <= room) {
+			seterr(msg, "%s%s", g->msg, tail);
+		} else {
+			head = (room - 3) / 2;
+			seterr(msg, "%.*s...%s%s", (int)head, g->msg,
+			       g->msg + len - (room - 3 - head), tail);
+		}
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
 	case GS_CHANGED:

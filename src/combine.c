@@ -144,12 +144,12 @@ static const char SQL_PUT_TRACER[] =
 #define NONE	     UINT32_MAX
 
 /* Room in vector v (n used of cap) for one more. */
-#define ROOM(v, n, cap)                                                \
-	do {                                                           \
-		if ((n) == (cap)) {                                    \
-			(cap) = (cap) ? 2 * (cap) : 8;                 \
-			(v) = xrealloc((v), (cap) * sizeof(*(v)));     \
-		}                                                      \
+#define ROOM(v, n, cap)                                                        \
+	do {                                                                   \
+		if ((n) == (cap)) {                                            \
+			(cap) = (cap) ? 2 * (cap) : 8;                         \
+			(v) = xrealloc((v), (cap) * sizeof(*(v)));             \
+		}                                                              \
 	} while (0)
 
 /* An open-addressing index over a vector kept elsewhere: slot holds
@@ -684,9 +684,8 @@ read_arcs(struct input *in)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_create_function(in->db, "covsettle_arc", 4, SQLITE_UTF8,
-				    in, NULL, arc_step,
-				    arc_final) != SQLITE_OK ||
+	if (sqlite3_create_function(in->db, "covsettle_arc", 4, SQLITE_UTF8, in,
+				    NULL, arc_step, arc_final) != SQLITE_OK ||
 	    in_prepare(in, SQL_ARCS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "arc");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -988,7 +987,9 @@ put_arcs(sqlite3 *db, struct acc *a)
 	pool_run(a->pairs_t.n, 0, a->threads, sort_jumps, NULL, a);
 	memcpy(sql, SQL_PUT_ARC, sizeof(SQL_PUT_ARC));
 	for (k = 1; k < ARC_BATCH; k++)
-		strcat(sql, more);
+		memcpy(sql + sizeof(SQL_PUT_ARC) - 1 +
+			       (k - 1) * (sizeof(more) - 1),
+		       more, sizeof(more));
 	rc = sqlite3_prepare_v2(db, sql, -1, &many, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, SQL_PUT_ARC, -1, &one, NULL);

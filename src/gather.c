@@ -483,12 +483,30 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 	return 0;
 }
 
+/* At most this much of a command line goes into a message: a longer one
+ * loses a piece after its first two thirds (past the program and its
+ * subcommand), so that how it ended and coverage.py's reason still fit. */
+#define SHOWN_LINE 300
+
+/* line as a message shows it: itself, or its ends around "...", in buf. */
+static const char *
+shown(const char *line, char buf[SHOWN_LINE + 1])
+{
+	size_t len = strlen(line), head = (SHOWN_LINE - 3) * 2 / 3;
+
+	if (len <= SHOWN_LINE)
+		return line;
+	snprintf(buf, SHOWN_LINE + 1, "%.*s...%s", (int)head, line,
+		 line + len - (SHOWN_LINE - 3 - head));
+	return buf;
+}
+
 /* Run a; records it. 0 when it exited 0; else sets status and msg. */
 static int
 run_coverage(struct gather *g, struct argv *a, int capture_out,
 	     struct child_result *res)
 {
-	char how[128];
+	char how[128], cut[SHOWN_LINE + 1];
 
 	if (record_run(g, a->v, argv_text(a), capture_out, res) < 0)
 		return -1;
@@ -502,8 +520,8 @@ run_coverage(struct gather *g, struct argv *a, int capture_out,
 	}
 	child_describe(res->status, how, sizeof(how));
 	g->r->status = GS_FAILED;
-	return seterr(g->r->msg, "'%s' %s", g->r->cmds[g->r->ncmds - 1].line,
-		      how);
+	return seterr(g->r->msg, "'%s' %s",
+		      shown(g->r->cmds[g->r->ncmds - 1].line, cut), how);
 }
 
 /* The native combine (native.c) when --combine and coverage.py allow
@@ -914,7 +932,7 @@ static int
 reports_statuses(struct gather *g, const struct report **reps, int n,
 		 int how_ended)
 {
-	char *status, *text, *p, *line, how[128];
+	char *status, *text, *p, *line, how[128], cut[SHOWN_LINE + 1];
 	struct argv w;
 	int i, k, st;
 
@@ -949,7 +967,7 @@ reports_statuses(struct gather *g, const struct report **reps, int n,
 			       "(all reports in one coverage.py process)",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
-			       line, st);
+			       shown(line, cut), st);
 			if (text != NULL)
 				add_reason(g, text);
 		} else {
@@ -958,7 +976,8 @@ reports_statuses(struct gather *g, const struct report **reps, int n,
 			       "the %s report was not written: '%s' %s",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
-			       g->r->cmds[g->r->ncmds - 1].line, how);
+			       shown(g->r->cmds[g->r->ncmds - 1].line, cut),
+			       how);
 		}
 		free(text);
 		free(line);

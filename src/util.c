@@ -1,7 +1,7 @@
 /* util.c: the clock, error buffers, checked formatting, allocation, the
- * immutable SQLite URI of a path, SQLite's global settings, and what /proc says of a pid (its
- * pidfd, its start time).
- * Nothing here prints, except the out-of-memory exit. */
+ * immutable SQLite URI of a path, SQLite's global settings, and what /proc says
+ * of a pid (its pidfd, its start time). Nothing here prints, except the
+ * out-of-memory exit. */
 #include "util.h"
 
 #include <ctype.h>

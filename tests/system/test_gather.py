@@ -8,6 +8,7 @@ import hashlib
 import shutil
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -313,6 +314,27 @@ def test_failing_combine_leaves_inputs_intact(three, cov):
     assert digests(cdir) == before
     assert not (tmp / "out.cov").exists()
     assert not [p for p in cdir.iterdir() if p.name.startswith(".covsettle-gather")]
+
+
+def test_long_failure_message_keeps_both_ends(tmp_path, cov):
+    """A failed combine's message is cut in the middle of the command line
+    when it would not fit: which command, how it ended, and that the inputs
+    are safe all stay."""
+    deep = tmp_path / ("d" * 120) / ("e" * 120)
+    cdir, src = deep / "cov", tmp_path / "src"
+    for v in (0, 1):
+        write(cdir, src, v, python=cov.python)
+    rc = deep / "broken.rc"
+    rc.write_text("[run\nbranch = True\n")
+    before = digests(cdir)
+    r = gather(src, "--expect", "2", "--rcfile", str(rc), "--data-file",
+               str(deep / "out.cov"), str(cdir), cov=cov)
+    assert r.returncode == 5, r.stderr
+    line = [ln for ln in r.stderr.splitlines() if "untouched" in ln][0]
+    assert "coverage" in line and "..." in line, line
+    assert re.search(r"exited with status \d+; the data files in \S+ are untouched$",
+                     line), line
+    assert digests(cdir) == before
 
 
 def test_no_keep_deletes_inputs_only_after_success(three, cov):

@@ -13,6 +13,8 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -259,8 +261,8 @@ def test_seeds(cov, tmp_path):
         assert_same(cov, indir, base, reports=False)
 
 
-# Real runs: `coverage run -p` of a small project, as a pytest-style run
-# with dynamic contexts, a multiprocessing pool and subprocesses.
+# Real runs: `coverage run -p` of a small project, with dynamic contexts:
+# its tests run directly and by pytest, a multiprocessing pool, subprocesses.
 PROJECT = {
     "proj/__init__.py": "",
     "proj/shapes.py": '''\
@@ -359,6 +361,7 @@ def test_real_runs(cov, tmp_path, branch):
     coverage_run(cov, proj, "-m", "proj.work", "rect")
     coverage_run(cov, proj, "-m", "proj.work", "5")
     coverage_run(cov, proj, "test_style.py")
+    coverage_run(cov, proj, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_style.py")
     indir = tmp_path / "in"
     indir.mkdir()
     for path in glob.glob(str(proj / ".coverage.*")):
@@ -366,6 +369,61 @@ def test_real_runs(cov, tmp_path, branch):
     assert len(os.listdir(indir)) >= 6  # the pool's workers wrote theirs
     want = assert_same(cov, str(indir), tmp_path)
     assert any(c.endswith("test_square") for c in want["contexts"]), want["contexts"]
+
+
+GUNICORN = os.path.join(ROOT, "examples", "gunicorn")
+
+
+def test_real_gunicorn_workers(cov, tmp_path):
+    """Branch data of real gunicorn + Flask workers (examples/gunicorn's
+    app, coverage.py started in each worker): two workers restarted
+    gracefully under `covsettle wait --trigger`, two more stopped with the
+    server. The example's own configuration has relative_files on, which
+    leaves the combine to coverage.py: this one measures absolute paths."""
+    run, indir = tmp_path / "run", tmp_path / "in"
+    run.mkdir()
+    indir.mkdir()
+    rc = tmp_path / "rc"
+    rc.write_text("[run]\nparallel = true\nbranch = true\nsource = scorer\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    env.update(RUN_DIR=str(run), SCORER_COVERAGE_RC=str(rc),
+               COVERAGE_FILE=str(indir / ".coverage"))
+    server = subprocess.Popen([cov.python, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                               "scorer.web:app"], cwd=GUNICORN, env=env,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    waitfor = os.path.join(GUNICORN, "waitfor.py")
+
+    def play():
+        url = sh(["/usr/bin/python3", waitfor, "ready", str(run), str(server.pid),
+                  str(int(LONG))]).stdout.strip()
+        for path, body in (("/health", None), ("/round", {"a": {"price": 5, "ads": 0},
+                                                         "b": {"price": 7, "ads": 1}}),
+                           ("/round", {"a": {"price": 9, "ads": 2},
+                                       "b": {"price": "x", "ads": 1}})):
+            req = urllib.request.Request(
+                url + path, data=None if body is None else json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(req, timeout=LONG).close()
+            except urllib.error.HTTPError as err:
+                assert err.code == 400, err  # the bad move is refused
+
+    try:
+        play()
+        sh([COVSETTLE, "wait", "--new-only", "--expect", "2", "--timeout", "60s",
+            "--trigger", f"kill -HUP {server.pid}", str(indir)])
+        play()
+        server.terminate()
+        assert server.wait(timeout=LONG) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, 9)
+            server.wait()
+    sh([COVSETTLE, "wait", "--expect", "4", "--timeout", "60s", str(indir)])
+    want = assert_same(cov, str(indir), tmp_path)
+    assert want["has_arcs"] == "1"
+    assert any(f.endswith("web.py") for f in want["files"]), want["files"]
 
 
 def test_fixture_files(cov, tmp_path):

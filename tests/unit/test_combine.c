@@ -329,14 +329,15 @@ variant(int k, char *path, size_t len)
 	snprintf(path, len, "%s/in.%d", dir, k);
 	copy(FIXTURES "/arcs", path);
 	snprintf(sql, sizeof(sql),
-		 "UPDATE OR IGNORE arc SET tono = tono + %d WHERE rowid %% 3 = 0;"
+		 "UPDATE OR IGNORE arc SET tono = tono + %d WHERE rowid %% 3 = "
+		 "0;"
 		 "INSERT INTO context (context) VALUES ('test_%d');"
 		 "INSERT INTO arc SELECT file_id, (SELECT max(id) FROM "
 		 "context), fromno, tono FROM arc WHERE rowid %% 2 = 0",
 		 k, k);
 	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK,
-		     "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s",
+		     sqlite3_errmsg(db));
 	sqlite3_close(db);
 }
 
@@ -373,8 +374,8 @@ dump(const char *path)
 
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 		     SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, sql, dump_row, f, NULL), SQLITE_OK,
-		     "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_exec(db, sql, dump_row, f, NULL), SQLITE_OK, "%s",
+		     sqlite3_errmsg(db));
 	sqlite3_close(db);
 	fclose(f);
 	return s;
@@ -433,8 +434,8 @@ Test(combine, threads_name_the_first_failing_input, .init = setup,
 		err[0] = '\0';
 		cr_expect_eq(run(in, 30, out, err), COMBINE_FALLBACK,
 			     "threads %s: %s", threads[t], err);
-		cr_expect(strstr(err, "wrong-schema") != NULL,
-			  "threads %s: %s", threads[t], err);
+		cr_expect(strstr(err, "wrong-schema") != NULL, "threads %s: %s",
+			  threads[t], err);
 		cr_expect_eq(entries(), 0);
 	}
 }
