@@ -47,14 +47,19 @@ print("orphans", json.dumps(orphans), flush=True)
 
 
 def children(pid):
-    """The pids of pid's children, from /proc."""
+    """The pids of pid's children: every process whose parent it is, from
+    /proc/*/stat (a thread's children file may miss one being created)."""
     kids = []
-    for task in os.listdir(f"/proc/{pid}/task"):
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids += [int(k) for k in f.read().split()]
-        except FileNotFoundError:
-            pass
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if ppid == pid:
+            kids.append(int(entry))
     return kids
 
 
@@ -139,6 +144,14 @@ class Gather:
         return rc, doc, orphans
 
 
+def put(cdir, pid):
+    """A data file into cdir at once (copied beside it, then renamed): with
+    -d 0 a copy being written could settle half done."""
+    path = datafile(cdir.parent, pid=pid)
+    os.rename(path, cdir / os.path.basename(path))
+    return str(cdir / os.path.basename(path))
+
+
 def common(cov, out, *extra):
     return ["-d", "0", "--ignore-writers", "--coverage", cov.command,
             f"--data-file={out}", "--json", *extra]
@@ -150,12 +163,12 @@ def test_question_runs_during_the_wait(tmp_path, procs, cov):
     combines natively, as before, and the question is reaped."""
     cdir = tmp_path / "cov"
     cdir.mkdir()
-    first = datafile(cdir, pid=1)
+    first = put(cdir, pid=1)
     g = Gather(procs, *common(cov, tmp_path / "out", "--expect", "2", "-v"),
                str(cdir))
     q = g.question()
     assert g.p.running_after(0), "gather stopped waiting"
-    second = datafile(cdir, pid=2)
+    second = put(cdir, pid=2)
     rc, doc, orphans = g.finish()
     assert rc == 0, g.p.err
     assert orphans == []
@@ -183,7 +196,7 @@ def test_combine_coverage_never_asks(tmp_path, procs, cov, how):
     cdir.mkdir()
     fifo = tmp_path / "hold"
     os.mkfifo(fifo)
-    first = datafile(cdir, pid=1)
+    first = put(cdir, pid=1)
     g = Gather(procs, *common(cov, tmp_path / "out", "--expect", "2",
                               f"--combine={how}", "--trigger",
                               f"read x < {fifo}"), str(cdir))
@@ -194,11 +207,13 @@ def test_combine_coverage_never_asks(tmp_path, procs, cov, how):
     until("the search's --version is reaped",
           lambda: all(gone(k) for k in version), g.p)
     if how == "auto":
-        assert len(questions(g.pid)) == 1
+        assert len(questions(g.pid)) == 1, [
+            (k, open(f"/proc/{k}/stat").read()[:60], cmdline(k)[:2])
+            for k in children(g.pid)]
     else:
         assert questions(g.pid) == []
     release(fifo)
-    second = datafile(cdir, pid=2)
+    second = put(cdir, pid=2)
     rc, doc, orphans = g.finish()
     assert rc == 0 and orphans == [], g.p.err
     assert doc["combine"]["method"] == ("native" if how == "auto" else "coverage")
@@ -209,7 +224,7 @@ def test_combine_coverage_never_asks(tmp_path, procs, cov, how):
 def test_signal_during_the_wait_stops_the_question(tmp_path, procs, cov, signo):
     cdir = tmp_path / "cov"
     cdir.mkdir()
-    datafile(cdir, pid=1)
+    put(cdir, pid=1)
     g = Gather(procs, *common(cov, tmp_path / "out", "--expect", "2"), str(cdir))
     q = g.question()
     os.kill(g.pid, signo)
@@ -241,7 +256,7 @@ def test_no_data_files_stops_the_question(tmp_path, procs, cov):
 def test_timeout_stops_the_question(tmp_path, procs, cov):
     cdir = tmp_path / "cov"
     cdir.mkdir()
-    datafile(cdir, pid=1)
+    put(cdir, pid=1)
     g = Gather(procs, *common(cov, tmp_path / "out", "--expect", "2",
                               "--timeout", "5s"), str(cdir))
     q = g.question()
@@ -270,7 +285,7 @@ def test_question_follows_the_search_to_the_next_candidate(tmp_path, procs):
     and one for python3-coverage starts, which the native combine uses."""
     cdir = tmp_path / "cov"
     cdir.mkdir()
-    first = datafile(cdir, pid=1)
+    first = put(cdir, pid=1)
     fake = tmp_path / "fakebin"
     fake.mkdir()
     hold = tmp_path / "hold"
@@ -287,7 +302,7 @@ def test_question_follows_the_search_to_the_next_candidate(tmp_path, procs):
                lambda: [q for q in questions(g.pid) if q != q1], g.p)
     until("the first question is reaped", lambda: gone(q1), g.p)
     assert q2 == [g.question()]
-    second = datafile(cdir, pid=2)
+    second = put(cdir, pid=2)
     rc, doc, orphans = g.finish()
     assert rc == 0, g.p.err
     assert orphans == [] and gone(q2[0])
