@@ -492,3 +492,74 @@ Test(combine, huge_id_falls_back, .init = setup, .fini = teardown)
 		  err);
 	cr_expect_eq(access(out, F_OK), -1);
 }
+
+/* ---- arcs read from the pages, or through SQLite ---- */
+
+/* dir/odd: the arcs fixture after sql. */
+static void
+odd_arcs(const char *sql, char *path, size_t len)
+{
+	sqlite3 *db = NULL;
+
+	snprintf(path, len, "%s/odd", dir);
+	copy(FIXTURES "/arcs", path);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A value the pages do not hold as an integer: SQLite reads the input,
+ * and the native combine falls back as it always did. */
+Test(combine, arc_not_an_integer_falls_back, .init = setup, .fini = teardown)
+{
+	const char *in[2] = { FIXTURES "/arcs" };
+	char path[128], out[128], err[ERRLEN] = "";
+
+	odd_arcs("UPDATE arc SET fromno = 2.5 WHERE rowid = 3", path,
+		 sizeof(path));
+	in[1] = path;
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_FALLBACK, "%s", err);
+	cr_expect(strstr(err, "odd has an arc that is not two line numbers") !=
+			  NULL,
+		  "%s", err);
+	cr_expect_eq(access(out, F_OK), -1);
+}
+
+/* Integers all, but a file id with no file row: found on the pages. */
+Test(combine, arc_naming_no_file_falls_back, .init = setup, .fini = teardown)
+{
+	const char *in[2] = { FIXTURES "/arcs" };
+	char path[128], out[128], err[ERRLEN] = "";
+
+	odd_arcs("UPDATE arc SET file_id = 4242 WHERE rowid = 5", path,
+		 sizeof(path));
+	in[1] = path;
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_FALLBACK, "%s", err);
+	cr_expect(strstr(err, "odd has a row that names no file or context") !=
+			  NULL,
+		  "%s", err);
+}
+
+/* A context name longer than a page (SQLite reads it from overflow
+ * pages), and arcs in that context read from theirs. */
+Test(combine, long_context_name, .init = setup, .fini = teardown)
+{
+	const char *in[2] = { FIXTURES "/arcs" };
+	char path[128], out[128], err[ERRLEN] = "";
+
+	/* a context name too long for a page, and its arcs */
+	odd_arcs(
+		"INSERT INTO context (context) VALUES (printf('%.9000c', "
+		"'x'));"
+		"INSERT INTO arc SELECT file_id, (SELECT max(id) FROM context),"
+		" fromno + 1000, tono FROM arc",
+		path, sizeof(path));
+	in[1] = path;
+	snprintf(out, sizeof(out), "%s/out", dir);
+	cr_assert_eq(run(in, 2, out, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from arc"),
+		     query(path, "select count(*) from arc"));
+	cr_expect_eq(query(out, "select count(*) from context"), 2);
+}
