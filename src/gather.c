@@ -490,7 +490,7 @@ record_run(struct gather *g, char *const argv[], char *line, int capture_out,
 
 /* line as a message shows it: itself, or its ends around "...", in buf. */
 static const char *
-shown(const char *line, char buf[SHOWN_LINE + 1])
+cut_line(const char *line, char buf[SHOWN_LINE + 1])
 {
 	size_t len = strlen(line), head = (SHOWN_LINE - 3) * 2 / 3;
 
@@ -521,7 +521,7 @@ run_coverage(struct gather *g, struct argv *a, int capture_out,
 	child_describe(res->status, how, sizeof(how));
 	g->r->status = GS_FAILED;
 	return seterr(g->r->msg, "'%s' %s",
-		      shown(g->r->cmds[g->r->ncmds - 1].line, cut), how);
+		      cut_line(g->r->cmds[g->r->ncmds - 1].line, cut), how);
 }
 
 /* The native combine (native.c) when --combine and coverage.py allow
@@ -967,7 +967,7 @@ reports_statuses(struct gather *g, const struct report **reps, int n,
 			       "(all reports in one coverage.py process)",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
-			       shown(line, cut), st);
+			       cut_line(line, cut), st);
 			if (text != NULL)
 				add_reason(g, text);
 		} else {
@@ -976,7 +976,7 @@ reports_statuses(struct gather *g, const struct report **reps, int n,
 			       "the %s report was not written: '%s' %s",
 			       reps[i] ? report_format_name(reps[i]->format)
 				       : "text",
-			       shown(g->r->cmds[g->r->ncmds - 1].line, cut),
+			       cut_line(g->r->cmds[g->r->ncmds - 1].line, cut),
 			       how);
 		}
 		free(text);
