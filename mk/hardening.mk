@@ -21,7 +21,7 @@ hardening-deps: deps
 
 FUZZ_CC := clang
 FUZZ_TIME ?= 60
-FUZZERS := check parse cli
+FUZZERS := check parse cli sqlfile
 FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP
 FUZZ_OBJ := $(LIB_SRC:src/%.c=build/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZERS:%=build/fuzz/fuzz_%)
@@ -32,6 +32,7 @@ FUZZ_OPTS := -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 FUZZ_SEEDS_check := fuzz/seeds/check fixtures/data fixtures/crashers/check
 FUZZ_SEEDS_parse := fuzz/seeds/parse fixtures/crashers/parse
 FUZZ_SEEDS_cli := fuzz/seeds/cli fixtures/crashers/cli
+FUZZ_SEEDS_sqlfile := fixtures/data fixtures/crashers/sqlfile
 
 REGRESS_BIN := $(FUZZERS:%=build/asan/fuzz_%)
 

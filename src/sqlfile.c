@@ -38,11 +38,19 @@
 #define PAGE_INTERIOR 5
 #define PAGE_LEAF     13
 
+/* A page being read, at some depth of the tree. */
+struct level {
+	unsigned char *pg;
+	uint32_t ncells, hdr;
+	uint32_t next; /* the next cell; ncells: the right-most child */
+	bool leaf;
+};
+
 struct reader {
 	int fd;
 	uint32_t pagesize, usable, npages;
 	uint32_t visited; /* pages read: at most npages, or it loops */
-	unsigned char *buf[MAX_DEPTH]; /* a page per level */
+	struct level lv[MAX_DEPTH];
 	int ncols;
 	int (*row)(void *, const int64_t *);
 	void *arg;
@@ -149,46 +157,71 @@ leaf_cell(struct reader *r, const unsigned char *p, const unsigned char *end)
 	return record(r, p, p + payload);
 }
 
-/* Every row under page pgno, at depth. */
+/* Read page pgno as the tree's level depth. */
 static enum sqlfile_status
-walk(struct reader *r, uint32_t pgno, int depth)
+load(struct reader *r, int depth, uint32_t pgno)
 {
-	enum sqlfile_status s = SQLFILE_OK;
-	unsigned char *pg;
-	const unsigned char *end;
-	uint32_t ncells, hdr, i, off;
-	bool leaf;
+	struct level *l;
 
 	if (depth >= MAX_DEPTH || pgno < 2 || pgno > r->npages ||
 	    ++r->visited > r->npages)
 		return SQLFILE_OTHER;
-	if (r->buf[depth] == NULL)
-		r->buf[depth] = xmalloc(r->pagesize);
-	pg = r->buf[depth];
-	if (pread(r->fd, pg, r->pagesize,
+	l = &r->lv[depth];
+	if (l->pg == NULL)
+		l->pg = xmalloc(r->pagesize);
+	if (pread(r->fd, l->pg, r->pagesize,
 		  (off_t)(pgno - 1) * (off_t)r->pagesize) !=
 	    (ssize_t)r->pagesize)
 		return SQLFILE_OTHER;
-	end = pg + r->usable;
-	if (pg[0] != PAGE_INTERIOR && pg[0] != PAGE_LEAF)
+	if (l->pg[0] != PAGE_INTERIOR && l->pg[0] != PAGE_LEAF)
 		return SQLFILE_OTHER;
-	leaf = pg[0] == PAGE_LEAF;
-	hdr = leaf ? 8 : 12;
-	ncells = be16(pg + 3);
-	if (hdr + 2 * ncells > r->usable)
+	l->leaf = l->pg[0] == PAGE_LEAF;
+	l->hdr = l->leaf ? 8 : 12;
+	l->ncells = be16(l->pg + 3);
+	l->next = 0;
+	if (l->hdr + 2 * l->ncells > r->usable)
 		return SQLFILE_OTHER;
-	for (i = 0; s == SQLFILE_OK && i < ncells; i++) {
-		off = be16(pg + hdr + 2 * i);
-		if (off < hdr + 2 * ncells || off + 4 > r->usable)
-			return SQLFILE_OTHER;
-		if (leaf)
-			s = leaf_cell(r, pg + off, end);
-		else
-			s = walk(r, be32(pg + off), depth + 1);
-		/* A deeper walk reused no buffer of this level: pg holds. */
+	return SQLFILE_OK;
+}
+
+/* The offset of cell i of level l, or 0 when out of its page. */
+static uint32_t
+cell(const struct reader *r, const struct level *l, uint32_t i)
+{
+	uint32_t off = be16(l->pg + l->hdr + (size_t)2 * i);
+
+	return off < l->hdr + 2 * l->ncells || off + 4 > r->usable ? 0 : off;
+}
+
+/* Every row of the tree rooted at page root: depth first, each interior
+ * page's children in order, its right-most last. */
+static enum sqlfile_status
+walk(struct reader *r, uint32_t root)
+{
+	enum sqlfile_status s = load(r, 0, root);
+	int depth = 0;
+	uint32_t i, off;
+
+	while (s == SQLFILE_OK && depth >= 0) {
+		struct level *l = &r->lv[depth];
+
+		if (l->leaf) {
+			for (i = 0; s == SQLFILE_OK && i < l->ncells; i++)
+				s = (off = cell(r, l, i)) == 0
+					    ? SQLFILE_OTHER
+					    : leaf_cell(r, l->pg + off,
+							l->pg + r->usable);
+			depth--;
+		} else if (l->next < l->ncells) {
+			if ((off = cell(r, l, l->next++)) == 0)
+				return SQLFILE_OTHER;
+			s = load(r, ++depth, be32(l->pg + off));
+		} else if (l->next++ == l->ncells) {
+			s = load(r, ++depth, be32(l->pg + 8));
+		} else {
+			depth--;
+		}
 	}
-	if (s == SQLFILE_OK && !leaf)
-		s = walk(r, be32(pg + 8), depth + 1);
 	return s;
 }
 
@@ -217,8 +250,8 @@ sqlfile_rows(int fd, uint32_t root, int ncols,
 	if (st.st_size / ps > UINT32_MAX)
 		return SQLFILE_OTHER;
 	r.npages = (uint32_t)(st.st_size / ps);
-	s = walk(&r, root, 0);
+	s = walk(&r, root);
 	for (i = 0; i < MAX_DEPTH; i++)
-		free(r.buf[i]);
+		free(r.lv[i].pg);
 	return s;
 }
