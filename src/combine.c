@@ -13,7 +13,9 @@
  * an unexpected type), end in COMBINE_FALLBACK, and coverage.py decides.
  *
  * Each input is read once, on its own read-only connection, by one of the
- * pool's threads (pool.c), into rows under its own ids (struct input). The
+ * pool's threads (pool.c), into rows under its own ids (struct input); its
+ * arc rows, most of the rows on branch data, straight from the file's
+ * pages (sqlfile.c) unless anything there is outside the simple case. The
  * calling thread merges the inputs in their order into the union (struct
  * acc): files and contexts by text, then a pair per (file, context) of the
  * output with its numbits or its set of arcs. The order makes the result,
