@@ -32,7 +32,8 @@
 
 #include "util.h"
 
-/* Deeper than any real table: 2^32 pages of 512 bytes fill 5 levels. */
+/* Deeper than any real table: 2^32 pages of 512 bytes, 33 children or more
+ * to an interior page, make fewer than 8 levels. */
 #define MAX_DEPTH 32
 
 #define PAGE_INTERIOR 5
