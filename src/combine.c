@@ -715,7 +715,7 @@ static bool
 read_arc_pages(struct input *in)
 {
 	sqlite3_stmt *st = NULL;
-	enum sqlfile_status s = SQLFILE_OTHER;
+	enum sqlfile_status s;
 	sqlite3_int64 root = 0;
 	int fd;
 

@@ -39,6 +39,9 @@
 #define PAGE_INTERIOR 5
 #define PAGE_LEAF     13
 
+/* The bytes of an integer of serial type 0 to 6 (0 takes none). */
+static const int int_size[] = { 0, 1, 2, 3, 4, 6, 8 };
+
 /* A page being read, at some depth of the tree. */
 struct level {
 	unsigned char *pg;
@@ -98,13 +101,12 @@ varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
 static int64_t
 integer(uint64_t t, const unsigned char *p)
 {
-	static const int size[] = { 0, 1, 2, 3, 4, 6, 8 };
 	uint64_t u;
 	int i, n;
 
 	if (t == 8 || t == 9)
 		return (int64_t)(t - 8);
-	n = size[t];
+	n = int_size[t];
 	u = p[0] & 0x80 ? UINT64_MAX : 0; /* sign-extended */
 	for (i = 0; i < n; i++)
 		u = u << 8 | p[i];
@@ -115,7 +117,6 @@ integer(uint64_t t, const unsigned char *p)
 static enum sqlfile_status
 record(struct reader *r, const unsigned char *p, const unsigned char *end)
 {
-	static const int size[] = { 0, 1, 2, 3, 4, 6, 8 };
 	const unsigned char *h = p, *hend, *body;
 	uint64_t hsize, t[8];
 	int64_t v[8];
@@ -132,7 +133,7 @@ record(struct reader *r, const unsigned char *p, const unsigned char *end)
 	if (h != hend)
 		return SQLFILE_OTHER; /* more columns than asked for */
 	for (k = 0; k < r->ncols; k++) {
-		int n = t[k] <= 6 ? size[t[k]] : 0;
+		int n = t[k] <= 6 ? int_size[t[k]] : 0;
 
 		if (n > end - body)
 			return SQLFILE_OTHER;
