@@ -85,7 +85,9 @@ build/python/stamp: $(WHEEL_STAMP)
 		--target build/python build/wheel/covsettle-$(VERSION)-*.whl
 	@touch $@
 
-examples-test demo: build/python/stamp
+# (demo: deps first, on a fresh machine: the tools venv needs python3-venv)
+examples-test: build/python/stamp
+demo: deps build/python/stamp
 
 wheel-test: $(WHEEL_STAMP) $(WHEELHOUSE)/stamp build/covsettle
 	WHEEL_DIR=$(CURDIR)/build/wheel WHEELHOUSE=$(CURDIR)/$(WHEELHOUSE) \

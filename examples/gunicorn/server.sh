@@ -7,6 +7,15 @@ TOP=$(cd "$HERE/../.." && pwd)
 PY=${PYTHON:-/usr/bin/python3}
 RUN_DIR=${RUN_DIR:-$TOP/build/examples/gunicorn}
 COVSETTLE=${COVSETTLE:-$(command -v covsettle || echo "$TOP/build/covsettle")}
+# covsettle's pytest plugin runs the final gather (run.sh). Where $PY has no
+# covsettle installed (pip install covsettle), the wheel that `make wheel`
+# built, installed into $TOP/build/python (make build/python/stamp).
+if ! "$PY" -c 'import covsettle.pytest_plugin' 2>/dev/null && [ -d "$TOP/build/python/covsettle" ]; then
+	PYTHONPATH=$TOP/build/python${PYTHONPATH:+:$PYTHONPATH}
+	export PYTHONPATH
+fi
+# The plugin and the shell run the same binary.
+export COVSETTLE
 WORKERS=2
 COV_DIR=$RUN_DIR/cov
 

@@ -1,8 +1,8 @@
 # conftest.py: the `server` fixture: auction.py in a subprocess, measured by
-# pytest-cov, stopped gently, and `covsettle wait` before pytest-cov combines.
+# pytest-cov, stopped gently through covsettle's pytest plugin (pip install
+# covsettle), which waits for its data file before pytest-cov combines.
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +12,6 @@ import pytest
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-COVSETTLE = shutil.which(os.environ.get("COVSETTLE") or "covsettle") or \
-    shutil.which(os.path.join(HERE, "..", "..", "build", "covsettle"))
 START_TIMEOUT = 60  # generous: a loaded 2-core CI machine
 STOP_TIMEOUT = 20
 SETTLE_TIMEOUT = 60
@@ -31,37 +29,32 @@ def read_url(proc, deadline):
     raise RuntimeError(f"auction.py did not start (exit status {proc.poll()})")
 
 
-def stop(proc):
+def stop(proc, covsettle_restart):
     """SIGTERM to the server's process group; coverage.py saves on SIGTERM
-    (sigterm = true) and the process exits. If a data directory is measured,
-    covsettle arms its watch, sends the signal itself (--trigger), and returns
-    when the server's data file is complete, so pytest-cov combines it whole.
-    SIGKILL only as a last resort: it loses the data, and covsettle says so."""
+    (sigterm = true) and the process exits. Under pytest-cov, the covsettle
+    plugin's covsettle_restart arms covsettle's watch on pytest-cov's data
+    directory, sends the signal itself (--trigger), and returns when the
+    server's data file is complete, so pytest-cov combines it whole; it fails
+    the test run if the data is missing or broken. SIGKILL only as a last
+    resort: it loses the data, and covsettle says so."""
     if proc.poll() is not None:
         return  # it exited by itself: whatever it saved is complete
-    datafile = os.environ.get("COV_CORE_DATAFILE")  # set by pytest-cov
-    kill = f"kill -TERM -{proc.pid}"
-    waiter = None
-    if datafile:
-        waiter = subprocess.Popen([COVSETTLE, "wait", "--new-only", "--expect", "1",
-                                   "--timeout", f"{SETTLE_TIMEOUT}s", "--trigger",
-                                   kill, os.path.dirname(datafile)])
-    else:
-        os.killpg(proc.pid, signal.SIGTERM)
     try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    if waiter is not None and waiter.wait(SETTLE_TIMEOUT + 30) != 0:
-        pytest.fail(f"covsettle wait exited {waiter.returncode}: the server's "
-                    "coverage data is missing or broken")
+        if os.environ.get("COV_CORE_DATAFILE"):  # set by pytest-cov
+            covsettle_restart(f"kill -TERM -{proc.pid}", expect=1,
+                              timeout=f"{SETTLE_TIMEOUT}s")
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
+    finally:
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @pytest.fixture(scope="session")
-def server():
-    if os.environ.get("COV_CORE_DATAFILE") and COVSETTLE is None:
-        pytest.fail("covsettle not found: put it on PATH or set COVSETTLE")
+def server(covsettle_restart):
     # The environment passes through, COV_CORE_* included: pytest-cov's .pth
     # hook starts coverage.py in the new interpreter. Own process group, so
     # that stop() reaches everything the server started.
@@ -75,5 +68,5 @@ def server():
         print(f"auction.py: {url}, process group {proc.pid}")  # shown by pytest -s
         yield url
     finally:
-        stop(proc)
+        stop(proc, covsettle_restart)
         proc.stdout.close()

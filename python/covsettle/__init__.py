@@ -12,7 +12,8 @@ Keyword arguments are covsettle's long options: `new_only=True` is
 `covsettle COMMAND --help` and `man covsettle` list them all.
 
 The binary is $COVSETTLE when set, else the one this package was installed
-with (the wheel's scripts, next to this Python's), else `covsettle` on PATH.
+with (the wheel's scripts: next to this Python's, or in DIR/bin after
+`pip install --target DIR`), else `covsettle` on PATH.
 """
 import json
 import os
@@ -57,9 +58,12 @@ def binary():
     named = os.environ.get("COVSETTLE")
     if named:
         return shutil.which(named) or named
-    beside = os.path.join(sysconfig.get_path("scripts"), "covsettle")
-    if os.access(beside, os.X_OK):
-        return beside
+    for beside in (os.path.join(sysconfig.get_path("scripts"), "covsettle"),
+                   # pip install --target DIR: DIR/bin, next to the package
+                   os.path.join(os.path.dirname(os.path.dirname(
+                       os.path.abspath(__file__))), "bin", "covsettle")):
+        if os.access(beside, os.X_OK):
+            return beside
     found = shutil.which("covsettle")
     if found is None:
         raise CovsettleError(127, "covsettle not found: pip install covsettle, "

@@ -93,22 +93,28 @@ class _Gather:
                 f.write("\n")
 
     def pytest_terminal_summary(self, terminalreporter):
+        """covsettle's own lines (the text report's table among them: with
+        --json it goes to standard error), then one line of what gather
+        combined, and its exit status if nonzero."""
         tr = terminalreporter
-        result = self.result if self.error is None else self.error.result
+        failed = self.error is not None
+        result = self.error.result if failed else self.result
         tr.write_sep("-", "covsettle gather")
+        stderr = self.error.stderr if failed else self.result.stderr
+        for line in stderr.rstrip("\n").splitlines():
+            tr.write_line(line)
         if result is not None and result.get("files") is not None:
-            files = result["files"]
-            tr.write_line(f"{result.get('dir')}: {len(files)} data file"
-                          f"{'' if len(files) == 1 else 's'} settled in "
-                          f"{result.get('elapsed_ms')} ms, "
-                          f"{result.get('inputs', 0)} combined into "
-                          f"{result.get('data_file')}")
-            for report in result.get("reports") or []:
-                tr.write_line(f"report: {report['format']}"
-                              + (f" {report['path']}" if report.get("path") else ""))
+            files = len(result["files"])
+            combine = result.get("combine") or {}
+            tr.write_line(f"{result.get('dir')}: {files} data file"
+                          f"{'' if files == 1 else 's'} settled in "
+                          f"{result.get('elapsed_ms')} ms; "
+                          f"{result.get('inputs') or 0} combined into "
+                          f"{result.get('data_file')}"
+                          + (f" ({combine['method']})" if combine.get("method") else ""))
             if result.get("total_percent") is not None:
                 tr.write_line(f"total: {result['total_percent']:g}%")
-        if self.error is not None:
+        if failed:
             tr.write_line(f"covsettle gather exited {self.error.status}: "
                           f"{self.error.message}", red=True, bold=True)
 

@@ -9,6 +9,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COVSETTLE = os.environ.get("COVSETTLE", os.path.join(ROOT, "build", "covsettle"))
 PY = "/usr/bin/python3"
+# The covsettle wheel installed with pip --target (make build/python/stamp,
+# mk/wheel.mk): its Python package and pytest plugin, for any Python 3 on
+# PYTHONPATH, with the binary under test still named by $COVSETTLE.
+PLUGIN_PATH = os.environ.get("COVSETTLE_PLUGIN_PATH", os.path.join(ROOT, "build", "python"))
+
+
+def plugin_env(**more):
+    """The environment, with the covsettle plugin importable and COVSETTLE set."""
+    assert os.path.isfile(os.path.join(PLUGIN_PATH, "covsettle", "pytest_plugin.py")), \
+        f"{PLUGIN_PATH}: no covsettle package: run make build/python/stamp"
+    path = os.pathsep.join(filter(None, [PLUGIN_PATH, os.environ.get("PYTHONPATH")]))
+    return dict(os.environ, PYTHONPATH=path, COVSETTLE=COVSETTLE, **more)
 UNION = os.path.join(ROOT, "fixtures", "union.py")
 
 

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from examples_util import (COVSETTLE, ROOT, assert_group_gone, lines_with,
+from examples_util import (ROOT, assert_group_gone, lines_with, plugin_env,
                            run_group, union)
 
 EXAMPLE = os.path.join(ROOT, "examples", "gunicorn")
@@ -39,14 +39,19 @@ RUN = os.path.join(EXAMPLE, "run.sh")
 
 
 def flow_env(tmp_path, cov):
-    return dict(os.environ, RUN_DIR=str(tmp_path), COVSETTLE=COVSETTLE,
-                PYTHON=cov.python)
+    return plugin_env(RUN_DIR=str(tmp_path), PYTHON=cov.python)
 
 
 def test_run_combines_every_workers_data(tmp_path, cov):
     status, out, err = run_group(["sh", RUN], 150, env=flow_env(tmp_path, cov))
     assert status == 0, out + err
     assert "11 passed" in out and "8 passed" in out
+
+    # The last gather ran after the tests' session, through the covsettle
+    # pytest plugin: its section of pytest's terminal summary.
+    assert re.search(r"^-+ covsettle gather -+$", out, re.M), out
+    assert re.search(rf"^{re.escape(str(tmp_path))}/cov: 4 data files settled in \d+ ms; "
+                     rf"4 combined into {re.escape(str(tmp_path))}/\.coverage ", out, re.M), out
 
     # What gather combined: the two workers before the restart, two after.
     gather = json.loads((tmp_path / "gather.json").read_text())

@@ -1,11 +1,12 @@
 # test_pytest_fixture.py: examples/pytest-fixture run by pytest with pytest-cov;
-# the server subprocess's lines must be in the report and in the combined data.
+# the server subprocess's lines must be in the report and in the combined data,
+# the server stopped through the covsettle pytest plugin's covsettle_restart.
 # On each coverage.py of the matrix (its venv has pytest and pytest-cov too).
 import os
 import re
 import shutil
 
-from examples_util import COVSETTLE, ROOT, group_members, lines_with, run_group, union
+from examples_util import ROOT, group_members, lines_with, plugin_env, run_group, union
 
 EXAMPLE = os.path.join(ROOT, "examples", "pytest-fixture")
 
@@ -14,8 +15,9 @@ def test_server_lines_are_covered(tmp_path, cov):
     # A copy, so the data files and the combined .coverage land in tmp_path.
     work = tmp_path / "example"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("__pycache__"))
-    env = dict(os.environ, COVSETTLE=COVSETTLE)
-    status, out, err = run_group([cov.python, "-m", "pytest", "-s"], 120, cwd=work, env=env)
+    # The server fixture stops it through the covsettle plugin's fixture.
+    status, out, err = run_group([cov.python, "-m", "pytest", "-s"], 120, cwd=work,
+                                 env=plugin_env())
     assert status == 0, out + err
     assert "4 passed" in out
     # The server ran in its own process group; nothing of it is left.
