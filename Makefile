@@ -127,7 +127,7 @@ lint:
 
 test: deps
 	$(MAKE) all build/unit
-	$(MAKE) lint static unit system examples-test dist-test
+	$(MAKE) lint static unit system examples-test dist-test wheel-test ci-lint
 	$(MAKE) asan-test
 
 # Data files from the real coverage.py, then wait and check on them.
