@@ -67,7 +67,8 @@ wheel: deps
 	@$(MAKE) --no-print-directory $(WHEEL_STAMP)
 
 $(WHEEL_STAMP): build/dist/covsettle pyproject.toml hatch_build.py Makefile \
-		README.md $(wildcard python/covsettle/*.py) | $(TOOLS_VENV)/stamp
+		README.md man/covsettle.1 $(wildcard python/covsettle/*.py) | \
+		$(TOOLS_VENV)/stamp
 	rm -rf build/wheel && mkdir -p build/wheel
 	COVSETTLE_WHEEL_BINARY=$(CURDIR)/build/dist/covsettle \
 		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \

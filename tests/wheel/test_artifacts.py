@@ -47,7 +47,8 @@ def test_scripts_hold_the_binary_itself():
         names = set(z.namelist())
         info = z.getinfo(SCRIPT)
         data = z.read(SCRIPT)
-    assert {"covsettle/__init__.py", "covsettle/pytest_plugin.py", SCRIPT} <= names
+    assert {"covsettle/__init__.py", "covsettle/pytest_plugin.py", SCRIPT,
+            f"covsettle-{version()}.data/data/share/man/man1/covsettle.1"} <= names
     assert data[:4] == b"\x7fELF"
     assert stat.S_IMODE(info.external_attr >> 16) & 0o111
     dist = os.path.join(ROOT, "build", "dist", "covsettle")

@@ -51,6 +51,7 @@ def test_covsettle_on_path_is_the_binary(venv):
     assert found == f"{where}/bin/covsettle"
     with open(found, "rb") as f:
         assert f.read(4) == b"\x7fELF"  # no Python start on each call
+    assert (where / "share" / "man" / "man1" / "covsettle.1").is_file()
     r = run("covsettle", "--version", env=clean_env(where))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(f"covsettle {version()}\n")
