@@ -77,6 +77,9 @@ class _Gather:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
+        if session.exitstatus in (pytest.ExitCode.INTERRUPTED,
+                                  pytest.ExitCode.INTERNAL_ERROR):
+            return  # stopped: no gather, and the summary says so
         directory = self.config.getoption("covsettle_gather")
         try:
             self.result = covsettle.gather(directory, **self.options())
@@ -97,6 +100,9 @@ class _Gather:
         --json it goes to standard error), then one line of what gather
         combined, and its exit status if nonzero."""
         tr = terminalreporter
+        if self.result is None and self.error is None:
+            tr.write_sep("-", "covsettle gather: not run, the session was stopped")
+            return
         failed = self.error is not None
         result = self.error.result if failed else self.result
         tr.write_sep("-", "covsettle gather")

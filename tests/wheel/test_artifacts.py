@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from wheelutil import ARCH, FIXTURES, ROOT, run, sdist, version, wheel
+from wheelutil import ARCH, FIXTURES, ROOT, TOOLS_VENV, clean_env, run, sdist, version, wheel
 
 TAGS = {f"py3-none-manylinux_2_17_{ARCH}", f"py3-none-manylinux2014_{ARCH}",
         f"py3-none-musllinux_1_1_{ARCH}"}
@@ -68,6 +68,20 @@ def test_binary_links_nothing(binary):
     assert "INTERP" not in headers and "DYNAMIC" not in headers
     # The tags' architecture is the binary's.
     assert f"Machine:                           {MACHINES[ARCH]}" in headers
+
+
+def test_no_wheel_tags_a_dynamic_binary(tmp_path):
+    # build/covsettle links libinotifytools, SQLite and glibc: hatch_build.py
+    # refuses to put manylinux and musllinux tags on it.
+    dynamic = os.path.join(ROOT, "build", "covsettle")
+    assert "NEEDED" in run("readelf", "--dynamic", dynamic).stdout
+    env = dict(clean_env(), COVSETTLE_WHEEL_BINARY=dynamic)
+    r = run(f"{TOOLS_VENV}/bin/hatchling", "build", "-t", "wheel", "-d", str(tmp_path),
+            cwd=ROOT, env=env)
+    assert r.returncode != 0
+    assert f"covsettle: {dynamic}: dynamically linked: a wheel needs the static " \
+        "binary of `make dist`" in r.stdout + r.stderr
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="unshare --root needs root")
