@@ -14,10 +14,11 @@
 # and the wheel carries both families at their lowest floors that cover
 # x86_64 and aarch64 alike: manylinux_2_17 (with its older alias
 # manylinux2014, for pip 19.3 to 20.2; manylinux1 had no aarch64) and
-# musllinux_1_1 (Alpine, PEP 656). Only the architecture is real, read from
-# the binary's ELF header. What no tag can say is the kernel: covsettle
-# runs on Linux only (signalfd, inotify or polling, pidfd where the kernel
-# has it).
+# musllinux_1_1 (Alpine, PEP 656). What does constrain it is the
+# architecture, read from the binary's ELF header, and the kernel, which no
+# tag can say: Linux only (signalfd, inotify or polling, pidfd where the
+# kernel has it). mk/dist.mk says why the static glibc inside is safe: no
+# NSS call, and SQLite's dlopen is never reached.
 import os
 import struct
 import subprocess
