@@ -4,7 +4,7 @@ import os
 import shutil
 import subprocess
 
-from examples_util import COVSETTLE, ROOT, run_group
+from examples_util import ROOT, plugin_env, run_group
 
 UNTESTED = '''
 
@@ -43,7 +43,8 @@ def test_pre_push_blocks_below_the_threshold(tmp_path, cov):
     # The documented install, and the threshold.
     git(repo, "config", "core.hooksPath", "examples/git-hooks")
     git(repo, "config", "covsettle.failUnder", "95")
-    env = dict(os.environ, COVSETTLE=COVSETTLE, PYTHON=cov.python)  # on to run.sh
+    # On to run.sh, with the covsettle pytest plugin that its gather runs in.
+    env = plugin_env(PYTHON=cov.python)
 
     def push():
         return run_group(["git", "-C", str(repo), "push", "origin", "main"], 150, env=env)
