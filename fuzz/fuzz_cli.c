@@ -5,7 +5,7 @@
  * the usage and return 0 for --help). Its messages go to a memory stream
  * that stands in for stderr, so the one-line rule can be checked. */
 #include "cli.h"
-#include "cmd.h"
+#include "exitcode.h"
 #include "parse.h"
 
 #include <getopt.h>

@@ -2,8 +2,10 @@
  * the wait (shared with `wait`), then the gather pipeline; prints the
  * outcome and picks the exit status. */
 #include "cli.h"
-#include "cmd.h"
+#include "cmd_gather.h"
+#include "cmd_wait.h"
 #include "coverage.h"
+#include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
 #include "waiter.h"

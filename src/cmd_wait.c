@@ -2,7 +2,8 @@
  * progress and the outcome out, an exit status picked. gather reports its
  * wait part through the same functions. */
 #include "cli.h"
-#include "cmd.h"
+#include "cmd_wait.h"
+#include "exitcode.h"
 #include "names.h"
 #include "output.h"
 #include "parse.h"

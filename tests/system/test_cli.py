@@ -110,6 +110,11 @@ BAD = [
     (["wait", "--rcfile", "r", "x"], "unknown option --rcfile"),
     (["wait", "--data-file", "d", "x"], "unknown option --data-file"),
     (["wait", "--no-wait-lock", "x"], "unknown option --no-wait-lock"),
+    # another command's option is unknown, value or not, and named
+    # without the value
+    (["wait", "--coverage"], "unknown option --coverage"),
+    (["wait", "--report=text", "x"], "unknown option --report"),
+    (["check", "--expect"], "unknown option --expect"),
     (["check", "-p", "a/b", "x"], "--pattern 'a/b': a file name glob"),
     (["check", "-p"], "-p needs a value"),
     (["check", "-Xq", "x"], "unknown option -X"),
