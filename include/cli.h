@@ -11,12 +11,17 @@
 #include "waiter.h"
 
 #define MAX_REPORTS 16
+/* --report-option words one report takes at most. */
+#define MAX_REPORT_OPTS 16
 
 enum report_format { RF_TEXT, RF_JSON, RF_HTML, RF_XML, RF_LCOV, RF_COUNT };
 
 struct report {
 	enum report_format format;
 	const char *path; /* or NULL: coverage.py's default */
+	/* --report-option words, passed to coverage.py after its own */
+	const char *opts[MAX_REPORT_OPTS];
+	int nopts;
 };
 
 struct cli {

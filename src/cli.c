@@ -31,8 +31,8 @@
 #define AT(member) offsetof(struct cli, member)
 
 static cli_set_fn set_true, set_word, set_duration, set_pattern, set_expect,
-	set_poll, set_invalid, set_level, set_coverage, set_report, set_percent,
-	set_combine;
+	set_poll, set_invalid, set_level, set_coverage, set_report,
+	set_report_option, set_percent, set_combine;
 
 /* Every option, in --help's order. A new option is one row here; a
  * value of a new kind also needs its set_ function below. */
@@ -74,6 +74,9 @@ static const struct cli_option table[] = {
 	{ "report", 0, CLI_GATHER, " FORMAT[=PATH]", NULL, "none",
 	  "write a report, repeatable: text|json|html|xml|lcov", set_report,
 	  0 },
+	{ "report-option", 0, CLI_GATHER, " OPTION", NULL, NULL,
+	  "pass OPTION to coverage.py for the --report before it",
+	  set_report_option, 0 },
 	{ "fail-under", 0, CLI_GATHER, " PCT", NULL, "none",
 	  "exit 1 when total coverage is below PCT (0 to 100)", set_percent,
 	  0 },
@@ -309,8 +312,72 @@ set_report(struct cli *c, const struct cli_option *opt, const char *arg)
 	if (eq != NULL && eq[1] == '\0')
 		return out_usage_error(c->cmd, "--report %s=: empty PATH", arg);
 	rep = &c->reports[c->nreports++];
+	memset(rep, 0, sizeof(*rep));
 	rep->format = (enum report_format)f;
 	rep->path = eq ? eq + 1 : NULL;
+	return -1;
+}
+
+/* The options of coverage.py's report commands that covsettle sets
+ * itself, from its own options: a --report-option may not set them. */
+static const char *const owned[] = {
+	"--data-file",
+	"--rcfile",
+	"--fail-under",
+	"--directory",
+};
+
+/* The covsettle option that sets what arg would (a long option, or one
+ * that coverage.py's parser takes for it: a prefix, as optparse allows),
+ * or NULL. Short options: -o and -d, also in a cluster like -mo. */
+static const char *
+owned_by(const char *arg)
+{
+	size_t i, n = strcspn(arg, "=");
+
+	if (arg[1] != '-')
+		return strpbrk(arg, "od") ? "--report FORMAT=PATH" : NULL;
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (n > 2 && strncmp(arg, owned[i], n) == 0)
+			return strcmp(owned[i], "--directory") == 0
+				       ? "--report html=PATH"
+				       : owned[i];
+	return NULL;
+}
+
+/* --report-option OPTION: one word for coverage.py's command of the
+ * --report before it. An option (it starts with '-'): a bare word would
+ * be a module name to report on, which changes what the report counts. */
+static int
+set_report_option(struct cli *c, const struct cli_option *opt, const char *arg)
+{
+	struct report *rep;
+	const char *by;
+
+	(void)opt;
+	if (c->nreports == 0)
+		return out_usage_error(c->cmd,
+				       "--report-option '%s': no "
+				       "--report before it",
+				       arg);
+	rep = &c->reports[c->nreports - 1];
+	if (arg[0] != '-' || strcmp(arg, "-") == 0 || strcmp(arg, "--") == 0)
+		return out_usage_error(c->cmd,
+				       "--report-option '%s': an option of "
+				       "coverage.py's report commands, like "
+				       "--skip-covered, is needed",
+				       arg);
+	if ((by = owned_by(arg)) != NULL)
+		return out_usage_error(
+			c->cmd,
+			"--report-option %.*s: covsettle sets it "
+			"(use %s)",
+			(int)strcspn(arg, "="), arg, by);
+	if (rep->nopts == MAX_REPORT_OPTS)
+		return out_usage_error(c->cmd,
+				       "--report-option: %d per report at most",
+				       MAX_REPORT_OPTS);
+	rep->opts[rep->nopts++] = arg;
 	return -1;
 }
 

@@ -121,7 +121,7 @@ print_json(const struct cli *c, const struct wait_result *w,
 	   int code, const char *msg)
 {
 	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
-	int i;
+	int i, j;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
 	if (w != NULL)
@@ -158,7 +158,12 @@ print_json(const struct cli *c, const struct wait_result *w,
 		printf("%s{\"format\":\"%s\",\"path\":", i ? "," : "",
 		       report_format_name(c->reports[i].format));
 		json_str(stdout, c->reports[i].path);
-		printf("}");
+		printf(",\"options\":[");
+		for (j = 0; j < c->reports[i].nopts; j++) {
+			printf("%s", j ? "," : "");
+			json_str(stdout, c->reports[i].opts[j]);
+		}
+		printf("]}");
 	}
 	if (g != NULL && g->total >= 0)
 		printf("],\"total_percent\":%.2f}\n", g->total);

@@ -824,6 +824,29 @@ add_reason(struct gather *g, const char *out)
 			 (int)(end - line), line);
 }
 
+/* The --report-option words of rep, after coverage.py's own, so that
+ * its parser sees them as the user wrote them. */
+static void
+report_opts(struct argv *a, const struct report *rep)
+{
+	int i;
+
+	for (i = 0; i < rep->nopts; i++)
+		argv_add(a, rep->opts[i]);
+}
+
+/* Every text report is one `coverage report`: it takes the options of
+ * each --report text, in order. */
+static void
+text_opts(struct argv *a, const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->nreports; i++)
+		if (c->reports[i].format == RF_TEXT)
+			report_opts(a, &c->reports[i]);
+}
+
 /* The words after the coverage command: the text report (rep NULL), run
  * once for every --report text[=PATH] and for --fail-under (--json adds
  * no report: its total is the text report's, else null); or a file
@@ -842,6 +865,7 @@ report_words(struct gather *g, struct argv *a, const struct report *rep)
 		sub_argv(g, a, "report");
 		if (g->o->c->fail_under != NULL)
 			argv_addf(a, "--fail-under=%s", g->o->c->fail_under);
+		text_opts(a, g->o->c);
 		return;
 	}
 	sub_argv(g, a, sub[rep->format]);
@@ -849,6 +873,7 @@ report_words(struct gather *g, struct argv *a, const struct report *rep)
 		argv_add(a, rep->format == RF_HTML ? "-d" : "-o");
 		argv_add(a, rep->path);
 	}
+	report_opts(a, rep);
 }
 
 /* One coverage.py command per report. */
