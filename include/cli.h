@@ -91,8 +91,8 @@ const char *report_format_name(enum report_format f);
 int cli_parse(int argc, char **argv, struct cli *c);
 
 /* Start `wait` or `gather`: clear c, start the clock, parse, set up
- * output, signals and the waiter's progress hooks. -1 to go on, else the
- * exit status to return at once. */
+ * output and signals; the caller sets the waiter's progress callback.
+ * -1 to go on, else the exit status to return at once. */
 int cli_start(int argc, char **argv, const char *cmd, struct cli *c);
 
 /* When --timeout runs out (monotonic ms), or -1 with none. */

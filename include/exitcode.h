@@ -1,5 +1,5 @@
 /* exitcode.h: the exit statuses of covsettle(1). Only the command layer
- * (main.c, cmd_*.c, cli.c, output.c) picks one, with one exception:
+ * (main.c, cmd_*.c, cli.c, help.c, output.c) picks one, with one exception:
  * util.c's allocators exit EXIT_NOMEM when memory runs out. */
 #ifndef COVSETTLE_EXITCODE_H
 #define COVSETTLE_EXITCODE_H

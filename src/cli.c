@@ -7,7 +7,6 @@
  * every option of wait plus its own; check takes a few. Every value is
  * checked here, so a bad one is a one-line usage error and exit 2. */
 #include "cli.h"
-#include "cmd_wait.h"
 #include "exitcode.h"
 #include "help.h"
 #include "names.h"
@@ -470,7 +469,8 @@ row_of(unsigned bit, int val)
 
 /* Set the defaults, read the options, then the operands. */
 static int
-parse(int argc, char **argv, struct cli *c, const struct getopt_tables *t)
+read_command_line(int argc, char **argv, struct cli *c,
+		  const struct getopt_tables *t)
 {
 	unsigned bit = command_bit(c->cmd);
 	const struct cli_option *opt;
@@ -518,7 +518,7 @@ cli_parse(int argc, char **argv, struct cli *c)
 	int code;
 
 	getopt_tables(command_bit(c->cmd), &t);
-	if ((code = parse(argc, argv, c, &t)) != EXIT_USAGE)
+	if ((code = read_command_line(argc, argv, c, &t)) != EXIT_USAGE)
 		return code;
 	while (strcmp(table[json].name, "json") != 0)
 		json++;
@@ -545,8 +545,6 @@ cli_start(int argc, char **argv, const char *cmd, struct cli *c)
 	}
 	c->o.trigger_to_stderr = c->json;
 	c->o.tick_ms = out_tty() && c->level != LV_QUIET ? TICK_MS : 0;
-	c->o.note = cmd_wait_note;
-	c->o.ctx = c;
 	return -1;
 }
 

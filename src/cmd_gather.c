@@ -294,6 +294,8 @@ cmd_gather(int argc, char **argv)
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
+	c.o.note = cmd_wait_note;
+	c.o.ctx = &c;
 	/* The search for coverage.py runs alongside the lock and the wait;
 	 * a command that cannot even be started is known at once. */
 	if (coverage_find_start(&find, c.coverage,

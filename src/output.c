@@ -1,7 +1,8 @@
 /* output.c: messages, the live status line, usage errors and JSON values,
- * for the command layer (main.c, cmd_*.c, cli.c), which decides what to
- * say; the commands print their results and JSON objects themselves. No
- * other module prints, except util.c's out-of-memory exit. */
+ * for the command layer (main.c, cmd_*.c, cli.c, help.c and this file),
+ * which decides what to say; the commands print their results and JSON
+ * objects themselves. No other module prints, except util.c's
+ * out-of-memory exit. */
 #include "output.h"
 #include "exitcode.h"
 #include "util.h"
