@@ -33,7 +33,7 @@ struct cli {
 	/* gather only */
 	const char *coverage;	/* --coverage, or NULL */
 	const char *rcfile;	/* --rcfile, or NULL */
-	const char *data_file;	/* --data-file, or NULL */
+	const char *data_file;	/* --data-file */
 	const char *fail_under; /* --fail-under as given, or NULL */
 	double fail_under_pct;
 	struct report reports[MAX_REPORTS];

@@ -68,7 +68,7 @@ static const struct cli_option table[] = {
 	{ "rcfile", 0, CLI_GATHER, " FILE", NULL, "coverage.py's own",
 	  "coverage.py's settings, for every coverage command", set_word,
 	  AT(rcfile) },
-	{ "data-file", 0, CLI_GATHER, " FILE", NULL, ".coverage",
+	{ "data-file", 0, CLI_GATHER, " FILE", ".coverage", NULL,
 	  "where the combined data file goes", set_word, AT(data_file) },
 	{ "report", 0, CLI_GATHER, " FORMAT[=PATH]", NULL, "none",
 	  "write a report, repeatable: text|json|html|xml|lcov", set_report,

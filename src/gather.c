@@ -42,12 +42,11 @@
  * left by one that was killed from one still in use, even when the pid
  * has been reused meanwhile. One without it is taken for one being made
  * for STAGE_YOUNG_S after its last change. */
-#define STAGE_PREFIX	  ".covsettle-gather."
-#define STAGE_TEMPLATE	  STAGE_PREFIX "XXXXXX"
-#define STAGE_OWNER	  "owner"
-#define STAGE_YOUNG_S	  60
-#define COMBINED	  "combined"
-#define DEFAULT_DATA_FILE ".coverage"
+#define STAGE_PREFIX   ".covsettle-gather."
+#define STAGE_TEMPLATE STAGE_PREFIX "XXXXXX"
+#define STAGE_OWNER    "owner"
+#define STAGE_YOUNG_S  60
+#define COMBINED       "combined"
 /* coverage.py's exit status for a total below fail_under. */
 #define COVERAGE_FAIL_UNDER 2
 
@@ -1122,12 +1121,11 @@ copy_file(const char *src, const char *dst)
 	return rc;
 }
 
-/* Put the combined file at --data-file (default .coverage). */
+/* Put the combined file at --data-file (its default is cli.c's). */
 static int
 place_combined(struct gather *g)
 {
-	const char *dest =
-		g->o->c->data_file ? g->o->c->data_file : DEFAULT_DATA_FILE;
+	const char *dest = g->o->c->data_file;
 
 	g->r->data_file = dest;
 	if (rename(g->combined, dest) == 0 ||
