@@ -1,5 +1,6 @@
 # covsettle.bash: bash completion for covsettle(1): its commands, each
-# command's options, the values of --invalid, --report and --combine,
+# command's options, the values of --invalid, --report, --report-option
+# and --combine,
 # commands for --trigger and --coverage, files for --rcfile and
 # --data-file, directories for DIR (wait, gather) and paths for check.
 # Installed as /usr/share/bash-completion/completions/covsettle.
@@ -14,7 +15,7 @@ _covsettle_opts()
 	gather) echo "$common -n --expect -d --debounce -T --timeout
 		--new-only -t --trigger --poll --poll= --ignore-writers
 		--invalid= --coverage --rcfile --data-file --report
-		--fail-under --no-keep --no-wait-lock --combine=" ;;
+		--report-option --fail-under --no-keep --no-wait-lock --combine=" ;;
 	esac
 }
 
@@ -46,8 +47,8 @@ _covsettle()
 		# options whose value may be the next word
 		-p | --pattern | -n | --expect | -d | --debounce | -T | \
 			--timeout | -t | --trigger | --invalid | --coverage | \
-			--rcfile | --data-file | --report | --fail-under | \
-			--combine)
+			--rcfile | --data-file | --report | --report-option | \
+			--fail-under | --combine)
 			opt=$prev
 			;;
 		esac
@@ -72,6 +73,14 @@ _covsettle()
 		;;
 	--combine)
 		COMPREPLY=($(compgen -W 'auto native coverage' -- "$cur"))
+		return
+		;;
+	--report-option) # coverage.py's report options
+		COMPREPLY=($(compgen -W '--show-missing --skip-covered
+			--skip-empty --precision= --include= --omit= --sort=
+			--pretty-print --show-contexts --title= --contexts=' \
+			-- "$cur"))
+		[[ ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
 		return
 		;;
 	--rcfile | --data-file)

@@ -38,6 +38,7 @@ complete -c covsettle -n $g -l coverage -x -a '(__fish_complete_command)' -d 'th
 complete -c covsettle -n $g -l rcfile -r -F -d 'coverage.py settings'
 complete -c covsettle -n $g -l data-file -r -F -d 'where the combined data file goes'
 complete -c covsettle -n $g -l report -x -a 'text json html xml lcov' -d 'write a report (FORMAT[=PATH])'
+complete -c covsettle -n $g -l report-option -x -a '--show-missing --skip-covered --skip-empty --precision= --include= --omit= --sort= --pretty-print --show-contexts --title= --contexts=' -d 'pass an option to coverage.py for the --report before it'
 complete -c covsettle -n $g -l fail-under -x -d 'exit 1 below this total percentage'
 complete -c covsettle -n $g -l no-keep -d 'delete the inputs once the combined file checks ok'
 complete -c covsettle -n $g -l no-wait-lock -d 'exit 3 at once if another gather holds the lock'

@@ -1,11 +1,11 @@
-/* fuzz_cli.c: libFuzzer harness for the command lines of `wait` and
- * `gather`. The input's first byte picks the command; the rest, split at
+/* fuzz_cli.c: libFuzzer harness for the command lines of `wait`, `check`
+ * and `gather`. The input's first byte picks the command; the rest, split at
  * NUL bytes, is argv[1..]. cli_parse() must either accept the line with
  * every value in range, or print exactly one line and return 2 (or print
  * the usage and return 0 for --help). Its messages go to a memory stream
  * that stands in for stderr, so the one-line rule can be checked. */
 #include "cli.h"
-#include "cmd.h"
+#include "exitcode.h"
 #include "parse.h"
 
 #include <getopt.h>
@@ -24,13 +24,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *argv[MAX_ARGS + 2], *buf, *p, *end, *msg = NULL;
 	FILE *saved_err = stderr, *saved_out = stdout, *mem, *null;
 	size_t msglen = 0, i;
+	int j;
 	struct cli c;
 	int argc = 0, rc;
 
 	if (size == 0)
 		return 0;
 	memset(&c, 0, sizeof(c));
-	c.cmd = (data[0] & 1) ? "gather" : "wait";
+	c.cmd = data[0] % 3 == 0   ? "wait"
+		: data[0] % 3 == 1 ? "gather"
+				   : "check";
 	/* Owned copies: cli_parse may cut --report FORMAT=PATH in place. */
 	buf = malloc(size);
 	if (buf == NULL)
@@ -69,6 +72,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == EXIT_OK) {
 		if (msglen != 0) /* --help: usage on stdout, no message */
 			abort();
+	} else if (rc == -1 && strcmp(c.cmd, "check") == 0) {
+		/* PATHs from c.operands on, and none of the others' options */
+		if (msglen != 0 || c.operands < 1 || c.operands >= argc ||
+		    c.o.pattern == NULL || c.o.pattern[0] == '\0' ||
+		    strchr(c.o.pattern, '/') != NULL || c.o.dir != NULL ||
+		    c.o.expect != 0 || c.o.debounce != 0 || c.nreports != 0)
+			abort();
 	} else if (rc == -1) {
 		if (msglen != 0 || c.o.dir == NULL || c.o.dir[0] == '\0' ||
 		    c.o.pattern == NULL || c.o.pattern[0] == '\0' ||
@@ -82,11 +92,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (c.fail_under != NULL &&
 		     (c.fail_under_pct < 0 || c.fail_under_pct > 100)))
 			abort();
-		for (i = 0; i < (size_t)c.nreports; i++)
+		for (i = 0; i < (size_t)c.nreports; i++) {
 			if (c.reports[i].format >= RF_COUNT ||
 			    (c.reports[i].path != NULL &&
-			     c.reports[i].path[0] == '\0'))
+			     c.reports[i].path[0] == '\0') ||
+			    c.reports[i].nopts < 0 ||
+			    c.reports[i].nopts > MAX_REPORT_OPTS)
 				abort();
+			for (j = 0; j < c.reports[i].nopts; j++)
+				if (c.reports[i].opts[j][0] != '-')
+					abort();
+		}
 		if (strcmp(c.cmd, "wait") == 0 &&
 		    (c.coverage || c.rcfile || c.data_file || c.fail_under ||
 		     c.nreports || c.no_keep || c.no_wait_lock))

@@ -83,6 +83,12 @@ void child_abandon(struct child_job *j, int sig, msec_t grace_ms);
 int child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 	      int capture_err, int flags, struct child_result *r, char *err);
 
+/* How long a child told to stop (the trigger, a --version run, the early
+ * question) has before SIGKILL, the grace_ms every caller passes: time
+ * for a Python to run its atexit handlers and for a shell to pass the
+ * signal on, yet short enough that covsettle exits soon when stopped. */
+#define CHILD_GRACE_MS 5000
+
 /* Reap pid if it has ended: 1 with *status, 0 if still running, -1. */
 int child_reap(pid_t pid, int *status);
 

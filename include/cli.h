@@ -1,31 +1,39 @@
-/* cli.h: the options of `wait` and `gather`, parsed in one place. */
+/* cli.h: the options of `wait`, `check` and `gather`, in one table that
+ * drives their parsing and their --help (help.c). */
 #ifndef COVSETTLE_CLI_H
 #define COVSETTLE_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "native.h"
 #include "output.h"
 #include "waiter.h"
 
 #define MAX_REPORTS 16
+/* --report-option words one report takes at most. */
+#define MAX_REPORT_OPTS 16
 
 enum report_format { RF_TEXT, RF_JSON, RF_HTML, RF_XML, RF_LCOV, RF_COUNT };
 
 struct report {
 	enum report_format format;
 	const char *path; /* or NULL: coverage.py's default */
+	/* --report-option words, passed to coverage.py after its own */
+	const char *opts[MAX_REPORT_OPTS];
+	int nopts;
 };
 
 struct cli {
-	const char *cmd; /* "wait" or "gather" */
-	struct wait_opts o;
+	const char *cmd;    /* "wait", "check" or "gather" */
+	struct wait_opts o; /* check takes o.pattern only */
 	enum level level;
 	bool json;
+	int operands; /* argv index of the first DIR or PATH */
 	/* gather only */
 	const char *coverage;	/* --coverage, or NULL */
 	const char *rcfile;	/* --rcfile, or NULL */
-	const char *data_file;	/* --data-file, or NULL */
+	const char *data_file;	/* --data-file */
 	const char *fail_under; /* --fail-under as given, or NULL */
 	double fail_under_pct;
 	struct report reports[MAX_REPORTS];
@@ -35,20 +43,56 @@ struct cli {
 	enum combine_method combine; /* --combine */
 };
 
+/* The commands an option belongs to (struct cli_option's cmds). */
+enum {
+	CLI_WAIT = 1,
+	CLI_CHECK = 2,
+	CLI_GATHER = 4,
+	CLI_WG = CLI_WAIT | CLI_GATHER,
+	CLI_ALL = CLI_WAIT | CLI_CHECK | CLI_GATHER,
+};
+
+struct cli_option;
+
+/* Read an option's value arg (NULL when none was given) into c: -1 when
+ * fine, else the usage error's exit status, said. */
+typedef int cli_set_fn(struct cli *c, const struct cli_option *opt,
+		       const char *arg);
+
+/* One row of the option table. */
+struct cli_option {
+	const char *name; /* --NAME */
+	char brief;	  /* -C, or 0 */
+	unsigned cmds;	  /* CLI_* of the commands that take it */
+	/* The value as --help shows it after the name: " N" (one is
+	 * needed), "=a|b" (one of those words), "[=INTERVAL]" (optional);
+	 * NULL: the option takes none. */
+	const char *arg;
+	/* The default, as a user would type it: set before the command
+	 * line is read, and shown by --help. NULL: none to set. */
+	const char *dflt;
+	/* --help's default where dflt is NULL ("none"), or NULL. */
+	const char *shown;
+	const char *help; /* one line on what it does */
+	cli_set_fn *set;  /* NULL: --help */
+	size_t off;	  /* where in struct cli the generic setters write */
+};
+
+/* The option table: *n rows, in --help's order. */
+const struct cli_option *cli_options(size_t *n);
+
 /* The name of a report format ("text", "json", ...). */
 const char *report_format_name(enum report_format f);
 
-/* Check cmd's --pattern arg: -1 when it is a file name glob, else the
- * usage error's exit status, said. */
-int cli_pattern(const char *cmd, const char *arg);
-
-/* Parse the options of c->cmd into c. Returns -1 when the command should
- * run, else the exit status to return at once (usage error, --help). */
+/* Parse the options of c->cmd into c, after setting the defaults: DIR
+ * into c->o.dir, or check's PATHs from argv[c->operands]. Returns -1
+ * when the command should run, else the exit status to return at once
+ * (usage error, --help). */
 int cli_parse(int argc, char **argv, struct cli *c);
 
 /* Start `wait` or `gather`: clear c, start the clock, parse, set up
- * output, signals and the waiter's progress hooks. -1 to go on, else the
- * exit status to return at once. */
+ * output and signals; the caller sets the waiter's progress callback.
+ * -1 to go on, else the exit status to return at once. */
 int cli_start(int argc, char **argv, const char *cmd, struct cli *c);
 
 /* When --timeout runs out (monotonic ms), or -1 with none. */

@@ -35,7 +35,9 @@ void out_status_clear(void);
 
 /* JSON: a string literal with escapes; null for NULL. */
 void json_str(FILE *f, const char *s);
-/* JSON: one file object {"name":..,"size":..,"verdict":..,"reason":..}. */
+/* JSON: one file object {KEY:name,"size":..,"verdict":..,"reason":..},
+ * KEY being "name" (wait and gather: a name in DIR) or "path" (check: as
+ * given on the command line). */
 void json_file(FILE *f, const char *key, const char *name,
 	       const struct check_result *r);
 

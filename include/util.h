@@ -1,5 +1,8 @@
-/* util.h: small helpers shared by every module of covsettle.
- * Error messages, the monotonic clock and checked formatting. */
+/* util.h: small helpers shared by every module of covsettle: the
+ * monotonic clock, error buffers, checked formatting, mkdir -p, what
+ * /proc and pidfd_open(2) say of a pid, allocation that never returns
+ * NULL, the immutable SQLite URI of a path and SQLite's global settings.
+ * Nothing here prints; the allocators exit EXIT_NOMEM (exitcode.h). */
 #ifndef COVSETTLE_UTIL_H
 #define COVSETTLE_UTIL_H
 
@@ -38,10 +41,7 @@ int pidfd_of(int pid);
  * process or it is a zombie. */
 unsigned long long pid_started(int pid);
 
-/* The exit status when an allocation fails (EXIT_NOMEM in cmd.h). */
-#define NOMEM_STATUS 70
-
-/* Allocation that never returns NULL: covsettle exits NOMEM_STATUS on
+/* Allocation that never returns NULL: covsettle exits EXIT_NOMEM on
  * OOM. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -93,6 +93,10 @@ struct wait_result {
 	bool polled;		/* polling served */
 };
 
+/* When o's timeout runs out (monotonic ms, from o->start), or -1 when
+ * there is none (timeout 0). gather's later steps share the deadline. */
+msec_t waiter_deadline(const struct wait_opts *o);
+
 /* Run the wait; fills r. Returns r->status. */
 enum wait_status waiter_run(const struct wait_opts *o, struct wait_result *r);
 

@@ -1,9 +1,10 @@
 /* cmd_check.c: `covsettle check PATH...`: one verdict per data file, for
- * files named on the command line or every data file of a directory. */
+ * files named on the command line or every data file of a directory. Its
+ * options are read by cli.c, from the table all three commands share. */
 #include "check.h"
 #include "cli.h"
-#include "cmd.h"
-#include "help.h"
+#include "cmd_check.h"
+#include "exitcode.h"
 #include "names.h"
 #include "output.h"
 #include "pool.h"
@@ -14,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,21 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_JSON = 256 };
-
-static const struct option check_options[] = {
-	{ "pattern", required_argument, NULL, 'p' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct check_cli {
-	const char *pattern;
-	enum level level;
-	bool json;
+/* The command line, and the count of files checked so far. */
+struct tally {
+	const struct cli *c;
 	long checked, bad;
 };
 
@@ -45,7 +33,7 @@ struct check_cli {
  * item. Main thread only: the writer tests take a lease, whose break
  * signals the process, and keep state of their own. */
 static void
-report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
+report(struct tally *t, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
 	char extra[96] = "";
@@ -75,15 +63,15 @@ report(struct check_cli *c, int dirfd, const char *realdir, const char *shown,
 			break;
 		}
 	}
-	if (c->json) {
-		printf("%s", c->checked ? "," : "");
+	if (t->c->json) {
+		printf("%s", t->checked ? "," : "");
 		json_file(stdout, "path", shown, r);
-	} else if (r->verdict != V_OK || c->level != LV_QUIET) {
+	} else if (r->verdict != V_OK || t->c->level != LV_QUIET) {
 		out_result("%s: %s: %s%s", shown, verdict_name(r->verdict),
 			   r->reason, extra);
 	}
-	c->checked++;
-	c->bad += r->verdict != V_OK;
+	t->checked++;
+	t->bad += r->verdict != V_OK;
 }
 
 /* Check name in dirfd into r (any thread). */
@@ -113,7 +101,7 @@ struct slot {
 };
 
 struct batch {
-	struct check_cli *c;
+	struct tally *t;
 	char *const *names; /* a directory's names, or PATH arguments */
 	const char *dir;    /* the directory as given, or NULL: PATHs */
 	int dirfd;
@@ -153,7 +141,7 @@ batch_done(void *ctx, size_t i)
 	char shown[PATH_MAX];
 
 	if (dir == NULL) {
-		report(b->c, s->dirfd, s->realdir, b->names[i], s->name, &s->r);
+		report(b->t, s->dirfd, s->realdir, b->names[i], s->name, &s->r);
 		if (s->dirfd >= 0)
 			close(s->dirfd);
 		free(s->realdir);
@@ -163,18 +151,18 @@ batch_done(void *ctx, size_t i)
 	if (fmt(shown, sizeof(shown), "%s%s%s", dir,
 		dir[strlen(dir) - 1] == '/' ? "" : "/", b->names[i]) < 0)
 		snprintf(shown, sizeof(shown), "%s", b->names[i]);
-	report(b->c, b->dirfd, b->realdir, shown, b->names[i], &s->r);
+	report(b->t, b->dirfd, b->realdir, shown, b->names[i], &s->r);
 }
 
 /* Check names[0..n) and report each in order, on the pool's threads
  * when there are enough. */
 static void
-check_batch(struct check_cli *c, const char *dir, int dirfd,
-	    const char *realdir, char *const *names, size_t n)
+batch_run(struct tally *t, const char *dir, int dirfd, const char *realdir,
+	  char *const *names, size_t n)
 {
 	struct batch *b = xcalloc(1, sizeof(*b));
 
-	b->c = c;
+	b->t = t;
 	b->names = names;
 	b->dir = dir;
 	b->dirfd = dirfd;
@@ -210,7 +198,7 @@ add_name(void *ctx, const char *name, const struct stat *st)
 
 /* Every data file of the directory path, in name order. */
 static int
-check_dir(struct check_cli *c, const char *path)
+scan_dir(struct tally *t, const char *path)
 {
 	struct names l = { 0 };
 	char *real;
@@ -218,7 +206,7 @@ check_dir(struct check_cli *c, const char *path)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    watch_scan_dir(fd, c->pattern, add_name, &l) < 0) {
+	    watch_scan_dir(fd, t->c->o.pattern, add_name, &l) < 0) {
 		out_error("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -232,8 +220,8 @@ check_dir(struct check_cli *c, const char *path)
 		qsort(l.v, l.n, sizeof(*l.v), by_name);
 	if (l.n == 0)
 		out_warn(false, "%s: no data files matching %s", path,
-			 c->pattern);
-	check_batch(c, path, fd, real, l.v, l.n);
+			 t->c->o.pattern);
+	batch_run(t, path, fd, real, l.v, l.n);
 	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
 	free(l.v);
@@ -251,82 +239,40 @@ is_file_arg(const char *arg)
 	return arg[0] != '\0' && !(stat(arg, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
-static const char shortopts[] = ":p:qvh";
-
-/* Parse check's options into c: -1 to go on, else the exit status. */
-static int
-check_parse(int argc, char **argv, struct check_cli *c)
-{
-	int ch;
-
-	optind = 0; /* a full reset, also of a cluster cut short */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shortopts, check_options, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'p':
-			if ((ch = cli_pattern("check", optarg)) >= 0)
-				return ch;
-			c->pattern = optarg;
-			break;
-		case 'q':
-			c->level = LV_QUIET;
-			break;
-		case 'v':
-			c->level = LV_VERBOSE;
-			break;
-		case OPT_JSON:
-			c->json = true;
-			break;
-		case 'h':
-			help_command(stdout, "check");
-			return EXIT_OK;
-		default:
-			return out_usage_option("check", shortopts, argv, ch);
-		}
-	}
-	if (optind == argc)
-		return out_usage_error("check", "PATH is missing");
-	return -1;
-}
-
 int
 cmd_check(int argc, char **argv)
 {
-	struct check_cli c = { .pattern = DEFAULT_PATTERN, .level = LV_NORMAL };
-	int ch, i, j, failed = 0;
+	struct cli c = { .cmd = "check" };
+	struct tally t = { &c, 0, 0 };
+	int code, i, j, failed = 0;
 
 	sig_ignore_lease_breaks();
-	if ((ch = check_parse(argc, argv, &c)) >= 0) {
-		if (ch == EXIT_USAGE)
-			out_usage_json("check", argc, argv, shortopts,
-				       check_options, OPT_JSON);
-		return ch;
-	}
+	if ((code = cli_parse(argc, argv, &c)) >= 0)
+		return code;
 	out_init(c.level);
 	if (c.json)
 		printf("{\"command\":\"check\",\"files\":[");
 	/* In the order given: each directory on its own, each run of files
 	 * named on their own as one batch. */
-	for (i = optind; i < argc; i = j) {
+	for (i = c.operands; i < argc; i = j) {
 		for (j = i; j < argc && is_file_arg(argv[j]); j++)
 			;
 		if (j > i) {
-			check_batch(&c, NULL, -1, NULL, argv + i,
-				    (size_t)(j - i));
+			batch_run(&t, NULL, -1, NULL, argv + i,
+				  (size_t)(j - i));
 		} else if (argv[i][0] == '\0') {
 			out_error("empty PATH");
 			failed = 1;
 			j++;
 		} else {
-			failed |= check_dir(&c, argv[i]) < 0;
+			failed |= scan_dir(&t, argv[i]) < 0;
 			j++;
 		}
 	}
 	fflush(stdout);
-	ch = c.bad > 0 || failed ? EXIT_INVALID : EXIT_OK;
+	code = t.bad > 0 || failed ? EXIT_INVALID : EXIT_OK;
 	if (c.json)
 		printf("],\"checked\":%ld,\"invalid\":%ld,\"exit\":%d}\n",
-		       c.checked, c.bad, ch);
-	return ch;
+		       t.checked, t.bad, code);
+	return code;
 }

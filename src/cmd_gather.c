@@ -2,8 +2,10 @@
  * the wait (shared with `wait`), then the gather pipeline; prints the
  * outcome and picks the exit status. */
 #include "cli.h"
-#include "cmd.h"
+#include "cmd_gather.h"
+#include "cmd_wait.h"
 #include "coverage.h"
+#include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
 #include "waiter.h"
@@ -119,7 +121,7 @@ print_json(const struct cli *c, const struct wait_result *w,
 	   int code, const char *msg)
 {
 	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
-	int i;
+	int i, j;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
 	if (w != NULL)
@@ -156,7 +158,12 @@ print_json(const struct cli *c, const struct wait_result *w,
 		printf("%s{\"format\":\"%s\",\"path\":", i ? "," : "",
 		       report_format_name(c->reports[i].format));
 		json_str(stdout, c->reports[i].path);
-		printf("}");
+		printf(",\"options\":[");
+		for (j = 0; j < c->reports[i].nopts; j++) {
+			printf("%s", j ? "," : "");
+			json_str(stdout, c->reports[i].opts[j]);
+		}
+		printf("]}");
 	}
 	if (g != NULL && g->total >= 0)
 		printf("],\"total_percent\":%.2f}\n", g->total);
@@ -287,6 +294,8 @@ cmd_gather(int argc, char **argv)
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
+	c.o.note = cmd_wait_note;
+	c.o.ctx = &c;
 	/* The search for coverage.py runs alongside the lock and the wait;
 	 * a command that cannot even be started is known at once. */
 	if (coverage_find_start(&find, c.coverage,

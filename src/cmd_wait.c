@@ -2,7 +2,8 @@
  * progress and the outcome out, an exit status picked. gather reports its
  * wait part through the same functions. */
 #include "cli.h"
-#include "cmd.h"
+#include "cmd_wait.h"
+#include "exitcode.h"
 #include "names.h"
 #include "output.h"
 #include "parse.h"
@@ -205,6 +206,8 @@ cmd_wait(int argc, char **argv)
 
 	if ((code = cli_start(argc, argv, "wait", &c)) >= 0)
 		return code;
+	c.o.note = cmd_wait_note;
+	c.o.ctx = &c;
 	r = xmalloc(sizeof(*r));
 	waiter_run(&c.o, r);
 	code = cmd_wait_report(&c, r);

@@ -23,9 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A --version run told to stop gets this long before SIGKILL. */
-#define FIND_GRACE_MS 5000
-
 static const char *const candidates[] = {
 	"coverage",
 	"python3-coverage",
@@ -213,7 +210,7 @@ void
 coverage_find_stop(struct coverage_find *p, int signo)
 {
 	if (p->state == FIND_RUNNING && p->pid > 0) {
-		child_stop(p->pid, signo, FIND_GRACE_MS);
+		child_stop(p->pid, signo, CHILD_GRACE_MS);
 		p->pid = 0;
 		seterr(p->err, "the search for coverage.py was stopped");
 		p->state = FIND_NONE;

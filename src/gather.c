@@ -42,12 +42,11 @@
  * left by one that was killed from one still in use, even when the pid
  * has been reused meanwhile. One without it is taken for one being made
  * for STAGE_YOUNG_S after its last change. */
-#define STAGE_PREFIX	  ".covsettle-gather."
-#define STAGE_TEMPLATE	  STAGE_PREFIX "XXXXXX"
-#define STAGE_OWNER	  "owner"
-#define STAGE_YOUNG_S	  60
-#define COMBINED	  "combined"
-#define DEFAULT_DATA_FILE ".coverage"
+#define STAGE_PREFIX   ".covsettle-gather."
+#define STAGE_TEMPLATE STAGE_PREFIX "XXXXXX"
+#define STAGE_OWNER    "owner"
+#define STAGE_YOUNG_S  60
+#define COMBINED       "combined"
 /* coverage.py's exit status for a total below fail_under. */
 #define COVERAGE_FAIL_UNDER 2
 
@@ -824,6 +823,29 @@ add_reason(struct gather *g, const char *out)
 			 (int)(end - line), line);
 }
 
+/* The --report-option words of rep, after coverage.py's own, so that
+ * its parser sees them as the user wrote them. */
+static void
+report_opts(struct argv *a, const struct report *rep)
+{
+	int i;
+
+	for (i = 0; i < rep->nopts; i++)
+		argv_add(a, rep->opts[i]);
+}
+
+/* Every text report is one `coverage report`: it takes the options of
+ * each --report text, in order. */
+static void
+text_opts(struct argv *a, const struct cli *c)
+{
+	int i;
+
+	for (i = 0; i < c->nreports; i++)
+		if (c->reports[i].format == RF_TEXT)
+			report_opts(a, &c->reports[i]);
+}
+
 /* The words after the coverage command: the text report (rep NULL), run
  * once for every --report text[=PATH] and for --fail-under (--json adds
  * no report: its total is the text report's, else null); or a file
@@ -842,6 +864,7 @@ report_words(struct gather *g, struct argv *a, const struct report *rep)
 		sub_argv(g, a, "report");
 		if (g->o->c->fail_under != NULL)
 			argv_addf(a, "--fail-under=%s", g->o->c->fail_under);
+		text_opts(a, g->o->c);
 		return;
 	}
 	sub_argv(g, a, sub[rep->format]);
@@ -849,6 +872,7 @@ report_words(struct gather *g, struct argv *a, const struct report *rep)
 		argv_add(a, rep->format == RF_HTML ? "-d" : "-o");
 		argv_add(a, rep->path);
 	}
+	report_opts(a, rep);
 }
 
 /* One coverage.py command per report. */
@@ -1097,12 +1121,11 @@ copy_file(const char *src, const char *dst)
 	return rc;
 }
 
-/* Put the combined file at --data-file (default .coverage). */
+/* Put the combined file at --data-file (its default is cli.c's). */
 static int
 place_combined(struct gather *g)
 {
-	const char *dest =
-		g->o->c->data_file ? g->o->c->data_file : DEFAULT_DATA_FILE;
+	const char *dest = g->o->c->data_file;
 
 	g->r->data_file = dest;
 	if (rename(g->combined, dest) == 0 ||

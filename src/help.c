@@ -1,10 +1,10 @@
-/* help.c: the text of `covsettle COMMAND --help` and `--version`. One table
- * holds every option with the commands that take it, a one-line description
- * and its default; the man page says the same at length (a test compares
- * the option sets). Part of the command layer: it prints. */
+/* help.c: the text of `covsettle COMMAND --help` and `--version`. The
+ * options, their one-line descriptions and their defaults come from
+ * cli.c's option table, the one parsing reads; the man page says the same
+ * at length (tests compare the option sets, the defaults and the
+ * completions with --help). Part of the command layer: it prints. */
 #include "help.h"
-#include "names.h"
-#include "watch.h"
+#include "cli.h"
 
 #include <sqlite3.h>
 #include <string.h>
@@ -20,68 +20,6 @@
 #define INOTIFYTOOLS_VERSION "unknown"
 #endif
 
-#define STR2(x) #x
-#define STR(x)	STR2(x)
-
-enum { C_WAIT = 1, C_CHECK = 2, C_GATHER = 4, C_WG = C_WAIT | C_GATHER };
-
-struct help_option {
-	unsigned cmds;	  /* the commands that take it (C_*) */
-	const char *flag; /* as typed, with its argument */
-	const char *what; /* one line on what it does */
-	const char *dflt; /* its default, or NULL for a plain switch */
-};
-
-static const struct help_option options[] = {
-	{ C_WG | C_CHECK, "-p, --pattern GLOB",
-	  "data file names in a directory (fnmatch, no '/')", DEFAULT_PATTERN },
-	{ C_WG, "-n, --expect N", "wait for at least N data files (0: none)",
-	  "1" },
-	{ C_WG, "-d, --debounce DURATION",
-	  "quiet window: how long files must stay unchanged", "500ms" },
-	{ C_WG, "-T, --timeout DURATION",
-	  "bound the whole wait, exit 3 after it (0: none)", "60s" },
-	{ C_WG, "--new-only",
-	  "count only files written after the watch is armed", NULL },
-	{ C_WG, "-t, --trigger CMD",
-	  "run CMD (/bin/sh -c) once the watch is armed", "none" },
-	{ C_WG, "--poll[=INTERVAL]",
-	  "poll every INTERVAL instead of using inotify",
-	  "off; INTERVAL " STR(DEFAULT_POLL_MS) "ms" },
-	{ C_WG, "--ignore-writers",
-	  "do not wait for live pids named in file names", NULL },
-	{ C_WG, "--invalid=fail|quarantine",
-	  "invalid files: exit 4, or move to DIR/quarantine/", "fail" },
-	{ C_GATHER, "--coverage CMD",
-	  "the coverage.py command, split at blanks",
-	  "$COVSETTLE_COVERAGE, else the first\n"
-	  "that runs of coverage, python3-coverage,\n"
-	  "python3 -m coverage" },
-	{ C_GATHER, "--rcfile FILE",
-	  "coverage.py's settings, for every coverage command",
-	  "coverage.py's own" },
-	{ C_GATHER, "--data-file FILE", "where the combined data file goes",
-	  ".coverage" },
-	{ C_GATHER, "--report FORMAT[=PATH]",
-	  "write a report, repeatable: text|json|html|xml|lcov", "none" },
-	{ C_GATHER, "--fail-under PCT",
-	  "exit 1 when total coverage is below PCT (0 to 100)", "none" },
-	{ C_GATHER, "--no-keep",
-	  "delete the inputs once the combined file checks ok", NULL },
-	{ C_GATHER, "--no-wait-lock",
-	  "exit 3 at once if another gather holds DIR's lock", NULL },
-	{ C_GATHER, "--combine=auto|native|coverage",
-	  "combine natively when safe, always, or by coverage.py", "auto" },
-	{ C_WG, "-q, --quiet", "print errors (and lost data files) only",
-	  NULL },
-	{ C_CHECK, "-q, --quiet", "print only the files that are not ok",
-	  NULL },
-	{ C_WG | C_CHECK, "-v, --verbose", "print every event", NULL },
-	{ C_WG | C_CHECK, "--json", "print a JSON summary on standard output",
-	  NULL },
-	{ C_WG | C_CHECK, "-h, --help", "print this help and exit", NULL },
-};
-
 struct help_command {
 	const char *name;
 	unsigned bit;
@@ -91,17 +29,17 @@ struct help_command {
 };
 
 static const struct help_command commands[] = {
-	{ "wait", C_WAIT, "DIR",
+	{ "wait", CLI_WAIT, "DIR",
 	  "Block until DIR's data files have settled: at least N are present,\n"
 	  "none has changed for the quiet window, none has a live writer, and\n"
 	  "each is a complete coverage.py database.",
 	  "0 settled, 2 usage error, 3 timed out, 4 invalid data files,\n"
 	  "6 the trigger failed, 7 watch error, 128+N stopped by signal N." },
-	{ "check", C_CHECK, "PATH...",
+	{ "check", CLI_CHECK, "PATH...",
 	  "Check each PATH, a data file or a directory of data files, and\n"
 	  "print one line per file: PATH: VERDICT: REASON. Never writes.",
 	  "0 every file ok, 2 usage error, 4 a file not ok or unreadable." },
-	{ "gather", C_GATHER, "DIR",
+	{ "gather", CLI_GATHER, "DIR",
 	  "Wait as wait does, then run coverage combine --keep on exactly the\n"
 	  "files that settled, and write the reports.",
 	  "0 done, 1 below --fail-under, 2 usage error, 3 timed out,\n"
@@ -147,7 +85,8 @@ void
 help_command(FILE *f, const char *cmd)
 {
 	const struct help_command *c = &commands[0];
-	size_t i;
+	const struct cli_option *opt;
+	size_t i, n;
 	int w;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -155,21 +94,25 @@ help_command(FILE *f, const char *cmd)
 			c = &commands[i];
 	fprintf(f, "usage: covsettle %s [OPTIONS] %s\n\n%s\n\nOptions:\n",
 		c->name, c->usage, c->about);
-	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
-		if (!(options[i].cmds & c->bit))
+	opt = cli_options(&n);
+	for (i = 0; i < n; i++, opt++) {
+		if (!(opt->cmds & c->bit))
 			continue;
-		w = fprintf(f, "  %s", options[i].flag);
+		w = opt->brief ? fprintf(f, "  -%c, ", opt->brief)
+			       : fprintf(f, "  ");
+		w += fprintf(f, "--%s%s", opt->name, opt->arg ? opt->arg : "");
 		/* A flag too wide for its column gets a line of its own. */
 		if (w >= FLAG_COLUMN - 1)
 			fprintf(f, "\n%*s", FLAG_COLUMN, "");
 		else
 			fprintf(f, "%*s", FLAG_COLUMN - w, "");
-		fputs(options[i].what, f);
-		if (options[i].dflt != NULL)
-			print_default(f, options[i].what, options[i].dflt);
+		fputs(opt->help, f);
+		if (opt->dflt != NULL || opt->shown != NULL)
+			print_default(f, opt->help,
+				      opt->dflt ? opt->dflt : opt->shown);
 		fputc('\n', f);
 	}
-	if (c->bit != C_CHECK)
+	if (c->bit != CLI_CHECK)
 		fputs(durations, f);
 	fprintf(f, "\nExit status: %s\nSee covsettle(1).\n", c->exits);
 }

@@ -1,6 +1,9 @@
 /* main.c: covsettle's entry point: picks the command, handles --help and
  * --version, and returns the command's exit status. */
-#include "cmd.h"
+#include "cmd_check.h"
+#include "cmd_gather.h"
+#include "cmd_wait.h"
+#include "exitcode.h"
 #include "help.h"
 #include "output.h"
 

@@ -36,9 +36,6 @@
 #include <sys/wait.h>
 
 #define ASK_MARK "covsettle-native 1"
-/* The question's stop signal's grace before SIGKILL: it only waits on
- * its stdin, or reads a directory. */
-#define ASK_GRACE_MS 5000
 /* The early question's niceness (setpriority(2)). */
 #define EARLY_NICE 10
 
@@ -219,7 +216,7 @@ native_early_start(struct native_early *e, enum combine_method how,
 void
 native_early_stop(struct native_early *e, int signo)
 {
-	child_abandon(&e->job, signo, ASK_GRACE_MS);
+	child_abandon(&e->job, signo, CHILD_GRACE_MS);
 	free(e->cmd);
 	e->cmd = NULL;
 }

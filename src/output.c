@@ -1,9 +1,10 @@
 /* output.c: messages, the live status line, usage errors and JSON values,
- * for the command layer (main.c, cmd_*.c, cli.c), which decides what to
- * say; the commands print their results and JSON objects themselves. No
- * other module prints, except util.c's out-of-memory exit. */
+ * for the command layer (main.c, cmd_*.c, cli.c, help.c and this file),
+ * which decides what to say; the commands print their results and JSON
+ * objects themselves. No other module prints, except util.c's
+ * out-of-memory exit. */
 #include "output.h"
-#include "cmd.h"
+#include "exitcode.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -282,8 +283,8 @@ out_usage_option(const char *cmd, const char *shortopts, char **argv, int ch)
 	if (ch == '?' && optopt > 0 && optopt < 256 &&
 	    (optopt == ':' || strchr(shortopts, optopt) == NULL))
 		return out_usage_error(cmd, "unknown option -%c", optopt);
-	if (ch == '?' && optopt == 0)
-		return out_usage_error(cmd, "unknown option %s", arg);
+	if (ch == '?' && optopt == 0) /* named without its =VALUE */
+		return out_usage_error(cmd, "unknown option %.*s", n, arg);
 	if (ch == '?') /* a long option given a value it takes none of */
 		return out_usage_error(cmd, "%.*s takes no value", n, arg);
 	if (is_long)

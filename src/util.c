@@ -3,6 +3,7 @@
  * of a pid (its pidfd, its start time). Nothing here prints, except the
  * out-of-memory exit. */
 #include "util.h"
+#include "exitcode.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -125,7 +126,7 @@ oom(void)
 	static const char msg[] = "covsettle: out of memory\n";
 
 	(void)!write(2, msg, sizeof(msg) - 1);
-	_exit(NOMEM_STATUS);
+	_exit(EXIT_NOMEM);
 }
 
 void *

@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STOP_GRACE_MS 5000
 /* Without a pidfd (pidfd_open(2) missing: Linux < 5.3, a seccomp filter,
  * valgrind), a live writer's exit is looked for this often. */
 #define WRITER_POLL_MS 100
@@ -404,7 +403,7 @@ on_signal(struct waiter *wt, int signo)
 
 	if (signo != SIGCHLD) {
 		if (wt->trigger > 0)
-			child_stop(wt->trigger, signo, STOP_GRACE_MS);
+			child_stop(wt->trigger, signo, CHILD_GRACE_MS);
 		wt->trigger = 0;
 		wt->r->signo = signo;
 		return WS_SIGNAL;
@@ -453,6 +452,13 @@ min_at(msec_t a, msec_t b)
 	return a < b ? a : b;
 }
 
+/* The one place that turns --timeout into a deadline: 0 is none. */
+msec_t
+waiter_deadline(const struct wait_opts *o)
+{
+	return o->timeout > 0 ? o->start + o->timeout : -1;
+}
+
 /* The loop; returns the final status. */
 static enum wait_status
 wait_loop(struct waiter *wt)
@@ -460,7 +466,7 @@ wait_loop(struct waiter *wt)
 	const struct wait_opts *o = wt->o;
 	struct settle_io io = { examine_contents, examine_writer, wt,
 				examine_all };
-	msec_t deadline = o->timeout > 0 ? o->start + o->timeout : -1;
+	msec_t deadline = waiter_deadline(o);
 	msec_t next_poll = -1, next_tick = -1, at;
 	struct pollfd pfd[3];
 	struct settle_wait sw;
@@ -566,7 +572,7 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 				 watch_realdir(wt.w));
 	}
 	if (wt.trigger > 0)
-		child_stop(wt.trigger, SIGTERM, STOP_GRACE_MS);
+		child_stop(wt.trigger, SIGTERM, CHILD_GRACE_MS);
 	follow_writer(&wt, 0);
 	watch_close(wt.w);
 	r->elapsed = clock_ms() - o->start;

@@ -77,6 +77,11 @@ def test_bash_report_formats_and_path(tmp_path):
                          cwd=tmp_path) == ["public"]
 
 
+def test_bash_report_option_values():
+    assert bash_complete("gather", "--report-option", "--sk") == [
+        "--skip-covered", "--skip-empty"]
+
+
 def test_bash_combine_values():
     assert bash_complete("gather", "--combine", "") == [
         "auto", "coverage", "native"]

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "pool.h"
+#include "tempdir.h"
 
 #ifndef FIXTURES
 #error "FIXTURES must name the fixtures/data directory"
@@ -207,63 +208,28 @@ Test(check, every_fixture_is_listed)
 
 /* ---- a scratch directory ---- */
 
-static char scratch[64];
-static char *scratch_real;
-static int scratch_fd = -1;
+static struct tempdir scratch;
 
 static void
 scratch_setup(void)
 {
-	strcpy(scratch, "/tmp/covsettle-check.XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
-	scratch_real = realpath(scratch, NULL);
-	cr_assert_not_null(scratch_real);
-	scratch_fd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(scratch_fd, 0);
+	tempdir_make(&scratch, "check");
 }
 
 static void
 scratch_teardown(void)
 {
-	DIR *d;
-	struct dirent *de;
-
-	if (scratch_fd >= 0) {
-		d = fdopendir(dup(scratch_fd));
-		while (d != NULL && (de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			if (unlinkat(scratch_fd, de->d_name, 0) < 0)
-				unlinkat(scratch_fd, de->d_name, AT_REMOVEDIR);
-		}
-		if (d != NULL)
-			closedir(d);
-		close(scratch_fd);
-		scratch_fd = -1;
-	}
-	rmdir(scratch);
-	free(scratch_real);
-	scratch_real = NULL;
+	tempdir_remove(&scratch);
 }
 
 /* Copy fixture name into the scratch directory as dest. */
 static void
 copy_fixture(const char *name, const char *dest)
 {
-	int src = open(FIXTURES, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
-	struct stat st;
-	char *bytes;
+	char from[PATH_MAX];
 
-	cr_assert_geq(src, 0);
-	bytes = slurp(src, name, &st);
-	close(src);
-	fd = openat(scratch_fd, dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0644);
-	cr_assert_geq(fd, 0, "create %s: %s", dest, strerror(errno));
-	cr_assert_eq(write(fd, bytes, (size_t)st.st_size), st.st_size);
-	close(fd);
-	free(bytes);
+	snprintf(from, sizeof(from), "%s/%s", FIXTURES, name);
+	tempdir_copy(&scratch, from, dest);
 }
 
 TestSuite(check_dir, .init = scratch_setup, .fini = scratch_teardown,
@@ -274,7 +240,7 @@ Test(check_dir, copied_fixture_is_ok)
 	struct check_result r;
 
 	copy_fixture("lines", ".coverage.h.1.123456");
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_OK, "%s: %s", verdict_name(r.verdict), r.reason);
 	expect_one_line(&r, "copy of lines");
@@ -287,8 +253,8 @@ Test(check_dir, symlink_outside)
 
 	/* an absolute link to a good file outside the directory */
 	snprintf(target, sizeof(target), "%s/lines", FIXTURES);
-	cr_assert_eq(symlinkat(target, scratch_fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_assert_eq(symlinkat(target, scratch.fd, ".coverage.h.1.123456"), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -302,8 +268,8 @@ Test(check_dir, symlink_outside_relative)
 	struct check_result r;
 
 	/* a relative link that climbs out of the directory */
-	cr_assert_eq(symlinkat("../../etc/passwd", scratch_fd, "up"), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real, "up", &r), V_SYMLINK,
+	cr_assert_eq(symlinkat("../../etc/passwd", scratch.fd, "up"), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real, "up", &r), V_SYMLINK,
 		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
 }
@@ -312,24 +278,19 @@ Test(check_dir, symlink_outside_relative)
  * last characters: the path comparison must look at every byte. */
 Test(check_dir, symlink_to_a_sibling_of_equal_length)
 {
-	char other[64], target[PATH_MAX];
+	char target[PATH_MAX];
 	struct check_result r;
-	int ofd;
+	struct tempdir other;
 
-	strcpy(other, "/tmp/covsettle-check.XXXXXX");
-	cr_assert_not_null(mkdtemp(other));
-	cr_assert_eq(strlen(other), strlen(scratch));
-	ofd = open(other, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cr_assert_geq(ofd, 0);
+	tempdir_make(&other, "check");
+	cr_assert_eq(strlen(other.path), strlen(scratch.path));
 	/* copy a good file there through the scratch helpers */
 	copy_fixture("lines", "good");
-	cr_assert_eq(renameat(scratch_fd, "good", ofd, "good"), 0);
-	snprintf(target, sizeof(target), "%s/good", other);
-	cr_assert_eq(symlinkat(target, scratch_fd, ".coverage.h.1.123456"), 0);
-	check_file(scratch_fd, scratch_real, ".coverage.h.1.123456", &r);
-	unlinkat(ofd, "good", 0);
-	close(ofd);
-	rmdir(other);
+	cr_assert_eq(renameat(scratch.fd, "good", other.fd, "good"), 0);
+	snprintf(target, sizeof(target), "%s/good", other.path);
+	cr_assert_eq(symlinkat(target, scratch.fd, ".coverage.h.1.123456"), 0);
+	check_file(scratch.fd, scratch.real, ".coverage.h.1.123456", &r);
+	tempdir_remove(&other);
 	cr_expect_eq(r.verdict, V_SYMLINK, "got %s: %s",
 		     verdict_name(r.verdict), r.reason);
 	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
@@ -340,10 +301,10 @@ Test(check_dir, symlink_inside)
 	struct check_result r;
 
 	copy_fixture("lines", ".coverage.h.1.123456");
-	cr_assert_eq(symlinkat(".coverage.h.1.123456", scratch_fd,
+	cr_assert_eq(symlinkat(".coverage.h.1.123456", scratch.fd,
 			       ".coverage.h.2.654321"),
 		     0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.2.654321", &r),
 		     V_OK, "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_str_eq(verdict_name(r.verdict), "ok");
@@ -355,8 +316,8 @@ Test(check_dir, symlink_inside_to_bad_file)
 	struct check_result r;
 
 	copy_fixture("schema-only", "target");
-	cr_assert_eq(symlinkat("target", scratch_fd, "link"), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real, "link", &r),
+	cr_assert_eq(symlinkat("target", scratch.fd, "link"), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real, "link", &r),
 		     V_INCOMPLETE, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
 }
@@ -366,9 +327,9 @@ Test(check_dir, symlink_dangling)
 	struct check_result r;
 
 	cr_assert_eq(
-		symlinkat("nothing-here", scratch_fd, ".coverage.h.1.123456"),
+		symlinkat("nothing-here", scratch.fd, ".coverage.h.1.123456"),
 		0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -380,9 +341,9 @@ Test(check_dir, symlink_loop)
 {
 	struct check_result r;
 
-	cr_assert_eq(symlinkat("b", scratch_fd, "a"), 0);
-	cr_assert_eq(symlinkat("a", scratch_fd, "b"), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real, "a", &r), V_SYMLINK,
+	cr_assert_eq(symlinkat("b", scratch.fd, "a"), 0);
+	cr_assert_eq(symlinkat("a", scratch.fd, "b"), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real, "a", &r), V_SYMLINK,
 		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	expect_one_line(&r, "symlink loop");
 }
@@ -392,8 +353,8 @@ Test(check_dir, fifo_does_not_block)
 {
 	struct check_result r;
 
-	cr_assert_eq(mkfifoat(scratch_fd, ".coverage.h.1.123456", 0644), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_assert_eq(mkfifoat(scratch.fd, ".coverage.h.1.123456", 0644), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -405,9 +366,9 @@ Test(check_dir, symlink_to_fifo_does_not_block)
 {
 	struct check_result r;
 
-	cr_assert_eq(mkfifoat(scratch_fd, "fifo", 0644), 0);
-	cr_assert_eq(symlinkat("fifo", scratch_fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_assert_eq(mkfifoat(scratch.fd, "fifo", 0644), 0);
+	cr_assert_eq(symlinkat("fifo", scratch.fd, ".coverage.h.1.123456"), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -417,8 +378,8 @@ Test(check_dir, subdirectory)
 {
 	struct check_result r;
 
-	cr_assert_eq(mkdirat(scratch_fd, ".coverage.h.1.123456", 0755), 0);
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_assert_eq(mkdirat(scratch.fd, ".coverage.h.1.123456", 0755), 0);
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -430,7 +391,7 @@ Test(check_dir, missing)
 {
 	struct check_result r;
 
-	cr_expect_eq(check_file(scratch_fd, scratch_real,
+	cr_expect_eq(check_file(scratch.fd, scratch.real,
 				".coverage.h.1.123456", &r),
 		     V_MISSING, "got %s: %s", verdict_name(r.verdict),
 		     r.reason);
@@ -441,11 +402,11 @@ Test(check_dir, missing)
 Test(check_dir, empty_file)
 {
 	struct check_result r;
-	int fd = openat(scratch_fd, "e", O_WRONLY | O_CREAT | O_EXCL, 0644);
+	int fd = openat(scratch.fd, "e", O_WRONLY | O_CREAT | O_EXCL, 0644);
 
 	cr_assert_geq(fd, 0);
 	close(fd);
-	cr_expect_eq(check_file(scratch_fd, scratch_real, "e", &r), V_EMPTY,
+	cr_expect_eq(check_file(scratch.fd, scratch.real, "e", &r), V_EMPTY,
 		     "got %s: %s", verdict_name(r.verdict), r.reason);
 	cr_expect_eq(r.size, 0);
 }
@@ -461,8 +422,8 @@ Test(check_dir, leaves_nothing_behind)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		copy_fixture(names[i], names[i]);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		check_file(scratch_fd, scratch_real, names[i], &r);
-	cr_expect_eq(count_entries(scratch), 2 + 4,
+		check_file(scratch.fd, scratch.real, names[i], &r);
+	cr_expect_eq(count_entries(scratch.path), 2 + 4,
 		     "the directory gained entries");
 }
 

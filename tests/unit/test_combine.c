@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "combine.h"
+#include "tempdir.h"
 
 /* ---- combine_numbits_or ---- */
 
@@ -89,22 +90,19 @@ Test(combine, empty_tracers_by_version)
 
 /* ---- combine_run on real data files ---- */
 
-static char dir[] = "/tmp/covsettle-unit-combine.XXXXXX";
+static struct tempdir scratch;
+static const char *dir = scratch.path;
 
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
+	tempdir_make(&scratch, "unit-combine");
 }
 
 static void
 teardown(void)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
-	strcpy(dir + strlen(dir) - 6, "XXXXXX");
+	tempdir_remove(&scratch);
 }
 
 /* One integer answer of sql on the database at path. */
@@ -145,16 +143,7 @@ run(const char *const *inputs, size_t n, const char *out, char *err)
 static int
 entries(void)
 {
-	char cmd[256];
-	FILE *p;
-	int n = 0, c;
-
-	snprintf(cmd, sizeof(cmd), "ls -A '%s'", dir);
-	p = popen(cmd, "r");
-	while ((c = fgetc(p)) != EOF)
-		n += c == '\n';
-	pclose(p);
-	return n;
+	return tempdir_entries(&scratch);
 }
 
 Test(combine, lines_twice_is_lines, .init = setup, .fini = teardown)

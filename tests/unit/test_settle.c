@@ -489,133 +489,140 @@ Test(settle, incomplete_writer_quiet_waits)
 	settle_free(s);
 }
 
-Test(settle, incomplete_writer_gone_is_invalid)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
+/* ---- one file, every verdict with every writer ---- */
 
-	fake_set(&fk, A, V_INCOMPLETE, WR_GONE, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
-	cr_expect_eq(settle_ready(s), 0);
-	settle_free(s);
-}
+/* File B, with a verdict and what is known of its writer, checked once the
+ * window has passed (at 1500), then asked about at the timeout (1600).
+ * Each row runs twice: B alone (--expect 1), and B beside an ok file A
+ * (--expect 2), which changes nothing but the count of ready files. A
+ * waiting state says why and until when (-1: until an event); one that
+ * waits on writers names the live writer's pid (7), else 0. B's failure is
+ * final (settle_invalid) when either answer is ST_INVALID. */
+#define WAIT ST_WAITING
+#define DONE ST_SETTLED
+#define BAD  ST_INVALID
 
-/* Verdicts no writer can mend: coverage.py never leaves a file so. */
-static bool
-unmendable(enum verdict v)
-{
-	return v == V_NOT_SQLITE || v == V_CORRUPT || v == V_LEGACY_JSON ||
-	       v == V_UNSUPPORTED_SCHEMA;
-}
+static const struct one_file {
+	enum verdict v;
+	enum writer_state wr;
+	enum settle_state now; /* settle_evaluate() at 1500 */
+	const char *why;       /* when waiting */
+	msec_t at;	       /* when waiting */
+	enum settle_state end; /* then settle_expire() at 1600 */
+} one_file[] = {
+	{ V_OK, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_OK, WR_ALIVE, WAIT, "writers", -1, WAIT },
+	{ V_OK, WR_QUIET, DONE, NULL, 0, WAIT },
+	{ V_OK, WR_GONE, DONE, NULL, 0, WAIT },
+	/* a save under way, or cut short: final only with its writer gone */
+	{ V_EMPTY, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_EMPTY, WR_ALIVE, WAIT, "writers", -1, WAIT },
+	{ V_EMPTY, WR_QUIET, WAIT, "checks", -1, WAIT },
+	{ V_EMPTY, WR_GONE, BAD, NULL, 0, WAIT },
+	{ V_INCOMPLETE, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_INCOMPLETE, WR_ALIVE, WAIT, "writers", -1, WAIT },
+	{ V_INCOMPLETE, WR_QUIET, WAIT, "checks", -1, WAIT },
+	{ V_INCOMPLETE, WR_GONE, BAD, NULL, 0, WAIT },
+	/* nothing can mend them: final once not open for writing, whatever
+	 * the pid in the name (it may be another process's) */
+	{ V_NOT_SQLITE, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_NOT_SQLITE, WR_ALIVE, BAD, NULL, 0, BAD },
+	{ V_NOT_SQLITE, WR_QUIET, BAD, NULL, 0, BAD },
+	{ V_NOT_SQLITE, WR_GONE, BAD, NULL, 0, BAD },
+	{ V_CORRUPT, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_CORRUPT, WR_ALIVE, BAD, NULL, 0, BAD },
+	{ V_CORRUPT, WR_QUIET, BAD, NULL, 0, BAD },
+	{ V_CORRUPT, WR_GONE, BAD, NULL, 0, BAD },
+	{ V_LEGACY_JSON, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_LEGACY_JSON, WR_ALIVE, BAD, NULL, 0, BAD },
+	{ V_LEGACY_JSON, WR_QUIET, BAD, NULL, 0, BAD },
+	{ V_LEGACY_JSON, WR_GONE, BAD, NULL, 0, BAD },
+	{ V_UNSUPPORTED_SCHEMA, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_UNSUPPORTED_SCHEMA, WR_ALIVE, BAD, NULL, 0, BAD },
+	{ V_UNSUPPORTED_SCHEMA, WR_QUIET, BAD, NULL, 0, BAD },
+	{ V_UNSUPPORTED_SCHEMA, WR_GONE, BAD, NULL, 0, BAD },
+	/* busy: retried every 100ms, never final, whatever its writer */
+	{ V_BUSY, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_BUSY, WR_ALIVE, WAIT, "writers", -1, WAIT },
+	{ V_BUSY, WR_QUIET, WAIT, "checks", 1600, WAIT },
+	{ V_BUSY, WR_GONE, WAIT, "checks", 1600, WAIT },
+	/* failing, maybe mendable: final with the writer gone, or at the
+	 * timeout unless open for writing */
+	{ V_SYMLINK, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_SYMLINK, WR_ALIVE, WAIT, "writers", -1, BAD },
+	{ V_SYMLINK, WR_QUIET, WAIT, "checks", -1, BAD },
+	{ V_SYMLINK, WR_GONE, BAD, NULL, 0, BAD },
+	{ V_NOT_REGULAR, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_NOT_REGULAR, WR_ALIVE, WAIT, "writers", -1, BAD },
+	{ V_NOT_REGULAR, WR_QUIET, WAIT, "checks", -1, BAD },
+	{ V_NOT_REGULAR, WR_GONE, BAD, NULL, 0, BAD },
+	{ V_UNREADABLE, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_UNREADABLE, WR_ALIVE, WAIT, "writers", -1, BAD },
+	{ V_UNREADABLE, WR_QUIET, WAIT, "checks", -1, BAD },
+	{ V_UNREADABLE, WR_GONE, BAD, NULL, 0, BAD },
+	/* missing (gone between the scan and the check): its events follow,
+	 * so the timeout leaves it a wait */
+	{ V_MISSING, WR_WRITING, WAIT, "writers", -1, WAIT },
+	{ V_MISSING, WR_ALIVE, WAIT, "writers", -1, WAIT },
+	{ V_MISSING, WR_QUIET, WAIT, "checks", -1, WAIT },
+	{ V_MISSING, WR_GONE, BAD, NULL, 0, WAIT },
+};
 
-Test(settle, every_failing_verdict_with_writer_gone_is_invalid)
+/* Every verdict, of V_COUNT, has a row with each writer state probed. */
+_Static_assert(sizeof(one_file) / sizeof(one_file[0]) == 4 * V_COUNT,
+	       "one_file: 4 writer states for every verdict");
+
+Test(settle, one_file_every_verdict_and_writer)
 {
-	static const enum verdict bad[] = {
-		V_EMPTY,      V_NOT_SQLITE,  V_CORRUPT,
-		V_INCOMPLETE, V_LEGACY_JSON, V_UNSUPPORTED_SCHEMA,
-		V_SYMLINK,    V_NOT_REGULAR, V_UNREADABLE,
-		V_MISSING,
-	};
 	size_t i;
+	int alone;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct settle *s = mk(1, 500, false);
-		struct settle_wait w;
-		enum settle_state st;
+	for (i = 0; i < sizeof(one_file) / sizeof(one_file[0]); i++)
+		for (alone = 0; alone <= 1; alone++) {
+			const struct one_file *c = &one_file[i];
+			struct settle *s = mk(alone ? 1 : 2, 500, false);
+			struct settle_wait w;
+			enum settle_state st;
+			const char *v = verdict_name(c->v);
+			int wr = (int)c->wr;
 
-		fake_set(&fk, A, bad[i], WR_GONE, 0);
-		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
-			     verdict_name(bad[i]));
-		settle_free(s);
-
-		s = mk(1, 500, false);
-		fake_set(&fk, A, bad[i], WR_QUIET, 0);
-		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-		st = eval(s, 1500, &w);
-		if (unmendable(bad[i])) {
-			cr_expect_eq(st, ST_INVALID, "verdict %s, writer quiet",
-				     verdict_name(bad[i]));
-		} else {
-			cr_expect_eq(st, ST_WAITING, "verdict %s, writer quiet",
-				     verdict_name(bad[i]));
-			cr_expect_eq(w.at, -1);
+			if (!alone) {
+				fake_set(&fk, A, V_OK, WR_QUIET, 0);
+				seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+			}
+			fake_set(&fk, B, c->v, c->wr, 7);
+			seen(s, B, 11, 4096, SEEN_EVENT, 1000);
+			st = eval(s, 1500, &w);
+			cr_expect_eq(st, c->now, "%s, writer %d, alone %d: %d",
+				     v, wr, alone, (int)st);
+			if (st == ST_WAITING && c->now == ST_WAITING) {
+				expect_wait(st, w, c->why, c->at);
+				cr_expect_eq(w.pid, c->wr == WR_ALIVE ? 7 : 0,
+					     "%s, writer %d", v, wr);
+			}
+			if (st != ST_WAITING)
+				cr_expect_eq(settle_ready(s),
+					     !alone + (st == ST_SETTLED),
+					     "%s, writer %d", v, wr);
+			/* Still changing: never a failure, whatever the
+			 * verdicts. */
+			cr_expect_eq(settle_expire(s, 1499), ST_WAITING, "%s",
+				     v);
+			cr_expect_eq(settle_expire(s, 1600), c->end,
+				     "%s, writer %d, alone %d", v, wr, alone);
+			cr_expect_eq(settle_invalid(s, settle_find(s, B)),
+				     c->now == BAD || c->end == BAD,
+				     "%s, writer %d", v, wr);
+			if (!alone)
+				cr_expect_not(
+					settle_invalid(s, settle_find(s, A)));
+			settle_free(s);
 		}
-		settle_free(s);
-	}
 }
 
-/* A file no writer can mend is final even while a process with the pid in
- * its name lives (it may be another's pid), but not while it is open for
- * writing. */
-Test(settle, unmendable_verdicts_final_whatever_the_pid)
-{
-	static const enum verdict bad[] = {
-		V_NOT_SQLITE,
-		V_CORRUPT,
-		V_LEGACY_JSON,
-		V_UNSUPPORTED_SCHEMA,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct settle *s = mk(1, 500, false);
-		struct settle_wait w;
-
-		fake_set(&fk, A, bad[i], WR_ALIVE, 1);
-		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "verdict %s",
-			     verdict_name(bad[i]));
-		cr_expect(settle_invalid(s, settle_find(s, A)));
-		settle_free(s);
-
-		s = mk(1, 500, false);
-		fake_set(&fk, A, bad[i], WR_WRITING, 0);
-		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-		expect_wait(eval(s, 1500, &w), w, "writers", -1);
-		cr_expect_not(settle_invalid(s, settle_find(s, A)));
-		settle_free(s);
-	}
-}
-
-/* At the timeout, failing files that are not an unfinished save fail. */
-Test(settle, expire_fails_only_failing_files)
-{
-	static const struct {
-		enum verdict v;
-		enum writer_state wr;
-		enum settle_state want;
-	} cases[] = {
-		{ V_SYMLINK, WR_QUIET, ST_INVALID },
-		{ V_NOT_REGULAR, WR_QUIET, ST_INVALID },
-		{ V_UNREADABLE, WR_ALIVE, ST_INVALID },
-		{ V_INCOMPLETE, WR_QUIET, ST_WAITING },
-		{ V_EMPTY, WR_QUIET, ST_WAITING },
-		{ V_OK, WR_ALIVE, ST_WAITING },
-		{ V_SYMLINK, WR_WRITING, ST_WAITING },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct settle *s = mk(2, 500, false);
-		struct settle_wait w;
-
-		fake_set(&fk, A, V_OK, WR_QUIET, 0);
-		fake_set(&fk, B, cases[i].v, cases[i].wr, 7);
-		seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-		seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "case %zu", i);
-		/* Still changing: never a failure, whatever the verdicts. */
-		cr_expect_eq(settle_expire(s, 1499), ST_WAITING, "case %zu", i);
-		cr_expect_eq(settle_expire(s, 1600), cases[i].want, "case %zu",
-			     i);
-		cr_expect_eq(settle_invalid(s, settle_find(s, B)),
-			     cases[i].want == ST_INVALID, "case %zu", i);
-		cr_expect_not(settle_invalid(s, settle_find(s, A)));
-		settle_free(s);
-	}
-}
+#undef WAIT
+#undef DONE
+#undef BAD
 
 /* At the timeout with a file missing, it is a timeout. */
 Test(settle, expire_waits_for_the_count)
@@ -665,19 +672,6 @@ Test(settle, invalid_waits_for_a_busy_other)
 	settle_free(s);
 }
 
-Test(settle, invalid_with_an_ok_file_at_once)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, B, V_CORRUPT, WR_GONE, 22);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
-	cr_expect_eq(settle_ready(s), 1);
-	settle_free(s);
-}
-
 Test(settle, busy_retries)
 {
 	struct settle *s = mk(1, 500, false);
@@ -696,19 +690,6 @@ Test(settle, busy_retries)
 	fake_set(&fk, A, V_OK, WR_QUIET, 0);
 	cr_expect_eq(eval(s, 1650, &w), ST_SETTLED);
 	cr_expect_eq(fk.checks, 3);
-	settle_free(s);
-}
-
-Test(settle, busy_writer_gone_is_not_invalid)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_BUSY, WR_GONE, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", 1600);
 	settle_free(s);
 }
 

@@ -11,25 +11,22 @@
 #include <unistd.h>
 
 #include "sqlfile.h"
+#include "tempdir.h"
 
-static char dir[] = "/tmp/covsettle-unit-sqlfile.XXXXXX";
+static struct tempdir scratch;
 static char path[128];
 
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/db", dir);
+	tempdir_make(&scratch, "unit-sqlfile");
+	snprintf(path, sizeof(path), "%s/db", scratch.path);
 }
 
 static void
 teardown(void)
 {
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
-	strcpy(dir + strlen(dir) - 6, "XXXXXX");
+	tempdir_remove(&scratch);
 }
 
 /* Run sql on a new database at path; pagesize 0: SQLite's default. */
@@ -186,10 +183,8 @@ Test(sqlfile, empty_table, .init = setup, .fini = teardown)
 Test(sqlfile, coverage_data_file, .init = setup, .fini = teardown)
 {
 	struct rows r = { 0 };
-	char cmd[512];
 
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", FIXTURES "/arcs", path);
-	cr_assert_eq(system(cmd), 0);
+	tempdir_copy(&scratch, FIXTURES "/arcs", "db");
 	cr_assert_eq(read_table("arc", 4, &r), SQLFILE_OK);
 	cr_expect_gt(r.n, 0);
 	same_as_sqlite("arc", &r);
