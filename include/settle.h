@@ -55,6 +55,9 @@ struct sfile {
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
 	bool renamed;	    /* a scan found its finished name (settle.c) */
 	pid_t pid;	    /* the pid in its name when tested, else 0 */
+	pid_t follow;	    /* WR_ALIVE, WR_KEPT: the process to wait on, by
+			     * its pid here, when not pid (a writer in a
+			     * nested PID namespace), else 0 */
 	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	char evidence[128]; /* what the writer test found: "writer pid 14
 			     * unknown (not visible from this PID

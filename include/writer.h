@@ -41,6 +41,9 @@ struct writer_proc {
 	bool kept;	   /* PROC_UNKNOWN, but a process by that number
 			    * exists here and may be the writer: held as
 			    * if alive until it exits */
+	pid_t follow;	   /* alive or kept: the process to wait on, by its
+			    * pid here (pid, or the pid here of a process
+			    * in a nested PID namespace that goes by pid) */
 	bool has_open;	   /* it has the data file open */
 	bool lease_denied; /* the lease test is off: LEASE_DENIED */
 };

@@ -702,7 +702,7 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 			pending++;
 			if ((f->writer == WR_ALIVE || f->writer == WR_KEPT) &&
 			    w->pid == 0)
-				w->pid = f->pid;
+				w->pid = f->follow > 0 ? f->follow : f->pid;
 			w->why = "writers";
 		} else if (f->check.verdict == V_BUSY) {
 			/* Locked (SQLITE_BUSY): look again every

@@ -150,6 +150,7 @@ examine_writer(void *ctx, struct sfile *f)
 		break;
 	}
 	f->pid = wp.pid;
+	f->follow = wp.follow != wp.pid ? wp.follow : 0;
 	snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
 	if (wp.lease_denied && !wt->lease_denied) {
 		wt->lease_denied = true;

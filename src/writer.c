@@ -26,7 +26,10 @@
  *       (another user's, without CAP_SYS_PTRACE), or one that /proc hides
  *       (hidepid) but kill(pid, 0) says exists (0 or EPERM). "Is it
  *       Python" can keep a writer, never drop one it cannot read: it is
- *       unknown, and held as if alive until it exits;
+ *       unknown, and held as if alive until it exits. So is, when no
+ *       process here has the number, a process of a nested PID namespace
+ *       that goes by it and may be the writer (nested_writer()), followed
+ *       by its pid here;
  *     - gone, on proof only: the process was seen alive here and has
  *       exited (its number is free, or taken by a process started since),
  *       or it is a zombie, or covsettle sees every process of the machine
@@ -149,12 +152,27 @@ own_pid(pid_t pid)
 	return v;
 }
 
-/* Add to set the numbers a process goes by in nested PID namespaces: the
- * NSpid line of /proc/PID/status after its first field. Returns false
+/* A number a process goes by in a nested PID namespace, and its pid
+ * here. */
+struct nested {
+	long inner;
+	pid_t here;
+};
+
+/* The processes of nested PID namespaces, from the last scan. */
+static struct {
+	struct nested *v;
+	size_t n, cap;
+	bool complete; /* every status file was read */
+	msec_t when;   /* of the scan, or -1 */
+} nest = { .when = -1 };
+
+/* Add to nest the numbers process pid goes by in nested PID namespaces:
+ * the NSpid line of /proc/PID/status after its first field. Returns false
  * when the file cannot be read for another reason than the process being
  * gone meanwhile. */
 static bool
-nested_numbers(long pid, long **set, size_t *n, size_t *cap)
+nested_numbers(long pid)
 {
 	char buf[4096], *p, *end;
 	bool first = true;
@@ -170,52 +188,56 @@ nested_numbers(long pid, long **set, size_t *n, size_t *cap)
 			break;
 		if (first)
 			continue;
-		if (*n == *cap) {
-			*cap = *cap ? 2 * *cap : 64;
-			*set = xrealloc(*set, *cap * sizeof(**set));
+		if (nest.n == nest.cap) {
+			nest.cap = nest.cap ? 2 * nest.cap : 64;
+			nest.v = xrealloc(nest.v, nest.cap * sizeof(*nest.v));
 		}
-		(*set)[(*n)++] = v;
+		nest.v[nest.n++] = (struct nested){ v, (pid_t)pid };
 	}
 	return true;
 }
 
-/* Does some process here go by pid in a nested PID namespace (then the
- * number in a file name is ambiguous)? 1 yes, 0 no, -1 cannot tell
- * (a status file was unreadable: no "no" can be trusted). /proc is read
- * again at most every NESTED_CACHE_MS. */
-static int
-pid_nested(pid_t pid)
+/* Read the nested PID namespaces' numbers again, at most every
+ * NESTED_CACHE_MS. */
+static void
+nested_scan(void)
 {
-	static long *inner;
-	static size_t n, cap;
-	static bool complete;
-	static msec_t when = -1;
-	struct dirent *de;
 	msec_t now = clock_ms();
-	size_t i;
+	struct dirent *de;
 	long v;
 	DIR *d;
 
-	if (when < 0 || now - when > NESTED_CACHE_MS) {
-		when = now;
-		n = 0;
-		complete = false;
-		if ((d = opendir("/proc")) == NULL)
-			return -1;
-		complete = true;
-		while ((de = readdir(d)) != NULL) {
-			if (!isdigit((unsigned char)de->d_name[0]) ||
-			    (v = strtol(de->d_name, NULL, 10)) <= 0)
-				continue;
-			if (!nested_numbers(v, &inner, &n, &cap))
-				complete = false;
-		}
-		closedir(d);
+	if (nest.when >= 0 && now - nest.when <= NESTED_CACHE_MS)
+		return;
+	nest.when = now;
+	nest.n = 0;
+	nest.complete = false;
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	nest.complete = true;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    (v = strtol(de->d_name, NULL, 10)) <= 0)
+			continue;
+		if (!nested_numbers(v))
+			nest.complete = false;
 	}
-	for (i = 0; i < n; i++)
-		if (inner[i] == (long)pid)
+	closedir(d);
+}
+
+/* Does some process here go by pid in a nested PID namespace (then the
+ * number in a file name is ambiguous)? 1 yes, 0 no, -1 cannot tell
+ * (a status file was unreadable: no "no" can be trusted). */
+static int
+pid_nested(pid_t pid)
+{
+	size_t i;
+
+	nested_scan();
+	for (i = 0; i < nest.n; i++)
+		if (nest.v[i].inner == (long)pid)
 			return 1;
-	return complete ? 0 : -1;
+	return nest.complete ? 0 : -1;
 }
 
 /* Is /proc mounted with hidepid (other than 0 or "off") at /proc, per the
@@ -417,14 +439,94 @@ decide(struct writer_proc *p, enum proc_state state, const char *evidence)
 	return p->state = state;
 }
 
+/* The start in milliseconds since the epoch, the command name and the
+ * flags of process pid, from /proc/PID/stat; false when unreadable. */
+static bool
+stat_of(pid_t pid, char *comm, size_t len, unsigned long long *start,
+	unsigned long *flags, char *state)
+{
+	char buf[1024], *open_paren, *p_end;
+	int i;
+
+	*start = 0;
+	*flags = 0;
+	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
+		return false;
+	/* pid (comm) state ... : comm may hold spaces and parentheses. */
+	if ((open_paren = strchr(buf, '(')) == NULL ||
+	    (p_end = strrchr(buf, ')')) == NULL || p_end < open_paren ||
+	    sscanf(p_end + 1, " %c", state) != 1)
+		return false; /* empty: reaped meanwhile */
+	snprintf(comm, len, "%.*s", (int)(p_end - open_paren - 1),
+		 open_paren + 1);
+	/* Field 9 is flags, the 6th after the state; field 22, starttime,
+	 * the 19th. */
+	for (i = 0, p_end += 2; i < 19 && p_end != NULL; i++) {
+		p_end = strchr(p_end, ' ');
+		if (p_end == NULL)
+			break;
+		p_end++;
+		if (i == 5)
+			*flags = strtoul(p_end, NULL, 10);
+	}
+	if (p_end != NULL)
+		*start = strtoull(p_end, NULL, 10);
+	return true;
+}
+
+/* When no process here has the number pid, the first process of a nested
+ * PID namespace (a container seen from its host) that goes by it and may
+ * be the writer: alive, not a kernel thread, not started after the file
+ * was born (born, ms since the epoch, or 0), and a Python process or one
+ * that cannot be read. Its pid here, or 0. */
+static pid_t
+nested_writer(pid_t pid, long long born)
+{
+	char comm[WRITER_COMM + 1], state;
+	unsigned long long start;
+	unsigned long flags;
+	size_t i;
+
+	nested_scan();
+	for (i = 0; i < nest.n; i++) {
+		pid_t here = nest.v[i].here;
+
+		if (nest.v[i].inner != (long)pid ||
+		    !stat_of(here, comm, sizeof(comm), &start, &flags,
+			     &state) ||
+		    (flags & PF_KTHREAD) || state == 'Z' || state == 'X' ||
+		    (born > 0 && start > 0 &&
+		     start_ms(start) > born + START_SLACK_MS) ||
+		    is_python(here, comm) == 0)
+			continue;
+		return here;
+	}
+	return 0;
+}
+
 /* No process here can be pid's writer (none has the number, or the one
  * that has it cannot be the writer: p->why says how, and start is its
- * start time, else 0). Gone when proven, else unknown. */
+ * start time, else 0). Kept when a process of a nested PID namespace may
+ * be it, gone when proven, else unknown. */
 static enum proc_state
-absent(pid_t pid, unsigned long long start, struct writer_proc *p)
+absent(pid_t pid, unsigned long long start, long long born,
+       struct writer_proc *p)
 {
+	pid_t here;
+
 	if (seen_before(pid, start))
 		return decide(p, PROC_GONE, "seen alive here, now exited");
+	if (p->why[0] == '\0' && (here = nested_writer(pid, born)) > 0) {
+		char why[sizeof(p->evidence)];
+
+		p->kept = true;
+		p->follow = here;
+		snprintf(why, sizeof(why),
+			 "pid %d here goes by that number in a nested PID "
+			 "namespace; kept while it runs",
+			 (int)here);
+		return decide(p, PROC_UNKNOWN, why);
+	}
 	if (sees_all() && pid_nested(pid) == 0)
 		return decide(p, PROC_GONE,
 			      "no process has that number in any PID "
@@ -441,15 +543,27 @@ absent(pid_t pid, unsigned long long start, struct writer_proc *p)
 static enum proc_state
 writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 {
-	char buf[1024], state, *open_paren, *p_end;
 	unsigned long long start = 0;
 	unsigned long flags = 0;
 	long long born = 0, started;
 	struct statx stx;
+	bool have_stx;
+	char state;
 	long inner;
-	int i, py;
+	int py;
 
-	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0) {
+	have_stx = statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
+			 STATX_BTIME | STATX_MTIME | STATX_INO, &stx) == 0;
+	if (have_stx) {
+		struct statx_timestamp t = (stx.stx_mask & STATX_BTIME)
+						   ? stx.stx_btime
+						   : stx.stx_mtime;
+
+		born = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	}
+	p->follow = pid;
+	if (!stat_of(pid, p->comm, sizeof(p->comm), &start, &flags, &state)) {
+		p->comm[0] = '\0';
 		/* Hidden (hidepid) or unreadable, yet there: kill(2) may
 		 * tell what /proc does not, and a pidfd whether it is a
 		 * zombie, which kill(2) still finds. */
@@ -459,51 +573,23 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 				      "exists, but /proc hides it from "
 				      "covsettle");
 		}
-		return absent(pid, 0, p);
+		return absent(pid, 0, born, p);
 	}
-	/* pid (comm) state ... : comm may hold spaces and parentheses. */
-	if ((open_paren = strchr(buf, '(')) == NULL ||
-	    (p_end = strrchr(buf, ')')) == NULL || p_end < open_paren ||
-	    sscanf(p_end + 1, " %c", &state) != 1)
-		return absent(pid, 0, p); /* empty: reaped meanwhile */
-	snprintf(p->comm, sizeof(p->comm), "%.*s",
-		 (int)(p_end - open_paren - 1), open_paren + 1);
-	/* Field 9 is flags, the 6th after the state; field 22, starttime,
-	 * the 19th. */
-	for (i = 0, p_end += 2; i < 19 && p_end != NULL; i++) {
-		p_end = strchr(p_end, ' ');
-		if (p_end == NULL)
-			break;
-		p_end++;
-		if (i == 5)
-			flags = strtoul(p_end, NULL, 10);
-	}
-	if (p_end != NULL)
-		start = strtoull(p_end, NULL, 10);
 	if (flags & PF_KTHREAD) {
 		snprintf(p->why, sizeof(p->why), "is a kernel thread");
-		return absent(pid, start, p);
+		return absent(pid, start, born, p);
 	}
 	inner = own_pid(pid);
 	if (inner != 0 && inner != (long)pid) {
 		snprintf(p->why, sizeof(p->why),
 			 "is pid %ld in its own PID namespace", inner);
-		return absent(pid, start, p);
-	}
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
-		  STATX_BTIME | STATX_MTIME | STATX_INO, &stx) == 0) {
-		struct statx_timestamp t = (stx.stx_mask & STATX_BTIME)
-						   ? stx.stx_btime
-						   : stx.stx_mtime;
-
-		born = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-		p->has_open = has_open(pid, &stx);
+		return absent(pid, start, born, p);
 	}
 	started = start > 0 ? start_ms(start) : 0;
 	if (born > 0 && started > born + START_SLACK_MS) {
 		snprintf(p->why, sizeof(p->why),
 			 "started after the file was created");
-		return absent(pid, start, p);
+		return absent(pid, start, born, p);
 	}
 	if (state == 'Z' || state == 'X' || state == 'x') {
 		if (pid_nested(pid) == 1)
@@ -512,13 +598,14 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 				      "PID namespace");
 		return decide(p, PROC_GONE, "exited (a zombie)");
 	}
+	p->has_open = have_stx && has_open(pid, &stx);
 	if (p->has_open) {
 		seen_alive(pid, start);
 		return decide(p, PROC_ALIVE, "has the file open");
 	}
 	if ((py = is_python(pid, p->comm)) == 0) {
 		snprintf(p->why, sizeof(p->why), "is not a Python process");
-		return absent(pid, start, p);
+		return absent(pid, start, born, p);
 	}
 	if (pid_nested(pid) == 1) {
 		snprintf(p->why, sizeof(p->why),

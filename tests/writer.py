@@ -160,8 +160,6 @@ class Writer:
         sqldata.os.rename = renaming
 
     def run(self, args):
-        if args.title:
-            set_title(args.title)
         modules = write_modules(args.src_dir, args.files)
         self.hook_coverage()
         cov = coverage.Coverage(
@@ -187,19 +185,6 @@ class Writer:
         for point in sorted(self.pauses):
             sys.stderr.write(f"writer.py: pause point {point} was never reached\n")
         return args.exit_code
-
-
-def set_title(title):
-    """Rename the process as gunicorn and celery do for their workers:
-    setproctitle (Debian's python3-setproctitle) rewrites its command line
-    and its command name. A venv of the matrix finds it in Debian's
-    dist-packages, after its own coverage.py."""
-    try:
-        import setproctitle
-    except ImportError:
-        sys.path.append("/usr/lib/python3/dist-packages")
-        import setproctitle
-    setproctitle.setproctitle(title)
 
 
 def write_modules(src_dir, count):
@@ -242,8 +227,6 @@ def main():
     parser.add_argument("--context", metavar="LABEL", help="static context to record")
     parser.add_argument("--suffix", metavar="TEXT",
                         help="data_suffix for coverage.py (default: its own, with host and pid)")
-    parser.add_argument("--title", metavar="TEXT",
-                        help="set the process title to TEXT with setproctitle first")
     parser.add_argument("--exit-code", type=int, default=0, metavar="N",
                         help="exit status at the end (default 0)")
     parser.add_argument("--src-dir", metavar="PATH",

@@ -12,13 +12,14 @@ import pwd
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 
 import pytest
 
 from harness import COVSETTLE, LONG, WRITER, Proc, Writer, union
-from test_containers import REFUSED, container
+from test_containers import REFUSED, container, pid_in_name
 
 pytestmark = pytest.mark.skipif(REFUSED is not None, reason=REFUSED or "")
 
@@ -36,8 +37,8 @@ class Wrapped(Writer):
     another user, in a namespace, in uWSGI. The protocol of
     harness.Writer."""
 
-    def __init__(self, argv, env=None, merged=False):
-        Proc.__init__(self, argv, stdin=subprocess.PIPE, env=env)
+    def __init__(self, argv, env=None, merged=False, cwd=None):
+        Proc.__init__(self, argv, stdin=subprocess.PIPE, env=env, cwd=cwd)
         if merged:  # its stdout goes to stderr (uWSGI's log)
             self.lines["out"] = self.lines["err"]
         self.first_path = self.expect(r"^file (.*)$", "out").group(1)
@@ -109,24 +110,29 @@ def free_pid():
 
 
 def held_then_combined(cov, w, shared, procs, evidence, prefix=(),
-                       busy=False, said=None):
+                       busy=False, said=None, stop=None):
     """The writer w is paused mid-save. covsettle, run with the argv
-    prefix (another user, a namespace), says `evidence` (-v) of its pid,
+    prefix (another user, a namespace), says `evidence` (-v) of its pid
+    (None: the file is another host's, its pid untested),
     holds the file to the timeout (exit 3, naming it), never quarantines
     it, and combines it whole once the save ends. busy: the file is held
     as being written (a process that may be its writer runs), else as
     failing its check; said: what the timeout's message says of the writer
-    (evidence when None)."""
+    (evidence when None); stop: makes w exit once saved (a server's
+    worker lives on). Returns what the wait to the timeout said."""
     data = os.path.join(shared, "data")
     r = subprocess.run([*prefix, COVSETTLE, "wait", "-v", "-d", DEBOUNCE,
                         "-T", "2s", data], capture_output=True, text=True,
                        timeout=LONG, stdin=subprocess.DEVNULL)
     assert r.returncode == 3, r.stderr
-    assert f"{w.first_name}: {evidence}" in r.stderr
     held = "still being written:" if busy else "failing their check:"
     assert re.search(rf"timed out.*{held} {re.escape(w.first_name)} \(",
                      r.stderr), r.stderr
-    assert (said or evidence) in r.stderr.splitlines()[-1]
+    if evidence is None:  # another host's file: its pid is not tested
+        assert "writer pid" not in r.stderr
+    else:
+        assert f"{w.first_name}: {evidence}" in r.stderr
+        assert (said or evidence) in r.stderr.splitlines()[-1]
     out = os.path.join(shared, "out", "combined")
     p = Proc([*prefix, COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "-T",
               "60s", "--invalid=quarantine", "--coverage", cov.command,
@@ -138,46 +144,62 @@ def held_then_combined(cov, w, shared, procs, evidence, prefix=(),
     assert not os.path.exists(os.path.join(data, "quarantine"))
     w.go()
     w.saved()
+    if stop is not None:
+        stop()
     assert w.finish() == 0, w.err  # and reaped, as its parent would
     assert p.finish() == 0, p.err
     whole = union(w.path)
     assert len(whole["lines"]) == 3, whole
     assert union(out) == whole
     assert not os.path.exists(os.path.join(data, "quarantine"))
+    return r.stderr
 
 
 # ---- another PID namespace, this host's name ----
 
-def test_writer_in_a_pod_with_this_host_name(cov, shared, procs):
+@pytest.mark.parametrize("point", ["between-transactions", "after-has-arcs"])
+def test_writer_in_a_pod_with_this_host_name(cov, shared, procs, point):
     # A pod's sidecar, a host-network container: the writer's pid is its
-    # own namespace's, free here. covsettle sees every process, finds the
-    # number only in a nested namespace: unknown, not gone.
+    # own namespace's, free here. covsettle sees every process: no process
+    # here has the number, a Python process of a nested namespace goes by
+    # it. It may be the writer: kept while it runs, not taken for gone.
+    # After has_arcs the file is a valid database with nothing measured:
+    # only that process's exit says the save is over.
     pid = free_pid()
-    w = Wrapped(container(in_child(writer_argv(cov, shared,
-                                               "between-transactions")),
+    w = Wrapped(container(in_child(writer_argv(cov, shared, point)),
                           before=f"echo {pid - 1} > "
                                  "/proc/sys/kernel/ns_last_pid"))
     procs.append(w)
     assert f".{pid}." in w.first_name or f".pid{pid}." in w.first_name
     assert not os.path.exists(f"/proc/{pid}")
-    w.paused("between-transactions")
-    held_then_combined(cov, w, shared, procs,
-                       f"writer pid {pid} unknown (not visible from this "
-                       "PID namespace)")
+    w.paused(point)
+    said = held_then_combined(cov, w, shared, procs,
+                              f"writer pid {pid} unknown (pid ", busy=True)
+    assert re.search(rf"writer pid {pid} unknown \(pid \d+ here goes by "
+                     r"that number in a nested PID namespace; kept while "
+                     r"it runs\)", said), said
 
 
-def test_covsettle_in_its_own_pid_namespace(cov, shared, procs):
-    # covsettle in a container of its own (host networking): the writer,
-    # here, has a number covsettle's namespace does not have. Not the
-    # initial PID namespace: nothing proves it gone.
+@pytest.mark.parametrize("host", [None, "tests"],
+                         ids=["same-host-name", "own-host-name"])
+def test_covsettle_in_its_own_pid_namespace(cov, shared, procs, host):
+    # covsettle in a container of its own: the writer, here, has a number
+    # covsettle's namespace does not have. Not the initial PID namespace:
+    # nothing proves it gone. With host networking (this host's name) the
+    # pid test answers unknown; under a name of its own the file is from
+    # another host, and waits the same.
     w = Wrapped(writer_argv(cov, shared, "between-transactions"))
     procs.append(w)
     w.paused("between-transactions")
-    held_then_combined(cov, w, shared, procs,
-                       f"writer pid {w.p.pid} unknown (not visible from "
-                       "this PID namespace)",
-                       prefix=["unshare", "--mount", "--propagation",
-                               "private", "--pid", "--fork", "--mount-proc"])
+    prefix = ["unshare", "--mount", "--propagation", "private", "--pid",
+              "--fork", "--mount-proc"]
+    evidence = (f"writer pid {w.p.pid} unknown (not visible from this PID "
+                "namespace)")
+    if host is not None:
+        prefix += ["--uts", "/bin/sh", "-c",
+                   f'hostname {host} && exec "$@"', "sh"]
+        evidence = None
+    held_then_combined(cov, w, shared, procs, evidence, prefix=prefix)
 
 
 # ---- /proc with hidepid=2, covsettle another user ----
@@ -201,22 +223,65 @@ def test_hidepid_hides_the_writer_from_covsettle(cov, shared, procs):
 
 # ---- another user: a renamed process, an embedded Python ----
 
-def test_setproctitle_worker_of_another_user(cov, shared, procs,
-                                             writer_user):
-    # A gunicorn or celery worker renamed by setproctitle, as another
-    # user: its command name and line say "gunicorn: worker [app]", its
-    # executable and maps cannot be read. Not "not Python": kept while it
-    # runs.
-    w = Wrapped(as_user(writer_user)
-                + writer_argv(cov, shared, "after-has-arcs", "--title",
-                              "gunicorn: worker [app]"))
+GUNICORN_APP = """\
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\\n"]
+"""
+
+# The worker, once started, saves a coverage.py data file through
+# tests/writer.py, pausing as the test says; it talks on the stdin and
+# stdout it inherits from the master.
+GUNICORN_CONF = """\
+import sys
+bind = "127.0.0.1:0"
+workers = 1
+proc_name = "app"
+
+
+def post_worker_init(worker):
+    sys.argv = {argv!r}
+    sys.path.insert(0, {tests!r})
+    import writer
+    try:
+        writer.main()
+    except SystemExit:
+        pass
+"""
+
+# Debian's gunicorn, and the setproctitle it renames its processes with,
+# under the coverage.py of the run (a venv finds them after its own
+# packages).
+GUNICORN_RUN = ("import sys; sys.path.append('/usr/lib/python3/dist-packages');"
+                " from gunicorn.app.wsgiapp import run;"
+                " sys.argv = ['gunicorn', '-c', 'conf.py', 'app:app']; run()")
+
+
+@pytest.mark.skipif(shutil.which("gunicorn") is None,
+                    reason="gunicorn is not installed")
+def test_gunicorn_worker_of_another_user(cov, shared, procs, writer_user):
+    # A gunicorn worker as another user, renamed by setproctitle: its
+    # command name and line say "gunicorn: worker [app]", its executable
+    # and maps cannot be read. Not "not Python": kept while it runs.
+    argv = writer_argv(cov, shared, "after-has-arcs")
+    with open(os.path.join(shared, "app.py"), "w") as f:
+        f.write(GUNICORN_APP)
+    with open(os.path.join(shared, "conf.py"), "w") as f:
+        f.write(GUNICORN_CONF.format(argv=["writer.py", *argv[2:]],
+                                     tests=os.path.dirname(WRITER)))
+    w = Wrapped(as_user(writer_user) + [cov.python, "-c", GUNICORN_RUN],
+                cwd=shared)
     procs.append(w)
     w.paused("after-has-arcs")
-    assert open(f"/proc/{w.p.pid}/comm").read().startswith("gunicorn")
+    worker = pid_in_name(w.first_name)
+    assert worker != w.p.pid  # the worker wrote it, not the master
+    title = open(f"/proc/{worker}/cmdline").read()
+    assert title.startswith("gunicorn: worker [app]"), title
     held_then_combined(cov, w, shared, procs,
-                       f"writer pid {w.p.pid} unknown (its executable "
+                       f"writer pid {worker} unknown (its executable "
                        "cannot be read; kept while it runs)",
-                       prefix=as_user(READER_USER), busy=True)
+                       prefix=as_user(READER_USER), busy=True,
+                       stop=lambda: os.kill(w.p.pid, signal.SIGTERM))
 
 
 @pytest.mark.skipif(UWSGI is None or not os.path.exists(UWSGI_PLUGIN),
@@ -303,7 +368,7 @@ def test_writer_seen_alive_then_dead_in_covsettle_namespace(cov, shared,
     w = Wrapped(container(["/bin/sh", "-c", script]))
     procs.append(w)
     w.paused("between-transactions")
-    pid = re.search(r"\.(?:pid)?(\d+)\.", w.first_name).group(1)
+    pid = pid_in_name(w.first_name)
     w.expect(rf"{re.escape(w.first_name)}: writer pid {pid} alive")
     w.p.stdin.close()  # the writer exits at once, its save cut short
     w.expect(r"^covsettle exit 4$", "out")
