@@ -4,9 +4,10 @@
 # "not Python": its file waits (exit 3 at the timeout, naming it), is
 # never quarantined, and is combined whole once the save ends. Real parts:
 # PID, UTS and mount namespaces (unshare), a /proc mounted with hidepid=2,
-# real unprivileged users, Debian's python3-setproctitle, uWSGI's python3
-# plugin, a copied interpreter; the writer is tests/writer.py, paused
-# between coverage.py's transactions.
+# real unprivileged users, Debian's gunicorn with python3-setproctitle,
+# uWSGI's python3 plugin, a copied interpreter; the writer is
+# tests/writer.py (run by a gunicorn worker or uWSGI where they are
+# tested), paused between coverage.py's transactions.
 import os
 import pwd
 import re
