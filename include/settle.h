@@ -28,7 +28,11 @@ enum writer_state {
 	WR_ALIVE,    /* the pid in the name is alive here and can be the
 		      * writer */
 	WR_QUIET,    /* no sign of a writer, but none known gone either */
-	WR_GONE,     /* the writer named in the file has exited */
+	WR_GONE,     /* the writer named in the file has exited: proven */
+	WR_UNKNOWN,  /* its pid was tested and proved nothing: treated as
+		      * a writer on another host (WR_QUIET) */
+	WR_KEPT,     /* a process by its pid exists here and may be the
+		      * writer, but cannot be read: held as WR_ALIVE */
 };
 
 /* How a file came to be seen. */
@@ -51,7 +55,13 @@ struct sfile {
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
 	bool renamed;	    /* a scan found its finished name (settle.c) */
 	pid_t pid;	    /* the pid in its name when tested, else 0 */
+	pid_t follow;	    /* WR_ALIVE, WR_KEPT: the process to wait on, by
+			     * its pid here, when not pid (a writer in a
+			     * nested PID namespace), else 0 */
 	char comm[17];	    /* WR_ALIVE: the writer's command name */
+	char evidence[128]; /* what the writer test found: "writer pid 14
+			     * unknown (not visible from this PID
+			     * namespace)", or "" (not tested) */
 	unsigned long scan; /* the last scan that saw it */
 };
 

@@ -32,6 +32,10 @@ enum note_kind {
 	N_NOT_WRITER,	/* name, text: the pid in its name cannot be its
 			 * writer ("pid 1 (init) is not a Python
 			 * process") */
+	N_WRITER,	/* name, text: what the writer test of its pid
+			 * found, when that changed ("writer pid 14
+			 * unknown (not visible from this PID
+			 * namespace)") */
 };
 
 struct wait_note {

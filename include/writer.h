@@ -1,7 +1,8 @@
 /* writer.h: is some process still writing a data file? Two tests: a read
  * lease (refused while any process has the file open for writing) and the
- * process with the pid that coverage.py put in the file name, when that
- * process can be the writer at all. */
+ * process with the pid that coverage.py put in the file name. The pid test
+ * has three answers: alive, gone (proven), or unknown; never "gone" for
+ * want of seeing the process. */
 #ifndef COVSETTLE_WRITER_H
 #define COVSETTLE_WRITER_H
 
@@ -18,11 +19,10 @@ enum lease_state {
 };
 
 enum proc_state {
-	PROC_ALIVE,	 /* running (or stopped), and it can be the writer */
-	PROC_GONE,	 /* no such process, or a zombie */
-	PROC_NOT_WRITER, /* a process that cannot have written the file:
-			  * why says how it differs; no evidence either way */
-	PROC_UNKNOWN,	 /* /proc unreadable */
+	PROC_ALIVE,   /* proven: running (or stopped), and it is a Python
+		       * process or has the file open */
+	PROC_GONE,    /* proven: no process anywhere can be the writer */
+	PROC_UNKNOWN, /* neither: evidence says why */
 };
 
 #define WRITER_COMM 16 /* a command name, as /proc/PID/stat has it */
@@ -32,9 +32,20 @@ struct writer_proc {
 	enum proc_state state;	    /* of the pid in the name, when tested */
 	pid_t pid;		    /* the pid in the name when tested, or 0 */
 	char comm[WRITER_COMM + 1]; /* its command name, "" when unknown */
-	char why[80];		    /* PROC_NOT_WRITER: "is not a Python ..." */
-	bool has_open;		    /* it has the data file open */
-	bool lease_denied;	    /* the lease test is off: LEASE_DENIED */
+	/* The process here by that number, seen, cannot be the writer: why
+	 * says how it differs ("is a kernel thread"), else "". */
+	char why[80];
+	/* What decided the state, for -v and the timeout's message:
+	 * "not visible from this PID namespace". */
+	char evidence[96];
+	bool kept;	   /* PROC_UNKNOWN, but a process by that number
+			    * exists here and may be the writer: held as
+			    * if alive until it exits */
+	pid_t follow;	   /* alive or kept: the process to wait on, by its
+			    * pid here (pid, or the pid here of a process
+			    * in a nested PID namespace that goes by pid) */
+	bool has_open;	   /* it has the data file open */
+	bool lease_denied; /* the lease test is off: LEASE_DENIED */
 };
 
 /* Take a read lease on name in dirfd and drop it at once. */
@@ -42,18 +53,20 @@ enum lease_state writer_lease(int dirfd, const char *name);
 
 /* What the two tests tell of a data file together. */
 enum writer_seen {
-	WRITER_OPEN,  /* open for writing by some process (lease refused) */
-	WRITER_ALIVE, /* the writer named in the file runs here, and can be
-		       * the writer */
-	WRITER_GONE,  /* that writer has exited */
-	WRITER_QUIET, /* no sign of a writer, but none known gone either */
+	WRITER_OPEN,	/* open for writing by some process (lease refused) */
+	WRITER_ALIVE,	/* the writer named in the file runs here (or, with
+			 * p->kept, a process that may be it) */
+	WRITER_GONE,	/* that writer has exited: proven */
+	WRITER_UNKNOWN, /* the pid was tested and told nothing for sure */
+	WRITER_QUIET,	/* the pid was not tested (another host, by_pid
+			 * false): no sign of a writer */
 };
 
 /* Is a process still at work on the data file name in dirfd? The lease
  * first (skipped when dirfd < 0); then, when by_pid, the pid in the name
  * if its host is this one (name_parse() and name_host_is(): fields read
- * from the right, in every era) and that process can be the writer.
- * Fills p: the pid tested, and what was found of its process. */
+ * from the right, in every era). Fills p: the pid tested, what was found
+ * of its process, and the evidence that decided. */
 enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
 				struct writer_proc *p);
 

@@ -36,7 +36,7 @@ static void
 report(struct tally *t, int dirfd, const char *realdir, const char *shown,
        const char *name, const struct check_result *r)
 {
-	char extra[96] = "";
+	char extra[192] = "";
 	struct writer_proc wp;
 
 	if (realdir != NULL && r->verdict != V_MISSING) {
@@ -48,9 +48,16 @@ report(struct tally *t, int dirfd, const char *realdir, const char *shown,
 				 "; open for writing by a process");
 			break;
 		case WRITER_ALIVE:
-			snprintf(extra, sizeof(extra),
-				 "; its writer, pid %d (%s), is running",
-				 (int)wp.pid, wp.comm);
+			if (wp.kept)
+				snprintf(extra, sizeof(extra),
+					 "; its writer, pid %d, may be "
+					 "running (%s)",
+					 (int)wp.pid, wp.evidence);
+			else
+				snprintf(extra, sizeof(extra),
+					 "; its writer, pid %d (%s), is "
+					 "running",
+					 (int)wp.pid, wp.comm);
 			break;
 		case WRITER_GONE: /* and no rename will come */
 			if (name_unfinished(name))
@@ -59,6 +66,7 @@ report(struct tally *t, int dirfd, const char *realdir, const char *shown,
 					 "finishing its save",
 					 (int)wp.pid);
 			break;
+		case WRITER_UNKNOWN:
 		case WRITER_QUIET:
 			break;
 		}

@@ -73,6 +73,9 @@ cmd_wait_note(void *ctx, const struct wait_note *n)
 		out_debug("%s: no writer evidence from its pid: %s", n->name,
 			  n->text);
 		break;
+	case N_WRITER:
+		out_debug("%s: %s", n->name, n->text);
+		break;
 	case N_TICK:
 		format_duration(n->quiet_left > 0 ? n->quiet_left : 0, quiet,
 				sizeof(quiet));

@@ -14,17 +14,22 @@
  *      settles at once;
  *   3. every counted file has no writer at work (WR_WRITING: some process
  *      has it open for writing; WR_ALIVE: the pid in its name is alive
- *      here and can be its writer) and its verdict is ok;
+ *      here and can be its writer; WR_KEPT: a process by that pid exists
+ *      here and cannot be read, so it may be the writer) and its verdict
+ *      is ok;
  *   4. no counted file has an unfinished name. coverage.py 7.13.1 and
  *      later end a save by renaming BASE.HOST_.pidPID.Xrandomx to
  *      ...x.H<hash>h: the rename is the completion signal, on any host.
  *      A file without its .H...h part (`unfinished`, names.c) is a save
  *      under way: it never counts as settled, whatever its rows say. It is
- *      done when renamed. When its writer is known gone first (this host,
- *      pid gone), the save was cut short: the file is invalid at once
- *      (SETTLE_CUT_SHORT), like any failing file with its writer gone. A
- *      writer on another host has until the timeout, where the file is
- *      named as failing its check.
+ *      done when renamed. When its writer is proven gone first (writer.c
+ *      says what proves it), the save was cut short: the file is invalid
+ *      at once (SETTLE_CUT_SHORT), like any failing file with its writer
+ *      gone. A writer on another host, or one whose pid proves nothing
+ *      (WR_UNKNOWN: another PID namespace, hidepid), has until the
+ *      timeout, where the file is named as failing its check; such a file
+ *      is never final before, so never quarantined while it may be
+ *      finished.
  *
  * A rename is one data file under two names (settle_gone() keeps the old
  * name as vanished but renamable; the same inode under a new name takes
@@ -485,7 +490,8 @@ counted(const struct sfile *f)
 static bool
 writer_busy(const struct sfile *f)
 {
-	return f->writer == WR_WRITING || f->writer == WR_ALIVE;
+	return f->writer == WR_WRITING || f->writer == WR_ALIVE ||
+	       f->writer == WR_KEPT;
 }
 
 /* A verdict no writer can mend: coverage.py never writes such a file, not
@@ -694,8 +700,9 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 			invalid++;
 		} else if (writer_busy(f)) {
 			pending++;
-			if (f->writer == WR_ALIVE && w->pid == 0)
-				w->pid = f->pid;
+			if ((f->writer == WR_ALIVE || f->writer == WR_KEPT) &&
+			    w->pid == 0)
+				w->pid = f->follow > 0 ? f->follow : f->pid;
 			w->why = "writers";
 		} else if (f->check.verdict == V_BUSY) {
 			/* Locked (SQLITE_BUSY): look again every
@@ -737,7 +744,7 @@ settle_expire(struct settle *s, msec_t now)
 		if (!f->checked || f->writer == WR_WRITING ||
 		    f->writer == WR_UNPROBED || f->unfinished)
 			return ST_WAITING;
-		if (f->check.verdict == V_OK && f->writer != WR_ALIVE)
+		if (f->check.verdict == V_OK && !writer_busy(f))
 			continue;
 		if (!verdict_failing(f))
 			return ST_WAITING;
@@ -755,7 +762,7 @@ list_files(const struct settle *s, char *buf, size_t len, const char *label,
 	   bool (*pick)(const struct sfile *),
 	   void (*why)(const struct sfile *, char *, size_t))
 {
-	char item[REASONLEN + 64];
+	char item[REASONLEN + 192];
 	size_t i, n = 0, used = strlen(buf);
 
 	for (i = 0; i < s->nfiles; i++) {
@@ -802,6 +809,8 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 		snprintf(buf, len, "writer pid %d%s%s%s alive", (int)f->pid,
 			 f->comm[0] ? " (" : "", f->comm,
 			 f->comm[0] ? ")" : "");
+	else if (f->writer == WR_KEPT)
+		snprintf(buf, len, "%s", f->evidence);
 	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
 		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
 			 f->check.reason);
@@ -809,15 +818,22 @@ why_writing(const struct sfile *f, char *buf, size_t len)
 		snprintf(buf, len, "changed, not checked yet");
 }
 
+/* A failing file's verdict, and what is known of its writer when its pid
+ * proved nothing (what keeps the file waiting rather than final). */
 static void
 why_failing(const struct sfile *f, char *buf, size_t len)
 {
+	size_t used;
+
 	if (f->check.verdict == V_OK) /* unfinished */
 		snprintf(buf, len, "%s: %s", verdict_name(V_INCOMPLETE),
 			 CHECK_UNFINISHED);
 	else
 		snprintf(buf, len, "%s: %s", verdict_name(f->check.verdict),
 			 f->check.reason);
+	used = strlen(buf);
+	if (f->writer == WR_UNKNOWN && f->evidence[0] != '\0')
+		snprintf(buf + used, len - used, "; %s", f->evidence);
 }
 
 void

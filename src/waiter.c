@@ -117,13 +117,15 @@ examine_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 	pool_run(n, 0, check_threads(n), check_one, NULL, &m);
 }
 
-/* Settle I/O: is a writer still at work on f? */
+/* Settle I/O: is a writer still at work on f? What its pid proved is kept
+ * in f->evidence, and said (-v) each time it changes. */
 static void
 examine_writer(void *ctx, struct sfile *f)
 {
 	struct waiter *wt = ctx;
 	struct writer_proc wp;
-	char text[160];
+	char text[sizeof(f->evidence)];
+	const char *word = NULL;
 
 	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
 			       f->name, !wt->o->ignore_writers, &wp)) {
@@ -131,25 +133,41 @@ examine_writer(void *ctx, struct sfile *f)
 		f->writer = WR_WRITING;
 		break;
 	case WRITER_ALIVE:
-		f->writer = WR_ALIVE;
+		f->writer = wp.kept ? WR_KEPT : WR_ALIVE;
+		word = wp.kept ? "unknown" : "alive";
 		break;
 	case WRITER_GONE:
 		f->writer = WR_GONE;
+		word = "gone";
+		break;
+	case WRITER_UNKNOWN:
+		f->writer = WR_UNKNOWN;
+		word = "unknown";
 		break;
 	case WRITER_QUIET:
 		f->writer = WR_QUIET;
 		break;
 	}
 	f->pid = wp.pid;
+	f->follow = wp.follow != wp.pid ? wp.follow : 0;
 	snprintf(f->comm, sizeof(f->comm), "%s", wp.comm);
 	if (wp.lease_denied && !wt->lease_denied) {
 		wt->lease_denied = true;
 		note(wt, N_LEASE_DENIED, f->name, NULL, 0);
 	}
-	if (wp.state == PROC_NOT_WRITER) {
+	if (wp.why[0] != '\0' && wp.state != PROC_ALIVE) {
 		snprintf(text, sizeof(text), "pid %d (%s) %s", (int)wp.pid,
 			 wp.comm, wp.why);
 		note(wt, N_NOT_WRITER, f->name, text, 0);
+	}
+	text[0] = '\0';
+	if (word != NULL)
+		snprintf(text, sizeof(text), "writer pid %d %s (%s)",
+			 (int)wp.pid, word, wp.evidence);
+	if (strcmp(text, f->evidence) != 0) {
+		snprintf(f->evidence, sizeof(f->evidence), "%s", text);
+		if (text[0] != '\0')
+			note(wt, N_WRITER, f->name, text, 0);
 	}
 }
 

@@ -4,21 +4,41 @@
  * fresh connection, so a file can be a valid but empty database between
  * two of them. Two tests tell that a writer is not done:
  *  - a read lease, F_SETLEASE with F_RDLCK, which Linux refuses with EAGAIN
- *    exactly while some process has the file open for writing. The lease
- *    is dropped at once; while held, a writer's open() would wait and the
- *    kernel would send us SIGIO, which every command ignores. Without
- *    ownership of the file or CAP_LEASE (the default in a container) the
- *    kernel refuses every lease and this test is off;
- *  - the pid in the file name, when the host field is ours. In containers
- *    the pid belongs to another PID namespace, and with host networking
- *    the host name is ours, so a live process here may merely share the
- *    number. It is evidence only when that process can be the writer: not
- *    a kernel thread, not known by another number in its own PID
- *    namespace (NSpid: the writer put its own number in the name), not
- *    started after the file was born (statx's btime, else its mtime), and
- *    unless it has the file open, a Python process (its executable, or
- *    libpython in its maps) whose number no process in a nested PID
- *    namespace (a container seen from its host) also goes by. */
+ *    exactly while some process has the file open for writing, in any
+ *    namespace. The lease is dropped at once; while held, a writer's open()
+ *    would wait and the kernel would send us SIGIO, which every command
+ *    ignores. Without ownership of the file or CAP_LEASE (the default in a
+ *    container) the kernel refuses every lease and this test is off;
+ *  - the pid in the file name, when the host field is ours. It answers
+ *    alive, gone or unknown, and absence of evidence is never evidence of
+ *    absence:
+ *     - alive: a process here by that number that can be the writer (not
+ *       a kernel thread, not known by another number in its own PID
+ *       namespace, NSpid, for the writer put its own number in the name,
+ *       not started after the file was born, statx's btime else its
+ *       mtime) and has the file open or is a Python process: its
+ *       executable is named so, or its maps hold libpython or a CPython
+ *       extension module (coverage.py's tracer, sqlite3's), which
+ *       survive setproctitle, uWSGI and a renamed interpreter. When its
+ *       number is also a pid in a nested PID namespace (a container seen
+ *       from its host) it may be the other: unknown;
+ *     - kept: such a process whose executable and maps cannot be read
+ *       (another user's, without CAP_SYS_PTRACE), or one that /proc hides
+ *       (hidepid) but kill(pid, 0) says exists (0 or EPERM). "Is it
+ *       Python" can keep a writer, never drop one it cannot read: it is
+ *       unknown, and held as if alive until it exits. So is, when no
+ *       process here has the number, a process of a nested PID namespace
+ *       that goes by it and may be the writer (nested_writer()), followed
+ *       by its pid here;
+ *     - gone, on proof only: the process was seen alive here and has
+ *       exited (its number is free, or taken by a process started since),
+ *       or it is a zombie, or covsettle sees every process of the machine
+ *       (the initial PID namespace, its own /proc, no hidepid in its way)
+ *       and no process has the number at any level of its NSpid chain;
+ *     - unknown otherwise: the number is free here but another PID
+ *       namespace may hold the writer (covsettle or the writer in a
+ *       container, host networking), or the process here is not the
+ *       writer and the real one may be elsewhere. */
 #include "writer.h"
 #include "names.h"
 #include "util.h"
@@ -28,8 +48,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -44,6 +66,10 @@
  * a later one: start times have clock-tick resolution, and clocks slew. */
 #define START_SLACK_MS	1000
 #define NESTED_CACHE_MS 100
+/* The inode of the initial PID namespace's /proc/self/ns/pid
+ * (PROC_PID_INIT_INO, include/linux/proc_ns.h): fixed by the kernel. */
+#define PID_INIT_INO 0xEFFFFFFCU
+#define SEEN_MAX     256 /* writers remembered as seen alive */
 
 enum lease_state
 writer_lease(int dirfd, const char *name)
@@ -126,45 +152,181 @@ own_pid(pid_t pid)
 	return v;
 }
 
-/* Does some process here other than pid call itself pid in a PID
- * namespace of its own? Then the number in a file name is ambiguous.
- * /proc is read again at most every NESTED_CACHE_MS. */
+/* A number a process goes by in a nested PID namespace, and its pid
+ * here. */
+struct nested {
+	long inner;
+	pid_t here;
+};
+
+/* The processes of nested PID namespaces, from the last scan. */
+static struct {
+	struct nested *v;
+	size_t n, cap;
+	bool complete; /* every status file was read */
+	msec_t when;   /* of the scan, or -1 */
+} nest = { .when = -1 };
+
+/* Add to nest the numbers process pid goes by in nested PID namespaces:
+ * the NSpid line of /proc/PID/status after its first field. Returns false
+ * when the file cannot be read for another reason than the process being
+ * gone meanwhile. */
 static bool
-pid_nested(pid_t pid)
+nested_numbers(long pid)
 {
-	static long *inner;
-	static size_t n, cap;
-	static msec_t when = -1;
-	struct dirent *de;
+	char buf[4096], *p, *end;
+	bool first = true;
+	long v;
+
+	if (proc_read((pid_t)pid, "status", buf, sizeof(buf)) < 0)
+		return errno == ENOENT || errno == ESRCH;
+	if ((p = strstr(buf, "\nNSpid:")) == NULL)
+		return true;
+	for (p += 7;; p = end, first = false) {
+		v = strtol(p, &end, 10);
+		if (end == p || *p == '\n')
+			break;
+		if (first)
+			continue;
+		if (nest.n == nest.cap) {
+			nest.cap = nest.cap ? 2 * nest.cap : 64;
+			nest.v = xrealloc(nest.v, nest.cap * sizeof(*nest.v));
+		}
+		nest.v[nest.n++] = (struct nested){ v, (pid_t)pid };
+	}
+	return true;
+}
+
+/* Read the nested PID namespaces' numbers again, at most every
+ * NESTED_CACHE_MS. */
+static void
+nested_scan(void)
+{
 	msec_t now = clock_ms();
-	size_t i;
+	struct dirent *de;
 	long v;
 	DIR *d;
 
-	if (when < 0 || now - when > NESTED_CACHE_MS) {
-		when = now;
-		n = 0;
-		if ((d = opendir("/proc")) == NULL)
-			return false;
-		while ((de = readdir(d)) != NULL) {
-			if (!isdigit((unsigned char)de->d_name[0]) ||
-			    (v = strtol(de->d_name, NULL, 10)) <= 0)
-				continue;
-			/* Only processes in a nested namespace differ. */
-			if ((v = own_pid((pid_t)v)) == 0 ||
-			    v == strtol(de->d_name, NULL, 10))
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				inner = xrealloc(inner, cap * sizeof(*inner));
-			}
-			inner[n++] = v;
-		}
-		closedir(d);
+	if (nest.when >= 0 && now - nest.when <= NESTED_CACHE_MS)
+		return;
+	nest.when = now;
+	nest.n = 0;
+	nest.complete = false;
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	nest.complete = true;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]) ||
+		    (v = strtol(de->d_name, NULL, 10)) <= 0)
+			continue;
+		if (!nested_numbers(v))
+			nest.complete = false;
 	}
-	for (i = 0; i < n; i++)
-		if (inner[i] == (long)pid)
-			return true;
+	closedir(d);
+}
+
+/* Does some process here go by pid in a nested PID namespace (then the
+ * number in a file name is ambiguous)? 1 yes, 0 no, -1 cannot tell
+ * (a status file was unreadable: no "no" can be trusted). */
+static int
+pid_nested(pid_t pid)
+{
+	size_t i;
+
+	nested_scan();
+	for (i = 0; i < nest.n; i++)
+		if (nest.v[i].inner == (long)pid)
+			return 1;
+	return nest.complete ? 0 : -1;
+}
+
+/* Is /proc mounted with hidepid (other than 0 or "off") at /proc, per the
+ * super options of its last mount in /proc/self/mountinfo? */
+static bool
+proc_hidepid(void)
+{
+	char line[4096], *sep, *opt;
+	bool hidden = false;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return true;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE SOURCE OPTS */
+		if (strstr(line, " /proc ") == NULL ||
+		    (sep = strstr(line, " - proc ")) == NULL)
+			continue;
+		opt = strstr(sep, "hidepid=");
+		hidden = opt != NULL && strncmp(opt + 8, "0", 1) != 0 &&
+			 strncmp(opt + 8, "off", 3) != 0;
+	}
+	fclose(f);
+	return hidden;
+}
+
+/* Does covsettle see every process of the machine in /proc? It runs in
+ * the initial PID namespace, /proc is that namespace's (/proc/self is
+ * us), and hidepid hides nothing from it (root passes hidepid). Asked
+ * once: none of it changes while covsettle runs. */
+static bool
+sees_all(void)
+{
+	static int all = -1;
+	char self[32];
+	struct stat st;
+	ssize_t n;
+
+	if (all >= 0)
+		return all;
+	all = 0;
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	if (strtol(self, NULL, 10) == (long)getpid() &&
+	    stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == PID_INIT_INO &&
+	    (geteuid() == 0 || !proc_hidepid()))
+		all = 1;
+	return all;
+}
+
+/* Writers seen alive here (PROC_ALIVE), by pid and start time: when the
+ * number is free again, or taken by a later process, that writer is gone.
+ * A small table, oldest entries replaced first. */
+static struct {
+	pid_t pid;
+	unsigned long long start;
+} seen[SEEN_MAX];
+static size_t nseen, seen_next;
+
+static void
+seen_alive(pid_t pid, unsigned long long start)
+{
+	size_t i;
+
+	for (i = 0; i < nseen; i++)
+		if (seen[i].pid == pid) {
+			seen[i].start = start;
+			return;
+		}
+	if (nseen < SEEN_MAX)
+		i = nseen++;
+	else
+		i = seen_next++ % SEEN_MAX;
+	seen[i].pid = pid;
+	seen[i].start = start;
+}
+
+/* Was a writer pid seen alive with another start than start (0: no
+ * process by that number now)? */
+static bool
+seen_before(pid_t pid, unsigned long long start)
+{
+	size_t i;
+
+	for (i = 0; i < nseen; i++)
+		if (seen[i].pid == pid)
+			return seen[i].start != start;
 	return false;
 }
 
@@ -201,9 +363,23 @@ python_name(const char *name)
 	return strncmp(base, "python", 6) == 0 || strncmp(base, "pypy", 4) == 0;
 }
 
-/* Is pid a Python process? 1 yes, 0 no, -1 cannot tell. Its executable
- * says so, or libpython among its mappings (uWSGI and other hosts of an
- * embedded Python); where neither can be read, its command line. */
+/* Does a line of /proc/PID/maps map a part of a Python: libpython (an
+ * embedded Python: uWSGI), or a CPython extension module, whose name
+ * carries the ABI tag (coverage.py's tracer.cpython-311-...so, sqlite3's
+ * _sqlite3.cpython-...so), whatever the executable is called? */
+static bool
+python_mapping(const char *line)
+{
+	return strstr(line, "/libpython") != NULL ||
+	       strstr(line, ".cpython-") != NULL ||
+	       strstr(line, "/libpypy") != NULL;
+}
+
+/* Is pid a Python process? 1 yes, 0 no, -1 cannot tell. Its executable's
+ * name, or its maps (python_mapping()); where neither can be read (another
+ * user's process without CAP_SYS_PTRACE), a command line naming Python
+ * says yes, and anything else cannot tell: setproctitle and uWSGI rewrite
+ * both, so a name never says no. */
 static int
 is_python(pid_t pid, const char *comm)
 {
@@ -219,59 +395,70 @@ is_python(pid_t pid, const char *comm)
 		exe[n] = '\0';
 		if (python_name(exe))
 			return 1;
-		if (fmt(path, sizeof(path), "/proc/%d/maps", (int)pid) < 0 ||
-		    (f = fopen(path, "re")) == NULL)
-			return 0;
-		while (!found && fgets(line, sizeof(line), f) != NULL)
-			found = strstr(line, "/libpython") != NULL;
-		fclose(f);
-		return found;
 	}
-	/* Not allowed to look (another user's process without
-	 * CAP_SYS_PTRACE): argv[0], which a shebang makes the interpreter. */
+	if (fmt(path, sizeof(path), "/proc/%d/maps", (int)pid) == 0 &&
+	    (f = fopen(path, "re")) != NULL) {
+		bool read_any = false;
+
+		while (!found && fgets(line, sizeof(line), f) != NULL) {
+			read_any = true;
+			found = python_mapping(line);
+		}
+		fclose(f);
+		if (found || (read_any && n > 0))
+			return found;
+	}
 	if (python_name(comm))
 		return 1;
 	n = proc_read(pid, "cmdline", line, sizeof(line));
-	if (n <= 0)
-		return -1;
-	return python_name(line);
+	if (n > 0 && python_name(line))
+		return 1;
+	return -1;
 }
 
-/* Fill p->why; returns PROC_NOT_WRITER. */
-static enum proc_state
-not_writer(struct writer_proc *p, const char *why)
+/* Has pid exited (a zombie not reaped yet)? Its pidfd is readable then.
+ * False when that cannot be told. */
+static bool
+exited(pid_t pid)
 {
-	snprintf(p->why, sizeof(p->why), "%s", why);
-	return p->state = PROC_NOT_WRITER;
+	struct pollfd pfd = { .fd = pidfd_of(pid), .events = POLLIN };
+	bool done;
+
+	if (pfd.fd < 0)
+		return false;
+	done = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+	close(pfd.fd);
+	return done;
 }
 
-/* Can pid, from the name of the file name in dirfd, be the file's
- * writer, and is it alive? Fills p (but p->pid and p->lease_denied) and
- * returns p->state. */
+/* Set p's state and its evidence; returns the state. */
 static enum proc_state
-writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
+decide(struct writer_proc *p, enum proc_state state, const char *evidence)
 {
-	char buf[1024], why[80], state, *open_paren, *p_end;
-	unsigned long long start = 0;
-	unsigned long flags = 0;
-	long long born = 0, started;
-	struct statx stx;
-	long inner;
+	snprintf(p->evidence, sizeof(p->evidence), "%s", evidence);
+	return p->state = state;
+}
+
+/* The start in milliseconds since the epoch, the command name and the
+ * flags of process pid, from /proc/PID/stat; false when unreadable. */
+static bool
+stat_of(pid_t pid, char *comm, size_t len, unsigned long long *start,
+	unsigned long *flags, char *state)
+{
+	char buf[1024], *open_paren, *p_end;
 	int i;
 
+	*start = 0;
+	*flags = 0;
 	if (proc_read(pid, "stat", buf, sizeof(buf)) < 0)
-		return p->state = errno == ENOENT || errno == ESRCH
-					  ? PROC_GONE
-					  : PROC_UNKNOWN;
+		return false;
 	/* pid (comm) state ... : comm may hold spaces and parentheses. */
 	if ((open_paren = strchr(buf, '(')) == NULL ||
 	    (p_end = strrchr(buf, ')')) == NULL || p_end < open_paren ||
-	    sscanf(p_end + 1, " %c", &state) != 1)
-		return p->state = PROC_GONE; /* empty: reaped meanwhile */
-	snprintf(p->comm, sizeof(p->comm), "%.*s",
-		 (int)(p_end - open_paren - 1), open_paren + 1);
-	if (state == 'Z' || state == 'X' || state == 'x')
-		return p->state = PROC_GONE;
+	    sscanf(p_end + 1, " %c", state) != 1)
+		return false; /* empty: reaped meanwhile */
+	snprintf(comm, len, "%.*s", (int)(p_end - open_paren - 1),
+		 open_paren + 1);
 	/* Field 9 is flags, the 6th after the state; field 22, starttime,
 	 * the 19th. */
 	for (i = 0, p_end += 2; i < 19 && p_end != NULL; i++) {
@@ -280,38 +467,162 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 			break;
 		p_end++;
 		if (i == 5)
-			flags = strtoul(p_end, NULL, 10);
+			*flags = strtoul(p_end, NULL, 10);
 	}
 	if (p_end != NULL)
-		start = strtoull(p_end, NULL, 10);
-	if (flags & PF_KTHREAD)
-		return not_writer(p, "is a kernel thread");
-	inner = own_pid(pid);
-	if (inner != 0 && inner != (long)pid) {
-		snprintf(why, sizeof(why),
-			 "is pid %ld in its own PID namespace", inner);
-		return not_writer(p, why);
+		*start = strtoull(p_end, NULL, 10);
+	return true;
+}
+
+/* When no process here has the number pid, the first process of a nested
+ * PID namespace (a container seen from its host) that goes by it and may
+ * be the writer: alive, not a kernel thread, not started after the file
+ * was born (born, ms since the epoch, or 0), and a Python process or one
+ * that cannot be read. Its pid here, or 0. */
+static pid_t
+nested_writer(pid_t pid, long long born)
+{
+	char comm[WRITER_COMM + 1], state;
+	unsigned long long start;
+	unsigned long flags;
+	size_t i;
+
+	nested_scan();
+	for (i = 0; i < nest.n; i++) {
+		pid_t here = nest.v[i].here;
+
+		if (nest.v[i].inner != (long)pid ||
+		    !stat_of(here, comm, sizeof(comm), &start, &flags,
+			     &state) ||
+		    (flags & PF_KTHREAD) || state == 'Z' || state == 'X' ||
+		    (born > 0 && start > 0 &&
+		     start_ms(start) > born + START_SLACK_MS) ||
+		    is_python(here, comm) == 0)
+			continue;
+		return here;
 	}
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
-		  STATX_BTIME | STATX_MTIME | STATX_INO, &stx) == 0) {
+	return 0;
+}
+
+/* No process here can be pid's writer (none has the number, or the one
+ * that has it cannot be the writer: p->why says how, and start is its
+ * start time, else 0). Kept when a process of a nested PID namespace may
+ * be it, gone when proven, else unknown. */
+static enum proc_state
+absent(pid_t pid, unsigned long long start, long long born,
+       struct writer_proc *p)
+{
+	pid_t here;
+
+	if (seen_before(pid, start))
+		return decide(p, PROC_GONE, "seen alive here, now exited");
+	if (p->why[0] == '\0' && (here = nested_writer(pid, born)) > 0) {
+		char why[sizeof(p->evidence)];
+
+		p->kept = true;
+		p->follow = here;
+		snprintf(why, sizeof(why),
+			 "pid %d here goes by that number in a nested PID "
+			 "namespace; kept while it runs",
+			 (int)here);
+		return decide(p, PROC_UNKNOWN, why);
+	}
+	if (sees_all() && pid_nested(pid) == 0)
+		return decide(p, PROC_GONE,
+			      "no process has that number in any PID "
+			      "namespace");
+	if (p->why[0] != '\0')
+		return decide(p, PROC_UNKNOWN,
+			      "the process by that number here is not it; "
+			      "another PID namespace may hold it");
+	return decide(p, PROC_UNKNOWN, "not visible from this PID namespace");
+}
+
+/* Is the pid from the name of the file name in dirfd its writer, alive?
+ * Fills p (but p->pid and p->lease_denied) and returns p->state. */
+static enum proc_state
+writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
+{
+	unsigned long long start = 0;
+	unsigned long flags = 0;
+	long long born = 0, started;
+	struct statx stx;
+	bool have_stx;
+	char state;
+	long inner;
+	int py;
+
+	have_stx = statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
+			 STATX_BTIME | STATX_MTIME | STATX_INO, &stx) == 0;
+	if (have_stx) {
 		struct statx_timestamp t = (stx.stx_mask & STATX_BTIME)
 						   ? stx.stx_btime
 						   : stx.stx_mtime;
 
 		born = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-		p->has_open = has_open(pid, &stx);
+	}
+	p->follow = pid;
+	if (!stat_of(pid, p->comm, sizeof(p->comm), &start, &flags, &state)) {
+		p->comm[0] = '\0';
+		/* Hidden (hidepid) or unreadable, yet there: kill(2) may
+		 * tell what /proc does not, and a pidfd whether it is a
+		 * zombie, which kill(2) still finds. */
+		if ((kill(pid, 0) == 0 || errno == EPERM) && !exited(pid)) {
+			p->kept = true;
+			return decide(p, PROC_UNKNOWN,
+				      "exists, but /proc hides it from "
+				      "covsettle");
+		}
+		return absent(pid, 0, born, p);
+	}
+	if (flags & PF_KTHREAD) {
+		snprintf(p->why, sizeof(p->why), "is a kernel thread");
+		return absent(pid, start, born, p);
+	}
+	inner = own_pid(pid);
+	if (inner != 0 && inner != (long)pid) {
+		snprintf(p->why, sizeof(p->why),
+			 "is pid %ld in its own PID namespace", inner);
+		return absent(pid, start, born, p);
 	}
 	started = start > 0 ? start_ms(start) : 0;
-	if (born > 0 && started > born + START_SLACK_MS)
-		return not_writer(p, "started after the file was created");
-	if (p->has_open)
-		return p->state = PROC_ALIVE;
-	if (is_python(pid, p->comm) == 0)
-		return not_writer(p, "is not a Python process");
-	if (pid_nested(pid))
-		return not_writer(p, "shares its number with a process in "
-				     "another PID namespace");
-	return p->state = PROC_ALIVE;
+	if (born > 0 && started > born + START_SLACK_MS) {
+		snprintf(p->why, sizeof(p->why),
+			 "started after the file was created");
+		return absent(pid, start, born, p);
+	}
+	if (state == 'Z' || state == 'X' || state == 'x') {
+		if (pid_nested(pid) == 1)
+			return decide(p, PROC_UNKNOWN,
+				      "a zombie here, and a pid in another "
+				      "PID namespace");
+		return decide(p, PROC_GONE, "exited (a zombie)");
+	}
+	p->has_open = have_stx && has_open(pid, &stx);
+	if (p->has_open) {
+		seen_alive(pid, start);
+		return decide(p, PROC_ALIVE, "has the file open");
+	}
+	if ((py = is_python(pid, p->comm)) == 0) {
+		snprintf(p->why, sizeof(p->why), "is not a Python process");
+		return absent(pid, start, born, p);
+	}
+	if (pid_nested(pid) == 1) {
+		snprintf(p->why, sizeof(p->why),
+			 "shares its number with a process in another PID "
+			 "namespace");
+		return decide(p, PROC_UNKNOWN,
+			      "its number is also a pid in another PID "
+			      "namespace");
+	}
+	if (py < 0) {
+		p->kept = true;
+		return decide(p, PROC_UNKNOWN,
+			      "its executable cannot be read; kept while it "
+			      "runs");
+	}
+	seen_alive(pid, start);
+	return decide(p, PROC_ALIVE, "a Python process");
 }
 
 enum writer_seen
@@ -336,11 +647,10 @@ writer_at_work(int dirfd, const char *name, bool by_pid, struct writer_proc *p)
 		return WRITER_ALIVE;
 	case PROC_GONE:
 		return WRITER_GONE;
-	case PROC_NOT_WRITER:
 	case PROC_UNKNOWN:
 		break;
 	}
-	return WRITER_QUIET;
+	return p->kept ? WRITER_ALIVE : WRITER_UNKNOWN;
 }
 
 const char *

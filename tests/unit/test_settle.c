@@ -1575,6 +1575,62 @@ Test(settle, unfinished_writer_gone_is_cut_short)
 	}
 }
 
+/* A writer whose pid proved nothing (another PID namespace, hidepid) is
+ * one from another host: an unfinished or failing file is never final,
+ * not even at the timeout, and an ok, finished one settles. */
+Test(settle, writer_unknown_is_never_final)
+{
+	static const char *const names[] = { U, A }; /* unfinished first */
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct settle *s = mk(1, 500, false);
+		struct settle_wait w;
+		char msg[1024];
+		struct sfile *f;
+
+		fake_set(&fk, names[i], V_INCOMPLETE, WR_UNKNOWN, 44);
+		seen(s, names[i], 10, 4096, SEEN_EVENT, 1000);
+		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "%s", names[i]);
+		f = settle_find(s, names[i]);
+		cr_expect_not(settle_invalid(s, f));
+		cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
+		cr_expect_not(settle_invalid(s, f));
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "writer pid 44 unknown (not visible)");
+		settle_describe(s, 1600, msg, sizeof(msg));
+		cr_expect(
+			strstr(msg, "; writer pid 44 unknown (not visible))") !=
+				NULL,
+			"%s", msg);
+		fake_set(&fk, names[i], V_OK, WR_UNKNOWN, 44);
+		f->checked = false;
+		cr_expect_eq(eval(s, 1700, &w),
+			     i == 0 ? ST_WAITING : ST_SETTLED, "%s", names[i]);
+		settle_free(s);
+	}
+}
+
+/* A process that may be the writer but cannot be read is held as alive:
+ * the rule waits on its pid, even with an ok verdict. */
+Test(settle, writer_kept_waits_for_its_exit)
+{
+	struct settle *s = mk(1, 500, false);
+	struct settle_wait w;
+	enum settle_state st;
+
+	fake_set(&fk, A, V_OK, WR_KEPT, 44);
+	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
+	st = eval(s, 1500, &w);
+	expect_wait(st, w, "writers", -1);
+	cr_expect_eq(w.pid, 44);
+	cr_expect_eq(settle_ready(s), 0);
+	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
+	fake_set(&fk, A, V_OK, WR_UNKNOWN, 44);
+	cr_expect_eq(eval(s, 1700, &w), ST_SETTLED);
+	settle_free(s);
+}
+
 Test(settle, unfinished_found_missing_waits_for_its_rename)
 {
 	struct settle *s = mk(1, 500, false);
