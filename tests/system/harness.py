@@ -47,11 +47,16 @@ def default_signals():
 class Proc:
     """A running process with line-by-line access to stdout/stderr."""
 
-    def __init__(self, argv, stdin=subprocess.DEVNULL, env=None, **kw):
+    def __init__(self, argv, stdin=subprocess.DEVNULL, env=None,
+                 preexec_fn=None, **kw):
+        def child():
+            default_signals()
+            if preexec_fn is not None:
+                preexec_fn()  # what the test itself sets on top
         self.p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=env,
                                   start_new_session=True,
-                                  preexec_fn=default_signals, **kw)
+                                  preexec_fn=child, **kw)
         self.buf = {self.p.stdout.fileno(): b"", self.p.stderr.fileno(): b""}
         self.lines = {"out": [], "err": []}
 

@@ -42,15 +42,6 @@ def wait_for_file(path, p, timeout=LONG):
     return open(path).read().strip()
 
 
-def default_signals():
-    """In the child before exec: INT and HUP as a terminal would deliver
-    them. A test runner started under nohup(1), or as a background job
-    of a shell without job control, has them ignored, and its children
-    would inherit that (see test_signal_in_each_phase_of_gather)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
 def group_gone(pgid):
     """No live process is left in process group pgid. Zombies are dead:
     a killed grandchild waits to be reaped by init, which takes its time
@@ -483,8 +474,7 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     if phase == "trigger":
         args += ["--trigger", f"echo $$ > {marker}; exec sleep 300"]
     before = digests(cov)
-    p = Proc(args + [str(cov)], env=env, cwd=tmp_path,
-             preexec_fn=default_signals)
+    p = Proc(args + [str(cov)], env=env, cwd=tmp_path)
     procs.append(p)
     if phase == "wait":
         p.expect("watching")
