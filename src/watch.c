@@ -454,6 +454,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 				ev->name = NULL;
 				ev->mask = 0;
 				ev->deleted = false;
+				ev->attrib = false;
 				return 1;
 			}
 		}
@@ -469,6 +470,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 		ev->mask = e->mask;
 		ev->name = NULL;
 		ev->deleted = (e->mask & IN_DELETE) != 0;
+		ev->attrib = (e->mask & ~(uint32_t)IN_ISDIR) == IN_ATTRIB;
 		if (e->wd == -1 || (e->mask & IN_Q_OVERFLOW)) {
 			ev->kind = WEV_RESCAN;
 			return 1;

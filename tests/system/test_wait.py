@@ -565,3 +565,36 @@ def test_symlink_to_a_file_as_dir_names_the_real_reason(tmp_path):
     r = covsettle("wait", "-T", "1s", str(tmp_path / "dangling"))
     assert r.returncode in (3, 7), r.stderr
     assert "Inappropriate ioctl" not in r.stderr and "File exists" not in r.stderr
+
+
+# A real SQLite writer killed in the middle of a transaction whose pages
+# spilled into the file: the rollback journal left beside it is hot.
+CUT_SHORT = r'''
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("pragma cache_size = 1")
+con.execute("begin immediate")
+con.execute("update line_bits set numbits = numbits || x'00'")
+con.execute("insert into file (path) select path || '.x' from file")
+os._exit(0)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0,
+                    reason="SQLite chowns the journal it opens only as root")
+def test_own_check_of_a_hot_journal_is_no_change(tmp_path):
+    # As root, the check's read-only open of a file with a hot journal
+    # makes SQLite fchown() the journal (IN_ATTRIB). covsettle's own read is
+    # no change: the quiet window ends, and the timeout says why the file
+    # fails, not that it is still being written.
+    path = datafile(tmp_path, pid=7)
+    subprocess.run([PY, "-c", CUT_SHORT, path], check=True)
+    assert os.path.getsize(path + "-journal") > 0
+    os.utime(path)  # written just now: the window starts
+    r = covsettle("wait", "-d", DEBOUNCE, "-T", "3s", str(tmp_path))
+    assert r.returncode == 3, r.stderr
+    line = [l for l in r.stderr.splitlines() if "timed out" in l]
+    assert len(line) == 1, r.stderr
+    assert ("failing their check: .coverage.otherhost.7.123456 (incomplete: "
+            "a transaction was cut short") in line[0]
+    assert "still being written" not in line[0]
