@@ -360,8 +360,21 @@ watch_open(const char *dir, msec_t poll_ms, char *err)
 		   fmt(abs, sizeof(abs), "%s/%s", cwd, dir) < 0) {
 		goto toolong;
 	}
-	for (n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
-		abs[n - 1] = '\0';
+	/* Without trailing slashes or "/." components: DIR's parent is then
+	 * the path without its last component, never DIR itself (a second
+	 * watch on DIR's inode would replace DIR_EVENTS with PARENT_EVENTS). */
+	for (n = strlen(abs); n > 1; abs[n] = '\0') {
+		if (abs[n - 1] == '/')
+			n -= 1;
+		else if (abs[n - 1] == '.' && abs[n - 2] == '/')
+			n -= 2;
+		else
+			break;
+	}
+	if (n == 0) {
+		abs[0] = '/';
+		abs[1] = '\0';
+	}
 	w->path = xstrdup(abs);
 	if (arm(w, err) < 0) {
 		watch_close(w);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, covsettle,
+from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, Proc, covsettle,
                       datafile)
 
 # A window short enough to keep the suite fast; the "still waiting"
@@ -598,3 +598,18 @@ def test_own_check_of_a_hot_journal_is_no_change(tmp_path):
     assert ("failing their check: .coverage.otherhost.7.123456 (incomplete: "
             "a transaction was cut short") in line[0]
     assert "still being written" not in line[0]
+
+
+@pytest.mark.parametrize("name", [".", "./", "./."])
+def test_dot_as_the_directory_sees_writes(tmp_path, procs, name):
+    # DIR given as "." is watched for every event, as by its full path: its
+    # parent's watch is on its parent, not on DIR itself under another name.
+    path = datafile(tmp_path, pid=1)
+    p = Proc([COVSETTLE, "wait", "-v", "-d", "60s", "-T", "2m", name],
+             cwd=tmp_path)
+    procs.append(p)
+    armed(p)
+    with open(path, "r+b") as f:
+        f.write(f.read(100))
+    p.expect(r"^covsettle: event MODIFY .coverage.otherhost.1.123456$")
+    p.kill()
