@@ -354,8 +354,6 @@ def test_disk_full_while_combining(tmp_path, room):
     with small_fs(cov, 1024):
         for pid in (1, 2, 3):
             datafile(cov, pid=pid)
-        # The lock file first, so that the room left is the copies'.
-        (cov / ".covsettle.lock").write_text("1\n")
         size = os.path.getsize(cov / ".coverage.otherhost.1.123456")
         fill(cov, 3 * size + 8192 if room == "for-staging" else 0)
         before = digests(cov)
@@ -494,8 +492,7 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     if phase != "report":
         assert not (tmp_path / "out.cov").exists()
     # The lock is free again.
-    assert subprocess.run(["flock", "-n", str(cov / ".covsettle.lock"),
-                           "true"]).returncode == 0
+    assert subprocess.run(["flock", "-n", str(cov), "true"]).returncode == 0
 
 
 def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
