@@ -442,6 +442,25 @@ def test_the_lock_holds_across_pid_namespaces(tmp_path, procs, cov):
         p.name for p in cdir.iterdir() if p.name.startswith(".coverage."))
 
 
+def test_many_files_make_a_handful_of_lines(tmp_path, cov):
+    # gather's default output names 5 of 30 data files, then counts; -v
+    # names every one.
+    cdir = tmp_path / "cov"
+    cdir.mkdir()
+    for i in range(1, 31):
+        datafile(cdir, pid=i)
+    r = gather(tmp_path, "--expect", "30", "--data-file", str(tmp_path / "a.cov"),
+               str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("covsettle: data file: ") == 5, r.stderr
+    assert "covsettle: 24 data files found so far, 30 expected" in r.stderr
+    assert "combined 30 data files" in r.stderr
+    r = gather(tmp_path, "-v", "--expect", "30", "--data-file",
+               str(tmp_path / "b.cov"), str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("covsettle: data file: ") == 30, r.stderr
+
+
 def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs, cov):
     tmp, cdir, src, files = three
     marker = tmp / "combine.pid"

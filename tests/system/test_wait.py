@@ -613,3 +613,23 @@ def test_dot_as_the_directory_sees_writes(tmp_path, procs, name):
         f.write(f.read(100))
     p.expect(r"^covsettle: event MODIFY .coverage.otherhost.1.123456$")
     p.kill()
+
+
+def test_many_files_are_named_a_handful_then_counted(tmp_path):
+    # Off a terminal, 40 data files make 5 lines that name one each, then a
+    # line of progress each time the count doubles; -v and --json name all.
+    names = sorted(os.path.basename(datafile(tmp_path, pid=i)) for i in range(1, 41))
+    r = covsettle("wait", "-d", "0", "--expect", "40", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    named = [l for l in r.stderr.splitlines() if l.startswith("covsettle: data file: ")]
+    assert len(named) == 5, r.stderr
+    progress = [l for l in r.stderr.splitlines() if "data files found so far" in l]
+    assert progress == [f"covsettle: {n} data files found so far, 40 expected "
+                        "(-v names each)" for n in (6, 12, 24)], r.stderr
+    assert len(r.stderr.splitlines()) == 9, r.stderr
+    r = covsettle("wait", "-v", "-d", "0", "--expect", "40", str(tmp_path))
+    assert sorted(l.split(": ")[-1] for l in r.stderr.splitlines()
+                  if l.startswith("covsettle: data file: ")) == names
+    assert "found so far" not in r.stderr
+    r = covsettle("wait", "--json", "-d", "0", "--expect", "40", str(tmp_path))
+    assert sorted(f["name"] for f in json.loads(r.stdout)["files"]) == names
