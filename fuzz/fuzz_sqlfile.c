@@ -151,14 +151,26 @@ differential(const uint8_t *data, size_t size, int fd, size_t max)
 		" WHERE hidden <> 0)";
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db = NULL;
+	unsigned char *copy;
 
-	if (size > 0 &&
-	    sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_deserialize(db, "main", (unsigned char *)(uintptr_t)data,
-				(sqlite3_int64)size, (sqlite3_int64)size,
-				SQLITE_DESERIALIZE_READONLY) == SQLITE_OK &&
-	    sound(db) &&
+	/* A copy of its own, freed with the connection (or by a failed
+	 * deserialize): SQLite's deserialize takes a writable buffer. */
+	if (size == 0 || sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE,
+					 NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return;
+	}
+	if ((copy = sqlite3_malloc64(size)) != NULL)
+		memcpy(copy, data, size);
+	if (copy == NULL ||
+	    sqlite3_deserialize(
+		    db, "main", copy, (sqlite3_int64)size, (sqlite3_int64)size,
+		    SQLITE_DESERIALIZE_READONLY |
+			    SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK) {
+		sqlite3_close(db);
+		return;
+	}
+	if (sound(db) &&
 	    sqlite3_prepare_v2(db, tables, -1, &st, NULL) == SQLITE_OK)
 		while (sqlite3_step(st) == SQLITE_ROW)
 			if (sqlite3_column_type(st, 1) == SQLITE_INTEGER &&
