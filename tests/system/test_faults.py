@@ -495,6 +495,32 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     assert subprocess.run(["flock", "-n", str(cov), "true"]).returncode == 0
 
 
+@needs_nobody
+def test_the_lock_holds_across_users(shared_dir, procs):
+    # DIR shared by two users: root's gather holds its lock, and nobody's
+    # sees it taken (the lock is on DIR, which both can open), naming the
+    # holder; no lock file of root's is left in DIR to shut nobody out.
+    cov = os.path.join(shared_dir, "cov")
+    os.mkdir(cov)
+    os.chmod(cov, 0o777)
+    datafile(cov, pid=1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", os.path.join(shared_dir, "a.cov"), cov],
+             cwd=shared_dir)
+    procs.append(a)
+    a.expect("watching")
+    r = subprocess.run(NOBODY + [COVSETTLE, "gather", "--no-wait-lock", cov],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=shared_dir)
+    assert r.returncode == 3, r.stderr
+    assert (f"another gather (pid {a.p.pid}) is running on {cov} "
+            "(--no-wait-lock)") in r.stderr
+    datafile(cov, pid=2)
+    assert a.finish() == 0, a.err
+    assert sorted(os.listdir(cov)) == [".coverage.otherhost.1.123456",
+                                       ".coverage.otherhost.2.123456"]
+
+
 def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
     # SIGKILL cannot be caught: the kernel drops the flock, and the next
     # gather goes ahead instead of waiting for a dead holder.
