@@ -521,6 +521,41 @@ def test_the_lock_holds_across_users(shared_dir, procs):
                                        ".coverage.otherhost.2.123456"]
 
 
+@pytest.fixture(scope="module")
+def nodirlock(tmp_path_factory):
+    d = tmp_path_factory.mktemp("nodirlock")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(d / "nodirlock.so"),
+                    os.path.join(ROOT, "tests", "inject", "nodirlock.c")],
+                   check=True)
+    return dict(os.environ, LD_PRELOAD=str(d / "nodirlock.so"),
+                ASAN_OPTIONS="verify_asan_link_order=0")
+
+
+def test_an_unlockable_directory_is_locked_by_a_file(tmp_path, procs, nodirlock):
+    # Injected (tests/inject/nodirlock.c): flock(2) on a directory fails as
+    # on NFS, which cannot be mounted here. The lock is then
+    # DIR/.covsettle.lock, holding the holder's pid, and it stays.
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", str(tmp_path / "a.cov"), str(cov)],
+             env=nodirlock, cwd=tmp_path)
+    procs.append(a)
+    a.expect("watching")
+    assert (cov / ".covsettle.lock").read_text() == f"{a.p.pid}\n"
+    r = subprocess.run([COVSETTLE, "gather", "--no-wait-lock", str(cov)],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path, env=nodirlock)
+    assert r.returncode == 3, r.stderr
+    assert f"another gather (pid {a.p.pid}) is running on {cov}" in r.stderr
+    datafile(cov, pid=2)
+    assert a.finish() == 0, a.err
+    assert sorted(os.listdir(cov)) == [".coverage.otherhost.1.123456",
+                                       ".coverage.otherhost.2.123456",
+                                       ".covsettle.lock"]
+
+
 def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
     # SIGKILL cannot be caught: the kernel drops the flock, and the next
     # gather goes ahead instead of waiting for a dead holder.
