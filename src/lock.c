@@ -62,7 +62,9 @@ file_holder(int fd)
 
 /* The pid that holds a flock on the inode open at fd, as /proc/locks
  * lists it in our pid namespace ("1: FLOCK ADVISORY WRITE PID
- * MAJ:MIN:INODE 0 EOF", the device in hex), or 0: not listed. */
+ * MAJ:MIN:INODE 0 EOF", the device in hex; a waiter's line has "->"
+ * before FLOCK), or 0: not listed, or listed under a device that is not
+ * the one stat(2) gives (a btrfs subvolume): unknown, never a guess. */
 static pid_t
 flock_holder(int fd)
 {
