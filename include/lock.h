@@ -1,5 +1,6 @@
-/* lock.h: one gather per directory at a time, by flock(2) on DIR's
- * .covsettle.lock, a name that no data file pattern matches. */
+/* lock.h: one gather per directory at a time, by flock(2) on DIR itself;
+ * where a directory cannot be locked (NFS), on DIR/.covsettle.lock, a name
+ * that no data file pattern matches. */
 #ifndef COVSETTLE_LOCK_H
 #define COVSETTLE_LOCK_H
 
@@ -12,7 +13,7 @@
 
 enum lock_state {
 	LOCK_TAKEN,
-	LOCK_BUSY,    /* held by *holder, and wait was false */
+	LOCK_BUSY,    /* held by *holder (0: unknown), and wait was false */
 	LOCK_TIMEOUT, /* still held at the deadline */
 	LOCK_SIGNAL,  /* *signo arrived while waiting */
 	LOCK_ERROR,   /* err says why */

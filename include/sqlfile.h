@@ -7,6 +7,7 @@
 #ifndef COVSETTLE_SQLFILE_H
 #define COVSETTLE_SQLFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum sqlfile_status {
@@ -23,5 +24,10 @@ enum sqlfile_status {
 enum sqlfile_status sqlfile_rows(int fd, uint32_t root, int ncols,
 				 int (*row)(void *arg, const int64_t *v),
 				 void *arg);
+
+/* Should tables be read from their pages at all? Not when the environment
+ * has COVSETTLE_SQLFILE=0: SQLite then reads every row, which is how a
+ * difference between the two readers is triaged. */
+bool sqlfile_wanted(void);
 
 #endif

@@ -24,6 +24,8 @@ struct wev {
 	const char *name; /* valid until the next watch_read */
 	uint32_t mask;	  /* the inotify mask, for -v */
 	bool deleted;	  /* WEV_GONE by deletion, not by a move */
+	bool attrib;	  /* WEV_CHANGED by attributes alone (chmod, chown,
+			   * utimes): nothing written */
 };
 
 struct watch;

@@ -32,7 +32,7 @@ FUZZ_OPTS := -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 FUZZ_SEEDS_check := fuzz/seeds/check fixtures/data fixtures/crashers/check
 FUZZ_SEEDS_parse := fuzz/seeds/parse fixtures/crashers/parse
 FUZZ_SEEDS_cli := fuzz/seeds/cli fixtures/crashers/cli
-FUZZ_SEEDS_sqlfile := fixtures/data fixtures/crashers/sqlfile
+FUZZ_SEEDS_sqlfile := fuzz/seeds/sqlfile fixtures/data fixtures/crashers/sqlfile
 
 REGRESS_BIN := $(FUZZERS:%=build/asan/fuzz_%)
 

@@ -47,6 +47,19 @@ static const char *const coverage_tables[] = {
 
 #define NTABLES (sizeof(coverage_tables) / sizeof(coverage_tables[0]))
 
+/* The columns coverage.py reads of each table (by name, so in any order),
+ * NULL-terminated; the native combine reads arc's pages only when they
+ * are declared in this order (combine.c). */
+static const char *const coverage_columns[NTABLES][5] = {
+	{ "version", NULL },
+	{ "key", "value", NULL },
+	{ "id", "path", NULL },
+	{ "id", "context", NULL },
+	{ "file_id", "context_id", "numbits", NULL },
+	{ "file_id", "context_id", "fromno", "tono", NULL },
+	{ "file_id", "tracer", NULL },
+};
+
 /* Why an incomplete file may yet become whole. */
 #define CUT_SHORT "(still being written, or cut short)"
 
@@ -206,8 +219,34 @@ stage_tables(sqlite3 *db, struct check_result *r, bool have[NTABLES])
 	return V_OK;
 }
 
+/* Every column coverage.py reads, in each of its tables (all there): a
+ * table is made whole by one statement, so a missing column is no file
+ * coverage.py wrote. */
+static enum verdict
+stage_columns(sqlite3 *db, struct check_result *r)
+{
+	const char *const *col;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NTABLES; i++)
+		for (col = coverage_columns[i]; *col != NULL; col++) {
+			rc = sqlite3_table_column_metadata(
+				db, "main", coverage_tables[i], *col, NULL,
+				NULL, NULL, NULL, NULL);
+			if (rc == SQLITE_ERROR)
+				return set(r, V_CORRUPT,
+					   "the %s table has no %s column",
+					   coverage_tables[i], *col);
+			if (rc != SQLITE_OK)
+				return sqlite_failure(r, db, rc,
+						      "reading the schema");
+		}
+	return V_OK;
+}
+
 /* Stage 2: the schema version coverage.py wrote, then every other table
- * of that schema. */
+ * of that schema, with its columns. */
 static enum verdict
 stage_version(sqlite3 *db, struct check_result *r, const bool have[NTABLES])
 {
@@ -230,7 +269,7 @@ stage_version(sqlite3 *db, struct check_result *r, const bool have[NTABLES])
 		if (!have[i])
 			return set(r, V_INCOMPLETE, "no %s table " CUT_SHORT,
 				   coverage_tables[i]);
-	return V_OK;
+	return stage_columns(db, r);
 }
 
 /* Stage 3: the meta rows, into m; has_arcs is written in a transaction

@@ -190,13 +190,24 @@ find_done(const struct cli *c, struct coverage_find *p, char *msg)
 	return EXIT_COVERAGE;
 }
 
+/* The lock's holder for a message: its pid, or that it is not visible
+ * (a gather in another pid namespace, a container sharing DIR). */
+static const char *
+holder_text(pid_t holder, char *buf, size_t len)
+{
+	if (holder <= 0)
+		return "a pid not visible here";
+	snprintf(buf, len, "pid %d", (int)holder);
+	return buf;
+}
+
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
 static int
 take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 {
 	msec_t deadline = cli_deadline(c);
 	enum lock_state st;
-	char err[ERRLEN];
+	char err[ERRLEN], who[32];
 	pid_t holder;
 	int signo, code;
 
@@ -208,15 +219,15 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 		return code;
 	if (st == LOCK_BUSY && c->no_wait_lock) {
 		seterr(msg,
-		       "another gather (pid %d) is running on %s "
+		       "another gather (%s) is running on %s "
 		       "(--no-wait-lock)",
-		       (int)holder, c->o.dir);
+		       holder_text(holder, who, sizeof(who)), c->o.dir);
 		out_error("%s", msg);
 		return EXIT_TIMEOUT;
 	}
 	if (st == LOCK_BUSY) {
-		out_info("waiting for the gather of pid %d on %s to finish",
-			 (int)holder, c->o.dir);
+		out_info("waiting for the gather of %s on %s to finish",
+			 holder_text(holder, who, sizeof(who)), c->o.dir);
 		st = lock_take(c->o.dir, true, deadline, c->o.sigfd, fd,
 			       &holder, &signo, err);
 	}
@@ -225,8 +236,8 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 		return -1;
 	case LOCK_BUSY:
 	case LOCK_TIMEOUT:
-		seterr(msg, "timed out waiting for the gather of pid %d on %s",
-		       (int)holder, c->o.dir);
+		seterr(msg, "timed out waiting for the gather of %s on %s",
+		       holder_text(holder, who, sizeof(who)), c->o.dir);
 		out_error("%s", msg);
 		return EXIT_TIMEOUT;
 	case LOCK_SIGNAL:

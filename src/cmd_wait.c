@@ -15,6 +15,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Data files named one line each without -v, off a terminal; past them,
+ * a line of progress each time the count doubles: a CI log gets a dozen
+ * lines for 1,000 files, not 1,000. -v and --json list every file. */
+#define NAMED_FILES 5
+
+/* A new data file, off a terminal: its name, or the progress. */
+static void
+tell_new(const struct cli *c, const char *name)
+{
+	static long found, next_progress = NAMED_FILES + 1;
+
+	if (out_level() == LV_VERBOSE || ++found <= NAMED_FILES) {
+		out_info("data file: %s", name);
+		return;
+	}
+	if (found < next_progress)
+		return;
+	next_progress = 2 * found;
+	if (c->o.expect > 0)
+		out_info("%ld data files found so far, %ld expected "
+			 "(-v names each)",
+			 found, c->o.expect);
+	else
+		out_info("%ld data files found so far (-v names each)", found);
+}
+
 /* The waiter's progress, as lines or a live status line. */
 void
 cmd_wait_note(void *ctx, const struct wait_note *n)
@@ -35,7 +61,7 @@ cmd_wait_note(void *ctx, const struct wait_note *n)
 		break;
 	case N_NEW:
 		if (!out_tty() || out_level() == LV_VERBOSE)
-			out_info("data file: %s", n->name);
+			tell_new(c, n->name);
 		break;
 	case N_GONE:
 		out_info("data file gone: %s", n->name);

@@ -15,7 +15,8 @@
  * Each input is read once, on its own read-only connection, by one of the
  * pool's threads (pool.c), into rows under its own ids (struct input); its
  * arc rows, most of the rows on branch data, straight from the file's
- * pages (sqlfile.c) unless anything there is outside the simple case. The
+ * pages (sqlfile.c) unless anything there is outside the simple case, or
+ * the environment says not to (COVSETTLE_SQLFILE=0, to triage). The
  * calling thread merges the inputs in their order into the union (struct
  * acc): files and contexts by text, then a pair per (file, context) of the
  * output with its numbits or its set of arcs. The order makes the result,
@@ -118,9 +119,16 @@ static const char SQL_FILES[] = "SELECT id, path FROM file";
 static const char SQL_CONTEXTS[] = "SELECT id, context FROM context";
 static const char SQL_LINE_BITS[] =
 	"SELECT file_id, context_id, numbits FROM line_bits";
+/* The arc table's root page, and its columns as declared, in their order
+ * (hidden ones marked): the pages are read by position. */
 static const char SQL_ARC_ROOT[] =
-	"SELECT rootpage FROM sqlite_master WHERE type = 'table' AND "
+	"SELECT rootpage, (SELECT group_concat(name ||"
+	" CASE WHEN hidden THEN '+' ELSE '' END)"
+	" FROM (SELECT name, hidden FROM pragma_table_xinfo('arc')"
+	" ORDER BY cid)) FROM sqlite_master WHERE type = 'table' AND "
 	"name = 'arc'";
+/* The columns page_row() takes, in the order it takes them. */
+static const char ARC_COLUMNS[] = "file_id,context_id,fromno,tono";
 static const char SQL_ARCS[] = /* arc_step() takes each row */
 	"SELECT covsettle_arc(file_id, context_id, fromno, tono) FROM arc";
 static const char SQL_TRACERS[] = "SELECT file_id, tracer FROM tracer";
@@ -467,7 +475,8 @@ struct input {
 	sqlite3 *db;
 	enum combine_status s;
 	char err[ERRLEN];
-	int mode; /* -1: has_arcs not said; 0 lines; 1 arcs */
+	int mode;   /* -1: has_arcs not said; 0 lines; 1 arcs */
+	bool pages; /* arc rows from the pages (sqlfile.c) when it can */
 	struct idmap fileid, ctxid;
 	struct text *files, *ctxs;
 	size_t nfiles, filecap, nctxs, ctxcap;
@@ -710,18 +719,25 @@ page_row(void *arg, const int64_t *v)
 }
 
 /* The input's arc rows read from its file's pages (sqlfile.c): true when
- * that settled it, rows or fallback; false to read them with SQLite. */
+ * that settled it, rows or fallback; false to read them with SQLite. The
+ * pages give a row's values in the order the table declares its columns,
+ * and the check (check.c) only knows that the columns exist: the pages
+ * are read only when the declared columns are exactly ARC_COLUMNS, in
+ * that order, none hidden (a generated column is not in the record). */
 static bool
 read_arc_pages(struct input *in)
 {
 	sqlite3_stmt *st = NULL;
 	enum sqlfile_status s;
 	sqlite3_int64 root = 0;
+	const char *cols;
 	int fd;
 
 	if (in_prepare(in, SQL_ARC_ROOT, &st) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+	    sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+	    (cols = (const char *)sqlite3_column_text(st, 1)) != NULL &&
+	    strcmp(cols, ARC_COLUMNS) == 0)
 		root = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (root < 2 || root > UINT32_MAX ||
@@ -743,7 +759,7 @@ read_arcs(struct input *in)
 
 	/* Pages only where arcs are announced: an empty table costs less
 	 * as one statement than as a query, an open and two reads. */
-	if (in->mode == 1 && read_arc_pages(in))
+	if (in->mode == 1 && in->pages && read_arc_pages(in))
 		return in->s;
 	if (sqlite3_create_function(in->db, "covsettle_arc", 4, SQLITE_UTF8, in,
 				    NULL, arc_step, arc_final) != SQLITE_OK ||
@@ -1260,6 +1276,7 @@ struct run {
 	struct acc a;
 	struct input slot[WINDOW]; /* input i in slot i % WINDOW */
 	atomic_int stop;	   /* set when reading more is in vain */
+	bool pages;		   /* see sqlfile_wanted() */
 	enum combine_status s;	   /* the first input's that failed */
 	char *err;
 };
@@ -1272,6 +1289,7 @@ read_one(void *ctx, size_t i)
 	struct input *in = &r->slot[i % WINDOW];
 
 	in->path = r->o->inputs[i];
+	in->pages = r->pages;
 	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
 		in->s = COMBINE_STOPPED;
 	else
@@ -1316,6 +1334,7 @@ combine_run(const struct combine_opts *o, char *err)
 	r->a.mode = -1;
 	r->a.threads = sqlite_setup() ? pool_threads(o->ninputs) : 1;
 	r->err = err;
+	r->pages = sqlfile_wanted();
 	atomic_init(&r->stop, 0);
 	pool_run(o->ninputs, WINDOW, r->a.threads, read_one, merge_one, r);
 	if (r->s == COMBINE_OK)

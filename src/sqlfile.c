@@ -21,7 +21,10 @@
  * pages), any other serial type, a page that is not a table b-tree page,
  * an offset out of its page, a page out of the file, or a tree deeper or
  * larger than the file can hold: SQLFILE_OTHER, and SQLite reads it. The
- * rows are read in rowid order, as a scan of the table returns them. */
+ * rows are read in rowid order, as a scan of the table returns them.
+ * The values come in the order of the record, which is the order in which
+ * the table declares its columns: the caller verifies that order first.
+ * COVSETTLE_SQLFILE=0 in the environment turns this reader off. */
 #include "sqlfile.h"
 
 #include <stdbool.h>
@@ -256,4 +259,12 @@ sqlfile_rows(int fd, uint32_t root, int ncols,
 	for (i = 0; i < MAX_DEPTH; i++)
 		free(r.lv[i].pg);
 	return s;
+}
+
+bool
+sqlfile_wanted(void)
+{
+	const char *env = getenv("COVSETTLE_SQLFILE");
+
+	return env == NULL || strcmp(env, "0") != 0;
 }

@@ -262,6 +262,17 @@ file_event(struct waiter *wt, const struct wev *ev)
 	bool fresh;
 
 	if (name_is_sidefile(wt->o->pattern, name)) {
+		/* Only its attributes changed: no write. Every reader
+		 * running as root makes SQLite fchown() a journal it opens,
+		 * covsettle's own check of a file with a hot journal too;
+		 * counted, the check would restart the quiet window it ends,
+		 * for ever. A writer's journal raises IN_CREATE, IN_MODIFY,
+		 * IN_CLOSE_WRITE or IN_DELETE. (Not an own-action window,
+		 * which would also hide a writer's event in it, nor a chown
+		 * turned off in SQLite, which other readers would still do:
+		 * a metadata event never was evidence of writing.) */
+		if (ev->attrib)
+			return;
 		/* A side file changed: its data file is being written. */
 		snprintf(base, sizeof(base), "%.*s",
 			 (int)(strrchr(name, '-') - name), name);

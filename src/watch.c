@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define DIR_EVENTS                                                             \
@@ -135,67 +134,20 @@ inotify_fds(unsigned char *map)
 	closedir(d);
 }
 
-/* Closing the last descriptor of an inotify instance waits until the
- * kernel has destroyed its watches, an SRCU grace period (fsnotify's mark
- * reaper): 2 to 20 ms, more under load, and covsettle's return would wait
- * for it, even at exit. So a grandchild takes that wait: it keeps a copy
- * of ifd and the read end of a pipe, nothing else (not the caller's stdout
- * or stderr), and closes its copy once the returned write end is closed.
- * Our own close is then not the last one and returns at once; the
- * grandchild exits on its own a grace period later, also when covsettle is
- * killed. Signals stay blocked in it, as they are here. Returns the write
- * end, or -1: then the close is simply slow. */
-static int
-release_elsewhere(int ifd)
-{
-	int p[2], lo, hi;
-	pid_t pid;
-	char c;
-
-	if (ifd < 0 || pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		if (fork() == 0) {
-			lo = ifd < p[0] ? ifd : p[0];
-			hi = ifd < p[0] ? p[0] : ifd;
-			if (lo > 0)
-				close_range(0, (unsigned)lo - 1, 0);
-			if (hi > lo + 1)
-				close_range((unsigned)lo + 1, (unsigned)hi - 1,
-					    0);
-			close_range((unsigned)hi + 1, ~0U, 0);
-			while (read(p[0], &c, 1) < 0 && errno == EINTR)
-				;
-			close(ifd);
-		}
-		_exit(0);
-	}
-	close(p[0]);
-	if (pid < 0) {
-		close(p[1]);
-		return -1;
-	}
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	return p[1];
-}
-
 /* Drop the library's instance, after draining what it has buffered, so
- * that no stale event outlives it. */
+ * that no stale event outlives it. Closing an inotify instance waits for
+ * the kernel to destroy its watches (an SRCU grace period, a few ms); the
+ * close is done here, by covsettle itself: handing the descriptor to a
+ * process that outlives covsettle saved nothing measurable on the seed
+ * flow (bench/README.md), and no process of covsettle's may outlive it. */
 static void
 lib_stop(struct watch *w)
 {
-	int later;
-
 	if (!w->lib)
 		return;
 	while (inotifytools_next_events(0, 1) != NULL)
 		;
-	later = release_elsewhere(w->ifd);
 	inotifytools_cleanup();
-	if (later >= 0)
-		close(later);
 	w->lib = false;
 	w->ifd = -1;
 }
@@ -408,8 +360,21 @@ watch_open(const char *dir, msec_t poll_ms, char *err)
 		   fmt(abs, sizeof(abs), "%s/%s", cwd, dir) < 0) {
 		goto toolong;
 	}
-	for (n = strlen(abs); n > 1 && abs[n - 1] == '/'; n--)
-		abs[n - 1] = '\0';
+	/* Without trailing slashes or "/." components: DIR's parent is then
+	 * the path without its last component, never DIR itself (a second
+	 * watch on DIR's inode would replace DIR_EVENTS with PARENT_EVENTS). */
+	for (n = strlen(abs); n > 1; abs[n] = '\0') {
+		if (abs[n - 1] == '/')
+			n -= 1;
+		else if (abs[n - 1] == '.' && abs[n - 2] == '/')
+			n -= 2;
+		else
+			break;
+	}
+	if (n == 0) {
+		abs[0] = '/';
+		abs[1] = '\0';
+	}
 	w->path = xstrdup(abs);
 	if (arm(w, err) < 0) {
 		watch_close(w);
@@ -502,6 +467,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 				ev->name = NULL;
 				ev->mask = 0;
 				ev->deleted = false;
+				ev->attrib = false;
 				return 1;
 			}
 		}
@@ -517,6 +483,7 @@ watch_read(struct watch *w, struct wev *ev, char *err)
 		ev->mask = e->mask;
 		ev->name = NULL;
 		ev->deleted = (e->mask & IN_DELETE) != 0;
+		ev->attrib = (e->mask & ~(uint32_t)IN_ISDIR) == IN_ATTRIB;
 		if (e->wd == -1 || (e->mask & IN_Q_OVERFLOW)) {
 			ev->kind = WEV_RESCAN;
 			return 1;

@@ -29,14 +29,34 @@ HOST = os.uname().nodename
 # Generous bounds: these tests must never flake on a loaded 2-core machine.
 LONG = 60.0
 
+# covsettle keeps ignoring a signal that was ignored when it started, as
+# under nohup or in a background job of a script. The tests send these
+# signals and rely on their defaults, so every process they start gets
+# them at their default, and none blocked, however the suite was started.
+RESET_SIGNALS = (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT,
+                 signal.SIGUSR1, signal.SIGUSR2)
+
+
+def default_signals():
+    """preexec_fn: the dispositions the tests rely on, in the child."""
+    for s in RESET_SIGNALS:
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
 
 class Proc:
     """A running process with line-by-line access to stdout/stderr."""
 
-    def __init__(self, argv, stdin=subprocess.DEVNULL, env=None, **kw):
+    def __init__(self, argv, stdin=subprocess.DEVNULL, env=None,
+                 preexec_fn=None, **kw):
+        def child():
+            default_signals()
+            if preexec_fn is not None:
+                preexec_fn()  # what the test itself sets on top
         self.p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=env,
-                                  start_new_session=True, **kw)
+                                  start_new_session=True,
+                                  preexec_fn=child, **kw)
         self.buf = {self.p.stdout.fileno(): b"", self.p.stderr.fileno(): b""}
         self.lines = {"out": [], "err": []}
 
@@ -156,7 +176,8 @@ def datafile(directory, name=None, fixture="lines", pid=None):
 def covsettle(*args, env=None, timeout=LONG):
     """Run covsettle to completion."""
     return subprocess.run([COVSETTLE, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+                          timeout=timeout, env=env, stdin=subprocess.DEVNULL,
+                          preexec_fn=default_signals)
 
 
 def union(*paths):

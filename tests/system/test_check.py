@@ -5,6 +5,7 @@ import subprocess
 import json
 import os
 import signal
+import sqlite3
 
 import pytest
 
@@ -337,3 +338,18 @@ def test_era_fixture_under_its_real_name_is_ok(tmp_path, fixture, version, era, 
                               capture_output=True, text=True).stdout
     assert measured(str(path)) == measured(os.path.join(FIXTURES, kind.replace(
         "branches", "arcs")))
+
+
+@pytest.mark.parametrize("table,column", [("arc", "tono"), ("line_bits", "numbits"),
+                                          ("file", "path")])
+def test_a_table_without_a_column_coverage_reads_is_corrupt(tmp_path, table, column):
+    # The table is there, and schema 7 says it has the column; coverage.py
+    # reads it by name, and could not.
+    path = datafile(tmp_path, pid=1, fixture="arcs" if table == "arc" else "lines")
+    con = sqlite3.connect(path)
+    with con:
+        con.execute(f"alter table {table} rename column {column} to {column}_gone")
+    con.close()
+    r = covsettle("check", path)
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert r.stdout == f"{path}: corrupt: the {table} table has no {column} column\n"

@@ -461,3 +461,29 @@ def test_gunicorn_restart_with_the_server_in_its_container(tmp_path, procs):
                             "ready", str(run_dir), str(server.p.pid), "60"],
                            capture_output=True, text=True, timeout=LONG + 30)
     assert ready.returncode == 0, ready.stderr
+
+
+def test_gathers_in_two_containers_share_the_lock_of_a_volume(tmp_path, procs):
+    # Two containers see one volume at their own paths: the second gather
+    # finds the first's lock taken, and names no pid (the holder's means
+    # nothing in its pid namespace; it is pid 1 in its own).
+    data, mnt = volume(tmp_path)
+    mnt2 = tmp_path / "mnt2"
+    mnt2.mkdir()
+    datafile(data, pid=1)
+    a = Proc(container([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect",
+                        "2", "--data-file", str(tmp_path / "a.cov"), str(mnt)],
+                       host="a", volumes=[(data, mnt)]), cwd=tmp_path)
+    procs.append(a)
+    a.expect("watching")
+    r = subprocess.run(container([COVSETTLE, "gather", "--no-wait-lock",
+                                  str(mnt2)], host="b", volumes=[(data, mnt2)]),
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert (f"another gather (a pid not visible here) is running on {mnt2} "
+            "(--no-wait-lock)") in r.stderr
+    datafile(data, pid=2)
+    assert a.finish() == 0, a.err
+    assert sorted(os.listdir(data)) == [".coverage.otherhost.1.123456",
+                                        ".coverage.otherhost.2.123456"]

@@ -18,8 +18,8 @@ MARK = "covsettle-native 1"
 
 # Runs argv (gather) as a child subreaper: says "gather PID", passes its
 # output through, and after it exits reaps every orphan it left behind,
-# then says "exit RC" and "orphans ["PID COMM", ...]" (every orphan that
-# ran a program).
+# then says "exit RC" and "orphans ["PID COMM", ...]": every process of
+# covsettle's that outlived it, whatever it runs.
 REAPER = r'''
 import ctypes, json, os, subprocess, sys
 PR_SET_CHILD_SUBREAPER = 36
@@ -37,10 +37,7 @@ while True:
     with open(f"/proc/{pid}/comm") as f:
         comm = f.read().strip()
     os.waitpid(pid, 0)
-    # watch.c's grandchild that takes the slow close of inotify's
-    # descriptor, by design: it execs nothing and ends on its own.
-    if comm != "covsettle":
-        orphans.append(f"{pid} {comm}")
+    orphans.append(f"{pid} {comm}")
 print("exit", rc, flush=True)
 print("orphans", json.dumps(orphans), flush=True)
 '''
@@ -308,3 +305,21 @@ def test_question_follows_the_search_to_the_next_candidate(tmp_path, procs):
     assert doc["coverage"] == "python3-coverage"
     assert doc["combine"]["method"] == "native"
     assert union(tmp_path / "out") == union(first, second)
+
+
+@pytest.mark.parametrize("command", ["wait", "gather"])
+def test_nothing_outlives_covsettle(tmp_path, procs, cov, command):
+    """Once wait or gather has exited, no process of covsettle's is left,
+    not even one that would end on its own a moment later: whoever waits
+    for the command's process group or session would wait for it."""
+    cdir = tmp_path / "cov"
+    cdir.mkdir()
+    put(cdir, pid=1)
+    args = ["-d", "0", "--ignore-writers", "--expect", "1", str(cdir)]
+    if command == "gather":
+        args = common(cov, tmp_path / "out", *args)
+    p = Proc([PY, "-c", REAPER, COVSETTLE, command, *args], cwd=tmp_path)
+    procs.append(p)
+    assert p.finish() == 0, p.err
+    assert p.expect(r"^exit (-?\d+)$", "out").group(1) == "0", p.err
+    assert json.loads(p.expect(r"^orphans (.*)$", "out").group(1)) == []

@@ -42,15 +42,6 @@ def wait_for_file(path, p, timeout=LONG):
     return open(path).read().strip()
 
 
-def default_signals():
-    """In the child before exec: INT and HUP as a terminal would deliver
-    them. A test runner started under nohup(1), or as a background job
-    of a shell without job control, has them ignored, and its children
-    would inherit that (see test_signal_in_each_phase_of_gather)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-
 def group_gone(pgid):
     """No live process is left in process group pgid. Zombies are dead:
     a killed grandchild waits to be reaped by init, which takes its time
@@ -363,8 +354,6 @@ def test_disk_full_while_combining(tmp_path, room):
     with small_fs(cov, 1024):
         for pid in (1, 2, 3):
             datafile(cov, pid=pid)
-        # The lock file first, so that the room left is the copies'.
-        (cov / ".covsettle.lock").write_text("1\n")
         size = os.path.getsize(cov / ".coverage.otherhost.1.123456")
         fill(cov, 3 * size + 8192 if room == "for-staging" else 0)
         before = digests(cov)
@@ -483,8 +472,7 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     if phase == "trigger":
         args += ["--trigger", f"echo $$ > {marker}; exec sleep 300"]
     before = digests(cov)
-    p = Proc(args + [str(cov)], env=env, cwd=tmp_path,
-             preexec_fn=default_signals)
+    p = Proc(args + [str(cov)], env=env, cwd=tmp_path)
     procs.append(p)
     if phase == "wait":
         p.expect("watching")
@@ -504,8 +492,68 @@ def test_signal_in_each_phase_of_gather(tmp_path, procs, phase, sig):
     if phase != "report":
         assert not (tmp_path / "out.cov").exists()
     # The lock is free again.
-    assert subprocess.run(["flock", "-n", str(cov / ".covsettle.lock"),
-                           "true"]).returncode == 0
+    assert subprocess.run(["flock", "-n", str(cov), "true"]).returncode == 0
+
+
+@needs_nobody
+def test_the_lock_holds_across_users(shared_dir, procs):
+    # DIR shared by two users: root's gather holds its lock, and nobody's
+    # sees it taken (the lock is on DIR, which both can open), naming the
+    # holder; no lock file of root's is left in DIR to shut nobody out.
+    cov = os.path.join(shared_dir, "cov")
+    os.mkdir(cov)
+    os.chmod(cov, 0o777)
+    datafile(cov, pid=1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", os.path.join(shared_dir, "a.cov"), cov],
+             cwd=shared_dir)
+    procs.append(a)
+    a.expect("watching")
+    r = subprocess.run(NOBODY + [COVSETTLE, "gather", "--no-wait-lock", cov],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=shared_dir)
+    assert r.returncode == 3, r.stderr
+    assert (f"another gather (pid {a.p.pid}) is running on {cov} "
+            "(--no-wait-lock)") in r.stderr
+    datafile(cov, pid=2)
+    assert a.finish() == 0, a.err
+    assert sorted(os.listdir(cov)) == [".coverage.otherhost.1.123456",
+                                       ".coverage.otherhost.2.123456"]
+
+
+@pytest.fixture(scope="module")
+def nodirlock(tmp_path_factory):
+    d = tmp_path_factory.mktemp("nodirlock")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(d / "nodirlock.so"),
+                    os.path.join(ROOT, "tests", "inject", "nodirlock.c")],
+                   check=True)
+    return dict(os.environ, LD_PRELOAD=str(d / "nodirlock.so"),
+                ASAN_OPTIONS="verify_asan_link_order=0")
+
+
+def test_an_unlockable_directory_is_locked_by_a_file(tmp_path, procs, nodirlock):
+    # Injected (tests/inject/nodirlock.c): flock(2) on a directory fails as
+    # on NFS, which cannot be mounted here. The lock is then
+    # DIR/.covsettle.lock, holding the holder's pid, and it stays.
+    cov = tmp_path / "cov"
+    cov.mkdir()
+    datafile(cov, pid=1)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--data-file", str(tmp_path / "a.cov"), str(cov)],
+             env=nodirlock, cwd=tmp_path)
+    procs.append(a)
+    a.expect("watching")
+    assert (cov / ".covsettle.lock").read_text() == f"{a.p.pid}\n"
+    r = subprocess.run([COVSETTLE, "gather", "--no-wait-lock", str(cov)],
+                       capture_output=True, text=True, timeout=LONG,
+                       stdin=subprocess.DEVNULL, cwd=tmp_path, env=nodirlock)
+    assert r.returncode == 3, r.stderr
+    assert f"another gather (pid {a.p.pid}) is running on {cov}" in r.stderr
+    datafile(cov, pid=2)
+    assert a.finish() == 0, a.err
+    assert sorted(os.listdir(cov)) == [".coverage.otherhost.1.123456",
+                                       ".coverage.otherhost.2.123456",
+                                       ".covsettle.lock"]
 
 
 def test_gather_holder_killed_frees_the_lock(tmp_path, procs):

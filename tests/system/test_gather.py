@@ -70,9 +70,9 @@ def test_combined_data_is_the_union_of_inputs(three, cov):
     assert union(tmp / "all.cov") == union(*files)
     assert digests(cdir) == before, "--keep is the default"
     assert "combined 3 data files" in r.stderr
-    # Nothing of covsettle's staging is left behind.
+    # DIR is left as it was found: no staging, no lock file.
     assert sorted(p.name for p in cdir.iterdir()) == sorted(
-        [os.path.basename(f) for f in files] + [".covsettle.lock"])
+        os.path.basename(f) for f in files)
 
 
 def test_every_report_is_written_and_parses(three, cov):
@@ -420,6 +420,47 @@ def test_two_gathers_on_one_directory(tmp_path, procs, cov):
     assert union(tmp_path / "c.cov") == union(first, second)
 
 
+def test_the_lock_holds_across_pid_namespaces(tmp_path, procs, cov):
+    # DIR's lock is on DIR itself: a gather in another pid and mount
+    # namespace (a container sharing DIR) sees it taken, and, since the
+    # holder's pid means nothing there, says so instead of naming one.
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    write(cdir, src, 1, python=cov.python)
+    a = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
+              "--coverage", cov.command, "--data-file", str(tmp_path / "a.cov"),
+              str(cdir)], cwd=src)
+    procs.append(a)
+    a.expect("watching")
+    r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", COVSETTLE,
+                        "gather", "--no-wait-lock", "--coverage", cov.command,
+                        str(cdir)], capture_output=True, text=True, cwd=src,
+                       timeout=LONG, stdin=subprocess.DEVNULL)
+    assert r.returncode == 3, r.stderr
+    assert ("another gather (a pid not visible here) is running on "
+            f"{cdir} (--no-wait-lock)") in r.stderr
+    assert sorted(p.name for p in cdir.iterdir()) == sorted(
+        p.name for p in cdir.iterdir() if p.name.startswith(".coverage."))
+
+
+def test_many_files_make_a_handful_of_lines(tmp_path, cov):
+    # gather's default output names 5 of 30 data files, then counts; -v
+    # names every one.
+    cdir = tmp_path / "cov"
+    cdir.mkdir()
+    for i in range(1, 31):
+        datafile(cdir, pid=i)
+    r = gather(tmp_path, "--expect", "30", "--data-file", str(tmp_path / "a.cov"),
+               str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("covsettle: data file: ") == 5, r.stderr
+    assert "covsettle: 24 data files found so far, 30 expected" in r.stderr
+    assert "combined 30 data files" in r.stderr
+    r = gather(tmp_path, "-v", "--expect", "30", "--data-file",
+               str(tmp_path / "b.cov"), str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("covsettle: data file: ") == 30, r.stderr
+
+
 def test_sigterm_during_combine_stops_it_and_keeps_inputs(three, procs, cov):
     tmp, cdir, src, files = three
     marker = tmp / "combine.pid"
@@ -458,7 +499,7 @@ def test_json_when_gather_ends_before_the_wait(tmp_path, procs):
     assert doc["message"].startswith("coverage.py not found")
     assert doc["files"] == [] and doc["commands"] == []
     cdir.mkdir()
-    holder = Proc(["flock", str(cdir / ".covsettle.lock"), "sh", "-c",
+    holder = Proc(["flock", str(cdir), "sh", "-c",
                    "echo locked; exec sleep 300"])
     procs.append(holder)
     holder.expect("^locked$", "out")

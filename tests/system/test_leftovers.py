@@ -110,8 +110,8 @@ def test_gather_killed_takes_its_child_and_the_next_removes_its_staging(
 
 def test_the_lock_holds_when_dir_is_made_again(tmp_path, procs):
     # A holds DIR's lock; B waits for it; DIR is deleted and made again,
-    # and C locks the new DIR's lock file. When A is done, B's lock is on
-    # a file no longer in DIR: B must wait for C, not run beside it.
+    # and C locks the new DIR. When A is done, B's lock is on a directory
+    # no longer at DIR's path: B must wait for C, not run beside it.
     cov, src = tmp_path / "cov", tmp_path / "src"
     write(cov, src)
     fifo_a, fifo_c = tmp_path / "a", tmp_path / "c"
@@ -128,8 +128,8 @@ def test_the_lock_holds_when_dir_is_made_again(tmp_path, procs):
     hold_a = os.open(fifo_a, os.O_WRONLY)  # A has the lock: its trigger runs
     b = gather()
     b.expect(rf"waiting for the gather of pid {a.p.pid} on ")
-    # B opens the lock file again to wait on it: no event says when.
-    lock = str(cov / ".covsettle.lock")
+    # B opens DIR again to wait on its lock: no event says when.
+    lock = str(cov)
     while lock not in open_files(b.p.pid):
         assert b.running_after(0.05), b.err
     for q in cov.iterdir():

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, covsettle,
+from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, Proc, covsettle,
                       datafile)
 
 # A window short enough to keep the suite fast; the "still waiting"
@@ -565,3 +565,71 @@ def test_symlink_to_a_file_as_dir_names_the_real_reason(tmp_path):
     r = covsettle("wait", "-T", "1s", str(tmp_path / "dangling"))
     assert r.returncode in (3, 7), r.stderr
     assert "Inappropriate ioctl" not in r.stderr and "File exists" not in r.stderr
+
+
+# A real SQLite writer killed in the middle of a transaction whose pages
+# spilled into the file: the rollback journal left beside it is hot.
+CUT_SHORT = r'''
+import os, sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("pragma cache_size = 1")
+con.execute("begin immediate")
+con.execute("update line_bits set numbits = numbits || x'00'")
+con.execute("insert into file (path) select path || '.x' from file")
+os._exit(0)
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0,
+                    reason="SQLite chowns the journal it opens only as root")
+def test_own_check_of_a_hot_journal_is_no_change(tmp_path):
+    # As root, the check's read-only open of a file with a hot journal
+    # makes SQLite fchown() the journal (IN_ATTRIB). covsettle's own read is
+    # no change: the quiet window ends, and the timeout says why the file
+    # fails, not that it is still being written.
+    path = datafile(tmp_path, pid=7)
+    subprocess.run([PY, "-c", CUT_SHORT, path], check=True)
+    assert os.path.getsize(path + "-journal") > 0
+    os.utime(path)  # written just now: the window starts
+    r = covsettle("wait", "-d", DEBOUNCE, "-T", "3s", str(tmp_path))
+    assert r.returncode == 3, r.stderr
+    line = [l for l in r.stderr.splitlines() if "timed out" in l]
+    assert len(line) == 1, r.stderr
+    assert ("failing their check: .coverage.otherhost.7.123456 (incomplete: "
+            "a transaction was cut short") in line[0]
+    assert "still being written" not in line[0]
+
+
+@pytest.mark.parametrize("name", [".", "./", "./."])
+def test_dot_as_the_directory_sees_writes(tmp_path, procs, name):
+    # DIR given as "." is watched for every event, as by its full path: its
+    # parent's watch is on its parent, not on DIR itself under another name.
+    path = datafile(tmp_path, pid=1)
+    p = Proc([COVSETTLE, "wait", "-v", "-d", "60s", "-T", "2m", name],
+             cwd=tmp_path)
+    procs.append(p)
+    armed(p)
+    with open(path, "r+b") as f:
+        f.write(f.read(100))
+    p.expect(r"^covsettle: event MODIFY .coverage.otherhost.1.123456$")
+    p.kill()
+
+
+def test_many_files_are_named_a_handful_then_counted(tmp_path):
+    # Off a terminal, 40 data files make 5 lines that name one each, then a
+    # line of progress each time the count doubles; -v and --json name all.
+    names = sorted(os.path.basename(datafile(tmp_path, pid=i)) for i in range(1, 41))
+    r = covsettle("wait", "-d", "0", "--expect", "40", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    named = [l for l in r.stderr.splitlines() if l.startswith("covsettle: data file: ")]
+    assert len(named) == 5, r.stderr
+    progress = [l for l in r.stderr.splitlines() if "data files found so far" in l]
+    assert progress == [f"covsettle: {n} data files found so far, 40 expected "
+                        "(-v names each)" for n in (6, 12, 24)], r.stderr
+    assert len(r.stderr.splitlines()) == 9, r.stderr
+    r = covsettle("wait", "-v", "-d", "0", "--expect", "40", str(tmp_path))
+    assert sorted(l.split(": ")[-1] for l in r.stderr.splitlines()
+                  if l.startswith("covsettle: data file: ")) == names
+    assert "found so far" not in r.stderr
+    r = covsettle("wait", "--json", "-d", "0", "--expect", "40", str(tmp_path))
+    assert sorted(f["name"] for f in json.loads(r.stdout)["files"]) == names
