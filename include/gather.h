@@ -40,6 +40,7 @@ struct gather_result {
 	char *text;	       /* the text report, when not written to a file */
 	const char *data_file; /* where the combined data file is */
 	bool deleted;	       /* --no-keep removed the inputs */
+	bool nodata;	       /* combined, but no input measured anything */
 	struct native_result combine; /* which combine ran, and why */
 };
 

@@ -36,6 +36,23 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 			 g->ninputs, g->ninputs == 1 ? "" : "s", c->o.dir,
 			 g->data_file,
 			 g->deleted ? "; inputs deleted (--no-keep)" : "");
+		/* Nothing measured is no failure of covsettle's: say it, as
+		 * coverage.py does, and go on as with no data files. */
+		if (g->nodata)
+			out_warn(true,
+				 "no data was collected: the %ld data file%s "
+				 "in %s measured no file; no report written "
+				 "(coverage.py has no data to report)",
+				 g->ninputs, g->ninputs == 1 ? "" : "s",
+				 c->o.dir);
+		if (g->nodata && c->fail_under != NULL &&
+		    c->fail_under_pct > 0) {
+			seterr(msg,
+			       "no coverage data, so below --fail-under %s",
+			       c->fail_under);
+			out_error("%s", msg);
+			return EXIT_BELOW;
+		}
 		if (g->status == GS_OK)
 			return EXIT_OK;
 		if (g->total >= 0)
@@ -130,8 +147,10 @@ print_json(const struct cli *c, const struct wait_result *w,
 	json_str(stdout, text);
 	printf(",\"data_file\":");
 	json_str(stdout, g ? g->data_file : NULL);
-	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"combine\":",
-	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false");
+	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"no_data\":%s,"
+	       "\"combine\":",
+	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false",
+	       g && g->nodata ? "true" : "false");
 	if (g != NULL && g->combine.method != NULL) {
 		printf("{\"method\":\"%s\",\"reason\":", g->combine.method);
 		json_str(stdout, g->combine.reason);

@@ -691,6 +691,7 @@ check:
 		return seterr(g->r->msg, "the combined data file is %s: %s",
 			      verdict_name(cr.verdict), cr.reason);
 	}
+	g->r->nodata = cr.nodata;
 	return 0;
 }
 
@@ -1235,7 +1236,9 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 		/* A changed input explains any failure but a signal. */
 		if (r->status != GS_SIGNAL && inputs_unchanged(&g) < 0)
 			combined = false;
-		if (combined)
+		/* Nothing measured: coverage.py has no data to report, and
+		 * every report would fail saying so. */
+		if (combined && !r->nodata)
 			reports(&g);
 	}
 	/* A verified combined file is kept even when a report failed. */

@@ -547,3 +547,52 @@ def test_combine_option_usage(tmp_path):
     r = subprocess.run([COVSETTLE, "wait", "--combine=native", str(tmp_path)],
                        capture_output=True, text=True, timeout=LONG)
     assert r.returncode == 2
+
+
+@pytest.mark.parametrize("arcs", [False, True], ids=["lines", "arcs"])
+@pytest.mark.parametrize("method", ["native", "coverage"])
+def test_nothing_measured_is_no_error(cov, tmp_path, method, arcs):
+    """Every input measured nothing (each "ok: 0 measured files"): coverage.py
+    combines them into a file without has_arcs. gather gives that combined
+    file, warns that no data was collected, writes no report (coverage.py has
+    none to give) and exits 0; check calls coverage.py's own combined file
+    "ok: no data", not "cut short"."""
+    indir = make_inputs(cov, tmp_path, named([{"empty": True, "arcs": arcs} for _ in range(3)]))
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    out = str(tmp_path / "out.cov")
+    r = gather_run(cov, indir, out, f"--combine={method}", "--report", "text")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["combine"]["method"] == method
+    assert doc["no_data"] is True and doc["total_percent"] is None
+    assert doc["data_file"] == out
+    assert "warning: no data was collected: the 3 data files in " in r.stderr
+    ref = facts(manual)
+    got = facts(out)
+    for key in ("has_arcs", "files", "contexts", "lines", "arcs", "version"):
+        assert got[key] == ref[key], key
+    assert ref["has_arcs"] is None
+    assert not any(" report " in c["command"] for c in doc["commands"])
+    for path in (manual, out):
+        c = subprocess.run([COVSETTLE, "check", path], capture_output=True, text=True,
+                           timeout=LONG)
+        assert c.returncode == 0, c.stdout
+        assert c.stdout.startswith(f"{path}: ok: no data: 0 measured files")
+    # Below a --fail-under above 0, as with no data files at all.
+    r = gather_run(cov, indir, str(tmp_path / "fu.cov"), f"--combine={method}",
+                   "--fail-under", "50")
+    assert r.returncode == 1, r.stderr
+    assert "no coverage data, so below --fail-under 50" in r.stderr
+    assert os.path.exists(tmp_path / "fu.cov")
+
+
+def test_parallel_file_without_has_arcs_is_still_cut_short(cov, tmp_path):
+    """The same rows under a parallel data file's name: a writer's save cut
+    short before its first measurement, never "no data"."""
+    indir = make_inputs(cov, tmp_path, named([{"empty": True}, {"empty": True}]))
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    cut = os.path.join(str(tmp_path), ".coverage.nd.77.100077")
+    shutil.copyfile(manual, cut)
+    c = subprocess.run([COVSETTLE, "check", cut], capture_output=True, text=True, timeout=LONG)
+    assert c.returncode == 4, c.stdout
+    assert "incomplete: no has_arcs in meta" in c.stdout
