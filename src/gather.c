@@ -731,25 +731,43 @@ confirm(struct gather *g, bool combined)
 	return false;
 }
 
-/* The TOTAL line's percentage in a text report, as a number (or -1) and
- * as coverage.py wrote it, with its rcfile's precision. */
+/* The total percentage of a text report, as a number (or -1) and as
+ * coverage.py wrote it (with its rcfile's precision), whatever the
+ * rcfile's [report] format: its TOTAL line ("TOTAL ... 88.82%"), the
+ * markdown table's ("| **TOTAL** | ... | **88.82%** |"), or for format =
+ * total, its first line, one number ("88.82"). */
 static double
 total_of(const char *text, char *shown, size_t len)
 {
-	const char *line, *pct, *start;
+	const char *line, *pct, *start, *end;
 	double v = -1;
+	char *e;
 
 	for (line = text; line != NULL && *line;
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		if (strncmp(line, "TOTAL ", 6) != 0)
+		if (strncmp(line, "TOTAL ", 6) != 0 &&
+		    strncmp(line, "| **TOTAL** ", 12) != 0)
 			continue;
-		if ((pct = strchr(line, '%')) == NULL)
+		end = strchr(line, '\n');
+		if ((pct = memrchr(line, '%',
+				   end ? (size_t)(end - line)
+				       : strlen(line))) == NULL)
 			break;
-		for (start = pct; start > line && start[-1] != ' '; start--)
+		for (start = pct;
+		     start > line && start[-1] != ' ' && start[-1] != '*';
+		     start--)
 			;
 		v = strtod(start, NULL);
 		snprintf(shown, len, "%.*s", (int)(pct + 1 - start), start);
 	}
+	if (v >= 0 || !isdigit((unsigned char)text[0]))
+		return v;
+	/* format = total: a first line that is one number (what follows is
+	 * coverage.py's own "Coverage failure: ..." under a fail-under). */
+	v = strtod(text, &e);
+	if (e == text || (*e != '\n' && *e != '\0') || v < 0 || v > 100)
+		return -1;
+	snprintf(shown, len, "%.*s%%", (int)(e - text), text);
 	return v;
 }
 

@@ -136,6 +136,28 @@ def test_fail_under_above_total_exits_1(partial, cov):
     assert (src / ".coverage").exists(), "the combined data is kept"
 
 
+@pytest.mark.parametrize("form", ["text", "markdown", "total"])
+def test_total_percent_with_every_report_format(partial, cov, form):
+    """[report] format = markdown or total (coverage.py 7.4 and later): the
+    total is read from the table's TOTAL row, or is the whole output, as
+    coverage.py's own report of the combined file gives it."""
+    if tuple(map(int, cov.version.split(".")[:2])) < (7, 4):
+        pytest.skip("[report] format = NAME is coverage.py 7.4 and later")
+    tmp, cdir, src = partial
+    rc = tmp / "rc.ini"
+    rc.write_text(f"[report]\nformat = {form}\nprecision = 2\n")
+    r = gather(src, "--rcfile", str(rc), "--report", "text", "--fail-under", "99.5",
+               "--json", str(cdir), cov=cov)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    own = subprocess.run([*cov.cmd, "report", "--rcfile", str(rc), "--format=total",
+                          "--data-file", str(src / ".coverage")], capture_output=True,
+                         text=True, cwd=src, check=True).stdout.strip()
+    assert doc["total_percent"] == pytest.approx(float(own), abs=0.005)
+    assert 0 < doc["total_percent"] < 99.5
+    assert f"total coverage {own}% is below --fail-under 99.5" in r.stderr
+
+
 def test_fail_under_below_total_exits_0(partial, cov):
     tmp, cdir, src = partial
     r = gather(src, "--fail-under", "10", str(cdir), cov=cov)
