@@ -72,6 +72,7 @@ struct gather {
 	char in[PATH_MAX];    /* its inputs directory */
 	char combined[PATH_MAX];
 	struct staged *staged; /* in/combined.N is staged[N] */
+	bool coverage_ran;     /* coverage.py's combine ran, not the native */
 };
 
 /* Remove the staging directory: only entries covsettle made. */
@@ -417,7 +418,10 @@ inputs_unchanged(struct gather *g)
 			    0 ||
 		    lstat(src, &st) < 0 || !same_file(&st, &sg->f->sig) ||
 		    stat(sg->path, &st) < 0 || !same_stat(&st, &sg->st))
-			return changed(g, sg->f, "while coverage.py combined");
+			return changed(g, sg->f,
+				       g->coverage_ran
+					       ? "while coverage.py combined"
+					       : "during the native combine");
 	}
 	return 0;
 }
@@ -673,6 +677,7 @@ combine(struct gather *g)
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
 	argv_add(&a, g->in);
+	g->coverage_ran = true;
 	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);
 	if (rc == 0)

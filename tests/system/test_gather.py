@@ -956,6 +956,9 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
     assert r.returncode == 4, r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert f"{os.path.basename(victim)} changed" in last, last
+    # Which combine it was, as it was.
+    assert ("during the native combine" in last) == (combine == "native"), last
+    assert ("while coverage.py combined" in last) == (combine != "native"), last
     assert not (tmp / "out.cov").exists() and r.stdout == ""
     if change == "truncate":
         assert os.path.getsize(victim) == 0, "something wrote into it"
