@@ -1196,16 +1196,28 @@ out_temp(const char *path, char *tmp, size_t len, char *err)
 	return 0;
 }
 
-/* Write the union to a temporary file and rename it to o->output. */
+/* Is a failed write of the output for want of room: SQLite's
+ * SQLITE_FULL on db, or errno e? */
+static bool
+out_full(sqlite3 *db, int e)
+{
+	return (db != NULL && (sqlite3_errcode(db) & 0xff) == SQLITE_FULL) ||
+	       e == ENOSPC || e == EDQUOT;
+}
+
+/* Write the union to a temporary file and rename it to o->output. A
+ * disk or quota full is COMBINE_FULL, which gather tells from an error. */
 static enum combine_status
 write_output(const struct combine_opts *o, struct acc *a, char *err)
 {
 	char tmp[PATH_MAX];
 	sqlite3 *db = NULL;
-	int rc, fd;
+	int rc, fd, e = 0;
+	bool full;
 
 	if (out_temp(o->output, tmp, sizeof(tmp), err) < 0)
-		return COMBINE_ERROR;
+		return errno == ENOSPC || errno == EDQUOT ? COMBINE_FULL
+							  : COMBINE_ERROR;
 	rc = sqlite3_open_v2(tmp, &db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -1233,7 +1245,8 @@ write_output(const struct combine_opts *o, struct acc *a, char *err)
 	}
 	/* Durable before it takes the target's name. */
 	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0) {
-		seterr(err, "cannot sync %s: %s", tmp, strerror(errno));
+		e = errno;
+		seterr(err, "cannot sync %s: %s", tmp, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		goto fail;
@@ -1246,9 +1259,10 @@ write_output(const struct combine_opts *o, struct acc *a, char *err)
 	}
 	return COMBINE_OK;
 fail:
+	full = out_full(db, e);
 	sqlite3_close(db);
 	unlink(tmp);
-	return COMBINE_ERROR;
+	return full ? COMBINE_FULL : COMBINE_ERROR;
 }
 
 /* The inputs in flight: read on the pool's threads, merged by the calling

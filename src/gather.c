@@ -552,6 +552,12 @@ combine_native(struct gather *g)
 	case NATIVE_SIGNAL:
 		g->r->status = GS_SIGNAL;
 		return -1;
+	case NATIVE_FULL: /* as a copy that finds no room: exit 7 */
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg,
+			      "cannot write the combined data file: no space "
+			      "left in %s (disk or quota full)",
+			      g->o->c->o.dir);
 	case NATIVE_FAILED:
 		break;
 	}

@@ -332,6 +332,7 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 	char *out = NULL, **paths;
 	struct answer a;
 	struct stop stop = { .sigfd = o->sigfd };
+	bool full = false;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
@@ -381,6 +382,8 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 			       a.version);
 		} else if (cs == COMBINE_STOPPED) {
 			*signo = stop.signo;
+		} else if (cs == COMBINE_FULL) {
+			full = true;
 		}
 	}
 	free(a.names);
@@ -390,6 +393,13 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 		return NATIVE_SIGNAL;
 	if (strcmp(r->method, "native") == 0)
 		return NATIVE_DONE;
+	/* A full disk is no reason to try coverage.py, which needs the
+	 * same room and copies of the inputs besides. */
+	if (full) {
+		r->method = "native";
+		seterr(err, "%s", r->reason);
+		return NATIVE_FULL;
+	}
 	if (o->how == CM_NATIVE) {
 		seterr(err, "--combine=native is not possible: %s", r->reason);
 		return NATIVE_FAILED;

@@ -7,6 +7,7 @@
 # on a data file at the same path. Inputs are real: written through
 # coverage.py's CoverageData API (native_data.py) or by `coverage run`.
 import glob
+import hashlib
 import json
 import os
 import re
@@ -596,3 +597,52 @@ def test_parallel_file_without_has_arcs_is_still_cut_short(cov, tmp_path):
     c = subprocess.run([COVSETTLE, "check", cut], capture_output=True, text=True, timeout=LONG)
     assert c.returncode == 4, c.stdout
     assert "incomplete: no has_arcs in meta" in c.stdout
+
+
+# A real full disk: a 1 MiB tmpfs mounted over DIR in a mount namespace of its
+# own, holding the inputs and a filler that leaves one page free (for the
+# lock); the staged hard links take no room, the combined file finds none.
+FULL_DISK = r'''
+set -u
+d=$1 src=$2; shift 2
+mount -t tmpfs -o size=1m covsettle-full "$d" || exit 99
+cp -a "$src"/.coverage.* "$d"/ || exit 98
+dd if=/dev/zero of="$d/room" bs=4k count=1 2>/dev/null
+dd if=/dev/zero of="$d/filler" bs=4k 2>/dev/null
+rm "$d/room"
+"$@" "$d"
+echo "rc=$?"
+ls -a "$d"
+sha256sum "$d"/.coverage.*
+'''
+
+
+@pytest.mark.parametrize("method", ["native", "auto", "coverage"])
+def test_full_disk_exits_7(cov, tmp_path, method):
+    """No room for the combined file: exit 7 (as the man page says) whichever
+    the combine, naming DIR; the inputs are untouched and nothing is left."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) for a tmpfs in a mount namespace")
+    src = make_inputs(cov, tmp_path, named([{"files": [0, 1, 2]}, {"files": [1, 2, 3]},
+                                            {"files": [0, 3]}]))
+    assert sum(os.path.getsize(os.path.join(src, n)) for n in os.listdir(src)) < 512 * 1024
+    d = tmp_path / "full"
+    d.mkdir()
+    out = tmp_path / "out.cov"
+    r = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", FULL_DISK, "sh",
+         str(d), src, COVSETTLE, "gather", "--expect", "3", "--debounce", "0",
+         "--ignore-writers", "--coverage", cov.command, f"--combine={method}",
+         f"--data-file={out}"],
+        capture_output=True, text=True, timeout=LONG * 2, stdin=subprocess.DEVNULL)
+    assert "rc=" in r.stdout, r.stdout + r.stderr
+    assert "rc=7\n" in r.stdout, r.stdout + r.stderr
+    assert "no space left" in r.stderr.lower(), r.stderr
+    assert str(d) in r.stderr or ".coverage." in r.stderr, r.stderr
+    assert not out.exists()
+    listing = r.stdout.split("rc=7\n", 1)[1]
+    assert ".covsettle-gather" not in listing, listing
+    want = {hashlib.sha256(open(os.path.join(src, n), "rb").read()).hexdigest()
+            for n in os.listdir(src)}
+    got = {line.split()[0] for line in listing.splitlines() if "/.coverage." in line}
+    assert got == want
