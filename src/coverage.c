@@ -78,7 +78,25 @@ candidate_passed(struct coverage_find *p, int status)
 	if (n < 0)
 		n = 0;
 	out[n] = '\0';
-	return child_ok(status) && strstr(out, "Coverage.py") != NULL;
+	if (!child_ok(status) || strstr(out, "Coverage.py") == NULL)
+		return false;
+	/* "Coverage.py, version 7.3.2 with C extension" */
+	if (sscanf(out, "Coverage.py, version %31[0-9.]", p->version) != 1)
+		p->version[0] = '\0';
+	return true;
+}
+
+bool
+coverage_sorts_inputs(const char *version)
+{
+	int major = 0, minor = 0, micro = 0;
+
+	if (version == NULL ||
+	    sscanf(version, "%d.%d.%d", &major, &minor, &micro) < 2)
+		return false;
+	if (major != 7)
+		return major > 7;
+	return minor > 4 || (minor == 4 && micro >= 4);
 }
 
 /* A candidate from PATH that is recognisably coverage.py, a Python's

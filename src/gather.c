@@ -73,6 +73,8 @@ struct gather {
 	char combined[PATH_MAX];
 	struct staged *staged; /* in/combined.N is staged[N] */
 	bool coverage_ran;     /* coverage.py's combine ran, not the native */
+	int width;	       /* digits of N in combined.N, less one */
+	bool sorted;	       /* coverage.py reads a directory sorted */
 };
 
 /* Remove the staging directory: only entries covsettle made. */
@@ -307,6 +309,160 @@ stage_own(const char *stage)
 			       */
 }
 
+/* The path of staged input i, in/combined.N, into buf. */
+static int
+staged_name(const struct gather *g, char *buf, size_t len, long i)
+{
+	return fmt(buf, len, "%s/%s.%0*ld", g->in, COMBINED, g->width + 1, i);
+}
+
+/* The code point at *p, as Python's os.fsdecode() reads a name (UTF-8,
+ * each byte of an invalid sequence as U+DC80 to U+DCFF); moves *p on. */
+static unsigned long
+next_code(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned long c;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		n = 1;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		n = 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			n = 0;
+	if (n > 1 &&
+	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	     (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
+		n = 0;
+	if (n == 0) {
+		*p = s + 1;
+		return 0xdc00 + s[0];
+	}
+	c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++)
+		c = c << 6 | (s[i] & 0x3f);
+	*p = s + n;
+	return c;
+}
+
+/* Two inputs in the order of Python's sorted() on their names. */
+static int
+cmp_python(const void *x, const void *y)
+{
+	const unsigned char *a =
+		(const unsigned char *)(*(const struct sfile *const *)x)->name;
+	const unsigned char *b =
+		(const unsigned char *)(*(const struct sfile *const *)y)->name;
+	unsigned long ca, cb;
+
+	while (*a && *b) {
+		ca = next_code(&a);
+		cb = next_code(&b);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
+	return (*a != 0) - (*b != 0);
+}
+
+/* An input and the place of its name in DIR's listing. */
+struct listed {
+	const struct sfile *f;
+	size_t place;
+};
+
+static int
+cmp_listed_name(const void *x, const void *y)
+{
+	return strcmp(((const struct listed *)x)->f->name,
+		      ((const struct listed *)y)->f->name);
+}
+
+static int
+cmp_listed_place(const void *x, const void *y)
+{
+	const struct listed *a = x, *b = y;
+
+	return (a->place > b->place) - (a->place < b->place);
+}
+
+/* Put in[] in the order in which DIR lists its names (readdir(3), what
+ * Python's os.scandir() and glob.glob() return); a name no longer listed
+ * goes last. */
+static void
+order_listed(struct gather *g, const struct sfile **in, size_t n)
+{
+	struct listed *l = xcalloc(n, sizeof(*l)), key, *hit;
+	struct sfile probe;
+	struct dirent *de;
+	size_t i, place = 0;
+	DIR *d;
+
+	for (i = 0; i < n; i++) {
+		l[i].f = in[i];
+		l[i].place = (size_t)-1;
+	}
+	qsort(l, n, sizeof(*l), cmp_listed_name);
+	if ((d = opendir(g->o->realdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			probe.name = de->d_name;
+			key.f = &probe;
+			hit = bsearch(&key, l, n, sizeof(*l), cmp_listed_name);
+			if (hit != NULL && hit->place == (size_t)-1)
+				hit->place = place++;
+		}
+		closedir(d);
+	}
+	qsort(l, n, sizeof(*l), cmp_listed_place);
+	for (i = 0; i < n; i++)
+		in[i] = l[i].f;
+	free(l);
+}
+
+/* The inputs, in the order in which coverage.py's own `coverage combine
+ * DIR` reads them, which fixes the ids of files and contexts in the
+ * combined file (and so the order of a line's contexts in some reports):
+ * 7.4.4 and later sort the names; before, the directory's own order. The
+ * version is the found command's: with more than one input, the search
+ * must have ended (it ran during the wait). NULL with the status set. */
+static const struct sfile **
+combine_order(struct gather *g, size_t *n)
+{
+	const struct settle *s = g->o->s;
+	const struct sfile **in;
+	int signo;
+	size_t i;
+
+	in = xcalloc(settle_nfiles(s) + 1, sizeof(*in));
+	for (*n = 0, i = 0; i < settle_nfiles(s); i++)
+		if (is_input(settle_file(s, i)))
+			in[(*n)++] = settle_file(s, i);
+	if (*n < 2)
+		return in;
+	if (g->o->find->state != FIND_FOUND &&
+	    coverage_find_wait(g->o->find, g->o->sigfd, cli_deadline(g->o->c),
+			       &signo) != FIND_FOUND) {
+		free(in);
+		g->r->status = signo ? GS_SIGNAL : GS_FAILED;
+		g->r->signo = signo;
+		seterr(g->r->msg, "%s", g->o->find->err);
+		return NULL;
+	}
+	g->sorted = coverage_sorts_inputs(g->o->find->version);
+	if (g->sorted)
+		qsort(in, *n, sizeof(*in), cmp_python);
+	else
+		order_listed(g, in, *n);
+	return in;
+}
+
 /* Stage every input; 0, or -1 with the status set.
  *
  * Links or copies: the native combine (combine.c) opens its inputs
@@ -321,9 +477,9 @@ stage_own(const char *stage)
 static int
 stage_inputs(struct gather *g)
 {
-	const struct settle *s = g->o->s;
+	const struct sfile **in;
 	char dst[PATH_MAX];
-	size_t i;
+	size_t i, n;
 
 	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
 		g->o->realdir) < 0 ||
@@ -346,25 +502,31 @@ stage_inputs(struct gather *g)
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
 	}
-	g->staged = xcalloc(settle_nfiles(s) + 1, sizeof(*g->staged));
-	for (i = 0; i < settle_nfiles(s); i++) {
-		const struct sfile *f = settle_file(s, i);
+	if ((in = combine_order(g, &n)) == NULL)
+		return -1;
+	/* combined.N, N as wide as the last: the names sort in that order */
+	for (i = n; i >= 10; i /= 10)
+		g->width++;
+	g->staged = xcalloc(n + 1, sizeof(*g->staged));
+	for (i = 0; i < n; i++) {
+		const struct sfile *f = in[i];
 		struct staged *sg = &g->staged[g->r->ninputs];
 
-		if (!is_input(f))
-			continue;
 		sg->f = f;
-		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
-			g->r->ninputs) < 0) {
+		if (staged_name(g, dst, sizeof(dst), g->r->ninputs) < 0) {
+			free(in);
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s", f->name,
 				      strerror(errno));
 		}
 		g->r->ninputs++;
 		if (stage_one(g, f, dst, sg, g->o->c->combine != CM_COVERAGE) <
-		    0)
+		    0) {
+			free(in);
 			return -1;
+		}
 	}
+	free(in);
 	return 0;
 }
 
@@ -388,8 +550,7 @@ copy_linked(struct gather *g)
 		free(sg->path);
 		sg->path = NULL;
 		sg->linked = false;
-		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED, i) <
-			    0 ||
+		if (staged_name(g, dst, sizeof(dst), i) < 0 ||
 		    unlink(dst) < 0) {
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s",
@@ -664,6 +825,33 @@ account(struct gather *g, const struct child_result *res)
 	return 0;
 }
 
+/* A command line of the inputs named one by one may grow up to this: far
+ * below ARG_MAX (a quarter of the stack limit, 2 MiB by default). */
+#define NAMED_INPUTS_MAX (512 * 1024)
+
+/* What coverage.py's combine reads: the inputs directory, which 7.4.4
+ * and later read in the sorted order of the staged names, that is in
+ * combine_order(); earlier versions read a directory in its own order, so
+ * they are given the staged inputs one by one, in order (coverage.py
+ * then keeps the order given), unless so many that the command line
+ * would near ARG_MAX. */
+static void
+combine_inputs(struct gather *g, struct argv *a)
+{
+	char path[PATH_MAX];
+	long i;
+
+	if (g->sorted || g->r->ninputs < 2 ||
+	    (size_t)g->r->ninputs * (strlen(g->in) + 32) >= NAMED_INPUTS_MAX) {
+		argv_add(a, g->in);
+		return;
+	}
+	/* Each name was made when it was staged: none too long. */
+	for (i = 0; i < g->r->ninputs; i++)
+		if (staged_name(g, path, sizeof(path), i) == 0)
+			argv_add(a, path);
+}
+
 static int
 combine(struct gather *g)
 {
@@ -682,7 +870,7 @@ combine(struct gather *g)
 	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
-	argv_add(&a, g->in);
+	combine_inputs(g, &a);
 	g->coverage_ran = true;
 	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);

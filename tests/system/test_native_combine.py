@@ -646,3 +646,61 @@ def test_full_disk_exits_7(cov, tmp_path, method):
             for n in os.listdir(src)}
     got = {line.split()[0] for line in listing.splitlines() if "/.coverage." in line}
     assert got == want
+
+
+def ids(path):
+    """The ids coverage.py gave files and contexts in a data file."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    got = (list(con.execute("select id, path from file order by id")),
+           list(con.execute("select id, context from context order by id")))
+    con.close()
+    return got
+
+
+def contexts_json(cov, datafile, workdir):
+    """coverage.py's JSON report with show_contexts of datafile."""
+    os.makedirs(workdir)
+    shutil.copyfile(datafile, os.path.join(workdir, ".coverage"))
+    sh([*cov.cmd, "json", "--show-contexts", "-o", "r.json"], cwd=workdir,
+       env=dict(os.environ, PYTHONHASHSEED="0"))
+    doc = json.load(open(os.path.join(workdir, "r.json")))
+    doc["meta"].pop("timestamp", None)
+    return doc
+
+
+@pytest.mark.parametrize("method", ["native", "coverage"])
+def test_combine_order_is_coverage_own(cov, tmp_path, method):
+    """gather's combined file is `coverage combine DIR`'s own, ids and all:
+    12 inputs (combined.10 and combined.2 were read out of order) arriving
+    during the wait in the reverse of their names' order. coverage.py 7.4.4
+    and later read DIR sorted by name, earlier ones in DIR's own order."""
+    src = make_inputs(cov, tmp_path, named([
+        {"files": sorted({(i * 5) % 12, (i * 7 + 3) % 12}), "arcs": True,
+         "contexts": [f"test_{i}", "shared"]} for i in range(12)]), modules=12)
+    d = tmp_path / "d"
+    d.mkdir()
+    out = tmp_path / "out.cov"
+    p = subprocess.Popen(
+        [COVSETTLE, "gather", "--expect", "12", "--debounce", "0", "--ignore-writers",
+         "--coverage", cov.command, f"--combine={method}", f"--data-file={out}", "--json",
+         "-v", str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL)
+    try:
+        # Armed: the watch is up before the first file lands.
+        for line in iter(p.stderr.readline, ""):
+            if line.startswith("covsettle: watching "):
+                break
+        for name in sorted(os.listdir(src), reverse=True):
+            shutil.copyfile(os.path.join(src, name), d / ("tmp-" + name))
+            os.rename(d / ("tmp-" + name), d / name)
+        stdout, stderr = p.communicate(timeout=LONG)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, stderr
+    assert json.loads(stdout)["combine"]["method"] == method
+    own = reference(cov, str(d), str(tmp_path / "own"))
+    assert ids(out) == ids(own)
+    assert contexts_json(cov, str(out), str(tmp_path / "j1")) == \
+        contexts_json(cov, own, str(tmp_path / "j2"))
