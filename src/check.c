@@ -346,6 +346,7 @@ stage_counts(sqlite3 *db, struct check_result *r, const struct meta_rows *m)
 			   "has_arcs is 0 but arc has rows: "
 			   "lines and branches mixed");
 	r->arcs = m->has_arcs != 0;
+	r->rows = n.line_bits > 0 || n.arcs > 0;
 	if (n.contexts > 1)
 		return set(r, V_OK, "%ld measured file%s, %s, %ld contexts",
 			   r->nfiles, r->nfiles == 1 ? "" : "s",

@@ -866,7 +866,10 @@ input_free(struct input *in)
 }
 
 /* Lines and branches must agree across inputs, as coverage.py requires;
- * where they do not, its message and its order decide. */
+ * where they do not, its message and its order decide. Its rule: the
+ * first input with rows sets the kind of the output (a->mode), and a
+ * later input whose has_arcs says the other kind fails, even with no rows;
+ * an input with no rows before it sets nothing. */
 static enum combine_status
 merge_mode(struct input *in, struct acc *a)
 {
@@ -882,7 +885,7 @@ merge_mode(struct input *in, struct acc *a)
 		      "the other way round";
 	if (why != NULL)
 		return in_fallback(in, why);
-	if (in->mode >= 0)
+	if (lines || arcs)
 		a->mode = in->mode;
 	a->any_rows |= lines || arcs;
 	a->any_arcs |= arcs > 0;

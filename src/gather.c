@@ -530,6 +530,46 @@ stage_inputs(struct gather *g)
 	return 0;
 }
 
+/* What an input measured, for a message. */
+static const char *
+kind(const struct sfile *f)
+{
+	return f->check.arcs ? "branches" : "lines only";
+}
+
+/* coverage.py combines no line data with branch data, on any version,
+ * and says so naming its private copies (or, before 7, no file at all).
+ * Its rule, applied here in its order, before anything runs: the first
+ * input with rows sets the kind of the combined data, and any later
+ * input whose has_arcs says the other kind fails the combine (one
+ * without rows before it never does). 0, or -1 with the status set,
+ * naming the user's two files. */
+static int
+kinds_agree(struct gather *g)
+{
+	const struct sfile *first = NULL, *f;
+	long i;
+
+	for (i = 0; i < g->r->ninputs; i++) {
+		f = g->staged[i].f;
+		if (f->check.nodata)
+			continue;
+		if (first != NULL && f->check.arcs != first->check.arcs) {
+			g->r->status = GS_FAILED;
+			return seterr(g->r->msg,
+				      "cannot combine %s/%s, which measured "
+				      "%s, with %s/%s, which measured %s "
+				      "(coverage.py combines no line data "
+				      "with branch data); nothing is combined",
+				      g->o->c->o.dir, f->name, kind(f),
+				      g->o->c->o.dir, first->name, kind(first));
+		}
+		if (first == NULL && f->check.rows)
+			first = f;
+	}
+	return 0;
+}
+
 /* Before coverage.py combines: replace every input staged as a hard link
  * by a copy of the user's file, checked as stage_one() checks it, so that
  * coverage.py never holds a user's file. The link goes first and the copy
@@ -1445,7 +1485,7 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
 	r->status = GS_OK;
-	if (stage_inputs(&g) == 0) {
+	if (stage_inputs(&g) == 0 && kinds_agree(&g) == 0) {
 		combined = combine(&g) == 0;
 		/* A command that does not run explains a failed combine. */
 		if (r->status != GS_SIGNAL)

@@ -920,7 +920,8 @@ class Stdin:
 if at == "ask" and argv[0] == "-c":
     sys.stdin = Stdin(sys.stdin)
 if at == "combine" and argv[1:2] == ["combine"]:
-    act(argv[-1])
+    # the staged inputs' directory, or (before 7.4.4) its files one by one
+    act(argv[-1] if os.path.isdir(argv[-1]) else os.path.dirname(argv[-1]))
 """
 # An rcfile whose [paths] makes the native combine decline (auto).
 PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"

@@ -515,18 +515,43 @@ def test_combine_coverage_option(cov, tmp_path):
     assert "combine: native, as coverage.py " in r.stderr
 
 
-def test_lines_and_branches_left_to_coverage(cov, tmp_path):
-    """Inputs that measured lines and branches: coverage.py's own error."""
-    indir = make_inputs(cov, tmp_path, named([{"files": [0]}, {"files": [1], "arcs": True}]))
-    auto = gather_run(cov, indir, str(tmp_path / "a"))
-    by_coverage = gather_run(cov, indir, str(tmp_path / "b"), "--combine=coverage")
-    assert auto.returncode == by_coverage.returncode == 5
-    assert "Can't combine" in auto.stderr
-    assert json.loads(auto.stdout)["combine"]["method"] == "coverage"
-    assert "measured branches" in json.loads(auto.stdout)["combine"]["reason"]
-    forced = gather_run(cov, indir, str(tmp_path / "c"), "--combine=native")
-    assert forced.returncode == 5
-    assert "--combine=native is not possible" in forced.stderr
+MIXES = {
+    # rows of lines, then rows of branches: coverage.py fails either way
+    "lines-arcs": [{"files": [0]}, {"files": [1], "arcs": True}],
+    # a run that measured nothing (lines) then branches: coverage.py
+    # combines them, or fails, by the order in which it reads them
+    "empty-lines-arcs": [{"empty": True}, {"files": [1], "arcs": True},
+                         {"files": [2], "arcs": True}],
+}
+
+
+@pytest.mark.parametrize("method", ["auto", "native", "coverage"])
+@pytest.mark.parametrize("mix", sorted(MIXES))
+def test_lines_and_branches_named_before_combining(cov, tmp_path, mix, method):
+    """Inputs that measured lines and branches: gather decides as
+    coverage.py's own `coverage combine DIR` does, in its order; where that
+    fails, gather fails (exit 5) before any combine runs, naming the user's
+    two files, never a private copy."""
+    indir = make_inputs(cov, tmp_path, named([dict(i) for i in MIXES[mix]]))
+    (tmp_path / "own").mkdir()
+    own = sh([*cov.cmd, "combine", "--keep", "-q", f"--data-file={tmp_path}/own/.coverage",
+              indir], cwd=str(tmp_path / "own"), check=False)
+    r = gather_run(cov, indir, str(tmp_path / "out.cov"), f"--combine={method}")
+    if own.returncode == 0:
+        assert r.returncode == 0, r.stderr
+        assert facts(str(tmp_path / "out.cov")) == facts(str(tmp_path / "own" / ".coverage"))
+        return
+    assert "Can't combine" in own.stderr + own.stdout
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    named_files = re.findall(re.escape(indir) + r"/(\.coverage\.nd\.\d+\.\d+)", last)
+    assert len(named_files) == 2, last
+    assert "measured branches" in last and "measured lines only" in last, last
+    assert ".covsettle-gather" not in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["commands"] == [] and doc["combine"] is None, doc
+    assert doc["message"] == last[len("covsettle: "):]
+    assert not os.path.exists(tmp_path / "out.cov")
 
 
 def test_conflicting_tracers_left_to_coverage(cov, tmp_path):
