@@ -33,6 +33,7 @@ struct coverage_find {
 	pid_t spawned[8];   /* every --version started */
 	size_t nspawned;
 	int outfd;	  /* a memfd holding its stdout, or -1 */
+	char why[160];	  /* the last line a failed --version wrote */
 	char version[32]; /* found: what its --version says ("7.3.2"), or
 			   * "" when it says no version covsettle reads */
 	char err[ERRLEN];

@@ -8,11 +8,14 @@
 #include "lock.h"
 #include "waiter.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Exit status of the gather pipeline's outcome, after saying it; msg
  * gets what was said of a failure, for --json. */
@@ -251,6 +254,87 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 	return EXIT_WATCH;
 }
 
+/* The first path gather would take relative to the working directory,
+ * with what gave it in what[]; NULL when every one is absolute. */
+static const char *
+relative_path(const struct cli *c, char *what, size_t len)
+{
+	static const char *const defaults[RF_COUNT] = {
+		[RF_JSON] = "coverage.json",
+		[RF_HTML] = "htmlcov",
+		[RF_XML] = "coverage.xml",
+		[RF_LCOV] = "coverage.lcov",
+	};
+	const char *cmd =
+		c->coverage ? c->coverage : getenv("COVSETTLE_COVERAGE");
+	int i;
+
+	snprintf(what, len, "DIR");
+	if (c->o.dir[0] != '/')
+		return c->o.dir;
+	snprintf(what, len, "--data-file");
+	if (c->data_file == NULL || c->data_file[0] != '/')
+		return c->data_file ? c->data_file : ".coverage";
+	snprintf(what, len, "--rcfile");
+	if (c->rcfile != NULL && c->rcfile[0] != '/')
+		return c->rcfile;
+	for (i = 0; i < c->nreports; i++) {
+		const struct report *r = &c->reports[i];
+
+		snprintf(what, len, "--report %s%s",
+			 report_format_name(r->format),
+			 r->path ? "" : " (its default path)");
+		if (r->path == NULL && r->format != RF_TEXT)
+			return defaults[r->format];
+		if (r->path != NULL && r->path[0] != '/')
+			return r->path;
+	}
+	/* A command named by a relative path ("venv/bin/coverage"). */
+	snprintf(what, len, "the coverage command");
+	if (cmd != NULL && cmd[0] != '/' &&
+	    memchr(cmd, '/', strcspn(cmd, " \t")) != NULL)
+		return cmd;
+	return NULL;
+}
+
+/* A working directory removed under covsettle (an application's hook
+ * that deletes it): coverage.py cannot even start there (its import
+ * resolves the current directory), and a relative path names nothing.
+ * Where every path gather takes is absolute, it and coverage.py run from
+ * / instead, which holds no configuration of the user's (there is none
+ * left to find in a removed directory); else the path that cannot serve
+ * is named. -1 to go on, or an exit status. */
+static int
+cwd_removed(const struct cli *c, char *msg)
+{
+	char buf[PATH_MAX], what[64];
+	const char *rel;
+
+	if (getcwd(buf, sizeof(buf)) != NULL || errno != ENOENT)
+		return -1;
+	if ((rel = relative_path(c, what, sizeof(what))) != NULL) {
+		seterr(msg,
+		       "the working directory was removed, and %s '%s' is "
+		       "relative to it (coverage.py cannot start there "
+		       "either): run from a directory that exists, or give "
+		       "absolute paths",
+		       what, rel);
+		out_error("%s", msg);
+		return EXIT_WATCH;
+	}
+	if (chdir("/") < 0) {
+		seterr(msg,
+		       "the working directory was removed, and / cannot "
+		       "take its place: %s",
+		       strerror(errno));
+		out_error("%s", msg);
+		return EXIT_WATCH;
+	}
+	out_warn(false, "the working directory was removed: coverage.py "
+			"runs in / (every path given is absolute)");
+	return -1;
+}
+
 /* What runs beside the wait: the search for coverage.py, and the early
  * question to the coverage command it knows (native.c). */
 struct helpers {
@@ -296,7 +380,7 @@ cmd_gather(int argc, char **argv)
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
-	struct coverage_find find;
+	struct coverage_find find = { .state = FIND_NONE, .outfd = -1 };
 	struct native_early early = { 0 };
 	struct helpers h;
 	char err[ERRLEN] = "";
@@ -306,6 +390,8 @@ cmd_gather(int argc, char **argv)
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
+	if ((code = cwd_removed(&c, err)) >= 0)
+		goto out;
 	/* The search for coverage.py runs alongside the lock and the wait;
 	 * a command that cannot even be started is known at once. */
 	if (coverage_find_start(&find, c.coverage,

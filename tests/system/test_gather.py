@@ -994,3 +994,57 @@ def test_coverage_combines_copies_when_native_declines(three, cov):
     assert digests(cdir) == before
     assert [os.stat(f).st_nlink for f in files] == [1, 1, 1]
     assert union(tmp / "all.cov") == union(*files)
+
+
+def gather_from_removed_cwd(tmp, *args, cov=None):
+    """covsettle gather started in a working directory that was removed
+    (as an application's hook that deletes it leaves its shell)."""
+    gone = tmp / "gone"
+    gone.mkdir()
+    using = ["--coverage", cov.command] if cov else []
+    return subprocess.run(
+        ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone),
+         COVSETTLE, "gather", "-d", DEBOUNCE, *using, *args],
+        capture_output=True, text=True, timeout=LONG, stdin=subprocess.DEVNULL)
+
+
+def test_removed_working_directory_with_absolute_paths(three, cov):
+    """A removed working directory is no missing coverage.py: with every
+    path absolute, gather combines and reports as from anywhere."""
+    tmp, cdir, src, files = three
+    out, html = tmp / "all.cov", tmp / "html"
+    r = gather_from_removed_cwd(tmp, "--expect", "3", "--data-file", str(out),
+                                "--report", f"html={html}", "--json", str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert "the working directory was removed" in r.stderr
+    assert union(out) == union(*files)
+    assert (html / "index.html").exists()
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["found", "named"])
+def test_removed_working_directory_is_named(three, named):
+    """A relative path with a removed working directory: the cause named,
+    not "coverage.py not found" or a bare "--version failed"."""
+    tmp, cdir, src, files = three
+    before = digests(cdir)
+    args = ["--coverage", "python3-coverage"] if named else []
+    r = gather_from_removed_cwd(tmp, *args, "--expect", "3", "--json", str(cdir))
+    assert r.returncode == 7, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last == ("covsettle: the working directory was removed, and --data-file "
+                    "'.coverage' is relative to it (coverage.py cannot start there "
+                    "either): run from a directory that exists, or give absolute paths")
+    assert "not found" not in r.stderr and "--version" not in r.stderr
+    assert json.loads(r.stdout)["message"] == last[len("covsettle: "):]
+    assert digests(cdir) == before
+
+
+def test_named_command_that_fails_says_why(three):
+    """A named coverage command whose --version fails: its own last line
+    (Python's reason) is in the message."""
+    tmp, cdir, src, files = three
+    r = gather(src, "--coverage", f"{PY} -m covsettle_no_such_module", "--expect", "3",
+               str(cdir))
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "--version' failed: " in last and "No module named covsettle_no_such_module" in last
