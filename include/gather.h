@@ -25,7 +25,9 @@ enum gather_status {
 	GS_FAILED,  /* coverage.py failed, or its output is not whole */
 	GS_CHANGED, /* an input changed after it settled */
 	GS_SIGNAL,
-	GS_ERROR, /* staging or moving files failed */
+	GS_ERROR,    /* staging or moving files failed */
+	GS_VANISHED, /* inputs were deleted (DIR removed, made again?)
+		      * before they were combined: nothing is; wait anew */
 };
 
 struct gather_result {

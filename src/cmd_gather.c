@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -86,11 +87,12 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		}
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
+	case GS_VANISHED: /* only when not waiting again */
 	case GS_CHANGED:
 	case GS_ERROR:
 		seterr(msg, "%s", g->msg);
 		out_error("%s", msg);
-		return g->status == GS_CHANGED ? EXIT_INVALID : EXIT_WATCH;
+		return g->status == GS_ERROR ? EXIT_WATCH : EXIT_INVALID;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
 	}
@@ -136,7 +138,7 @@ no_wait_json(const struct cli *c, int code, const char *msg)
 static void
 print_json(const struct cli *c, const struct wait_result *w,
 	   const struct coverage_find *p, const struct gather_result *g,
-	   int code, const char *msg)
+	   int code, const char *msg, bool lock_lost)
 {
 	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
 	int i;
@@ -151,9 +153,9 @@ print_json(const struct cli *c, const struct wait_result *w,
 	printf(",\"data_file\":");
 	json_str(stdout, g ? g->data_file : NULL);
 	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"no_data\":%s,"
-	       "\"combine\":",
+	       "\"lock_lost\":%s,\"combine\":",
 	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false",
-	       g && g->nodata ? "true" : "false");
+	       g && g->nodata ? "true" : "false", lock_lost ? "true" : "false");
 	if (g != NULL && g->combine.method != NULL) {
 		printf("{\"method\":\"%s\",\"reason\":", g->combine.method);
 		json_str(stdout, g->combine.reason);
@@ -335,6 +337,24 @@ cwd_removed(const struct cli *c, char *msg)
 	return -1;
 }
 
+/* Was the lock file held at lockfd deleted under covsettle (an
+ * application's rm -rf of DIR's contents)? Then another gather could
+ * have taken DIR meanwhile: say so. */
+static bool
+lock_deleted(const struct cli *c, int lockfd)
+{
+	struct stat st;
+
+	if (lockfd < 0 || fstat(lockfd, &st) < 0 || st.st_nlink > 0)
+		return false;
+	out_warn(true,
+		 "the lock file of %s was deleted during the gather (with "
+		 "the files of %s, by another program): another gather on "
+		 "%s could have run meanwhile",
+		 c->o.dir, c->o.dir, c->o.dir);
+	return true;
+}
+
 /* What runs beside the wait: the search for coverage.py, and the early
  * question to the coverage command it knows (native.c). */
 struct helpers {
@@ -385,7 +405,7 @@ cmd_gather(int argc, char **argv)
 	struct helpers h;
 	char err[ERRLEN] = "";
 	int code, found, lockfd = -1;
-	bool gathered = false;
+	bool gathered = false, lock_lost;
 	struct cli c;
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
@@ -407,11 +427,12 @@ cmd_gather(int argc, char **argv)
 		out_info("removed %d staging director%s left in %s by a gather "
 			 "that is gone",
 			 found, found == 1 ? "y" : "ies", c.o.dir);
-	w = xmalloc(sizeof(*w));
 	c.o.helper = find_helper;
 	c.o.helper_pid = find_pid;
 	h = (struct helpers){ &c, &find, &early };
 	c.o.helper_ctx = &h;
+again:
+	w = xmalloc(sizeof(*w));
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL) {
 		coverage_find_stop(&find, w->signo);
@@ -447,12 +468,26 @@ cmd_gather(int argc, char **argv)
 		coverage_find_stop(&find, g.signo);
 		native_early_stop(&early, g.signo);
 	}
+	/* The files that settled were deleted under the gather: what is in
+	 * DIR now is waited for, as a directory emptied or made again
+	 * during the wait is, until the deadline. The trigger ran once. */
+	if (g.status == GS_VANISHED) {
+		out_warn(true, "%s; waiting again", g.msg);
+		gather_free(&g);
+		gathered = false;
+		settle_free(w->s);
+		free(w);
+		c.o.trigger = NULL;
+		goto again;
+	}
 	code = gather_report(&c, &g, err);
 out:
 	if (w != NULL && w->status == WS_SETTLED)
 		after_wait(w, code, err);
+	lock_lost = lock_deleted(&c, lockfd);
 	if (c.json)
-		print_json(&c, w, &find, gathered ? &g : NULL, code, err);
+		print_json(&c, w, &find, gathered ? &g : NULL, code, err,
+			   lock_lost);
 	if (gathered)
 		gather_free(&g);
 	if (w != NULL) {

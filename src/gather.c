@@ -1475,16 +1475,68 @@ gather_sweep(const char *dir)
 	return removed;
 }
 
+/* A gather that failed may have failed because its inputs were deleted
+ * (an application that removes DIR and makes it again, as a hook may on a
+ * restart): every later step fails for want of them, with messages about
+ * a change, a missing path or coverage.py's status. When some input is
+ * no longer in DIR, or DIR is another directory than when the gather
+ * began (dir), that is what happened: GS_VANISHED says it. */
+static void
+vanished(struct gather *g, const struct stat *dir)
+{
+	const struct settle *s = g->o->s;
+	char path[PATH_MAX];
+	long gone = 0, n = 0;
+	struct stat st;
+	bool replaced;
+	size_t i;
+
+	if (g->r->status != GS_CHANGED && g->r->status != GS_FAILED &&
+	    g->r->status != GS_ERROR)
+		return;
+	/* The staging directory gone too: DIR was emptied, or replaced by
+	 * a directory that may have the same inode number. */
+	replaced = stat(g->o->realdir, &st) < 0 || st.st_dev != dir->st_dev ||
+		   st.st_ino != dir->st_ino ||
+		   (g->stage[0] != '\0' && lstat(g->stage, &st) < 0 &&
+		    errno == ENOENT);
+	for (i = 0; i < settle_nfiles(s); i++) {
+		const struct sfile *f = settle_file(s, i);
+
+		if (!is_input(f))
+			continue;
+		n++;
+		if (fmt(path, sizeof(path), "%s/%s", g->o->realdir, f->name) ==
+			    0 &&
+		    lstat(path, &st) < 0 && errno == ENOENT)
+			gone++;
+	}
+	if (gone == 0 && !replaced)
+		return;
+	g->r->status = GS_VANISHED;
+	g->r->combine.method = NULL; /* its reason was the inputs' loss */
+	seterr(g->r->msg,
+	       "%ld of the %ld data file%s that settled in %s %s deleted "
+	       "before %s combined%s",
+	       gone, n, n == 1 ? "" : "s", g->o->c->o.dir,
+	       gone == 1 ? "was" : "were", gone == 1 ? "it was" : "they were",
+	       replaced ? ", with the directory's other contents (removed, "
+			  "or emptied)"
+			: "");
+}
+
 enum gather_status
 gather_run(const struct gather_opts *o, struct gather_result *r)
 {
 	struct gather g = { .o = o, .r = r };
 	bool combined = false;
+	struct stat dir = { 0 };
 	long i;
 
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
 	r->status = GS_OK;
+	(void)stat(o->realdir, &dir);
 	if (stage_inputs(&g) == 0 && kinds_agree(&g) == 0) {
 		combined = combine(&g) == 0;
 		/* A command that does not run explains a failed combine. */
@@ -1501,6 +1553,8 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 	/* A verified combined file is kept even when a report failed. */
 	if (combined && place_combined(&g) < 0)
 		combined = false;
+	if (!combined)
+		vanished(&g, &dir);
 	if (o->c->no_keep && combined &&
 	    (r->status == GS_OK || r->status == GS_BELOW))
 		delete_inputs(&g);

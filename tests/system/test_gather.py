@@ -1048,3 +1048,47 @@ def test_named_command_that_fails_says_why(three):
     assert r.returncode == 5, r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert "--version' failed: " in last and "No module named covsettle_no_such_module" in last
+
+
+@pytest.mark.parametrize("at,combine", [("ask", "auto"), ("ask", "native"),
+                                        ("combine", "coverage")])
+def test_directory_made_again_during_the_gather_is_waited_for(tmp_path, cov, at, combine):
+    """gather started right after a restart whose hook removes DIR and makes
+    it again: it settled at once on the previous run's files, which are
+    deleted while it combines (while coverage.py is asked, or combines).
+    That is no input that changed: gather says what happened, waits again,
+    and combines what the new workers write; the lost lock file is said."""
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    for v in (0, 1):
+        write(cdir, src, v, python=cov.python)
+    new = [write(tmp_path / "new", src, v, python=cov.python) for v in (2, 0)]
+    fired = tmp_path / "fired"
+    act = (f'if [ ! -e "{fired}" ]; then touch "{fired}"; rm -rf "{cdir}" && '
+           f'mkdir "{cdir}" && for f in "{tmp_path}"/new/.coverage.*; do '
+           f'cp "$f" "{cdir}/x" && mv "{cdir}/x" "{cdir}/${{f##*/}}"; done; fi')
+    env = hooked(tmp_path, at, act)
+    out = tmp_path / "all.cov"
+    r = gather(src, "--expect", "2", "-T", "30s", "--json", f"--combine={combine}",
+               "--data-file", str(out), str(cdir), env=env, cov=cov)
+    assert fired.exists()
+    assert r.returncode == 0, r.stderr
+    assert (f"warning: 2 of the 2 data files that settled in {cdir} were deleted before "
+            "they were combined, with the directory's other contents (removed, or "
+            "emptied); waiting again") in r.stderr
+    assert "changed" not in r.stderr and "exited with status" not in r.stdout
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "settled" and doc["message"] is None
+    assert sorted(f["name"] for f in doc["files"]) == sorted(os.path.basename(f) for f in new)
+    assert union(out) == union(*new)
+    assert doc["lock_lost"] is True
+    assert f"the lock file of {cdir} was deleted during the gather" in r.stderr
+
+
+def test_invalid_file_at_exit_4_has_a_message(tmp_path):
+    """--json at exit 4 for a file no writer will mend: the message says it."""
+    datafile(tmp_path, fixture="truncated")
+    r = covsettle("gather", "-d", "0", "-T", "20s", "--json", str(tmp_path))
+    assert r.returncode == 4, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert json.loads(r.stdout)["message"] == last[len("covsettle: "):]
+    assert last == f"covsettle: 1 invalid data file in {tmp_path} that no writer will mend"
