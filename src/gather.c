@@ -353,14 +353,20 @@ next_code(const unsigned char **p)
 	return c;
 }
 
+/* An input and the place of its name in DIR's listing. */
+struct listed {
+	const struct sfile *f;
+	size_t place;
+};
+
 /* Two inputs in the order of Python's sorted() on their names. */
 static int
 cmp_python(const void *x, const void *y)
 {
 	const unsigned char *a =
-		(const unsigned char *)(*(const struct sfile *const *)x)->name;
+		(const unsigned char *)((const struct listed *)x)->f->name;
 	const unsigned char *b =
-		(const unsigned char *)(*(const struct sfile *const *)y)->name;
+		(const unsigned char *)((const struct listed *)y)->f->name;
 	unsigned long ca, cb;
 
 	while (*a && *b) {
@@ -371,12 +377,6 @@ cmp_python(const void *x, const void *y)
 	}
 	return (*a != 0) - (*b != 0);
 }
-
-/* An input and the place of its name in DIR's listing. */
-struct listed {
-	const struct sfile *f;
-	size_t place;
-};
 
 static int
 cmp_listed_name(const void *x, const void *y)
@@ -393,22 +393,20 @@ cmp_listed_place(const void *x, const void *y)
 	return (a->place > b->place) - (a->place < b->place);
 }
 
-/* Put in[] in the order in which DIR lists its names (readdir(3), what
+/* Put l[] in the order in which DIR lists its names (readdir(3), what
  * Python's os.scandir() and glob.glob() return); a name no longer listed
  * goes last. */
 static void
-order_listed(struct gather *g, const struct sfile **in, size_t n)
+order_listed(struct gather *g, struct listed *l, size_t n)
 {
-	struct listed *l = xcalloc(n, sizeof(*l)), key, *hit;
-	struct sfile probe;
+	struct listed key = { 0 }, *hit;
+	struct sfile probe = { 0 };
 	struct dirent *de;
 	size_t i, place = 0;
 	DIR *d;
 
-	for (i = 0; i < n; i++) {
-		l[i].f = in[i];
+	for (i = 0; i < n; i++)
 		l[i].place = (size_t)-1;
-	}
 	qsort(l, n, sizeof(*l), cmp_listed_name);
 	if ((d = opendir(g->o->realdir)) != NULL) {
 		while ((de = readdir(d)) != NULL) {
@@ -421,9 +419,6 @@ order_listed(struct gather *g, const struct sfile **in, size_t n)
 		closedir(d);
 	}
 	qsort(l, n, sizeof(*l), cmp_listed_place);
-	for (i = 0; i < n; i++)
-		in[i] = l[i].f;
-	free(l);
 }
 
 /* The inputs, in the order in which coverage.py's own `coverage combine
@@ -432,18 +427,18 @@ order_listed(struct gather *g, const struct sfile **in, size_t n)
  * 7.4.4 and later sort the names; before, the directory's own order. The
  * version is the found command's: with more than one input, the search
  * must have ended (it ran during the wait). NULL with the status set. */
-static const struct sfile **
+static struct listed *
 combine_order(struct gather *g, size_t *n)
 {
 	const struct settle *s = g->o->s;
-	const struct sfile **in;
+	struct listed *in;
 	int signo;
 	size_t i;
 
 	in = xcalloc(settle_nfiles(s) + 1, sizeof(*in));
 	for (*n = 0, i = 0; i < settle_nfiles(s); i++)
 		if (is_input(settle_file(s, i)))
-			in[(*n)++] = settle_file(s, i);
+			in[(*n)++].f = settle_file(s, i);
 	if (*n < 2)
 		return in;
 	if (g->o->find->state != FIND_FOUND &&
@@ -477,7 +472,7 @@ combine_order(struct gather *g, size_t *n)
 static int
 stage_inputs(struct gather *g)
 {
-	const struct sfile **in;
+	struct listed *in;
 	char dst[PATH_MAX];
 	size_t i, n;
 
@@ -509,7 +504,7 @@ stage_inputs(struct gather *g)
 		g->width++;
 	g->staged = xcalloc(n + 1, sizeof(*g->staged));
 	for (i = 0; i < n; i++) {
-		const struct sfile *f = in[i];
+		const struct sfile *f = in[i].f;
 		struct staged *sg = &g->staged[g->r->ninputs];
 
 		sg->f = f;
@@ -867,7 +862,7 @@ account(struct gather *g, const struct child_result *res)
 
 /* A command line of the inputs named one by one may grow up to this: far
  * below ARG_MAX (a quarter of the stack limit, 2 MiB by default). */
-#define NAMED_INPUTS_MAX (512 * 1024)
+#define NAMED_INPUTS_MAX ((size_t)512 * 1024)
 
 /* What coverage.py's combine reads: the inputs directory, which 7.4.4
  * and later read in the sorted order of the staged names, that is in
@@ -982,6 +977,8 @@ total_of(const char *text, char *shown, size_t len)
 	double v = -1;
 	char *e;
 
+	if (text == NULL)
+		return -1;
 	for (line = text; line != NULL && *line;
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 		if (strncmp(line, "TOTAL ", 6) != 0 &&
