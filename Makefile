@@ -44,7 +44,7 @@ SAN_UNIT_OBJ := $(UNIT_SRC:tests/unit/%.c=build/asan/obj/unit/%.o)
 
 # Debian packages: to build, to test, and what the tests run for real.
 DEPS := gcc make libinotifytools0-dev inotify-tools libsqlite3-dev sqlite3 \
-	libcriterion-dev python3-coverage python3-pytest mandoc clang-format
+	libcriterion-dev python3-coverage python3-pytest mandoc clang-format strace
 
 .PHONY: all deps test unit system asan-test lint demo install uninstall \
 	clean fixtures

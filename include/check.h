@@ -38,6 +38,10 @@ struct check_result {
 	struct timespec mtime;
 	long nfiles; /* measured files, when ok */
 	bool arcs;   /* branch data, when ok */
+	bool rows;   /* some line or arc rows, when ok */
+	bool nodata; /* ok, but a combined file of no measurement at all:
+			no has_arcs row, no rows (not under a parallel
+			data file's name, where that is a save cut short) */
 };
 
 /* The reason of an era-3 data file (coverage.py 7.13.1 and later) whose

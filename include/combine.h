@@ -18,6 +18,8 @@ enum combine_status {
 	COMBINE_ERROR,	  /* an input or the output could not be read or
 			   * written (err says which and why); no output */
 	COMBINE_STOPPED,  /* interrupted() said stop; no output */
+	COMBINE_FULL,	  /* the output could not be written for want of
+			   * room (disk or quota full; err says); no output */
 };
 
 /* A meta row of the output, written in order before `has_arcs`. */

@@ -32,7 +32,10 @@ struct coverage_find {
 	pid_t pid;	    /* its --version, or 0 */
 	pid_t spawned[8];   /* every --version started */
 	size_t nspawned;
-	int outfd; /* a memfd holding its stdout, or -1 */
+	int outfd;	  /* a memfd holding its stdout, or -1 */
+	char why[160];	  /* the last line a failed --version wrote */
+	char version[32]; /* found: what its --version says ("7.3.2"), or
+			   * "" when it says no version covsettle reads */
 	char err[ERRLEN];
 };
 
@@ -63,6 +66,11 @@ void coverage_find_stop(struct coverage_find *p, int signo);
  * holds the interpreter's words, to which `-c PROGRAM` is added. */
 bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
 		     size_t len);
+
+/* Does coverage.py version (as "7.4.4") read a directory's data files in
+ * the sorted order of their names? 7.4.4 and later do; before, in the
+ * order the directory lists them (glob.glob, os.scandir). */
+bool coverage_sorts_inputs(const char *version);
 
 /* Was pid one of the search's --version processes? A Python that
  * measures itself whatever its environment writes a data file named with

@@ -25,7 +25,9 @@ enum gather_status {
 	GS_FAILED,  /* coverage.py failed, or its output is not whole */
 	GS_CHANGED, /* an input changed after it settled */
 	GS_SIGNAL,
-	GS_ERROR, /* staging or moving files failed */
+	GS_ERROR,    /* staging or moving files failed */
+	GS_VANISHED, /* inputs were deleted (DIR removed, made again?)
+		      * before they were combined: nothing is; wait anew */
 };
 
 struct gather_result {
@@ -40,6 +42,7 @@ struct gather_result {
 	char *text;	       /* the text report, when not written to a file */
 	const char *data_file; /* where the combined data file is */
 	bool deleted;	       /* --no-keep removed the inputs */
+	bool nodata;	       /* combined, but no input measured anything */
 	struct native_result combine; /* which combine ran, and why */
 };
 

@@ -25,6 +25,8 @@ enum native_status {
 	NATIVE_DECLINED, /* coverage.py combines: r->reason says why */
 	NATIVE_FAILED,	 /* --combine=native and it could not be: err */
 	NATIVE_SIGNAL,	 /* INT, TERM or HUP arrived: *signo */
+	NATIVE_FULL,	 /* no room to write the combined file, where
+			  * coverage.py would need as much and copies: err */
 };
 
 /* Which combine ran, and why, for -v and --json. */

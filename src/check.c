@@ -155,6 +155,18 @@ static const char sql_counts[] =
 	"select (select count(*) from line_bits), (select count(*) from arc),"
 	" (select count(*) from file), (select count(*) from context)";
 
+/* For a file with no has_arcs: 1 unless it is what coverage.py's combine
+ * writes from inputs that measured nothing: not one row, and in meta no
+ * sys_argv (7.x writes one only for a writer's own suffix) or one of a
+ * combine (6.x writes the command line; the native combine says
+ * --combine). */
+static const char sql_not_combined[] =
+	"select exists(select 1 from file) or exists(select 1 from context)"
+	" or exists(select 1 from line_bits) or exists(select 1 from arc)"
+	" or exists(select 1 from tracer)"
+	" or exists(select 1 from meta where key = 'sys_argv'"
+	" and instr(value, 'combine') = 0)";
+
 /* What sql_meta reads. */
 struct meta_rows {
 	long version;	   /* 1 when the version row is there */
@@ -273,10 +285,22 @@ stage_version(sqlite3 *db, struct check_result *r, const bool have[NTABLES])
 }
 
 /* Stage 3: the meta rows, into m; has_arcs is written in a transaction
- * of its own after the schema. */
+ * of its own after the schema.
+ *
+ * No has_arcs row: a writer writes it with its first measurement (even of
+ * nothing: 0 measured files still says has_arcs), so under a parallel
+ * data file's name (.coverage.SUFFIX, what gather collects) the file was
+ * cut short, or is still being written. coverage.py's combine writes it
+ * only when some input had a measurement: its own combined file (any
+ * other name) with no has_arcs, not one row and the meta of a combine
+ * (sql_not_combined) is a combine of files that measured nothing, V_OK
+ * with no data (r->nodata). The rows of the two are the same: the name
+ * and the meta tell. */
 static enum verdict
-stage_meta(sqlite3 *db, struct check_result *r, struct meta_rows *m)
+stage_meta(sqlite3 *db, struct check_result *r, struct meta_rows *m,
+	   bool parallel)
 {
+	long any = -1;
 	int rc;
 
 	rc = query_ints(
@@ -287,11 +311,22 @@ stage_meta(sqlite3 *db, struct check_result *r, struct meta_rows *m)
 		return sqlite_failure(r, db, rc, "reading meta");
 	if (m->version == 0)
 		return set(r, V_INCOMPLETE, "no version in meta " CUT_SHORT);
-	if (m->has_arcs_row == 0)
+	if (m->has_arcs_row != 0)
+		return V_OK;
+	if (!parallel) {
+		rc = query_ints(db, sql_not_combined, (long *const[]){ &any },
+				1);
+		if (rc != SQLITE_OK)
+			return sqlite_failure(r, db, rc, "reading rows");
+	}
+	if (any != 0)
 		return set(r, V_INCOMPLETE,
 			   "no has_arcs in meta: "
 			   "no measurement written yet " CUT_SHORT);
-	return V_OK;
+	r->nodata = true;
+	return set(r, V_OK,
+		   "no data: 0 measured files (a combine of data files that "
+		   "measured nothing)");
 }
 
 /* Stage 4: rows that refer to files and contexts that do not exist. */
@@ -350,6 +385,7 @@ stage_counts(sqlite3 *db, struct check_result *r, const struct meta_rows *m)
 			   "has_arcs is 0 but arc has rows: "
 			   "lines and branches mixed");
 	r->arcs = m->has_arcs != 0;
+	r->rows = n.line_bits > 0 || n.arcs > 0;
 	if (n.contexts > 1)
 		return set(r, V_OK, "%ld measured file%s, %s, %ld contexts",
 			   r->nfiles, r->nfiles == 1 ? "" : "s",
@@ -362,7 +398,7 @@ stage_counts(sqlite3 *db, struct check_result *r, const struct meta_rows *m)
  * in five stages, each V_OK to go on: few statements (preparing them is
  * most of the cost), same verdicts. */
 static enum verdict
-check_structure(sqlite3 *db, struct check_result *r)
+check_structure(sqlite3 *db, struct check_result *r, bool parallel)
 {
 	bool have[NTABLES] = { false };
 	struct meta_rows m = { 0 };
@@ -370,7 +406,7 @@ check_structure(sqlite3 *db, struct check_result *r)
 
 	if ((v = stage_tables(db, r, have)) != V_OK ||
 	    (v = stage_version(db, r, have)) != V_OK ||
-	    (v = stage_meta(db, r, &m)) != V_OK ||
+	    (v = stage_meta(db, r, &m, parallel)) != V_OK || r->nodata ||
 	    (v = stage_orphans(db, r)) != V_OK)
 		return v;
 	return stage_counts(db, r, &m);
@@ -379,9 +415,10 @@ check_structure(sqlite3 *db, struct check_result *r)
 /* SQLite's view of the file at path: quick_check, then the structure.
  * immutable: a WAL-mode file with no log beside it, opened so that SQLite
  * creates no -wal or -shm file next to it (a read-only connection
- * otherwise does). */
+ * otherwise does). parallel: the file has a parallel data file's name. */
 static enum verdict
-check_sqlite(const char *path, bool immutable, struct check_result *r)
+check_sqlite(const char *path, bool immutable, bool parallel,
+	     struct check_result *r)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -423,11 +460,21 @@ check_sqlite(const char *path, bool immutable, struct check_result *r)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	check_structure(db, r);
+	check_structure(db, r, parallel);
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return r->verdict;
+}
+
+/* Is name a parallel data file's, one a writer saves (.coverage.SUFFIX,
+ * or any name with a writer's fields), rather than a combined file's? */
+static bool
+parallel_name(const char *name)
+{
+	struct name_fields nf;
+
+	return strncmp(name, ".coverage.", 10) == 0 || name_parse(name, &nf);
 }
 
 /* Describe a non-regular file type for the reason text. */
@@ -561,7 +608,7 @@ check_file(int dirfd, const char *realdir, const char *name,
 		    st.st_size > 0)
 			set(r, V_INCOMPLETE, "%s", wal_beside);
 		else
-			check_sqlite(path, wal, r);
+			check_sqlite(path, wal, parallel_name(given), r);
 	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
 		   memcmp(head, legacy_magic, (size_t)n) == 0) {
 		set(r, V_LEGACY_JSON,

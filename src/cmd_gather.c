@@ -10,11 +10,15 @@
 #include "lock.h"
 #include "waiter.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* Exit status of the gather pipeline's outcome, after saying it; msg
  * gets what was said of a failure, for --json. */
@@ -38,6 +42,23 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 			 g->ninputs, g->ninputs == 1 ? "" : "s", c->o.dir,
 			 g->data_file,
 			 g->deleted ? "; inputs deleted (--no-keep)" : "");
+		/* Nothing measured is no failure of covsettle's: say it, as
+		 * coverage.py does, and go on as with no data files. */
+		if (g->nodata)
+			out_warn(true,
+				 "no data was collected: the %ld data file%s "
+				 "in %s measured no file; no report written "
+				 "(coverage.py has no data to report)",
+				 g->ninputs, g->ninputs == 1 ? "" : "s",
+				 c->o.dir);
+		if (g->nodata && c->fail_under != NULL &&
+		    c->fail_under_pct > 0) {
+			seterr(msg,
+			       "no coverage data, so below --fail-under %s",
+			       c->fail_under);
+			out_error("%s", msg);
+			return EXIT_BELOW;
+		}
 		if (g->status == GS_OK)
 			return EXIT_OK;
 		if (g->total >= 0)
@@ -68,11 +89,12 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 		}
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
+	case GS_VANISHED: /* only when not waiting again */
 	case GS_CHANGED:
 	case GS_ERROR:
 		seterr(msg, "%s", g->msg);
 		out_error("%s", msg);
-		return g->status == GS_CHANGED ? EXIT_INVALID : EXIT_WATCH;
+		return g->status == GS_ERROR ? EXIT_WATCH : EXIT_INVALID;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
 	}
@@ -118,7 +140,7 @@ no_wait_json(const struct cli *c, int code, const char *msg)
 static void
 print_json(const struct cli *c, const struct wait_result *w,
 	   const struct coverage_find *p, const struct gather_result *g,
-	   int code, const char *msg)
+	   int code, const char *msg, bool lock_lost)
 {
 	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
 	int i, j;
@@ -132,8 +154,10 @@ print_json(const struct cli *c, const struct wait_result *w,
 	json_str(stdout, text);
 	printf(",\"data_file\":");
 	json_str(stdout, g ? g->data_file : NULL);
-	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"combine\":",
-	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false");
+	printf(",\"inputs\":%ld,\"inputs_deleted\":%s,\"no_data\":%s,"
+	       "\"lock_lost\":%s,\"combine\":",
+	       g ? g->ninputs : 0, g && g->deleted ? "true" : "false",
+	       g && g->nodata ? "true" : "false", lock_lost ? "true" : "false");
 	if (g != NULL && g->combine.method != NULL) {
 		printf("{\"method\":\"%s\",\"reason\":", g->combine.method);
 		json_str(stdout, g->combine.reason);
@@ -250,6 +274,105 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 	return EXIT_WATCH;
 }
 
+/* The first path gather would take relative to the working directory,
+ * with what gave it in what[]; NULL when every one is absolute. */
+static const char *
+relative_path(const struct cli *c, char *what, size_t len)
+{
+	static const char *const defaults[RF_COUNT] = {
+		[RF_JSON] = "coverage.json",
+		[RF_HTML] = "htmlcov",
+		[RF_XML] = "coverage.xml",
+		[RF_LCOV] = "coverage.lcov",
+	};
+	const char *cmd =
+		c->coverage ? c->coverage : getenv("COVSETTLE_COVERAGE");
+	int i;
+
+	snprintf(what, len, "DIR");
+	if (c->o.dir[0] != '/')
+		return c->o.dir;
+	snprintf(what, len, "--data-file");
+	if (c->data_file == NULL || c->data_file[0] != '/')
+		return c->data_file ? c->data_file : ".coverage";
+	snprintf(what, len, "--rcfile");
+	if (c->rcfile != NULL && c->rcfile[0] != '/')
+		return c->rcfile;
+	for (i = 0; i < c->nreports; i++) {
+		const struct report *r = &c->reports[i];
+
+		snprintf(what, len, "--report %s%s",
+			 report_format_name(r->format),
+			 r->path ? "" : " (its default path)");
+		if (r->path == NULL && r->format != RF_TEXT)
+			return defaults[r->format];
+		if (r->path != NULL && r->path[0] != '/')
+			return r->path;
+	}
+	/* A command named by a relative path ("venv/bin/coverage"). */
+	snprintf(what, len, "the coverage command");
+	if (cmd != NULL && cmd[0] != '/' &&
+	    memchr(cmd, '/', strcspn(cmd, " \t")) != NULL)
+		return cmd;
+	return NULL;
+}
+
+/* A working directory removed under covsettle (an application's hook
+ * that deletes it): coverage.py cannot even start there (its import
+ * resolves the current directory), and a relative path names nothing.
+ * Where every path gather takes is absolute, it and coverage.py run from
+ * / instead, which holds no configuration of the user's (there is none
+ * left to find in a removed directory); else the path that cannot serve
+ * is named. -1 to go on, or an exit status. */
+static int
+cwd_removed(const struct cli *c, char *msg)
+{
+	char buf[PATH_MAX], what[64];
+	const char *rel;
+
+	if (getcwd(buf, sizeof(buf)) != NULL || errno != ENOENT)
+		return -1;
+	if ((rel = relative_path(c, what, sizeof(what))) != NULL) {
+		seterr(msg,
+		       "the working directory was removed, and %s '%s' is "
+		       "relative to it (coverage.py cannot start there "
+		       "either): run from a directory that exists, or give "
+		       "absolute paths",
+		       what, rel);
+		out_error("%s", msg);
+		return EXIT_WATCH;
+	}
+	if (chdir("/") < 0) {
+		seterr(msg,
+		       "the working directory was removed, and / cannot "
+		       "take its place: %s",
+		       strerror(errno));
+		out_error("%s", msg);
+		return EXIT_WATCH;
+	}
+	out_warn(false, "the working directory was removed: coverage.py "
+			"runs in / (every path given is absolute)");
+	return -1;
+}
+
+/* Was what holds the lock (DIR itself, or the fallback lock file in it:
+ * lock.c) deleted under covsettle, by an application's rm -rf of DIR?
+ * Then another gather could have taken DIR meanwhile: say so. */
+static bool
+lock_deleted(const struct cli *c, int lockfd)
+{
+	struct stat st;
+
+	if (lockfd < 0 || fstat(lockfd, &st) < 0 || st.st_nlink > 0)
+		return false;
+	out_warn(true,
+		 "the lock on %s was lost during the gather (another "
+		 "program deleted %s): another gather on it could have run "
+		 "meanwhile",
+		 c->o.dir, c->o.dir);
+	return true;
+}
+
 /* What runs beside the wait: the search for coverage.py, and the early
  * question to the coverage command it knows (native.c). */
 struct helpers {
@@ -295,18 +418,20 @@ cmd_gather(int argc, char **argv)
 	struct wait_result *w = NULL;
 	struct gather_result g;
 	struct gather_opts go;
-	struct coverage_find find;
+	struct coverage_find find = { .state = FIND_NONE, .outfd = -1 };
 	struct native_early early = { 0 };
 	struct helpers h;
 	char err[ERRLEN] = "";
 	int code, found, lockfd = -1;
-	bool gathered = false;
+	bool gathered = false, lock_lost;
 	struct cli c;
 
 	if ((code = cli_start(argc, argv, "gather", &c)) >= 0)
 		return code;
 	c.o.note = cmd_wait_note;
 	c.o.ctx = &c;
+	if ((code = cwd_removed(&c, err)) >= 0)
+		goto out;
 	/* The search for coverage.py runs alongside the lock and the wait;
 	 * a command that cannot even be started is known at once. */
 	if (coverage_find_start(&find, c.coverage,
@@ -322,11 +447,12 @@ cmd_gather(int argc, char **argv)
 		out_info("removed %d staging director%s left in %s by a gather "
 			 "that is gone",
 			 found, found == 1 ? "y" : "ies", c.o.dir);
-	w = xmalloc(sizeof(*w));
 	c.o.helper = find_helper;
 	c.o.helper_pid = find_pid;
 	h = (struct helpers){ &c, &find, &early };
 	c.o.helper_ctx = &h;
+again:
+	w = xmalloc(sizeof(*w));
 	waiter_run(&c.o, w);
 	if (w->status == WS_SIGNAL) {
 		coverage_find_stop(&find, w->signo);
@@ -362,12 +488,26 @@ cmd_gather(int argc, char **argv)
 		coverage_find_stop(&find, g.signo);
 		native_early_stop(&early, g.signo);
 	}
+	/* The files that settled were deleted under the gather: what is in
+	 * DIR now is waited for, as a directory emptied or made again
+	 * during the wait is, until the deadline. The trigger ran once. */
+	if (g.status == GS_VANISHED) {
+		out_warn(true, "%s; waiting again", g.msg);
+		gather_free(&g);
+		gathered = false;
+		settle_free(w->s);
+		free(w);
+		c.o.trigger = NULL;
+		goto again;
+	}
 	code = gather_report(&c, &g, err);
 out:
 	if (w != NULL && w->status == WS_SETTLED)
 		after_wait(w, code, err);
+	lock_lost = lock_deleted(&c, lockfd);
 	if (c.json)
-		print_json(&c, w, &find, gathered ? &g : NULL, code, err);
+		print_json(&c, w, &find, gathered ? &g : NULL, code, err,
+			   lock_lost);
 	if (gathered)
 		gather_free(&g);
 	if (w != NULL) {

@@ -882,7 +882,10 @@ input_free(struct input *in)
 }
 
 /* Lines and branches must agree across inputs, as coverage.py requires;
- * where they do not, its message and its order decide. */
+ * where they do not, its message and its order decide. Its rule: the
+ * first input with rows sets the kind of the output (a->mode), and a
+ * later input whose has_arcs says the other kind fails, even with no rows;
+ * an input with no rows before it sets nothing. */
 static enum combine_status
 merge_mode(struct input *in, struct acc *a)
 {
@@ -898,7 +901,7 @@ merge_mode(struct input *in, struct acc *a)
 		      "the other way round";
 	if (why != NULL)
 		return in_fallback(in, why);
-	if (in->mode >= 0)
+	if (lines || arcs)
 		a->mode = in->mode;
 	a->any_rows |= lines || arcs;
 	a->any_arcs |= arcs > 0;
@@ -1212,16 +1215,28 @@ out_temp(const char *path, char *tmp, size_t len, char *err)
 	return 0;
 }
 
-/* Write the union to a temporary file and rename it to o->output. */
+/* Is a failed write of the output for want of room: SQLite's
+ * SQLITE_FULL on db, or errno e? */
+static bool
+out_full(sqlite3 *db, int e)
+{
+	return (db != NULL && (sqlite3_errcode(db) & 0xff) == SQLITE_FULL) ||
+	       e == ENOSPC || e == EDQUOT;
+}
+
+/* Write the union to a temporary file and rename it to o->output. A
+ * disk or quota full is COMBINE_FULL, which gather tells from an error. */
 static enum combine_status
 write_output(const struct combine_opts *o, struct acc *a, char *err)
 {
 	char tmp[PATH_MAX];
 	sqlite3 *db = NULL;
-	int rc, fd;
+	int rc, fd, e = 0;
+	bool full;
 
 	if (out_temp(o->output, tmp, sizeof(tmp), err) < 0)
-		return COMBINE_ERROR;
+		return errno == ENOSPC || errno == EDQUOT ? COMBINE_FULL
+							  : COMBINE_ERROR;
 	rc = sqlite3_open_v2(tmp, &db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -1249,7 +1264,8 @@ write_output(const struct combine_opts *o, struct acc *a, char *err)
 	}
 	/* Durable before it takes the target's name. */
 	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0) {
-		seterr(err, "cannot sync %s: %s", tmp, strerror(errno));
+		e = errno;
+		seterr(err, "cannot sync %s: %s", tmp, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		goto fail;
@@ -1262,9 +1278,10 @@ write_output(const struct combine_opts *o, struct acc *a, char *err)
 	}
 	return COMBINE_OK;
 fail:
+	full = out_full(db, e);
 	sqlite3_close(db);
 	unlink(tmp);
-	return COMBINE_ERROR;
+	return full ? COMBINE_FULL : COMBINE_ERROR;
 }
 
 /* The inputs in flight: read on the pool's threads, merged by the calling

@@ -29,9 +29,10 @@ static const char *const candidates[] = {
 	"python3 -m coverage",
 };
 
-/* The candidate's --version, started in a child: stdout into a memfd
- * (nothing to drain while it runs, so it can never block on a full pipe),
- * stderr to /dev/null. 0, or -1 when it could not be started. */
+/* The candidate's --version, started in a child: stdout and stderr into
+ * a memfd (nothing to drain while it runs, so it can never block on a
+ * full pipe), whose last line says why when it fails. 0, or -1 when it
+ * could not be started. */
 static int
 spawn_candidate(struct coverage_find *p)
 {
@@ -42,7 +43,7 @@ spawn_candidate(struct coverage_find *p)
 	argv_split(&a, p->words);
 	argv_add(&a, "--version");
 	p->outfd = memfd_create("covsettle-version", MFD_CLOEXEC);
-	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	null = p->outfd >= 0 ? dup(p->outfd) : -1;
 	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
 		p->pid =
 			child_spawn(a.v, p->outfd, null, CHILD_UNMEASURED, err);
@@ -63,6 +64,30 @@ spawn_candidate(struct coverage_find *p)
 	return -1;
 }
 
+/* The last line of the candidate's output, its reason when it failed
+ * (Python's last traceback line), into p->why; "" when none. */
+static void
+last_line(struct coverage_find *p)
+{
+	char tail[1024], *end, *line;
+	struct stat st;
+	off_t off = 0;
+	ssize_t n;
+
+	p->why[0] = '\0';
+	if (fstat(p->outfd, &st) == 0 && st.st_size > (off_t)sizeof(tail) - 1)
+		off = st.st_size - (off_t)sizeof(tail) + 1;
+	if ((n = pread(p->outfd, tail, sizeof(tail) - 1, off)) <= 0)
+		return;
+	tail[n] = '\0';
+	for (end = tail + n; end > tail && strchr(" \t\r\n", end[-1]); end--)
+		;
+	*end = '\0';
+	line = memrchr(tail, '\n', (size_t)(end - tail));
+	line = line ? line + 1 : tail;
+	snprintf(p->why, sizeof(p->why), "%.*s", (int)sizeof(p->why) - 1, line);
+}
+
 /* Did the candidate that ended with status say it is coverage.py? */
 static bool
 candidate_passed(struct coverage_find *p, int status)
@@ -70,12 +95,31 @@ candidate_passed(struct coverage_find *p, int status)
 	char out[4096];
 	ssize_t n = pread(p->outfd, out, sizeof(out) - 1, 0);
 
+	last_line(p);
 	close(p->outfd);
 	p->outfd = -1;
 	if (n < 0)
 		n = 0;
 	out[n] = '\0';
-	return child_ok(status) && strstr(out, "Coverage.py") != NULL;
+	if (!child_ok(status) || strstr(out, "Coverage.py") == NULL)
+		return false;
+	/* "Coverage.py, version 7.3.2 with C extension" */
+	if (sscanf(out, "Coverage.py, version %31[0-9.]", p->version) != 1)
+		p->version[0] = '\0';
+	return true;
+}
+
+bool
+coverage_sorts_inputs(const char *version)
+{
+	int major = 0, minor = 0, micro = 0;
+
+	if (version == NULL ||
+	    sscanf(version, "%d.%d.%d", &major, &minor, &micro) < 2)
+		return false;
+	if (major != 7)
+		return major > 7;
+	return minor > 4 || (minor == 4 && micro >= 4);
 }
 
 /* A candidate from PATH that is recognisably coverage.py, a Python's
@@ -121,8 +165,9 @@ next_candidate(struct coverage_find *p)
 	if (p->given != NULL) {
 		seterr(p->err,
 		       "the coverage command '%s' (from %s) does not run: "
-		       "'%s --version' failed",
-		       p->given, p->origin, p->given);
+		       "'%s --version' failed%s%s",
+		       p->given, p->origin, p->given, p->why[0] ? ": " : "",
+		       p->why);
 	} else {
 		argv_free(&p->cmd); /* the last recognised candidate's */
 		seterr(p->err,

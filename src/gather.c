@@ -71,6 +71,9 @@ struct gather {
 	char in[PATH_MAX];    /* its inputs directory */
 	char combined[PATH_MAX];
 	struct staged *staged; /* in/combined.N is staged[N] */
+	bool coverage_ran;     /* coverage.py's combine ran, not the native */
+	int width;	       /* digits of N in combined.N, less one */
+	bool sorted;	       /* coverage.py reads a directory sorted */
 };
 
 /* Remove the staging directory: only entries covsettle made. */
@@ -305,6 +308,155 @@ stage_own(const char *stage)
 			       */
 }
 
+/* The path of staged input i, in/combined.N, into buf. */
+static int
+staged_name(const struct gather *g, char *buf, size_t len, long i)
+{
+	return fmt(buf, len, "%s/%s.%0*ld", g->in, COMBINED, g->width + 1, i);
+}
+
+/* The code point at *p, as Python's os.fsdecode() reads a name (UTF-8,
+ * each byte of an invalid sequence as U+DC80 to U+DCFF); moves *p on. */
+static unsigned long
+next_code(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned long c;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		n = 1;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		n = 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			n = 0;
+	if (n > 1 &&
+	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	     (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
+		n = 0;
+	if (n == 0) {
+		*p = s + 1;
+		return 0xdc00 + s[0];
+	}
+	c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++)
+		c = c << 6 | (s[i] & 0x3f);
+	*p = s + n;
+	return c;
+}
+
+/* An input and the place of its name in DIR's listing. */
+struct listed {
+	const struct sfile *f;
+	size_t place;
+};
+
+/* Two inputs in the order of Python's sorted() on their names. */
+static int
+cmp_python(const void *x, const void *y)
+{
+	const unsigned char *a =
+		(const unsigned char *)((const struct listed *)x)->f->name;
+	const unsigned char *b =
+		(const unsigned char *)((const struct listed *)y)->f->name;
+	unsigned long ca, cb;
+
+	while (*a && *b) {
+		ca = next_code(&a);
+		cb = next_code(&b);
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
+	return (*a != 0) - (*b != 0);
+}
+
+static int
+cmp_listed_name(const void *x, const void *y)
+{
+	return strcmp(((const struct listed *)x)->f->name,
+		      ((const struct listed *)y)->f->name);
+}
+
+static int
+cmp_listed_place(const void *x, const void *y)
+{
+	const struct listed *a = x, *b = y;
+
+	return (a->place > b->place) - (a->place < b->place);
+}
+
+/* Put l[] in the order in which DIR lists its names (readdir(3), what
+ * Python's os.scandir() and glob.glob() return); a name no longer listed
+ * goes last. */
+static void
+order_listed(struct gather *g, struct listed *l, size_t n)
+{
+	struct listed key = { 0 }, *hit;
+	struct sfile probe = { 0 };
+	struct dirent *de;
+	size_t i, place = 0;
+	DIR *d;
+
+	for (i = 0; i < n; i++)
+		l[i].place = (size_t)-1;
+	qsort(l, n, sizeof(*l), cmp_listed_name);
+	if ((d = opendir(g->o->realdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			probe.name = de->d_name;
+			key.f = &probe;
+			hit = bsearch(&key, l, n, sizeof(*l), cmp_listed_name);
+			if (hit != NULL && hit->place == (size_t)-1)
+				hit->place = place++;
+		}
+		closedir(d);
+	}
+	qsort(l, n, sizeof(*l), cmp_listed_place);
+}
+
+/* The inputs, in the order in which coverage.py's own `coverage combine
+ * DIR` reads them, which fixes the ids of files and contexts in the
+ * combined file (and so the order of a line's contexts in some reports):
+ * 7.4.4 and later sort the names; before, the directory's own order. The
+ * version is the found command's: with more than one input, the search
+ * must have ended (it ran during the wait). NULL with the status set. */
+static struct listed *
+combine_order(struct gather *g, size_t *n)
+{
+	const struct settle *s = g->o->s;
+	struct listed *in;
+	int signo;
+	size_t i;
+
+	in = xcalloc(settle_nfiles(s) + 1, sizeof(*in));
+	for (*n = 0, i = 0; i < settle_nfiles(s); i++)
+		if (is_input(settle_file(s, i)))
+			in[(*n)++].f = settle_file(s, i);
+	if (*n < 2)
+		return in;
+	if (g->o->find->state != FIND_FOUND &&
+	    coverage_find_wait(g->o->find, g->o->sigfd, cli_deadline(g->o->c),
+			       &signo) != FIND_FOUND) {
+		free(in);
+		g->r->status = signo ? GS_SIGNAL : GS_FAILED;
+		g->r->signo = signo;
+		seterr(g->r->msg, "%s", g->o->find->err);
+		return NULL;
+	}
+	g->sorted = coverage_sorts_inputs(g->o->find->version);
+	if (g->sorted)
+		qsort(in, *n, sizeof(*in), cmp_python);
+	else
+		order_listed(g, in, *n);
+	return in;
+}
+
 /* Stage every input; 0, or -1 with the status set.
  *
  * Links or copies: the native combine (combine.c) opens its inputs
@@ -319,9 +471,9 @@ stage_own(const char *stage)
 static int
 stage_inputs(struct gather *g)
 {
-	const struct settle *s = g->o->s;
+	struct listed *in;
 	char dst[PATH_MAX];
-	size_t i;
+	size_t i, n;
 
 	if (fmt(g->stage, sizeof(g->stage), "%s/" STAGE_TEMPLATE,
 		g->o->realdir) < 0 ||
@@ -344,24 +496,70 @@ stage_inputs(struct gather *g)
 		return seterr(g->r->msg, "cannot create %s: %s", g->in,
 			      strerror(errno));
 	}
-	g->staged = xcalloc(settle_nfiles(s) + 1, sizeof(*g->staged));
-	for (i = 0; i < settle_nfiles(s); i++) {
-		const struct sfile *f = settle_file(s, i);
+	if ((in = combine_order(g, &n)) == NULL)
+		return -1;
+	/* combined.N, N as wide as the last: the names sort in that order */
+	for (i = n; i >= 10; i /= 10)
+		g->width++;
+	g->staged = xcalloc(n + 1, sizeof(*g->staged));
+	for (i = 0; i < n; i++) {
+		const struct sfile *f = in[i].f;
 		struct staged *sg = &g->staged[g->r->ninputs];
 
-		if (!is_input(f))
-			continue;
 		sg->f = f;
-		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED,
-			g->r->ninputs) < 0) {
+		if (staged_name(g, dst, sizeof(dst), g->r->ninputs) < 0) {
+			free(in);
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s", f->name,
 				      strerror(errno));
 		}
 		g->r->ninputs++;
 		if (stage_one(g, f, dst, sg, g->o->c->combine != CM_COVERAGE) <
-		    0)
+		    0) {
+			free(in);
 			return -1;
+		}
+	}
+	free(in);
+	return 0;
+}
+
+/* What an input measured, for a message. */
+static const char *
+kind(const struct sfile *f)
+{
+	return f->check.arcs ? "branches" : "lines only";
+}
+
+/* coverage.py combines no line data with branch data, on any version,
+ * and says so naming its private copies (or, before 7, no file at all).
+ * Its rule, applied here in its order, before anything runs: the first
+ * input with rows sets the kind of the combined data, and any later
+ * input whose has_arcs says the other kind fails the combine (one
+ * without rows before it never does). 0, or -1 with the status set,
+ * naming the user's two files. */
+static int
+kinds_agree(struct gather *g)
+{
+	const struct sfile *first = NULL, *f;
+	long i;
+
+	for (i = 0; i < g->r->ninputs; i++) {
+		f = g->staged[i].f;
+		if (f->check.nodata)
+			continue;
+		if (first != NULL && f->check.arcs != first->check.arcs) {
+			g->r->status = GS_FAILED;
+			return seterr(g->r->msg,
+				      "cannot combine %s/%s, which measured "
+				      "%s, with %s/%s, which measured %s "
+				      "(coverage.py combines no line data "
+				      "with branch data); nothing is combined",
+				      g->o->c->o.dir, f->name, kind(f),
+				      g->o->c->o.dir, first->name, kind(first));
+		}
+		if (first == NULL && f->check.rows)
+			first = f;
 	}
 	return 0;
 }
@@ -386,8 +584,7 @@ copy_linked(struct gather *g)
 		free(sg->path);
 		sg->path = NULL;
 		sg->linked = false;
-		if (fmt(dst, sizeof(dst), "%s/%s.%ld", g->in, COMBINED, i) <
-			    0 ||
+		if (staged_name(g, dst, sizeof(dst), i) < 0 ||
 		    unlink(dst) < 0) {
 			g->r->status = GS_ERROR;
 			return seterr(g->r->msg, "cannot stage %s: %s",
@@ -416,7 +613,10 @@ inputs_unchanged(struct gather *g)
 			    0 ||
 		    lstat(src, &st) < 0 || !same_file(&st, &sg->f->sig) ||
 		    stat(sg->path, &st) < 0 || !same_stat(&st, &sg->st))
-			return changed(g, sg->f, "while coverage.py combined");
+			return changed(g, sg->f,
+				       g->coverage_ran
+					       ? "while coverage.py combined"
+					       : "during the native combine");
 	}
 	return 0;
 }
@@ -547,6 +747,12 @@ combine_native(struct gather *g)
 	case NATIVE_SIGNAL:
 		g->r->status = GS_SIGNAL;
 		return -1;
+	case NATIVE_FULL: /* as a copy that finds no room: exit 7 */
+		g->r->status = GS_ERROR;
+		return seterr(g->r->msg,
+			      "cannot write the combined data file: no space "
+			      "left in %s (disk or quota full)",
+			      g->o->c->o.dir);
 	case NATIVE_FAILED:
 		break;
 	}
@@ -653,6 +859,33 @@ account(struct gather *g, const struct child_result *res)
 	return 0;
 }
 
+/* A command line of the inputs named one by one may grow up to this: far
+ * below ARG_MAX (a quarter of the stack limit, 2 MiB by default). */
+#define NAMED_INPUTS_MAX ((size_t)512 * 1024)
+
+/* What coverage.py's combine reads: the inputs directory, which 7.4.4
+ * and later read in the sorted order of the staged names, that is in
+ * combine_order(); earlier versions read a directory in its own order, so
+ * they are given the staged inputs one by one, in order (coverage.py
+ * then keeps the order given), unless so many that the command line
+ * would near ARG_MAX. */
+static void
+combine_inputs(struct gather *g, struct argv *a)
+{
+	char path[PATH_MAX];
+	long i;
+
+	if (g->sorted || g->r->ninputs < 2 ||
+	    (size_t)g->r->ninputs * (strlen(g->in) + 32) >= NAMED_INPUTS_MAX) {
+		argv_add(a, g->in);
+		return;
+	}
+	/* Each name was made when it was staged: none too long. */
+	for (i = 0; i < g->r->ninputs; i++)
+		if (staged_name(g, path, sizeof(path), i) == 0)
+			argv_add(a, path);
+}
+
 static int
 combine(struct gather *g)
 {
@@ -671,7 +904,8 @@ combine(struct gather *g)
 	coverage_argv(g, &a, "combine");
 	argv_add(&a, "--keep");
 	argv_add(&a, "-q");
-	argv_add(&a, g->in);
+	combine_inputs(g, &a);
+	g->coverage_ran = true;
 	rc = run_coverage(g, &a, 0, &res);
 	argv_free(&a);
 	if (rc == 0)
@@ -690,6 +924,7 @@ check:
 		return seterr(g->r->msg, "the combined data file is %s: %s",
 			      verdict_name(cr.verdict), cr.reason);
 	}
+	g->r->nodata = cr.nodata;
 	return 0;
 }
 
@@ -729,25 +964,45 @@ confirm(struct gather *g, bool combined)
 	return false;
 }
 
-/* The TOTAL line's percentage in a text report, as a number (or -1) and
- * as coverage.py wrote it, with its rcfile's precision. */
+/* The total percentage of a text report, as a number (or -1) and as
+ * coverage.py wrote it (with its rcfile's precision), whatever the
+ * rcfile's [report] format: its TOTAL line ("TOTAL ... 88.82%"), the
+ * markdown table's ("| **TOTAL** | ... | **88.82%** |"), or for format =
+ * total, its first line, one number ("88.82"). */
 static double
 total_of(const char *text, char *shown, size_t len)
 {
-	const char *line, *pct, *start;
+	const char *line, *pct, *start, *end;
 	double v = -1;
+	char *e;
 
+	if (text == NULL)
+		return -1;
 	for (line = text; line != NULL && *line;
 	     line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		if (strncmp(line, "TOTAL ", 6) != 0)
+		if (strncmp(line, "TOTAL ", 6) != 0 &&
+		    strncmp(line, "| **TOTAL** ", 12) != 0)
 			continue;
-		if ((pct = strchr(line, '%')) == NULL)
+		end = strchr(line, '\n');
+		if ((pct = memrchr(line, '%',
+				   end ? (size_t)(end - line)
+				       : strlen(line))) == NULL)
 			break;
-		for (start = pct; start > line && start[-1] != ' '; start--)
+		for (start = pct;
+		     start > line && start[-1] != ' ' && start[-1] != '*';
+		     start--)
 			;
 		v = strtod(start, NULL);
 		snprintf(shown, len, "%.*s", (int)(pct + 1 - start), start);
 	}
+	if (v >= 0 || !isdigit((unsigned char)text[0]))
+		return v;
+	/* format = total: a first line that is one number (what follows is
+	 * coverage.py's own "Coverage failure: ..." under a fail-under). */
+	v = strtod(text, &e);
+	if (e == text || (*e != '\n' && *e != '\0') || v < 0 || v > 100)
+		return -1;
+	snprintf(shown, len, "%.*s%%", (int)(e - text), text);
 	return v;
 }
 
@@ -1240,17 +1495,69 @@ gather_sweep(const char *dir)
 	return removed;
 }
 
+/* A gather that failed may have failed because its inputs were deleted
+ * (an application that removes DIR and makes it again, as a hook may on a
+ * restart): every later step fails for want of them, with messages about
+ * a change, a missing path or coverage.py's status. When some input is
+ * no longer in DIR, or DIR is another directory than when the gather
+ * began (dir), that is what happened: GS_VANISHED says it. */
+static void
+vanished(struct gather *g, const struct stat *dir)
+{
+	const struct settle *s = g->o->s;
+	char path[PATH_MAX];
+	long gone = 0, n = 0;
+	struct stat st;
+	bool replaced;
+	size_t i;
+
+	if (g->r->status != GS_CHANGED && g->r->status != GS_FAILED &&
+	    g->r->status != GS_ERROR)
+		return;
+	/* The staging directory gone too: DIR was emptied, or replaced by
+	 * a directory that may have the same inode number. */
+	replaced = stat(g->o->realdir, &st) < 0 || st.st_dev != dir->st_dev ||
+		   st.st_ino != dir->st_ino ||
+		   (g->stage[0] != '\0' && lstat(g->stage, &st) < 0 &&
+		    errno == ENOENT);
+	for (i = 0; i < settle_nfiles(s); i++) {
+		const struct sfile *f = settle_file(s, i);
+
+		if (!is_input(f))
+			continue;
+		n++;
+		if (fmt(path, sizeof(path), "%s/%s", g->o->realdir, f->name) ==
+			    0 &&
+		    lstat(path, &st) < 0 && errno == ENOENT)
+			gone++;
+	}
+	if (gone == 0 && !replaced)
+		return;
+	g->r->status = GS_VANISHED;
+	g->r->combine.method = NULL; /* its reason was the inputs' loss */
+	seterr(g->r->msg,
+	       "%ld of the %ld data file%s that settled in %s %s deleted "
+	       "before %s combined%s",
+	       gone, n, n == 1 ? "" : "s", g->o->c->o.dir,
+	       gone == 1 ? "was" : "were", gone == 1 ? "it was" : "they were",
+	       replaced ? ", with the directory's other contents (removed, "
+			  "or emptied)"
+			: "");
+}
+
 enum gather_status
 gather_run(const struct gather_opts *o, struct gather_result *r)
 {
 	struct gather g = { .o = o, .r = r };
 	bool combined = false;
+	struct stat dir = { 0 };
 	long i;
 
 	memset(r, 0, sizeof(*r));
 	r->total = -1;
 	r->status = GS_OK;
-	if (stage_inputs(&g) == 0) {
+	(void)stat(o->realdir, &dir);
+	if (stage_inputs(&g) == 0 && kinds_agree(&g) == 0) {
 		combined = combine(&g) == 0;
 		/* A command that does not run explains a failed combine. */
 		if (r->status != GS_SIGNAL)
@@ -1258,12 +1565,16 @@ gather_run(const struct gather_opts *o, struct gather_result *r)
 		/* A changed input explains any failure but a signal. */
 		if (r->status != GS_SIGNAL && inputs_unchanged(&g) < 0)
 			combined = false;
-		if (combined)
+		/* Nothing measured: coverage.py has no data to report, and
+		 * every report would fail saying so. */
+		if (combined && !r->nodata)
 			reports(&g);
 	}
 	/* A verified combined file is kept even when a report failed. */
 	if (combined && place_combined(&g) < 0)
 		combined = false;
+	if (!combined)
+		vanished(&g, &dir);
 	if (o->c->no_keep && combined &&
 	    (r->status == GS_OK || r->status == GS_BELOW))
 		delete_inputs(&g);

@@ -7,11 +7,12 @@
  * the interpreter of the found command (coverage_python()), --rcfile and
  * $COVERAGE_RCFILE as coverage.py takes them. The same question returns
  * what the combine must reproduce of that version: its version, the meta
- * rows and SCHEMA script it writes, and the order in which it reads the
- * staged inputs (combinable_files(): directory order before 7.4, sorted
- * after), which fixes the ids of files and contexts, and so the order in
- * which some reports list a line's contexts. Any doubt, and coverage.py
- * combines as before.
+ * rows and SCHEMA script it writes, and the staged inputs it would read
+ * (combinable_files()). Their order, which fixes the ids of files and
+ * contexts, and so the order in which some reports list a line's
+ * contexts, is the sorted order of the staged names: gather staged them so
+ * (coverage.py's own order for DIR). Any doubt, and coverage.py combines
+ * as before.
  *
  * That question is a Python start and an import of coverage.py (0.1 to
  * 0.25s), and only its end needs the staged inputs. So gather may ask it
@@ -156,6 +157,12 @@ parse_answer(char *out, struct answer *a)
 		a->names[a->nnames++] = line;
 	}
 	return 0;
+}
+
+static int
+cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
 /* Start the question for cmd, waiting on its stdin: 0, or -1 with why
@@ -329,6 +336,7 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 	char *out = NULL, **paths;
 	struct answer a;
 	struct stop stop = { .sigfd = o->sigfd };
+	bool full = false;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
@@ -350,6 +358,10 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 		seterr(r->reason, "coverage.py %s finds no input to combine",
 		       a.version);
 	} else {
+		/* The staged names sort in coverage.py's own order for DIR
+		 * (gather.c), in which 7.4.4 and later read them, and in
+		 * which earlier ones are given them: read them so. */
+		qsort(a.names, a.nnames, sizeof(*a.names), cmp_names);
 		paths = xcalloc(a.nnames, sizeof(*paths));
 		for (i = 0; i < a.nnames; i++)
 			if (asprintf(&paths[i], "%s/%s", o->indir, a.names[i]) <
@@ -378,6 +390,8 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 			       a.version);
 		} else if (cs == COMBINE_STOPPED) {
 			*signo = stop.signo;
+		} else if (cs == COMBINE_FULL) {
+			full = true;
 		}
 	}
 	free(a.names);
@@ -387,6 +401,13 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 		return NATIVE_SIGNAL;
 	if (strcmp(r->method, "native") == 0)
 		return NATIVE_DONE;
+	/* A full disk is no reason to try coverage.py, which needs the
+	 * same room and copies of the inputs besides. */
+	if (full) {
+		r->method = "native";
+		seterr(err, "%s", r->reason);
+		return NATIVE_FULL;
+	}
 	if (o->how == CM_NATIVE) {
 		seterr(err, "--combine=native is not possible: %s", r->reason);
 		return NATIVE_FAILED;

@@ -67,7 +67,8 @@ utf8_len(const unsigned char *p)
 /* Write s to f with every control character escaped, so that no name
  * can move the cursor, clear the terminal or forge a line: \n, \r, \t,
  * else \xHH, also for the C1 controls (U+0080 to U+009F) and for bytes
- * that are not UTF-8. Valid UTF-8 is written as it is. */
+ * that are not UTF-8; a backslash is doubled, so that an escape never
+ * reads like one written in the name. Valid UTF-8 is written as it is. */
 static void
 put_safe(FILE *f, const char *s)
 {
@@ -76,7 +77,9 @@ put_safe(FILE *f, const char *s)
 
 	for (; *p; p += n) {
 		n = utf8_len(p);
-		if (n == 1 && *p >= 0x20 && *p != 0x7f) {
+		if (*p == '\\') {
+			fputs("\\\\", f);
+		} else if (n == 1 && *p >= 0x20 && *p != 0x7f) {
 			fputc(*p, f);
 		} else if (n > 1 && !(p[0] == 0xc2 && p[1] < 0xa0)) {
 			fwrite(p, 1, n, f);
@@ -239,6 +242,47 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Is s all UTF-8? */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	for (; *p; p += n)
+		if ((n = utf8_len(p)) == 0)
+			return false;
+	return true;
+}
+
+/* Write s's bytes to f as a JSON string of their base64 (RFC 4648). */
+static void
+json_base64(FILE *f, const char *s)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i;
+	unsigned long v;
+
+	fputc('"', f);
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned long)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		fputc(b64[(v >> 18) & 63], f);
+		fputc(b64[(v >> 12) & 63], f);
+		fputc(i + 1 < len ? b64[(v >> 6) & 63] : '=', f);
+		fputc(i + 2 < len ? b64[v & 63] : '=', f);
+	}
+	fputc('"', f);
+}
+
+/* A file name is bytes; a JSON string is Unicode. A name that is not
+ * UTF-8 reads with U+FFFD in key, and gets key_base64 besides: its bytes,
+ * lossless. */
 void
 json_file(FILE *f, const char *key, const char *name,
 	  const struct check_result *r)
@@ -247,6 +291,10 @@ json_file(FILE *f, const char *key, const char *name,
 	json_str(f, key);
 	fputs(":", f);
 	json_str(f, name);
+	if (!utf8_valid(name)) {
+		fprintf(f, ",\"%s_base64\":", key);
+		json_base64(f, name);
+	}
 	fprintf(f, ",\"size\":%lld,\"verdict\":", (long long)r->size);
 	json_str(f, verdict_name(r->verdict));
 	fputs(",\"reason\":", f);

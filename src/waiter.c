@@ -351,6 +351,23 @@ drain(struct waiter *wt)
 	return rc;
 }
 
+/* WS_INVALID, with r->msg saying how many files failed, as the last
+ * line printed says it. */
+static enum wait_status
+invalid_said(struct waiter *wt)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < settle_nfiles(wt->s); i++)
+		n += settle_invalid(wt->s, settle_file(wt->s, i));
+	seterr(wt->r->msg,
+	       "%ld invalid data file%s in %s that no writer will "
+	       "mend",
+	       n, n == 1 ? "" : "s", wt->o->dir);
+	return WS_INVALID;
+}
+
 /* Move f into DIR/quarantine/ under a name not taken yet. */
 static int
 quarantine(struct waiter *wt, struct sfile *f)
@@ -529,7 +546,7 @@ wait_loop(struct waiter *wt)
 			st = settle_expire(wt->s, wt->now);
 		if (st == ST_INVALID) {
 			if (o->invalid == INVALID_FAIL)
-				return WS_INVALID;
+				return invalid_said(wt);
 			if (quarantine_invalid(wt) < 0)
 				return WS_ERROR;
 			continue;

@@ -1,5 +1,6 @@
 # test_check.py: `covsettle check` on the fixtures made by coverage.py and
 # on files in the states a writer leaves them in.
+import base64
 import hashlib
 import subprocess
 import json
@@ -156,6 +157,33 @@ def test_json_stays_valid_with_non_utf8_names(tmp_path):
     paths = sorted(f["path"] for f in doc["files"])
     assert paths == [f"{tmp_path}/.coverage.otherhost.1.123456\ufffd\ufffd",
                      f"{tmp_path}/.coverage.otherhost.2.123456-ü"]
+    # The bytes, lossless, where the name is not UTF-8; none where it is.
+    by_path = {f["path"]: f for f in doc["files"]}
+    bad = by_path[paths[0]]
+    assert base64.b64decode(bad["path_base64"]) == d + b"/" + name
+    assert "path_base64" not in by_path[paths[1]]
+    # wait (and gather) give name_base64 the same way.
+    r = subprocess.run([COVSETTLE, "wait", "--json", "-d", "0", "--expect", "2",
+                        str(tmp_path)], capture_output=True)
+    files = json.loads(r.stdout.decode("utf-8"))["files"]
+    assert sorted(base64.b64decode(f["name_base64"]) for f in files
+                  if "name_base64" in f) == [name]
+
+
+def test_backslash_in_a_name_is_escaped(tmp_path):
+    # A name holding a backslash and a t, and one holding a real tab: on
+    # standard output and standard error they read differently.
+    literal = datafile(tmp_path, ".coverage.x\\tforged", fixture="truncated")
+    real = datafile(tmp_path, ".coverage.x\tforged", fixture="truncated")
+    for path, shown in ((literal, ".coverage.x\\\\tforged"),
+                        (real, ".coverage.x\\tforged")):
+        r = covsettle("check", path)
+        assert r.returncode == 4
+        assert r.stdout.startswith(f"{tmp_path}/{shown}: corrupt: "), r.stdout
+    r = covsettle("wait", "-d", "50ms", "-T", "20s", str(tmp_path))
+    assert r.returncode == 4, r.stderr
+    assert "data file: .coverage.x\\\\tforged" in r.stderr
+    assert "data file: .coverage.x\\tforged" in r.stderr
 
 
 # ---- many files: checked on several threads, reported in order ----

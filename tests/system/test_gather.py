@@ -136,6 +136,28 @@ def test_fail_under_above_total_exits_1(partial, cov):
     assert (src / ".coverage").exists(), "the combined data is kept"
 
 
+@pytest.mark.parametrize("form", ["text", "markdown", "total"])
+def test_total_percent_with_every_report_format(partial, cov, form):
+    """[report] format = markdown or total (coverage.py 7.4 and later): the
+    total is read from the table's TOTAL row, or is the whole output, as
+    coverage.py's own report of the combined file gives it."""
+    if tuple(map(int, cov.version.split(".")[:2])) < (7, 4):
+        pytest.skip("[report] format = NAME is coverage.py 7.4 and later")
+    tmp, cdir, src = partial
+    rc = tmp / "rc.ini"
+    rc.write_text(f"[report]\nformat = {form}\nprecision = 2\n")
+    r = gather(src, "--rcfile", str(rc), "--report", "text", "--fail-under", "99.5",
+               "--json", str(cdir), cov=cov)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    own = subprocess.run([*cov.cmd, "report", "--rcfile", str(rc), "--format=total",
+                          "--data-file", str(src / ".coverage")], capture_output=True,
+                         text=True, cwd=src, check=True).stdout.strip()
+    assert doc["total_percent"] == pytest.approx(float(own), abs=0.005)
+    assert 0 < doc["total_percent"] < 99.5
+    assert f"total coverage {own}% is below --fail-under 99.5" in r.stderr
+
+
 def test_fail_under_below_total_exits_0(partial, cov):
     tmp, cdir, src = partial
     r = gather(src, "--fail-under", "10", str(cdir), cov=cov)
@@ -939,7 +961,8 @@ class Stdin:
 if at == "ask" and argv[0] == "-c":
     sys.stdin = Stdin(sys.stdin)
 if at == "combine" and argv[1:2] == ["combine"]:
-    act(argv[-1])
+    # the staged inputs' directory, or (before 7.4.4) its files one by one
+    act(argv[-1] if os.path.isdir(argv[-1]) else os.path.dirname(argv[-1]))
 """
 # An rcfile whose [paths] makes the native combine decline (auto).
 PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"
@@ -975,6 +998,9 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
     assert r.returncode == 4, r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert f"{os.path.basename(victim)} changed" in last, last
+    # Which combine it was, as it was.
+    assert ("during the native combine" in last) == (combine == "native"), last
+    assert ("while coverage.py combined" in last) == (combine != "native"), last
     assert not (tmp / "out.cov").exists() and r.stdout == ""
     if change == "truncate":
         assert os.path.getsize(victim) == 0, "something wrote into it"
@@ -1009,3 +1035,101 @@ def test_coverage_combines_copies_when_native_declines(three, cov):
     assert digests(cdir) == before
     assert [os.stat(f).st_nlink for f in files] == [1, 1, 1]
     assert union(tmp / "all.cov") == union(*files)
+
+
+def gather_from_removed_cwd(tmp, *args, cov=None):
+    """covsettle gather started in a working directory that was removed
+    (as an application's hook that deletes it leaves its shell)."""
+    gone = tmp / "gone"
+    gone.mkdir()
+    using = ["--coverage", cov.command] if cov else []
+    return subprocess.run(
+        ["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone),
+         COVSETTLE, "gather", "-d", DEBOUNCE, *using, *args],
+        capture_output=True, text=True, timeout=LONG, stdin=subprocess.DEVNULL)
+
+
+def test_removed_working_directory_with_absolute_paths(three, cov):
+    """A removed working directory is no missing coverage.py: with every
+    path absolute, gather combines and reports as from anywhere."""
+    tmp, cdir, src, files = three
+    out, html = tmp / "all.cov", tmp / "html"
+    r = gather_from_removed_cwd(tmp, "--expect", "3", "--data-file", str(out),
+                                "--report", f"html={html}", "--json", str(cdir), cov=cov)
+    assert r.returncode == 0, r.stderr
+    assert "the working directory was removed" in r.stderr
+    assert union(out) == union(*files)
+    assert (html / "index.html").exists()
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["found", "named"])
+def test_removed_working_directory_is_named(three, named):
+    """A relative path with a removed working directory: the cause named,
+    not "coverage.py not found" or a bare "--version failed"."""
+    tmp, cdir, src, files = three
+    before = digests(cdir)
+    args = ["--coverage", "python3-coverage"] if named else []
+    r = gather_from_removed_cwd(tmp, *args, "--expect", "3", "--json", str(cdir))
+    assert r.returncode == 7, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last == ("covsettle: the working directory was removed, and --data-file "
+                    "'.coverage' is relative to it (coverage.py cannot start there "
+                    "either): run from a directory that exists, or give absolute paths")
+    assert "not found" not in r.stderr and "--version" not in r.stderr
+    assert json.loads(r.stdout)["message"] == last[len("covsettle: "):]
+    assert digests(cdir) == before
+
+
+def test_named_command_that_fails_says_why(three):
+    """A named coverage command whose --version fails: its own last line
+    (Python's reason) is in the message."""
+    tmp, cdir, src, files = three
+    r = gather(src, "--coverage", f"{PY} -m covsettle_no_such_module", "--expect", "3",
+               str(cdir))
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "--version' failed: " in last and "No module named covsettle_no_such_module" in last
+
+
+@pytest.mark.parametrize("at,combine", [("ask", "auto"), ("ask", "native"),
+                                        ("combine", "coverage")])
+def test_directory_made_again_during_the_gather_is_waited_for(tmp_path, cov, at, combine):
+    """gather started right after a restart whose hook removes DIR and makes
+    it again: it settled at once on the previous run's files, which are
+    deleted while it combines (while coverage.py is asked, or combines).
+    That is no input that changed: gather says what happened, waits again,
+    and combines what the new workers write; the lost lock file is said."""
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    for v in (0, 1):
+        write(cdir, src, v, python=cov.python)
+    new = [write(tmp_path / "new", src, v, python=cov.python) for v in (2, 0)]
+    fired = tmp_path / "fired"
+    act = (f'if [ ! -e "{fired}" ]; then touch "{fired}"; rm -rf "{cdir}" && '
+           f'mkdir "{cdir}" && for f in "{tmp_path}"/new/.coverage.*; do '
+           f'cp "$f" "{cdir}/x" && mv "{cdir}/x" "{cdir}/${{f##*/}}"; done; fi')
+    env = hooked(tmp_path, at, act)
+    out = tmp_path / "all.cov"
+    r = gather(src, "--expect", "2", "-T", "30s", "--json", f"--combine={combine}",
+               "--data-file", str(out), str(cdir), env=env, cov=cov)
+    assert fired.exists()
+    assert r.returncode == 0, r.stderr
+    assert (f"warning: 2 of the 2 data files that settled in {cdir} were deleted before "
+            "they were combined, with the directory's other contents (removed, or "
+            "emptied); waiting again") in r.stderr
+    assert "changed" not in r.stderr and "exited with status" not in r.stdout
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "settled" and doc["message"] is None
+    assert sorted(f["name"] for f in doc["files"]) == sorted(os.path.basename(f) for f in new)
+    assert union(out) == union(*new)
+    assert doc["lock_lost"] is True
+    assert f"the lock on {cdir} was lost during the gather" in r.stderr
+
+
+def test_invalid_file_at_exit_4_has_a_message(tmp_path):
+    """--json at exit 4 for a file no writer will mend: the message says it."""
+    datafile(tmp_path, fixture="truncated")
+    r = covsettle("gather", "-d", "0", "-T", "20s", "--json", str(tmp_path))
+    assert r.returncode == 4, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert json.loads(r.stdout)["message"] == last[len("covsettle: "):]
+    assert last == f"covsettle: 1 invalid data file in {tmp_path} that no writer will mend"

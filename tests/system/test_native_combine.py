@@ -7,6 +7,7 @@
 # on a data file at the same path. Inputs are real: written through
 # coverage.py's CoverageData API (native_data.py) or by `coverage run`.
 import glob
+import hashlib
 import json
 import os
 import re
@@ -514,18 +515,43 @@ def test_combine_coverage_option(cov, tmp_path):
     assert "combine: native, as coverage.py " in r.stderr
 
 
-def test_lines_and_branches_left_to_coverage(cov, tmp_path):
-    """Inputs that measured lines and branches: coverage.py's own error."""
-    indir = make_inputs(cov, tmp_path, named([{"files": [0]}, {"files": [1], "arcs": True}]))
-    auto = gather_run(cov, indir, str(tmp_path / "a"))
-    by_coverage = gather_run(cov, indir, str(tmp_path / "b"), "--combine=coverage")
-    assert auto.returncode == by_coverage.returncode == 5
-    assert "Can't combine" in auto.stderr
-    assert json.loads(auto.stdout)["combine"]["method"] == "coverage"
-    assert "measured branches" in json.loads(auto.stdout)["combine"]["reason"]
-    forced = gather_run(cov, indir, str(tmp_path / "c"), "--combine=native")
-    assert forced.returncode == 5
-    assert "--combine=native is not possible" in forced.stderr
+MIXES = {
+    # rows of lines, then rows of branches: coverage.py fails either way
+    "lines-arcs": [{"files": [0]}, {"files": [1], "arcs": True}],
+    # a run that measured nothing (lines) then branches: coverage.py
+    # combines them, or fails, by the order in which it reads them
+    "empty-lines-arcs": [{"empty": True}, {"files": [1], "arcs": True},
+                         {"files": [2], "arcs": True}],
+}
+
+
+@pytest.mark.parametrize("method", ["auto", "native", "coverage"])
+@pytest.mark.parametrize("mix", sorted(MIXES))
+def test_lines_and_branches_named_before_combining(cov, tmp_path, mix, method):
+    """Inputs that measured lines and branches: gather decides as
+    coverage.py's own `coverage combine DIR` does, in its order; where that
+    fails, gather fails (exit 5) before any combine runs, naming the user's
+    two files, never a private copy."""
+    indir = make_inputs(cov, tmp_path, named([dict(i) for i in MIXES[mix]]))
+    (tmp_path / "own").mkdir()
+    own = sh([*cov.cmd, "combine", "--keep", "-q", f"--data-file={tmp_path}/own/.coverage",
+              indir], cwd=str(tmp_path / "own"), check=False)
+    r = gather_run(cov, indir, str(tmp_path / "out.cov"), f"--combine={method}")
+    if own.returncode == 0:
+        assert r.returncode == 0, r.stderr
+        assert facts(str(tmp_path / "out.cov")) == facts(str(tmp_path / "own" / ".coverage"))
+        return
+    assert "Can't combine" in own.stderr + own.stdout
+    assert r.returncode == 5, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    named_files = re.findall(re.escape(indir) + r"/(\.coverage\.nd\.\d+\.\d+)", last)
+    assert len(named_files) == 2, last
+    assert "measured branches" in last and "measured lines only" in last, last
+    assert ".covsettle-gather" not in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["commands"] == [] and doc["combine"] is None, doc
+    assert doc["message"] == last[len("covsettle: "):]
+    assert not os.path.exists(tmp_path / "out.cov")
 
 
 def test_conflicting_tracers_left_to_coverage(cov, tmp_path):
@@ -623,3 +649,159 @@ def test_sqlfile_off_reads_through_sqlite(cov, tmp_path):
                            dict(os.environ, COVSETTLE_SQLFILE="0"))
     assert got == want
     assert pages - off == 3, (pages, off)
+
+
+@pytest.mark.parametrize("arcs", [False, True], ids=["lines", "arcs"])
+@pytest.mark.parametrize("method", ["native", "coverage"])
+def test_nothing_measured_is_no_error(cov, tmp_path, method, arcs):
+    """Every input measured nothing (each "ok: 0 measured files"): coverage.py
+    combines them into a file without has_arcs. gather gives that combined
+    file, warns that no data was collected, writes no report (coverage.py has
+    none to give) and exits 0; check calls coverage.py's own combined file
+    "ok: no data", not "cut short"."""
+    indir = make_inputs(cov, tmp_path, named([{"empty": True, "arcs": arcs} for _ in range(3)]))
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    out = str(tmp_path / "out.cov")
+    r = gather_run(cov, indir, out, f"--combine={method}", "--report", "text")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["combine"]["method"] == method
+    assert doc["no_data"] is True and doc["total_percent"] is None
+    assert doc["data_file"] == out
+    assert "warning: no data was collected: the 3 data files in " in r.stderr
+    ref = facts(manual)
+    got = facts(out)
+    for key in ("has_arcs", "files", "contexts", "lines", "arcs", "version"):
+        assert got[key] == ref[key], key
+    assert ref["has_arcs"] is None
+    assert not any(" report " in c["command"] for c in doc["commands"])
+    for path in (manual, out):
+        c = subprocess.run([COVSETTLE, "check", path], capture_output=True, text=True,
+                           timeout=LONG)
+        assert c.returncode == 0, c.stdout
+        assert c.stdout.startswith(f"{path}: ok: no data: 0 measured files")
+    # Below a --fail-under above 0, as with no data files at all.
+    r = gather_run(cov, indir, str(tmp_path / "fu.cov"), f"--combine={method}",
+                   "--fail-under", "50")
+    assert r.returncode == 1, r.stderr
+    assert "no coverage data, so below --fail-under 50" in r.stderr
+    assert os.path.exists(tmp_path / "fu.cov")
+
+
+def test_parallel_file_without_has_arcs_is_still_cut_short(cov, tmp_path):
+    """The same rows under a parallel data file's name: a writer's save cut
+    short before its first measurement, never "no data"."""
+    indir = make_inputs(cov, tmp_path, named([{"empty": True}, {"empty": True}]))
+    manual = reference(cov, indir, str(tmp_path / "manual"))
+    cut = os.path.join(str(tmp_path), ".coverage.nd.77.100077")
+    shutil.copyfile(manual, cut)
+    c = subprocess.run([COVSETTLE, "check", cut], capture_output=True, text=True, timeout=LONG)
+    assert c.returncode == 4, c.stdout
+    assert "incomplete: no has_arcs in meta" in c.stdout
+
+
+# A real full disk: a 1 MiB tmpfs mounted over DIR in a mount namespace of its
+# own, holding the inputs and a filler that leaves one page free (for the
+# lock); the staged hard links take no room, the combined file finds none.
+FULL_DISK = r'''
+set -u
+d=$1 src=$2; shift 2
+mount -t tmpfs -o size=1m covsettle-full "$d" || exit 99
+cp -a "$src"/.coverage.* "$d"/ || exit 98
+dd if=/dev/zero of="$d/room" bs=4k count=1 2>/dev/null
+dd if=/dev/zero of="$d/filler" bs=4k 2>/dev/null
+rm "$d/room"
+"$@" "$d"
+echo "rc=$?"
+ls -a "$d"
+sha256sum "$d"/.coverage.*
+'''
+
+
+@pytest.mark.parametrize("method", ["native", "auto", "coverage"])
+def test_full_disk_exits_7(cov, tmp_path, method):
+    """No room for the combined file: exit 7 (as the man page says) whichever
+    the combine, naming DIR; the inputs are untouched and nothing is left."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare(1) for a tmpfs in a mount namespace")
+    src = make_inputs(cov, tmp_path, named([{"files": [0, 1, 2]}, {"files": [1, 2, 3]},
+                                            {"files": [0, 3]}]))
+    assert sum(os.path.getsize(os.path.join(src, n)) for n in os.listdir(src)) < 512 * 1024
+    d = tmp_path / "full"
+    d.mkdir()
+    out = tmp_path / "out.cov"
+    r = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", FULL_DISK, "sh",
+         str(d), src, COVSETTLE, "gather", "--expect", "3", "--debounce", "0",
+         "--ignore-writers", "--coverage", cov.command, f"--combine={method}",
+         f"--data-file={out}"],
+        capture_output=True, text=True, timeout=LONG * 2, stdin=subprocess.DEVNULL)
+    assert "rc=" in r.stdout, r.stdout + r.stderr
+    assert "rc=7\n" in r.stdout, r.stdout + r.stderr
+    assert "no space left" in r.stderr.lower(), r.stderr
+    assert str(d) in r.stderr or ".coverage." in r.stderr, r.stderr
+    assert not out.exists()
+    listing = r.stdout.split("rc=7\n", 1)[1]
+    assert ".covsettle-gather" not in listing, listing
+    want = {hashlib.sha256(open(os.path.join(src, n), "rb").read()).hexdigest()
+            for n in os.listdir(src)}
+    got = {line.split()[0] for line in listing.splitlines() if "/.coverage." in line}
+    assert got == want
+
+
+def ids(path):
+    """The ids coverage.py gave files and contexts in a data file."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    got = (list(con.execute("select id, path from file order by id")),
+           list(con.execute("select id, context from context order by id")))
+    con.close()
+    return got
+
+
+def contexts_json(cov, datafile, workdir):
+    """coverage.py's JSON report with show_contexts of datafile."""
+    os.makedirs(workdir)
+    shutil.copyfile(datafile, os.path.join(workdir, ".coverage"))
+    sh([*cov.cmd, "json", "--show-contexts", "-o", "r.json"], cwd=workdir,
+       env=dict(os.environ, PYTHONHASHSEED="0"))
+    doc = json.load(open(os.path.join(workdir, "r.json")))
+    doc["meta"].pop("timestamp", None)
+    return doc
+
+
+@pytest.mark.parametrize("method", ["native", "coverage"])
+def test_combine_order_is_coverage_own(cov, tmp_path, method):
+    """gather's combined file is `coverage combine DIR`'s own, ids and all:
+    12 inputs (combined.10 and combined.2 were read out of order) arriving
+    during the wait in the reverse of their names' order. coverage.py 7.4.4
+    and later read DIR sorted by name, earlier ones in DIR's own order."""
+    src = make_inputs(cov, tmp_path, named([
+        {"files": sorted({(i * 5) % 12, (i * 7 + 3) % 12}), "arcs": True,
+         "contexts": [f"test_{i}", "shared"]} for i in range(12)]), modules=12)
+    d = tmp_path / "d"
+    d.mkdir()
+    out = tmp_path / "out.cov"
+    p = subprocess.Popen(
+        [COVSETTLE, "gather", "--expect", "12", "--debounce", "0", "--ignore-writers",
+         "--coverage", cov.command, f"--combine={method}", f"--data-file={out}", "--json",
+         "-v", str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.DEVNULL)
+    try:
+        # Armed: the watch is up before the first file lands.
+        for line in iter(p.stderr.readline, ""):
+            if line.startswith("covsettle: watching "):
+                break
+        for name in sorted(os.listdir(src), reverse=True):
+            shutil.copyfile(os.path.join(src, name), d / ("tmp-" + name))
+            os.rename(d / ("tmp-" + name), d / name)
+        stdout, stderr = p.communicate(timeout=LONG)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 0, stderr
+    assert json.loads(stdout)["combine"]["method"] == method
+    own = reference(cov, str(d), str(tmp_path / "own"))
+    assert ids(out) == ids(own)
+    assert contexts_json(cov, str(out), str(tmp_path / "j1")) == \
+        contexts_json(cov, own, str(tmp_path / "j2"))
