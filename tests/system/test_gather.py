@@ -900,8 +900,9 @@ if at == "ask" and argv[0] == "-c":
 if at == "combine" and argv[1:2] == ["combine"]:
     act(argv[-1])
 """
-# An rcfile whose [paths] makes the native combine decline (auto).
-PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"
+# An rcfile whose debug option makes the native combine decline (auto):
+# "pid" only marks debug output, and none is written.
+DECLINE_RC = "[run]\ndebug = pid\n"
 
 
 def hooked(tmp, at, act):
@@ -917,7 +918,7 @@ def hooked(tmp, at, act):
 def test_input_changed_while_combine_runs(three, cov, change, combine):
     # A writer covsettle did not see changes an input while it is combined
     # (natively; by coverage.py after the native combine declined, for
-    # [paths]; by coverage.py as asked): exit 4 naming it, nothing written,
+    # debug output; by coverage.py as asked): exit 4 naming it, nothing written,
     # and nothing ever writes into the user's file.
     tmp, cdir, src, files = three
     victim = files[1]
@@ -927,7 +928,7 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
         act = f'cp "{files[0]}" "{victim}.new" && mv "{victim}.new" "{victim}"'
     env = hooked(tmp, "ask" if combine == "native" else "combine", act)
     rc = tmp / "gather.rc"
-    rc.write_text(PATHS_RC if combine == "auto" else "[run]\n")
+    rc.write_text(DECLINE_RC if combine == "auto" else "[run]\n")
     r = gather(src, "--expect", "3", "--no-keep", f"--combine={combine}",
                f"--rcfile={rc}", "--report", "text", "--data-file",
                str(tmp / "out.cov"), str(cdir), env=env, cov=cov)
@@ -943,14 +944,14 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
 
 
 def test_coverage_combines_copies_when_native_declines(three, cov):
-    # [paths]: the native combine declines and coverage.py combines. It is
+    # Debug output: the native combine declines and coverage.py combines. It is
     # given copies (coverage.py writes into an input it finds lacking a
     # schema), never a user's file: each staged input is its own inode with
     # one link while coverage.py runs, and the users' files are left as they
     # were, one link each.
     tmp, cdir, src, files = three
     rc = tmp / "paths.rc"
-    rc.write_text(PATHS_RC)
+    rc.write_text(DECLINE_RC)
     log = tmp / "staged.log"
     env = hooked(tmp, "combine", f'stat -c "%i %h %n" "$1"/* > "{log}"')
     before = digests(cdir)
