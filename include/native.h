@@ -31,8 +31,10 @@ enum native_status {
 struct native_result {
 	const char *method; /* "native" or "coverage" */
 	char reason[ERRLEN];
-	msec_t ms; /* native_combine()'s time: what was left of the
-		    * question once the inputs were staged, and the combine */
+	bool reads_only; /* coverage.py answered that its combine opens its
+			  * inputs read-only: a staged link is safe there */
+	msec_t ms;	 /* native_combine()'s time: what was left of the
+			  * question once the inputs were staged, and the combine */
 };
 
 /* The question to coverage.py, asked early: its child started during the

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define ASK_MARK "covsettle-native 2"
 /* The question's stop signal's grace before SIGKILL: it only waits on
@@ -49,12 +50,15 @@
 
 /* PYTHON -c THIS [RCFILE], with INDIR, OUTPUT and then every distinct
  * file path of the inputs on its stdin, each ended by a NUL (a path may
- * hold a newline, never a NUL). It imports coverage.py first, the slow
- * part, which may run during the wait, and reads stdin only then;
- * Coverage() is made after, with the real OUTPUT, and initialised as its
- * combine does (_init(): plugins that configure run). It writes nothing
+ * hold a newline, never a NUL), and a final \1. It imports coverage.py
+ * first, the slow part, which may run during the wait, and reads stdin
+ * only then; Coverage() is made after, with the real OUTPUT, initialised
+ * as its combine does (_init(): plugins that configure run), and the
+ * inputs' order found, while covsettle reads the paths; then it reads
+ * the paths. It writes nothing
  * but its answer, one item a line: the mark; the version; why not (empty:
- * safe); the number of meta rows, then each as KEY<TAB>VALUE; the SCHEMA
+ * safe); "ro" when its combine opens its inputs read-only (7.17), else
+ * "rw"; the number of meta rows, then each as KEY<TAB>VALUE; the SCHEMA
  * script; the number of inputs and their names in coverage.py's order;
  * then for each path given, '=' and the path that version's combine
  * stores for it. Newlines and backslashes in values are escaped as \n and
@@ -79,27 +83,41 @@ static const char ask_py[] =
 	"from coverage.data import combinable_files\n"
 	"from coverage.files import PathAliases\n"
 	"from coverage.sqldata import SCHEMA, CoverageData\n"
+	"try:\n"
+	"    src = inspect.getsource(CoverageData.update)\n"
+	"    old = 'aliases' in inspect.signature(CoverageData.update).parameters\n"
+	"    import coverage.data\n"
+	"    ro = 'read_only=True' in inspect.getsource(coverage.data.combine_parallel_data)\n"
+	"except (OSError, TypeError):\n"
+	"    src, ro = None, False\n"
 	"rc = sys.argv[1] if len(sys.argv) > 1 else True\n"
-	"given = sys.stdin.buffer.read().split(b'\\0')\n"
-	"if len(given) < 3 or given[-1]:\n"
-	"    sys.exit(1)\n"
-	"indir, out = map(os.fsdecode, given[:2])\n"
-	"paths = [p.decode('utf-8', 'surrogateescape') for p in given[2:-1]]\n"
+	"def more():\n"
+	"    b = sys.stdin.buffer.read1(1 << 16)\n"
+	"    if not b:\n"
+	"        sys.exit(1)\n"
+	"    return b\n"
+	"buf = b''\n"
+	"while buf.count(b'\\0') < 2:\n"
+	"    buf += more()\n"
+	"indir, out, buf = buf.split(b'\\0', 2)\n"
+	"indir, out = os.fsdecode(indir), os.fsdecode(out)\n"
 	"cov = coverage.Coverage(data_file=out, config_file=rc)\n"
 	"cov._init()\n"
+	"names = [os.path.relpath(f, indir) for f in combinable_files(out, [indir])]\n"
+	"b = sys.stdin.buffer.read1(1 << 16)\n"
+	"while b:\n"
+	"    buf += b\n"
+	"    b = sys.stdin.buffer.read1(1 << 16)\n"
+	"if not buf.endswith(b'\\1'):\n"
+	"    sys.exit(1)\n"
+	"paths = [p.decode('utf-8', 'surrogateescape') for p in buf[:-1].split(b'\\0')[:-1]]\n"
 	"ver = coverage.__version__\n"
 	"why = []\n"
 	"if cov.get_option('run:debug') or os.environ.get('COVERAGE_DEBUG'):\n"
 	"    why.append(\"debug output is on, which coverage.py's combine writes\")\n"
 	"got = {}\n"
-	"if not why:\n"
-	"    try:\n"
-	"        src = inspect.getsource(CoverageData.update)\n"
-	"        old = 'aliases' in inspect.signature(CoverageData.update).parameters\n"
-	"    except (OSError, TypeError):\n"
-	"        src = None\n"
-	"    if src is None:\n"
-	"        why.append(\"the source of its combine cannot be read to tell how it maps paths\")\n"
+	"if not why and src is None:\n"
+	"    why.append(\"the source of its combine cannot be read to tell how it maps paths\")\n"
 	"if not why:\n"
 	"    if coverage.version_info < (7,):\n"
 	"        def mk():\n"
@@ -148,8 +166,7 @@ static const char ask_py[] =
 	"            meta[0],\n"
 	"            ('when', datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'))]\n"
 	"esc = lambda s: s.replace('\\\\', '\\\\\\\\').replace('\\n', '\\\\n')\n"
-	"names = [os.path.relpath(f, indir) for f in combinable_files(out, [indir])]\n"
-	"lines = ['" ASK_MARK "', ver, '; '.join(why), str(len(meta))]\n"
+	"lines = ['" ASK_MARK "', ver, '; '.join(why), 'ro' if ro else 'rw', str(len(meta))]\n"
 	"lines += [k + '\\t' + esc(v) for k, v in meta]\n"
 	"lines.append(esc(SCHEMA))\n"
 	"lines.append(str(len(names)))\n"
@@ -162,6 +179,7 @@ static const char ask_py[] =
 struct answer {
 	char *version;
 	char *why;
+	bool reads_only; /* its combine opens its inputs read-only */
 	struct combine_meta meta[8];
 	size_t nmeta;
 	char *schema;
@@ -207,6 +225,11 @@ parse_answer(char *out, size_t npaths, struct answer *a)
 		return -1;
 	*line = '\0';
 	save = line + 1;
+	line = strtok_r(NULL, "\n", &save);
+	if (line == NULL ||
+	    (strcmp(line, "ro") != 0 && strcmp(line, "rw") != 0))
+		return -1;
+	a->reads_only = strcmp(line, "ro") == 0;
 	line = strtok_r(NULL, "\n", &save);
 	if (line == NULL || sscanf(line, "%zu", &n) != 1 || n > 8)
 		return -1;
@@ -357,31 +380,52 @@ put_nul(char **b, size_t *len, size_t *cap, const char *s)
 	*len += n;
 }
 
+static int staged_paths(const struct native_opts *o, char ***paths,
+			size_t *npaths, char *reason);
+
 /* Ask coverage.py about the staged inputs in o->indir and how it stores
- * each of paths (npaths); 0 with its answer in *out (malloc'd) and a, or
- * -1 with why not in r->reason (or a signal in *signo). */
+ * each of their paths, read meanwhile into *paths (*npaths); 0 with its
+ * answer in *out (malloc'd) and a, or -1 with why not in r->reason (or a
+ * signal in *signo). */
 static int
-ask(const struct native_opts *o, char *const *paths, size_t npaths,
+ask(const struct native_opts *o, char ***paths, size_t *npaths,
     struct native_result *r, char **out, struct answer *a, int *signo)
 {
 	struct child_result res;
 	struct child_job j;
 	char how[128], *input = NULL;
 	size_t i, ilen = 0, icap = 0;
+	bool sent;
 
 	*out = NULL;
+	memset(&j, 0, sizeof(j));
+	j.in = j.out = j.errout = -1;
 	if (ask_take(o, &j, r->reason) < 0)
 		return -1;
-	/* INDIR\0OUTPUT\0PATH\0... */
+	/* INDIR\0OUTPUT\0 first: a pipe holds it whole, and coverage.py
+	 * starts on it while the paths are read. Not written (the question
+	 * died?): child_finish() writes it with the rest, and says how the
+	 * question ended. */
 	put_nul(&input, &ilen, &icap, o->indir);
 	put_nul(&input, &ilen, &icap, o->output);
-	for (i = 0; i < npaths; i++)
-		put_nul(&input, &ilen, &icap, paths[i]);
+	sent = ilen <= PIPE_BUF && write(j.in, input, ilen) == (ssize_t)ilen;
+	if (staged_paths(o, paths, npaths, r->reason) < 0) {
+		free(input);
+		child_abandon(&j, SIGTERM, ASK_GRACE_MS);
+		return -1;
+	}
+	/* PATH\0...\1 */
+	if (sent)
+		ilen = 0;
+	for (i = 0; i < *npaths; i++)
+		put_nul(&input, &ilen, &icap, (*paths)[i]);
+	put_nul(&input, &ilen, &icap, "\1");
+	ilen--; /* not its NUL */
 	child_finish(&j, input, ilen, o->sigfd, &res);
 	free(input);
 	free(res.errout);
 	if (res.signo == 0 && child_ok(res.status) && res.out != NULL &&
-	    parse_answer(res.out, npaths, a) == 0) {
+	    parse_answer(res.out, *npaths, a) == 0) {
 		*out = res.out;
 		return 0;
 	}
@@ -455,6 +499,24 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
+/* Every distinct file path of the staged inputs (combine_paths()): 0, or
+ * -1 with why not in reason. */
+static int
+staged_paths(const struct native_opts *o, char ***paths, size_t *npaths,
+	     char *reason)
+{
+	char **staged;
+	size_t n;
+	int rc;
+
+	if (staged_inputs(o, &staged, &n, reason) < 0)
+		return -1;
+	rc = combine_paths((const char *const *)staged, n, paths, npaths,
+			   reason);
+	free_list(staged, n);
+	return rc;
+}
+
 /* The combine itself, once coverage.py has answered a about the paths
  * (npaths) of the inputs. */
 static enum combine_status
@@ -496,8 +558,8 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 {
 	enum combine_status cs;
 	msec_t start = clock_ms();
-	char *out = NULL, **staged = NULL, **paths = NULL;
-	size_t nstaged = 0, npaths = 0;
+	char *out = NULL, **paths = NULL;
+	size_t npaths = 0;
 	struct answer a;
 	struct stop stop = { .sigfd = o->sigfd };
 
@@ -511,16 +573,9 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 		seterr(r->reason, "--combine=coverage");
 		return NATIVE_DECLINED;
 	}
-	/* The paths coverage.py is asked to map: every input's file
-	 * table, read before the question is given its stdin. */
-	if (staged_inputs(o, &staged, &nstaged, r->reason) < 0 ||
-	    combine_paths((const char *const *)staged, nstaged, &paths, &npaths,
-			  r->reason) < 0) {
-		if (o->early != NULL)
-			native_early_stop(o->early, SIGTERM);
-	} else if (ask(o, paths, npaths, r, &out, &a, signo) < 0) {
+	if (ask(o, &paths, &npaths, r, &out, &a, signo) < 0) {
 		;
-	} else if (a.why[0] != '\0') {
+	} else if ((r->reads_only = a.reads_only), a.why[0] != '\0') {
 		seterr(r->reason, "coverage.py %s: %s", a.version, a.why);
 	} else if (a.nnames == 0) {
 		seterr(r->reason, "coverage.py %s finds no input to combine",
@@ -537,7 +592,6 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 			*signo = stop.signo;
 		}
 	}
-	free_list(staged, nstaged);
 	free_list(paths, npaths);
 	free(a.names);
 	free(a.mapped);
