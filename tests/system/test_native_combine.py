@@ -446,13 +446,13 @@ def test_fixture_files(cov, tmp_path):
 
 # [paths] and relative_files: data files written on "different runners",
 # each in its own checkout (as the fan-in of examples/ci has them), combined
-# in the project's checkout where the configuration is. ROOT(i) is runner
-# i's checkout, WIN(i) a Windows runner's.
-def ROOT(i):
+# in the project's checkout where the configuration is. RUNNER(i) is runner
+# i's checkout, WINRUNNER(i) a Windows runner's.
+def RUNNER(i):
     return f"/runners/r{i}/builds/acme/proj"
 
 
-def WIN(i):
+def WINRUNNER(i):
     return f"C:\\runners\\r{i}\\proj"
 
 
@@ -480,9 +480,9 @@ PATH_CASES = {
     # name: (rc, inputs); "else" is the relative pattern's checkout, "none"
     # a path that matches no pattern.
     "paths": (PATHS_RC, [
-        {"paths": [[0, ROOT(1)], [1, ROOT(1)]]},
-        {"paths": [[1, ROOT(2)], [2, ROOT(2)], [0, ROOT(2)]]},
-        {"paths": [[2, WIN(3)], [3, WIN(3)]]},
+        {"paths": [[0, RUNNER(1)], [1, RUNNER(1)]]},
+        {"paths": [[1, RUNNER(2)], [2, RUNNER(2)], [0, RUNNER(2)]]},
+        {"paths": [[2, WINRUNNER(3)], [3, WINRUNNER(3)]]},
         {"paths": [[3, "else"], [0, "else"]], "contexts": ["", "t.a"]},
         {"files": [1, 2], "contexts": ["t.a", "t.b"]},
         {"paths": [[2, "/nowhere/at/all"]]}]),
@@ -491,20 +491,20 @@ PATH_CASES = {
         {"files": [1, 2], "contexts": ["", "t.a"]},
         {"paths": [[2, ""], [3, ""]], "contexts": ["t.a"]}]),
     "fan-in": (FANIN_RC, [
-        {"paths": [[0, ROOT(1)], [1, ROOT(1)]], "contexts": ["", "t.a"]},
-        {"paths": [[1, ROOT(2)], [2, ROOT(2)]]},
-        {"paths": [[2, WIN(3)], [3, WIN(3)]]},
+        {"paths": [[0, RUNNER(1)], [1, RUNNER(1)]], "contexts": ["", "t.a"]},
+        {"paths": [[1, RUNNER(2)], [2, RUNNER(2)]]},
+        {"paths": [[2, WINRUNNER(3)], [3, WINRUNNER(3)]]},
         {"paths": [[3, ""], [0, ""]], "contexts": ["t.b"]},
         {"files": [0, 3]}]),
     "windows": ("", [
-        {"paths": [[0, WIN(1)], [1, WIN(1)]]},
-        {"paths": [[1, WIN(1)], [2, WIN(2)]]},
+        {"paths": [[0, WINRUNNER(1)], [1, WINRUNNER(1)]]},
+        {"paths": [[1, WINRUNNER(1)], [2, WINRUNNER(2)]]},
         {"files": [1]}]),
     # Two files of one input stored as one path: 6.5 keeps one file's
     # lines, and declines (test_one_path_per_input).
     "merged-in-one-input": ("[paths]\nsource =\n    src/\n    /runners/*/builds/acme/proj/src/\n", [
-        {"paths": [[0, ROOT(1)], [0, ROOT(2)], [1, ROOT(1)]]},
-        {"paths": [[0, ROOT(3)], [1, ROOT(2)]]}]),
+        {"paths": [[0, RUNNER(1)], [0, RUNNER(2)], [1, RUNNER(1)]]},
+        {"paths": [[0, RUNNER(3)], [1, RUNNER(2)]]}]),
 }
 
 
@@ -593,7 +593,7 @@ def test_one_path_per_input(cov, tmp_path):
     assert r.returncode == 0, r.stderr
     combine = json.loads(r.stdout)["combine"]
     assert combine["method"] == "coverage"
-    assert f"{ROOT(1)}/src/nd_mod_0.py and {ROOT(2)}/src/nd_mod_0.py" in combine["reason"]
+    assert f"{RUNNER(1)}/src/nd_mod_0.py and {RUNNER(2)}/src/nd_mod_0.py" in combine["reason"]
     assert "keeping the lines of one of them only" in combine["reason"]
 
 
@@ -604,7 +604,7 @@ def test_relative_rules_in_order(cov, tmp_path):
     Which comes first is the order of the inputs: native declines, and
     says so; 6.5 maps nothing there, and combines natively."""
     proj, indir = path_inputs(cov, tmp_path, "[run]\nrelative_files = true\n", [
-        {"paths": [[0, ROOT(1)]]}, {"paths": [[0, ""], [1, ""]]}])
+        {"paths": [[0, RUNNER(1)]]}, {"paths": [[0, ""], [1, ""]]}])
     r = gather_run(cov, indir, str(tmp_path / "auto"), "-v", cwd=proj)
     assert r.returncode == 0, r.stderr
     combine = json.loads(r.stdout)["combine"]
@@ -612,7 +612,7 @@ def test_relative_rules_in_order(cov, tmp_path):
         assert combine["method"] == "native", combine
         return
     assert combine["method"] == "coverage"
-    assert f"'{ROOT(1)}/src/nd_mod_0.py' maps to" in combine["reason"], combine
+    assert f"'{RUNNER(1)}/src/nd_mod_0.py' maps to" in combine["reason"], combine
     assert "as the order of the inputs has it" in combine["reason"]
     assert "as the order of the inputs has it" in r.stderr
     forced = gather_run(cov, indir, str(tmp_path / "forced"), "--combine=native", cwd=proj)
@@ -636,8 +636,8 @@ def test_configurer_plugin_paths(cov, tmp_path, monkeypatch):
     through them, and so does the native one (the question starts
     coverage.py as its combine does)."""
     proj, indir = path_inputs(cov, tmp_path, "[run]\nplugins = nd_cfg\n",
-                              [{"paths": [[0, ROOT(1)], [1, ROOT(1)]]},
-                               {"paths": [[1, ROOT(2)]]}])
+                              [{"paths": [[0, RUNNER(1)], [1, RUNNER(1)]]},
+                               {"paths": [[1, RUNNER(2)]]}])
     (proj / "nd_cfg.py").write_text(CONFIGURER)
     monkeypatch.setenv("PYTHONPATH", str(proj))
     want = assert_same_in(cov, proj, indir, tmp_path)
