@@ -1,8 +1,9 @@
 /* native.h: gather's choice between coverage.py's `combine` and the native
  * one (combine.c), and the native combine when it is safe: coverage.py
- * itself, run once with its own interpreter, says whether its effective
- * configuration leaves combining to a plain union, which version it is,
- * what it would write, and in which order it would read the inputs. */
+ * itself, run once with its own interpreter, says whether the union can
+ * follow its combine, which version it is, what it would write, in which
+ * order it would read the inputs, and what path it stores for each path
+ * of the inputs ([paths], relative_files). */
 #ifndef COVSETTLE_NATIVE_H
 #define COVSETTLE_NATIVE_H
 
