@@ -49,8 +49,10 @@ def numbits(lines):
     return bytes(b)
 
 
-def make_files(d, src, n, arcs, contexts, schema, seed=7):
-    """n distinct data files in d, measuring the sources in src."""
+def make_files(d, src, n, arcs, contexts, schema, seed=7, shard=None):
+    """n distinct data files in d, measuring the sources in src; with shard,
+    data file k measured them in runner shard(k)'s own checkout instead:
+    /runners/rSHARD/builds/acme/proj/src/mod_I.py."""
     rng = random.Random(seed)
     paths = [os.path.join(src, f"mod_{i}.py") for i in range(SOURCES)]
     pool = [[(a, b) for a, b in {(rng.randint(-1, LINES), rng.randint(-1, LINES))
@@ -61,6 +63,9 @@ def make_files(d, src, n, arcs, contexts, schema, seed=7):
         con.execute("insert into coverage_schema (version) values (7)")
         con.executemany("insert into meta (key, value) values (?, ?)",
                         [("version", "7.17.5"), ("has_arcs", "1" if arcs else "0")])
+        if shard is not None:
+            paths = [f"/runners/r{shard(k)}/builds/acme/proj/src/mod_{i}.py"
+                     for i in range(SOURCES)]
         con.executemany("insert into file (id, path) values (?, ?)",
                         list(enumerate(paths, 1)))
         ctxs = [("", range(SOURCES))]
@@ -149,7 +154,52 @@ def run():
                                 "combine", f"{lib.median(rss):.1f} MB"))
             if not arcs and not contexts and n in (1000, 10000):
                 rows += whole_gather(n, d, out)
+    rows += fanin_gather(1000, schema7, out)
     return rows
+
+
+FANIN_RC = """[run]
+relative_files = True
+
+[paths]
+source =
+    src/
+    */src/
+"""
+
+
+def fanin_gather(n, schema, out):
+    """The sharded fan-in, 100 shards x 10 files (lines, a test context
+    each): each shard's paths are its own checkout's, folded onto this one's
+    src/ by examples/ci's relative_files and [paths]; covsettle gather (native)
+    vs coverage.py 7.17.5's combine + report by hand, both in the checkout."""
+    work = lib.tmp("combine-fanin")
+    os.makedirs(os.path.join(work, "src"))
+    for i in range(SOURCES):
+        with open(os.path.join(work, "src", f"mod_{i}.py"), "w") as f:
+            f.write("".join(f"x{k} = {k}\n" for k in range(1, LINES + 1)))
+    with open(os.path.join(work, ".coveragerc"), "w") as f:
+        f.write(FANIN_RC)
+    d = lib.tmp(f"combine-fanin-{n}")
+    make_files(d, os.path.join(work, "src"), n, False, True, schema, shard=lambda k: k // 10)
+    runs = 1 if lib.QUICK else 3
+    gat, hand = [], []
+    cmd = f"{COV7} -m coverage"
+    for _ in range(runs):
+        gat.append(timed([lib.COVSETTLE, "gather", "-q", "--debounce", "0",
+                          "--ignore-writers", "--expect", str(n), "--combine=native",
+                          "--coverage", cmd, "--report", "text", f"--data-file={out}", d],
+                         cwd=work)[0])
+        t = lib.now()
+        timed([COV7, "-m", "coverage", "combine", "--keep", "-q", f"--data-file={out}", d],
+              cwd=work)
+        timed([COV7, "-m", "coverage", "report", f"--data-file={out}"], cwd=work)
+        hand.append(lib.now() - t)
+    g, h = lib.median(gat), lib.median(hand)
+    return [lib.row("7", f"whole fan-in gather, {n // 10:,} shards x 10 files (lines, "
+                    "contexts; relative_files, [paths]; text report): covsettle (native) vs "
+                    "coverage.py 7.17.5 combine + report by hand", lib.ms(g), lib.ms(h),
+                    f"{g / h * 100:.0f} % of it", "<= 25 %", g / h <= 0.25)]
 
 
 def whole_gather(n, d, out):

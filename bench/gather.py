@@ -33,8 +33,21 @@ import lib
 REPORTS = (("json", "-o", "coverage.json"), ("xml", "-o", "coverage.xml"), ("html", "-d", "htmlcov"))
 
 
-def by_hand(cov, work, d, out):
-    rc = "--rcfile=coveragerc"
+# The fan-in's configuration (examples/ci): relative paths, and [paths] folding
+# every runner's checkout onto this one's src/.
+FANIN_RC = """[run]
+relative_files = True
+disable_warnings = module-not-imported, no-data-collected
+
+[paths]
+source =
+    src/
+    */src/
+"""
+
+
+def by_hand(cov, work, d, out, rcfile="coveragerc"):
+    rc = f"--rcfile={rcfile}"
     cmds = [[cov.console, "combine", "--keep", "-q", rc, d], [cov.console, "report", rc]]
     cmds += [[cov.console, fmt, "-q", rc, flag, os.path.join(out, name)] for fmt, flag, name in REPORTS]
     t = lib.now()
@@ -44,10 +57,10 @@ def by_hand(cov, work, d, out):
     return lib.now() - t
 
 
-def gather(cov, work, d, out, named=True):
+def gather(cov, work, d, out, named=True, rcfile="coveragerc", method=None):
     """Wall time, and gather's own part of it: wall minus the coverage.py commands
     it ran (their times from --json), which by hand runs too."""
-    argv = [lib.COVSETTLE, "gather", "-q", "--json", "--rcfile", "coveragerc", "--report", "text",
+    argv = [lib.COVSETTLE, "gather", "-q", "--json", "--rcfile", rcfile, "--report", "text",
             "--data-file", os.path.join(out, ".coverage")]
     if named:  # as by hand: the command is named, not looked for
         argv += ["--coverage", cov.console]
@@ -57,7 +70,10 @@ def gather(cov, work, d, out, named=True):
     wall = lib.now() - t
     if r.returncode != 0:
         raise RuntimeError(f"covsettle gather exited {r.returncode}")
-    cmds = sum(c["ms"] for c in json.loads(r.stdout)["commands"]) / 1000
+    doc = json.loads(r.stdout)
+    if method is not None and doc["combine"]["method"] != method:
+        raise RuntimeError(f"gather's combine: {doc['combine']}")
+    cmds = sum(c["ms"] for c in doc["commands"]) / 1000
     return wall, wall - cmds
 
 
@@ -93,6 +109,37 @@ def run():
                                     f"(PATH: {cov.version})",
                                     f"{lib.ms(fo)} own = {fo / h * 100:.1f} %", lib.ms(h), "",
                                     "<= 5 %", fo / h <= 0.05))
+    rows += fanin_rows(out)
+    return rows
+
+
+def fanin_rows(out):
+    """The fan-in: 10 data files a shard, each shard's runner its own checkout
+    (lib.fanin()), combined under FANIN_RC, natively since coverage.py maps the
+    paths; the whole gather against combine and the same reports by hand. At
+    1,000 files that is 100 shards x 10 files."""
+    work = lib.tmp("fanin-src")
+    shutil.copytree(lib.FIXTURE_SRC, os.path.join(work, "src"))
+    with open(os.path.join(work, "coveragerc-fanin"), "w") as f:
+        f.write(FANIN_RC)
+    rows = []
+    for cov in lib.COVS:
+        if cov.missing():
+            continue
+        for n in (10, 100, 1000):
+            d = lib.fanin(f"fanin-{cov.version}-{n}", n, cov.era)
+            runs = 3 if lib.QUICK else 7
+            hand, total = [], []
+            for _ in range(runs):
+                hand.append(by_hand(cov, work, d, out, "coveragerc-fanin"))
+                total.append(gather(cov, work, d, out, rcfile="coveragerc-fanin",
+                                    method="native")[0])
+            h, c = lib.median(hand), lib.median(total)
+            goal = ("<= 25 %", c / h <= 0.25) if n == 1000 else ("<= 100 %", c <= h)
+            rows.append(lib.row("4", f"fan-in gather, {n // 10:,} shards x 10 files "
+                                f"(relative_files, [paths]; text, json, xml, html), "
+                                f"whole run vs by hand; coverage.py {cov.version}",
+                                lib.ms(c), lib.ms(h), f"{c / h * 100:.0f} %", *goal))
     return rows
 
 

@@ -103,6 +103,24 @@ def pool(n, era=1):
     return p["dir"]
 
 
+def fanin(name, n, era=1, per_shard=10):
+    """A directory of the first N pool files as a sharded CI run's fan-in makes
+    them: PER_SHARD files from each runner, whose checkout is its own,
+    /runners/rK/builds/acme/proj, its paths absolute (src/NAME.py there)."""
+    src, d = pool(n, era), tmp(name)
+    old = time.time() - 60
+    for i in range(n):
+        path = os.path.join(d, data_name(i, era))
+        shutil.copyfile(os.path.join(src, data_name(i, era)), path)
+        con = sqlite3.connect(path)
+        with con:
+            con.execute("update file set path = ? || path",
+                        (f"/runners/r{i // per_shard}/builds/acme/proj/src/",))
+        con.close()
+        os.utime(path, (old, old))
+    return d
+
+
 def linked(name, n, era=1):
     """A directory holding the first N pool files (hard links: the same real files)."""
     src, d = pool(n, era), tmp(name)

@@ -39,6 +39,16 @@ struct combine_opts {
 	size_t nmeta;
 	bool empty_tracers; /* a '' tracer row for every file without a
 			     * tracer, as coverage.py before 7.10.5 writes */
+	/* The combining coverage.py's path mapping ([paths], relative_files,
+	 * its own rewriting): an input's path map_from[i] is stored as
+	 * map_to[i], and files that map to one path are one file. NULL: the
+	 * paths as they are, and a path with a backslash falls back. */
+	const char *const *map_from;
+	const char *const *map_to;
+	size_t nmap;
+	/* Two files of one input that map to one path fall back: coverage.py
+	 * 6.5 keeps the lines of one of them only. */
+	bool one_path_per_input;
 	/* Asked between inputs; nonzero stops the combine. May be NULL. */
 	int (*interrupted)(void *arg);
 	void *arg;
@@ -46,6 +56,12 @@ struct combine_opts {
 
 /* Combine o->inputs into o->output. */
 enum combine_status combine_run(const struct combine_opts *o, char *err);
+
+/* The distinct file paths of inputs (n of them), in the order they first
+ * appear: 0 with *paths (malloc'd, each path malloc'd) and *npaths, or
+ * -1 with err. Only the file table is read. */
+int combine_paths(const char *const *inputs, size_t n, char ***paths,
+		  size_t *npaths, char *err);
 
 /* OR the numbits src (slen bytes) into *dst (*dlen bytes, malloc'd or
  * NULL), growing it to the longer length: coverage.py's numbits_union. */

@@ -1,8 +1,9 @@
 /* native.h: gather's choice between coverage.py's `combine` and the native
  * one (combine.c), and the native combine when it is safe: coverage.py
- * itself, run once with its own interpreter, says whether its effective
- * configuration leaves combining to a plain union, which version it is,
- * what it would write, and in which order it would read the inputs. */
+ * itself, run once with its own interpreter, says whether the union can
+ * follow its combine, which version it is, what it would write, in which
+ * order it would read the inputs, and what path it stores for each path
+ * of the inputs ([paths], relative_files). */
 #ifndef COVSETTLE_NATIVE_H
 #define COVSETTLE_NATIVE_H
 
@@ -33,8 +34,10 @@ enum native_status {
 struct native_result {
 	const char *method; /* "native" or "coverage" */
 	char reason[ERRLEN];
-	msec_t ms; /* native_combine()'s time: what was left of the
-		    * question once the inputs were staged, and the combine */
+	bool reads_only; /* coverage.py answered that its combine opens its
+			  * inputs read-only: a staged link is safe there */
+	msec_t ms;	 /* native_combine()'s time: what was left of the
+			  * question once the inputs were staged, and the combine */
 };
 
 /* The question to coverage.py, asked early: its child started during the

@@ -8,9 +8,18 @@
  * input brought line or arc rows. It refuses inputs that measured lines
  * and branches, and files whose tracers differ, and what it does then
  * depends on the order and on the version: those inputs, and anything
- * else this file does not reproduce exactly (a path with a backslash,
- * which 7.17 rewrites; rows that point at no file or context; values of
- * an unexpected type), end in COMBINE_FALLBACK, and coverage.py decides.
+ * else this file does not reproduce exactly (rows that point at no file or
+ * context; values of an unexpected type; without the caller's mapping, a
+ * path with a backslash, which 7.17 rewrites), end in COMBINE_FALLBACK,
+ * and coverage.py decides.
+ *
+ * The caller may give the path that the combining coverage.py stores for
+ * each path of the inputs ([paths], relative_files: asked of coverage.py
+ * itself, native.c): a file is then merged under that path, in the order
+ * coverage.py meets it, so that files that map to one path are one file
+ * of the output, their numbits OR-ed and their arcs united as those of
+ * two inputs. Two such files in one input are merged too, as coverage.py
+ * 7 merges them; 6.5 keeps one file's lines, and that falls back.
  *
  * Each input is read once, on its own read-only connection, by one of the
  * pool's threads (pool.c), into rows under its own ids (struct input); its
@@ -216,6 +225,9 @@ struct pair {
 /* One output file's tracer as the inputs so far have it. */
 struct ftracer {
 	char *tracer; /* NULL: none ('' to coverage.py) */
+	bool given;   /* some input had the file: tracer is its */
+	size_t input; /* the last input that had it, + 1 */
+	uint32_t raw; /* that input's file position */
 };
 
 /* The union being built. */
@@ -231,6 +243,13 @@ struct acc {
 	int mode;      /* -1: no input said; 0 lines; 1 arcs (meta) */
 	bool any_rows; /* some input had line or arc rows */
 	bool any_arcs;
+	/* The combining coverage.py's paths: an input's path, by its index
+	 * in map (map_from), is stored as o->map_to[index]. */
+	const struct combine_opts *o;
+	struct table map_t;
+	struct text *map;
+	size_t mapcap;
+	size_t ninputs; /* merged so far */
 };
 
 /* One input's ids, mapped to the output's indexes. */
@@ -338,6 +357,26 @@ text_index(struct table *t, struct text **v, size_t *cap, const char *s,
 	return table_put(t, j, h);
 }
 
+/* The index of text s in vector v indexed by t, or NONE. */
+static uint32_t
+text_find(const struct table *t, const struct text *v, const char *s,
+	  size_t len)
+{
+	uint32_t h = hash_bytes(s, len, 2166136261u);
+	size_t j;
+
+	if (t->slot == NULL)
+		return NONE;
+	for (j = h & t->mask; t->slot[j]; j = (j + 1) & t->mask) {
+		const struct text *e = &v[t->slot[j] - 1];
+
+		if (t->hash[t->slot[j] - 1] == h && e->len == len &&
+		    memcmp(e->s, s, len) == 0)
+			return t->slot[j] - 1;
+	}
+	return NONE;
+}
+
 void
 combine_numbits_or(unsigned char **dst, size_t *dlen, const unsigned char *src,
 		   size_t slen)
@@ -410,6 +449,10 @@ acc_free(struct acc *a)
 		free(a->tracers[i].tracer);
 	for (i = 0; i < a->ctx_t.n; i++)
 		free(a->ctxs[i].s);
+	for (i = 0; i < a->map_t.n; i++)
+		free(a->map[i].s);
+	free(a->map);
+	table_free(&a->map_t);
 	for (i = 0; i < a->pairs_t.n; i++) {
 		free(a->pairs[i].bits);
 		free(a->pairs[i].jumps);
@@ -472,6 +515,7 @@ idmap_set(struct idmap *m, sqlite3_int64 id, uint32_t idx)
  * thread merges it into the union, in the order of the inputs. */
 struct input {
 	const char *path;
+	bool mapped; /* the caller maps paths: a backslash is no reason */
 	sqlite3 *db;
 	enum combine_status s;
 	char err[ERRLEN];
@@ -578,8 +622,9 @@ read_names(struct input *in, bool files)
 						    "is not an id and a name");
 			break;
 		}
-		/* coverage.py 7.17 turns backslashes into slashes. */
-		if (files && memchr(text, '\\', len) != NULL) {
+		/* coverage.py 7.17 turns backslashes into slashes: only
+		 * the caller's mapping knows. */
+		if (files && !in->mapped && memchr(text, '\\', len) != NULL) {
 			s = in_fallback(in, "has a path with a backslash");
 			break;
 		}
@@ -909,12 +954,11 @@ merge_mode(struct input *in, struct acc *a)
 }
 
 /* Every input that has a file must give it the same tracer (none counts
- * as ''): coverage.py's own rules for a difference vary by version.
- * fidx: the output index of each of the input's files; files from known
- * on are new in this input, which sets their tracer. */
+ * as ''): coverage.py's own rules for a difference vary by version; so
+ * must every file of the inputs that maps to one path. fidx: the output
+ * index of each of the input's files. */
 static enum combine_status
-merge_tracers(struct input *in, struct acc *a, const uint32_t *fidx,
-	      size_t known)
+merge_tracers(struct input *in, struct acc *a, const uint32_t *fidx)
 {
 	size_t i;
 	uint32_t f;
@@ -922,22 +966,84 @@ merge_tracers(struct input *in, struct acc *a, const uint32_t *fidx,
 	for (i = 0; i < in->nfiles; i++) {
 		const char *mine = in->tracer[i] ? in->tracer[i] : "";
 		const char *theirs;
+		struct ftracer *t;
 
 		f = fidx[i];
 		assert(a->tracers != NULL && f < a->ntracers);
-		if (f >= known) {
-			a->tracers[f].tracer = in->tracer[i];
+		t = &a->tracers[f];
+		if (!t->given) {
+			t->tracer = in->tracer[i];
+			t->given = true;
 			in->tracer[i] = NULL;
 			continue;
 		}
-		theirs = a->tracers[f].tracer ? a->tracers[f].tracer : "";
+		theirs = t->tracer ? t->tracer : "";
 		if (strcmp(mine, theirs) != 0) {
-			seterr(in->err,
-			       "%s gives %s the file tracer '%s', an earlier "
-			       "input '%s'",
-			       in->path, a->files[f].s, mine, theirs);
+			if (strcmp(a->files[f].s, in->files[i].s) != 0)
+				seterr(in->err,
+				       "%s gives %s, which coverage.py stores "
+				       "as "
+				       "%s, the file tracer '%s', another file "
+				       "stored there '%s'",
+				       in->path, in->files[i].s, a->files[f].s,
+				       mine, theirs);
+			else
+				seterr(in->err,
+				       "%s gives %s the file tracer '%s', an "
+				       "earlier input '%s'",
+				       in->path, a->files[f].s, mine, theirs);
 			return COMBINE_FALLBACK;
 		}
+	}
+	return COMBINE_OK;
+}
+
+/* The output index of the input's file i: its path as the combining
+ * coverage.py stores it, added when new; NONE with the input's fallback
+ * when the mapping lacks it. */
+static uint32_t
+file_index(struct input *in, struct acc *a, size_t i)
+{
+	const struct text *t = &in->files[i];
+	const char *s = t->s;
+	size_t len = t->len;
+	uint32_t k;
+
+	if (a->o->map_to != NULL) {
+		k = text_find(&a->map_t, a->map, s, len);
+		if (k == NONE) {
+			in_fallback(in, "has a path that covsettle did not "
+					"ask coverage.py to map");
+			return NONE;
+		}
+		s = a->o->map_to[k];
+		len = strlen(s);
+	}
+	return (uint32_t)text_index(&a->files_t, &a->files, &a->filecap, s,
+				    len);
+}
+
+/* Two files of the input that map to one path: where the combining
+ * coverage.py keeps one file's lines only (6.5), the input falls back. */
+static enum combine_status
+merge_collisions(struct input *in, struct acc *a, const uint32_t *fidx)
+{
+	size_t i;
+	struct ftracer *t;
+
+	for (i = 0; i < in->nfiles; i++) {
+		t = &a->tracers[fidx[i]];
+		if (t->input == a->ninputs + 1 && a->o->one_path_per_input) {
+			seterr(in->err,
+			       "%s has %s and %s, which coverage.py stores as "
+			       "one path, %s, keeping the lines of one of "
+			       "them only",
+			       in->path, in->files[t->raw].s, in->files[i].s,
+			       a->files[fidx[i]].s);
+			return COMBINE_FALLBACK;
+		}
+		t->input = a->ninputs + 1;
+		t->raw = (uint32_t)i;
 	}
 	return COMBINE_OK;
 }
@@ -948,7 +1054,7 @@ static enum combine_status
 merge_input(struct input *in, struct acc *a)
 {
 	enum combine_status s = in->s;
-	size_t i, known = a->files_t.n;
+	size_t i;
 	uint32_t *fidx, *cidx;
 	const struct bits *b;
 	const struct arc *arc;
@@ -959,14 +1065,19 @@ merge_input(struct input *in, struct acc *a)
 	fidx = xmalloc((in->nfiles + 1) * sizeof(*fidx));
 	cidx = xmalloc((in->nctxs + 1) * sizeof(*cidx));
 	for (i = 0; i < in->nfiles; i++)
-		fidx[i] = (uint32_t)text_index(&a->files_t, &a->files,
-					       &a->filecap, in->files[i].s,
-					       in->files[i].len);
+		if ((fidx[i] = file_index(in, a, i)) == NONE) {
+			free(fidx);
+			free(cidx);
+			return COMBINE_FALLBACK;
+		}
 	acc_tracers(a);
 	for (i = 0; i < in->nctxs; i++)
 		cidx[i] = (uint32_t)text_index(&a->ctx_t, &a->ctxs, &a->ctxcap,
 					       in->ctxs[i].s, in->ctxs[i].len);
 	s = merge_mode(in, a);
+	if (s == COMBINE_OK)
+		s = merge_collisions(in, a, fidx);
+	a->ninputs++;
 	for (i = 0; s == COMBINE_OK && i < in->nbits; i++) {
 		b = &in->bits[i];
 		p = pair_of(a, fidx[b->file], cidx[b->ctx]);
@@ -982,7 +1093,7 @@ merge_input(struct input *in, struct acc *a)
 		pair_jump(p, arc->from, arc->to);
 	}
 	if (s == COMBINE_OK)
-		s = merge_tracers(in, a, fidx, known);
+		s = merge_tracers(in, a, fidx);
 	free(fidx);
 	free(cidx);
 	return s;
@@ -1307,6 +1418,7 @@ read_one(void *ctx, size_t i)
 
 	in->path = r->o->inputs[i];
 	in->pages = r->pages;
+	in->mapped = r->o->map_to != NULL;
 	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
 		in->s = COMBINE_STOPPED;
 	else
@@ -1349,6 +1461,10 @@ combine_run(const struct combine_opts *o, char *err)
 	r = xcalloc(1, sizeof(*r));
 	r->o = o;
 	r->a.mode = -1;
+	r->a.o = o;
+	for (i = 0; o->map_to != NULL && i < o->nmap; i++)
+		(void)text_index(&r->a.map_t, &r->a.map, &r->a.mapcap,
+				 o->map_from[i], strlen(o->map_from[i]));
 	r->a.threads = sqlite_setup() ? pool_threads(o->ninputs) : 1;
 	r->err = err;
 	r->pages = sqlfile_wanted();
@@ -1375,4 +1491,104 @@ combine_empty_tracers(const char *version)
 	if (major != 7)
 		return major < 7;
 	return minor < 10 || (minor == 10 && micro < 5);
+}
+
+/* combine_paths()'s inputs in flight: each read on the pool's threads,
+ * merged by the calling thread in their order. */
+struct paths_run {
+	const char *const *inputs;
+	struct text *slot[WINDOW]; /* input i's paths in slot i % WINDOW */
+	size_t nslot[WINDOW];
+	char slot_err[WINDOW][ERRLEN]; /* why the slot's input was not read */
+	bool failed;		       /* an input was not read: err says */
+	char err[ERRLEN];
+	struct table t;
+	struct text *v;
+	size_t cap;
+};
+
+/* pool's work: the file table of input i (any thread). An input that
+ * cannot be read leaves its slot empty and says so. */
+static void
+paths_read(void *ctx, size_t i)
+{
+	struct paths_run *pr = ctx;
+	struct input in;
+	char *uri;
+	size_t k = i % WINDOW;
+
+	memset(&in, 0, sizeof(in));
+	in.path = pr->inputs[i];
+	in.mapped = true;
+	uri = immutable_uri(in.path);
+	if (sqlite3_open_v2(uri, &in.db,
+			    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
+		in.s = in_sqlerr(&in, "opening");
+	else
+		in.s = read_names(&in, true);
+	free(uri);
+	sqlite3_close(in.db);
+	in.db = NULL;
+	pr->slot[k] = in.files;
+	pr->nslot[k] = in.nfiles;
+	pr->slot_err[k][0] = '\0';
+	if (in.s != COMBINE_OK)
+		memcpy(pr->slot_err[k], in.err, ERRLEN);
+	free(in.fileid.to);
+}
+
+/* pool's done: add input i's new paths (the calling thread, in order). */
+static void
+paths_merge(void *ctx, size_t i)
+{
+	struct paths_run *pr = ctx;
+	size_t k = i % WINDOW, j;
+
+	if (pr->slot_err[k][0] != '\0' && !pr->failed) {
+		pr->failed = true;
+		memcpy(pr->err, pr->slot_err[k], ERRLEN);
+	}
+	for (j = 0; j < pr->nslot[k]; j++) {
+		const struct text *t = &pr->slot[k][j];
+
+		if (!pr->failed)
+			(void)text_index(&pr->t, &pr->v, &pr->cap, t->s,
+					 t->len);
+		free(t->s);
+	}
+	free(pr->slot[k]);
+	pr->slot[k] = NULL;
+	pr->nslot[k] = 0;
+}
+
+int
+combine_paths(const char *const *inputs, size_t n, char ***paths,
+	      size_t *npaths, char *err)
+{
+	struct paths_run *pr = xcalloc(1, sizeof(*pr));
+	int threads = sqlite_setup() ? pool_threads(n) : 1;
+	size_t i;
+
+	pr->inputs = inputs;
+	pool_run(n, WINDOW, threads, paths_read, paths_merge, pr);
+	*paths = xcalloc(pr->t.n + 1, sizeof(char *));
+	*npaths = pr->t.n;
+	for (i = 0; i < pr->t.n; i++)
+		(*paths)[i] = pr->v[i].s; /* theirs now */
+	free(pr->v);
+	table_free(&pr->t);
+	if (pr->failed) {
+		seterr(err, "%s", pr->err);
+		for (i = 0; i < *npaths; i++)
+			free((*paths)[i]);
+		free(*paths);
+		*paths = NULL;
+		*npaths = 0;
+		free(pr);
+		return -1;
+	}
+	free(pr);
+	return 0;
 }

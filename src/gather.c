@@ -459,13 +459,15 @@ combine_order(struct gather *g, size_t *n)
 
 /* Stage every input; 0, or -1 with the status set.
  *
- * Links or copies: the native combine (combine.c) opens its inputs
- * read-only and immutable, so unless --combine=coverage an input is
- * staged as a hard link to the user's file (no data copied, no blocks
- * written), and as a copy only where no link can be made (another
- * filesystem, protected_hardlinks, the link limit). coverage.py may
- * write into an input (a schema into a file lacking one), so before it
- * combines, copy_linked() replaces each link by a copy. Either way
+ * Links or copies: an input is staged as a hard link to the user's file
+ * (no data copied, no blocks written), and as a copy only where no link
+ * can be made (another filesystem, protected_hardlinks, the link limit).
+ * The native combine (combine.c) opens its inputs read-only and
+ * immutable. coverage.py's combine (--keep) only reads an input that
+ * passed its check, a complete schema 7 file, but before 7.17 opens it
+ * read-write, and turns its journal off, which rewrites the header of a
+ * WAL-mode file: before it combines, copy_linked() replaces the links
+ * that it could write through by copies. Either way
  * inputs_unchanged() compares every user's file with what settled after
  * the combine, which reads the file itself through a link. */
 static int
@@ -564,12 +566,31 @@ kinds_agree(struct gather *g)
 	return 0;
 }
 
+/* Is the file at path in WAL mode (header bytes 18 and 19 are 2), or
+ * unreadable there? Then coverage.py would write into it. */
+static bool
+wal_mode(const char *path)
+{
+	unsigned char head[20];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	bool wal = fd < 0 || pread(fd, head, sizeof(head), 0) != sizeof(head) ||
+		   head[18] != 1 || head[19] != 1;
+
+	if (fd >= 0)
+		close(fd);
+	return wal;
+}
+
 /* Before coverage.py combines: replace every input staged as a hard link
- * by a copy of the user's file, checked as stage_one() checks it, so that
- * coverage.py never holds a user's file. The link goes first and the copy
- * takes its name: no reader is there yet, and a rename over the link
- * would make ext4 write the copy out at once (auto_da_alloc). 0, or -1
- * with the status set. */
+ * by a copy of the user's file, checked as stage_one() checks it, unless
+ * coverage.py said that its combine opens inputs read-only (7.17) and the
+ * file is no WAL-mode one. A version that opens them read-write writes a
+ * schema into a file it finds empty: a writer covsettle did not see,
+ * truncating a user's file during the combine, would have coverage.py
+ * write into it through the link. The link goes first
+ * and the copy takes its name: no reader is there yet, and a rename over
+ * the link would make ext4 write the copy out at once (auto_da_alloc).
+ * 0, or -1 with the status set. */
 static int
 copy_linked(struct gather *g)
 {
@@ -579,7 +600,8 @@ copy_linked(struct gather *g)
 	for (i = 0; i < g->r->ninputs; i++) {
 		struct staged *sg = &g->staged[i];
 
-		if (!sg->linked)
+		if (!sg->linked ||
+		    (g->r->combine.reads_only && !wal_mode(sg->path)))
 			continue;
 		free(sg->path);
 		sg->path = NULL;

@@ -9,8 +9,12 @@
 # INPUT: {"name": ".coverage.x", "arcs": bool, "contexts": [names],
 #         "files": [module indexes], "touch": [module indexes],
 #         "tracers": {module index: name}, "big": bool, "empty": bool,
-#         "copy_of": index of an earlier input (a byte-identical copy)}
+#         "copy_of": index of an earlier input (a byte-identical copy),
+#         "paths": [[module index, ROOT], ...]}
 # The modules are SRC/nd_mod_I.py, L lines each, every line a statement.
+# "paths" records the modules under other names instead of "files", as
+# another runner's checkout would: ROOT/src/nd_mod_I.py, with backslashes
+# when ROOT has one (a Windows runner), src/nd_mod_I.py when ROOT is "".
 import json
 import os
 import random
@@ -64,6 +68,10 @@ def write_input(spec, rng, inp, made):
             data.add_lines({})
         return path
     files = [module(spec["src"], i) for i in inp.get("files", [])]
+    for i, root in inp.get("paths", []):
+        sep = "\\" if "\\" in root else "/"
+        files.append(sep.join([root, "src", f"nd_mod_{i}.py"]) if root else
+                     f"src/nd_mod_{i}.py")
     for ctx in inp.get("contexts", [""]):
         data.set_context(ctx)
         if inp.get("arcs"):

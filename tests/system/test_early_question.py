@@ -14,7 +14,7 @@ import pytest
 from harness import COVSETTLE, LONG, PY, Proc, datafile, union
 
 # The mark of native.c's question in its command line (its -c program).
-MARK = "covsettle-native 1"
+MARK = "covsettle-native 2"
 
 # Runs argv (gather) as a child subreaper: says "gather PID", passes its
 # output through, and after it exits reaps every orphan it left behind,

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -955,6 +956,11 @@ class Read:
         if data.split(b"\\0")[0].endswith(b"/in"):
             act(os.fsdecode(data.split(b"\\0")[0]))
         return data
+    def read1(self, *n):
+        data = self.real.read1(*n)
+        if data.split(b"\\0")[0].endswith(b"/in"):
+            act(os.fsdecode(data.split(b"\\0")[0]))
+        return data
 class Stdin:
     def __init__(self, real):
         self.buffer = Read(real.buffer)
@@ -964,8 +970,9 @@ if at == "combine" and argv[1:2] == ["combine"]:
     # the staged inputs' directory, or (before 7.4.4) its files one by one
     act(argv[-1] if os.path.isdir(argv[-1]) else os.path.dirname(argv[-1]))
 """
-# An rcfile whose [paths] makes the native combine decline (auto).
-PATHS_RC = "[paths]\nsource =\n    /nowhere/src/\n    /elsewhere/src/\n"
+# An rcfile whose debug option makes the native combine decline (auto):
+# "pid" only marks debug output, and none is written.
+DECLINE_RC = "[run]\ndebug = pid\n"
 
 
 def hooked(tmp, at, act):
@@ -981,7 +988,7 @@ def hooked(tmp, at, act):
 def test_input_changed_while_combine_runs(three, cov, change, combine):
     # A writer covsettle did not see changes an input while it is combined
     # (natively; by coverage.py after the native combine declined, for
-    # [paths]; by coverage.py as asked): exit 4 naming it, nothing written,
+    # debug output; by coverage.py as asked): exit 4 naming it, nothing written,
     # and nothing ever writes into the user's file.
     tmp, cdir, src, files = three
     victim = files[1]
@@ -991,7 +998,7 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
         act = f'cp "{files[0]}" "{victim}.new" && mv "{victim}.new" "{victim}"'
     env = hooked(tmp, "ask" if combine == "native" else "combine", act)
     rc = tmp / "gather.rc"
-    rc.write_text(PATHS_RC if combine == "auto" else "[run]\n")
+    rc.write_text(DECLINE_RC if combine == "auto" else "[run]\n")
     r = gather(src, "--expect", "3", "--no-keep", f"--combine={combine}",
                f"--rcfile={rc}", "--report", "text", "--data-file",
                str(tmp / "out.cov"), str(cdir), env=env, cov=cov)
@@ -1009,19 +1016,26 @@ def test_input_changed_while_combine_runs(three, cov, change, combine):
                 if p.name.startswith(".covsettle-gather")]
 
 
-def test_coverage_combines_copies_when_native_declines(three, cov):
-    # [paths]: the native combine declines and coverage.py combines. It is
-    # given copies (coverage.py writes into an input it finds lacking a
-    # schema), never a user's file: each staged input is its own inode with
-    # one link while coverage.py runs, and the users' files are left as they
+def test_coverage_combines_links_when_native_declines(three, cov):
+    # Debug output: the native combine declines and coverage.py combines.
+    # 7.17 opens its inputs read-only: it reads the users' files through
+    # the staged hard links, no copy, but a WAL-mode input, whose header
+    # a journal_mode=off would rewrite, is given as a copy. Earlier
+    # versions open them read-write, and write a schema into a file they
+    # find empty (truncated by a writer covsettle did not see): copies,
+    # each its own inode with one link. The users' files are left as they
     # were, one link each.
     tmp, cdir, src, files = three
+    con = sqlite3.connect(files[2])
+    assert con.execute("pragma journal_mode=wal").fetchone()[0] == "wal"
+    con.close()
+    assert not os.path.exists(files[2] + "-wal")
     rc = tmp / "paths.rc"
-    rc.write_text(PATHS_RC)
+    rc.write_text(DECLINE_RC)
     log = tmp / "staged.log"
     env = hooked(tmp, "combine", f'stat -c "%i %h %n" "$1"/* > "{log}"')
     before = digests(cdir)
-    users = {os.stat(f).st_ino for f in files}
+    users = [os.stat(f).st_ino for f in files]
     r = gather(src, "--expect", "3", "--json", f"--rcfile={rc}",
                "--data-file", str(tmp / "all.cov"), str(cdir), env=env,
                cov=cov)
@@ -1030,8 +1044,12 @@ def test_coverage_combines_copies_when_native_declines(three, cov):
     staged = [line.split(" ", 2) for line in log.read_text().splitlines()]
     assert sorted(os.path.basename(n) for _, _, n in staged) == [
         "combined.0", "combined.1", "combined.2"]
-    assert not users & {int(ino) for ino, _, _ in staged}
-    assert [links for _, links, _ in staged] == ["1", "1", "1"]
+    inodes = {int(ino): links for ino, links, _ in staged}
+    if cov.version.startswith("7.17"):
+        assert inodes.get(users[0]) == inodes.get(users[1]) == "2", staged
+        assert users[2] not in inodes and sorted(inodes.values()) == ["1", "2", "2"]
+    else:
+        assert not set(users) & set(inodes) and list(inodes.values()) == ["1"] * 3
     assert digests(cdir) == before
     assert [os.stat(f).st_nlink for f in files] == [1, 1, 1]
     assert union(tmp / "all.cov") == union(*files)

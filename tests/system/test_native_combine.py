@@ -59,11 +59,12 @@ def sh(argv, cwd=None, check=True, env=None):
     return r
 
 
-def reference(cov, indir, outdir):
-    """coverage.py's own combine of indir's .coverage.* files."""
+def reference(cov, indir, outdir, cwd=None):
+    """coverage.py's own combine of indir's .coverage.* files, in cwd (where
+    its configuration is) or else outdir."""
     os.makedirs(outdir)
     out = os.path.join(outdir, ".coverage")
-    sh([*cov.cmd, "combine", "--keep", "-q", f"--data-file={out}", indir], cwd=outdir)
+    sh([*cov.cmd, "combine", "--keep", "-q", f"--data-file={out}", indir], cwd=cwd or outdir)
     return out
 
 
@@ -95,15 +96,15 @@ def native_tool(cov, indir, outdir):
     return out
 
 
-def gather(cov, indir, outdir, method, *extra, rc=0):
-    """covsettle gather --combine=METHOD on indir: the combined file. A
-    report that fails (rc 5) still leaves the combined file in place."""
+def gather(cov, indir, outdir, method, *extra, rc=0, cwd=None):
+    """covsettle gather --combine=METHOD on indir, in cwd: the combined file.
+    A report that fails (rc 5) still leaves the combined file in place."""
     os.makedirs(outdir)
     out = os.path.join(outdir, ".coverage")
     n = len(glob.glob(os.path.join(indir, ".coverage.*")))
     r = sh([COVSETTLE, "gather", f"--combine={method}", "--expect", str(n), "--debounce", "0",
             "--ignore-writers", "--coverage", cov.command, f"--data-file={out}", "--json",
-            *extra, indir], check=False)
+            *extra, indir], check=False, cwd=cwd)
     assert r.returncode == rc, r.stderr
     assert json.loads(r.stdout)["combine"]["method"] == method, r.stdout
     return out
@@ -139,11 +140,16 @@ def facts(path):
     }
 
 
-def report_outputs(cov, datafile, workdir):
-    """Every report of datafile, run at workdir/.coverage: {name: text}."""
+def report_outputs(cov, datafile, workdir, project=None):
+    """Every report of datafile, run at workdir/.coverage: {name: text}.
+    workdir starts as a copy of project (its sources and configuration,
+    for relative paths) when given, else empty."""
     if os.path.exists(workdir):
         shutil.rmtree(workdir)
-    os.makedirs(workdir)
+    if project is not None:
+        shutil.copytree(project, workdir)
+    else:
+        os.makedirs(workdir)
     shutil.copyfile(datafile, os.path.join(workdir, ".coverage"))
     # Contexts of a line are a Python set in some versions: one hash seed.
     sh([cov.python, "-c", REPORTS], cwd=workdir,
@@ -153,7 +159,8 @@ def report_outputs(cov, datafile, workdir):
         for name in names:
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, workdir)
-            if rel == ".coverage":
+            if rel == ".coverage" or (project is not None and
+                                      os.path.exists(os.path.join(project, rel))):
                 continue
             with open(path, "rb") as f:
                 text = f.read().decode(errors="replace")
@@ -438,13 +445,214 @@ def test_fixture_files(cov, tmp_path):
     assert_same(cov, str(indir), tmp_path, reports=False)
 
 
-# When native is not safe, coverage.py combines: its configuration maps
-# paths or has plugins, or the inputs need its own judgement.
-PLUGIN = "def coverage_init(reg, options):\n    pass\n"
+# [paths] and relative_files: data files written on "different runners",
+# each in its own checkout (as the fan-in of examples/ci has them), combined
+# in the project's checkout where the configuration is. RUNNER(i) is runner
+# i's checkout, WINRUNNER(i) a Windows runner's.
+def RUNNER(i):
+    return f"/runners/r{i}/builds/acme/proj"
+
+
+def WINRUNNER(i):
+    return f"C:\\runners\\r{i}\\proj"
+
+
+# Several aliases, the first group matching only where its result exists
+# (alt/ holds nd_mod_0.py only), globs, a Windows pattern, a relative one.
+PATHS_RC = """[paths]
+alt =
+    alt/
+    /runners/r2/builds/acme/proj/src/
+source =
+    src/
+    /runners/*/builds/acme/proj/src/
+    C:\\runners\\*\\proj\\src\\
+    ../elsewhere/src/
+"""
+FANIN_RC = """[run]
+relative_files = true
+
+[paths]
+source =
+    src/
+    */src/
+"""
+PATH_CASES = {
+    # name: (rc, inputs); "else" is the relative pattern's checkout, "none"
+    # a path that matches no pattern.
+    "paths": (PATHS_RC, [
+        {"paths": [[0, RUNNER(1)], [1, RUNNER(1)]]},
+        {"paths": [[1, RUNNER(2)], [2, RUNNER(2)], [0, RUNNER(2)]]},
+        {"paths": [[2, WINRUNNER(3)], [3, WINRUNNER(3)]]},
+        {"paths": [[3, "else"], [0, "else"]], "contexts": ["", "t.a"]},
+        {"files": [1, 2], "contexts": ["t.a", "t.b"]},
+        {"paths": [[2, "/nowhere/at/all"]]}]),
+    "relative_files": ("[run]\nrelative_files = true\n", [
+        {"paths": [[0, ""], [1, ""]]},
+        {"files": [1, 2], "contexts": ["", "t.a"]},
+        {"paths": [[2, ""], [3, ""]], "contexts": ["t.a"]}]),
+    "fan-in": (FANIN_RC, [
+        {"paths": [[0, RUNNER(1)], [1, RUNNER(1)]], "contexts": ["", "t.a"]},
+        {"paths": [[1, RUNNER(2)], [2, RUNNER(2)]]},
+        {"paths": [[2, WINRUNNER(3)], [3, WINRUNNER(3)]]},
+        {"paths": [[3, ""], [0, ""]], "contexts": ["t.b"]},
+        {"files": [0, 3]}]),
+    "windows": ("", [
+        {"paths": [[0, WINRUNNER(1)], [1, WINRUNNER(1)]]},
+        {"paths": [[1, WINRUNNER(1)], [2, WINRUNNER(2)]]},
+        {"files": [1]}]),
+    # Two files of one input stored as one path: 6.5 keeps one file's
+    # lines, and declines (test_one_path_per_input).
+    "merged-in-one-input": ("[paths]\nsource =\n    src/\n    /runners/*/builds/acme/proj/src/\n", [
+        {"paths": [[0, RUNNER(1)], [0, RUNNER(2)], [1, RUNNER(1)]]},
+        {"paths": [[0, RUNNER(3)], [1, RUNNER(2)]]}]),
+}
+
+
+def path_inputs(cov, tmp_path, rc, inputs, arcs=False, modules=4):
+    """The project (sources in src/, rc as .coveragerc, alt/nd_mod_0.py) and
+    the inputs' directory."""
+    proj = tmp_path / "project"
+    (proj / "alt").mkdir(parents=True)
+    (proj / ".coveragerc").write_text(rc)
+    inputs = [dict(i) for i in inputs]
+    for inp in inputs:
+        inp["arcs"] = arcs
+        inp["paths"] = [[m, str(tmp_path / "elsewhere") if r == "else" else r]
+                        for m, r in inp.get("paths", [])]
+    spec = {"src": str(proj / "src"), "out": str(tmp_path / "in"), "seed": 7,
+            "modules": modules, "lines": 30, "inputs": named(inputs)}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    sh([cov.python, DATA, str(tmp_path / "spec.json")])
+    shutil.copyfile(proj / "src" / "nd_mod_0.py", proj / "alt" / "nd_mod_0.py")
+    return proj, spec["out"]
+
+
+def file_order(path):
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    order = [p for p, in con.execute("select path from file order by id")]
+    con.close()
+    return order
+
+
+def assert_same_in(cov, proj, indir, tmp_path):
+    """assert_same() for a project's configuration: every combine and every
+    report run in (a copy of) the project."""
+    manual = reference(cov, indir, str(tmp_path / "manual"), cwd=proj)
+    ref = gather(cov, indir, str(tmp_path / "ref"), "coverage", cwd=proj)
+    nat = gather(cov, indir, str(tmp_path / "nat"), "native", cwd=proj)
+    want, got, by_hand = facts(ref), facts(nat), facts(manual)
+    for key in want:
+        assert got[key] == want[key], key
+        if key not in ("meta keys",):
+            assert by_hand[key] == want[key], key
+    assert file_order(nat) == file_order(ref)
+    a = report_outputs(cov, ref, str(tmp_path / "rep"), project=proj)
+    b = report_outputs(cov, nat, str(tmp_path / "rep"), project=proj)
+    assert sorted(b) == sorted(a)
+    for name in a:
+        assert b[name] == a[name], name
+    return want
+
+
+@pytest.mark.parametrize("arcs", [False, True], ids=["lines", "arcs"])
+@pytest.mark.parametrize("case", ["paths", "relative_files", "fan-in", "windows"])
+def test_paths_and_relative_files(cov, tmp_path, case, arcs):
+    """[paths], relative_files, both, Windows paths: the native combine maps
+    every path as the version's combine does, and the data and the reports
+    are coverage.py's."""
+    rc, inputs = PATH_CASES[case]
+    proj, indir = path_inputs(cov, tmp_path, rc, inputs, arcs)
+    if case == "relative_files" and cov.version.startswith("7.3."):
+        # 7.3 leaves the project's absolute path alone until a relative
+        # path has made the rule src/: the order of the inputs decides.
+        r = gather_run(cov, indir, str(tmp_path / "auto"), cwd=proj)
+        assert r.returncode == 0, r.stderr
+        combine = json.loads(r.stdout)["combine"]
+        assert combine["method"] == "coverage", combine
+        assert "as the order of the inputs has it" in combine["reason"], combine
+        return
+    want = assert_same_in(cov, proj, indir, tmp_path)
+    raw = {p for n in glob.glob(os.path.join(indir, ".coverage.*"))
+           for p in facts(n)["files"]}
+    # Something was mapped: 6.5 maps nothing for relative_files alone,
+    # and only 7.17 rewrites backslashes.
+    if case not in ("windows", "relative_files") or cov.version.startswith("7.17"):
+        assert set(want["files"]) != raw
+
+
+def test_one_path_per_input(cov, tmp_path):
+    """Two files of one input that map to one path: coverage.py 7 merges
+    them as any two inputs; 6.5 keeps one file's lines only, which the
+    native combine declines, naming the files."""
+    rc, inputs = PATH_CASES["merged-in-one-input"]
+    proj, indir = path_inputs(cov, tmp_path, rc, inputs)
+    if not cov.version.startswith("6."):
+        assert_same_in(cov, proj, indir, tmp_path)
+        return
+    r = gather_run(cov, indir, str(tmp_path / "auto"), cwd=proj)
+    assert r.returncode == 0, r.stderr
+    combine = json.loads(r.stdout)["combine"]
+    assert combine["method"] == "coverage"
+    assert f"{RUNNER(1)}/src/nd_mod_0.py and {RUNNER(2)}/src/nd_mod_0.py" in combine["reason"]
+    assert "keeping the lines of one of them only" in combine["reason"]
+
+
+def test_relative_rules_in_order(cov, tmp_path):
+    """relative_files alone: coverage.py 7 adds a rule for each first
+    directory of a relative path it meets, and a later absolute path of
+    another runner then maps to the project's file, an earlier one not.
+    Which comes first is the order of the inputs: native declines, and
+    says so; 6.5 maps nothing there, and combines natively."""
+    proj, indir = path_inputs(cov, tmp_path, "[run]\nrelative_files = true\n", [
+        {"paths": [[0, RUNNER(1)]]}, {"paths": [[0, ""], [1, ""]]}])
+    r = gather_run(cov, indir, str(tmp_path / "auto"), "-v", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    combine = json.loads(r.stdout)["combine"]
+    if cov.version.startswith("6."):
+        assert combine["method"] == "native", combine
+        return
+    assert combine["method"] == "coverage"
+    assert f"'{RUNNER(1)}/src/nd_mod_0.py' maps to" in combine["reason"], combine
+    assert "as the order of the inputs has it" in combine["reason"]
+    assert "as the order of the inputs has it" in r.stderr
+    forced = gather_run(cov, indir, str(tmp_path / "forced"), "--combine=native", cwd=proj)
+    assert forced.returncode == 5
+    assert "--combine=native is not possible" in forced.stderr
+
+
+CONFIGURER = """\
+class Cfg:
+    def configure(self, config):
+        config.set_option("paths", {"source": ["src/", "/runners/*/builds/acme/proj/src/"]})
+
+
+def coverage_init(reg, options):
+    reg.add_configurer(Cfg())
+"""
+
+
+def test_configurer_plugin_paths(cov, tmp_path, monkeypatch):
+    """A plugin that sets [paths] when coverage.py starts: its combine maps
+    through them, and so does the native one (the question starts
+    coverage.py as its combine does)."""
+    proj, indir = path_inputs(cov, tmp_path, "[run]\nplugins = nd_cfg\n",
+                              [{"paths": [[0, RUNNER(1)], [1, RUNNER(1)]]},
+                               {"paths": [[1, RUNNER(2)]]}])
+    (proj / "nd_cfg.py").write_text(CONFIGURER)
+    monkeypatch.setenv("PYTHONPATH", str(proj))
+    want = assert_same_in(cov, proj, indir, tmp_path)
+    assert want["files"] == sorted({str(proj / "src" / "nd_mod_0.py"),
+                                    str(proj / "src" / "nd_mod_1.py")}), want["files"]
+    r = gather_run(cov, indir, str(tmp_path / "again"), cwd=proj)
+    assert json.loads(r.stdout)["combine"]["method"] == "native", r.stdout
+
+
+# When native is not safe, coverage.py combines: coverage.py's combine
+# writes what the native one cannot (debug output), or the inputs need its
+# own judgement.
 UNSAFE = {
-    "paths": ("[paths]\nsource =\n    src/\n    /elsewhere/src/\n", "[paths]"),
-    "relative_files": ("[run]\nrelative_files = true\n", "relative_files"),
-    "plugin": ("[run]\nplugins = nd_plugin\n", "plugins"),
+    "debug": ("[run]\ndebug = dataio\n", "debug output"),
 }
 
 
@@ -463,13 +671,12 @@ def gather_run(cov, indir, out, *args, cwd=None, env=None):
 
 @pytest.mark.parametrize("what", sorted(UNSAFE))
 def test_unsafe_config_falls_back(cov, tmp_path, what):
-    """--rcfile with [paths], relative_files or a plugin: coverage.py
-    combines (auto), and --combine=native is an error that names why."""
+    """--rcfile with debug output on: coverage.py combines (auto), and
+    --combine=native is an error that names why."""
     rc_text, word = UNSAFE[what]
-    (tmp_path / "nd_plugin.py").write_text(PLUGIN)
     rcfile = tmp_path / "rc.ini"
     rcfile.write_text(rc_text)
-    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    env = dict(os.environ)
     indir = lines_inputs(cov, tmp_path)
     before = {n: open(os.path.join(indir, n), "rb").read() for n in os.listdir(indir)}
     r = gather_run(cov, indir, str(tmp_path / "auto"), f"--rcfile={rcfile}", env=env)
@@ -493,15 +700,17 @@ def test_unsafe_config_falls_back(cov, tmp_path, what):
 
 def test_config_found_by_coverage(cov, tmp_path):
     """coverage.py's own configuration search decides: [coverage:paths] in a
-    setup.cfg of the current directory, which covsettle never reads."""
-    work = tmp_path / "work"
-    work.mkdir()
-    (work / "setup.cfg").write_text("[coverage:paths]\nsource =\n    src/\n    /x/src/\n")
-    indir = lines_inputs(cov, tmp_path)
-    r = gather_run(cov, indir, str(tmp_path / "out"), "-v", cwd=work)
+    setup.cfg of the current directory, which covsettle never reads, maps
+    the paths of the native combine."""
+    proj, indir = path_inputs(cov, tmp_path, "", [{"paths": [[0, "/x"], [1, "/x"]]}])
+    (proj / ".coveragerc").unlink()
+    (proj / "setup.cfg").write_text("[coverage:paths]\nsource =\n    src/\n    /x/src/\n")
+    r = gather_run(cov, indir, str(tmp_path / "out"), "-v", cwd=proj)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["combine"]["method"] == "coverage"
-    assert "combine: coverage, as" in r.stderr and "[paths]" in r.stderr
+    assert json.loads(r.stdout)["combine"]["method"] == "native"
+    assert "combine: native, as" in r.stderr
+    assert facts(str(tmp_path / "out"))["files"] == [
+        str(proj / "src" / "nd_mod_0.py"), str(proj / "src" / "nd_mod_1.py")]
 
 
 def test_combine_coverage_option(cov, tmp_path):

@@ -559,3 +559,58 @@ Test(combine, long_context_name, .init = setup, .fini = teardown)
 		     query(path, "select count(*) from arc"));
 	cr_expect_eq(query(out, "select count(*) from context"), 2);
 }
+
+/* combine_paths(): every distinct path, in the order first met; then a
+ * mapping that stores them all as one path makes one file of them. */
+Test(combine, mapped_paths_are_one_file, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines", FIXTURES "/lines" };
+	const char *to[4] = { "one.py", "one.py", "one.py", "one.py" };
+	static const struct combine_meta meta[] = { { "version", "7.17.5" } };
+	struct combine_opts o = {
+		.inputs = in, .ninputs = 2, .meta = meta, .nmeta = 1
+	};
+	char out[128], err[ERRLEN] = "", **paths = NULL;
+	size_t n = 0, i;
+
+	cr_assert_eq(combine_paths(in, 2, &paths, &n, err), 0, "%s", err);
+	cr_assert_eq(n, 4);
+	cr_expect_str_eq(paths[0], "prog.py");
+	cr_expect_str_eq(paths[3], "unused.py");
+	snprintf(out, sizeof(out), "%s/out", dir);
+	o.output = out;
+	o.map_from = (const char *const *)paths;
+	o.map_to = to;
+	o.nmap = n;
+	cr_assert_eq(combine_run(&o, err), COMBINE_OK, "%s", err);
+	cr_expect_eq(query(out, "select count(*) from file"), 1);
+	cr_expect_eq(query(out, "select count(*) from file where path = "
+				"'one.py'"),
+		     1);
+	cr_expect_eq(query(out, "select count(*) from line_bits"), 1);
+	/* 6.5 keeps one file's lines of two in one input: that falls back,
+	 * naming the input and both files. */
+	o.one_path_per_input = true;
+	cr_assert_eq(combine_run(&o, err), COMBINE_FALLBACK);
+	cr_expect(strstr(err, "prog.py and shapes.py") != NULL, "%s", err);
+	/* A path the mapping lacks falls back too. */
+	o.one_path_per_input = false;
+	o.nmap = 3;
+	cr_assert_eq(combine_run(&o, err), COMBINE_FALLBACK);
+	cr_expect(strstr(err, "did not ask") != NULL, "%s", err);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+Test(combine, paths_of_an_unreadable_input, .init = setup, .fini = teardown)
+{
+	const char *in[] = { FIXTURES "/lines", "/nonexistent/.coverage" };
+	char err[ERRLEN] = "", **paths = NULL;
+	size_t n = 1;
+
+	cr_assert_eq(combine_paths(in, 2, &paths, &n, err), -1);
+	cr_expect_null(paths);
+	cr_expect_eq(n, 0);
+	cr_expect(strstr(err, "/nonexistent/.coverage") != NULL, "%s", err);
+}
