@@ -169,3 +169,53 @@ class Pod:
                 podman("rm", "-f", "-t", "0", name, check=False)
             else:
                 podman(kind, "rm", "-f", name, check=False)
+
+
+# ---- what the tests share ----
+
+COVSETTLE = os.environ.get("COVSETTLE",
+                           os.path.join(ROOT, "build", "covsettle"))
+# The static binary of `make dist` (mk/containers.mk passes it).
+COVSETTLE_STATIC = os.environ.get(
+    "COVSETTLE_STATIC", os.path.join(ROOT, "build", "dist", "covsettle"))
+
+
+def mounts(*extra):
+    """The options that put covsettle under test, the tests' writer and
+    the gunicorn example into a Python container, read-only."""
+    opts = ["-v", f"{COVSETTLE}:/usr/local/bin/covsettle:ro",
+            "-v", f"{ROOT}/tests:/t:ro",
+            "-v", f"{ROOT}/examples/gunicorn:/app:ro"]
+    return opts + list(extra)
+
+
+def run_in(container, *argv, check=True, env=(), workdir=None,
+           timeout=TIMEOUT):
+    """argv run in a running container (podman exec)."""
+    args = ["exec"]
+    for kv in env:
+        args += ["-e", kv]
+    if workdir:
+        args += ["-w", workdir]
+    return podman(*args, container, *argv, check=check, timeout=timeout)
+
+
+def lines_of(proc, pattern, stream="stdout"):
+    """Read proc's stdout (or stderr) lines until one contains pattern: the
+    lines read. Blocking reads: the commands read from are bounded by their
+    own --timeout, and end."""
+    seen = []
+    for line in getattr(proc, stream):
+        seen.append(line)
+        if pattern in line:
+            return seen
+    raise AssertionError(f"no {pattern!r} from {proc.args}: {seen}")
+
+
+def still_running(proc, seconds):
+    """True when proc has not exited after seconds (a wait that must go on)."""
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return True
+    return False

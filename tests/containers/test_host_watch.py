@@ -10,9 +10,9 @@ import os
 import subprocess
 import tempfile
 
-from conftest import COVSETTLE, lines_of, mounts, still_running
 
 import podman as pm
+from podman import COVSETTLE, lines_of, mounts, still_running
 
 # The host's coverage.py of the same version as the image's.
 HOST_PYTHONS = {

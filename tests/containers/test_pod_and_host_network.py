@@ -13,9 +13,9 @@ import re
 import subprocess
 
 import pytest
-from conftest import lines_of, mounts, still_running
 
 import podman as pm
+from podman import lines_of, mounts, still_running
 
 DEBOUNCE = "200ms"
 # Many quiet windows: long enough that a covsettle that took the writer for

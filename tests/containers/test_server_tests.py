@@ -12,9 +12,9 @@ import json
 import re
 import subprocess
 
-from conftest import lines_of, mounts, run_in
 
 import podman as pm
+from podman import lines_of, mounts, run_in
 
 ARMED = "covsettle-armed"
 WORKERS = 2

@@ -8,9 +8,9 @@ import json
 import subprocess
 
 import pytest
-from conftest import COVSETTLE_STATIC, lines_of, mounts, still_running
 
 import podman as pm
+from podman import COVSETTLE_STATIC, lines_of, mounts, still_running
 
 HELD = 5
 

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import uuid
 
 import pytest
 
@@ -37,7 +38,8 @@ def clone(podman_ok):
 
 def fresh(src, name):
     """setup.sh in a fresh container from the base image, src at /src."""
-    args = ["run", "--rm", "--name", f"covsettle-fresh-{name}",
+    args = ["run", "--rm", "--name",
+            f"covsettle-fresh-{name}-{uuid.uuid4().hex[:8]}",
             "-v", f"{src}:/src", "-v", f"{SETUP}:/setup.sh:ro"]
     if os.path.exists(pm.CA_BUNDLE):  # pip's way to PyPI, as on this machine
         args += ["-v", f"{pm.CA_BUNDLE}:/run/host-ca.crt:ro",
