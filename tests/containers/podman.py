@@ -49,6 +49,17 @@ def image_exists(name):
     return podman("image", "exists", name, check=False).returncode == 0
 
 
+def replace_image(tag):
+    """Remove the other tags of tag's repository: what was built from an
+    older Containerfile or binary (the storage stays the size of one)."""
+    repo = tag.rsplit(":", 1)[0]
+    old = podman("images", "--format", "{{.Repository}}:{{.Tag}}",
+                 repo).stdout.split()
+    for other in old:
+        if other != tag:
+            podman("rmi", other, check=False)
+
+
 def base_image():
     """The base image, built from the machine's mirror when missing."""
     subprocess.run(["sh", os.path.join(HERE, "base-image.sh"), BASE],
@@ -76,6 +87,7 @@ def python_image():
             args += ["-v", f"{CA_BUNDLE}:/run/host-ca.crt:ro",
                      "--build-arg", "PIP_CERT=/run/host-ca.crt"]
         podman(*args, HERE, timeout=BUILD_TIMEOUT)
+        replace_image(tag)
     return tag
 
 
@@ -89,6 +101,7 @@ def static_image(binary):
                 f.write("FROM scratch\nCOPY covsettle /covsettle\n"
                         'ENTRYPOINT ["/covsettle"]\n')
             podman("build", "-q", "-t", tag, ctx, timeout=BUILD_TIMEOUT)
+        replace_image(tag)
     return tag
 
 
