@@ -8,8 +8,6 @@
 import json
 import os
 import subprocess
-import tempfile
-
 
 import podman as pm
 from podman import COVSETTLE, lines_of, mounts, still_running
@@ -25,7 +23,7 @@ MEASURED = os.path.join(pm.HERE, "measured.py")
 
 
 def test_covsettle_here_waits_for_a_save_in_a_container(pod, python_image,
-                                                          py):
+                                                          py, tmp_path):
     host_py = HOST_PYTHONS[py]
     vol = pod.volume()
     data = pod.mountpoint(vol)
@@ -36,7 +34,7 @@ def test_covsettle_here_waits_for_a_save_in_a_container(pod, python_image,
                   "open-transaction", opts=["--hostname", "w2",
                                             "-v", f"{vol}:/cov", *mounts()],
                   stdin=subprocess.PIPE)
-    tmp = tempfile.mkdtemp(prefix="covsettle-ct-")
+    tmp = str(tmp_path)
     g = None
     try:
         lines_of(w, "paused open-transaction")
@@ -71,4 +69,3 @@ def test_covsettle_here_waits_for_a_save_in_a_container(pod, python_image,
                                 text=True).stdout
                  for f in ("combined", "reference"))
     assert ours == ref and json.loads(ours)
-    subprocess.run(["rm", "-rf", tmp], check=True)

@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 
-
 import podman as pm
 from podman import lines_of, mounts, run_in
 
@@ -30,7 +29,7 @@ sys.exit("the server does not answer")
 """
 
 
-def restart_under(pod, server, t, argv):
+def restart_under(server, t, argv):
     """Run covsettle (argv) in container t; once its watch is armed, send
     SIGHUP to the server's gunicorn master (pid 1 of its container). The
     trigger says so on stderr (stdout may be --json's). covsettle's exit
@@ -77,7 +76,7 @@ def test_gather_in_the_tests_container_combines_every_worker(
     run_in(t, *pytest_, "tests/test_rounds.py", env=env, workdir="/app")
 
     # The first restart: the old workers' files, waited for in T.
-    rc, out, err = restart_under(pod, server, t, [
+    rc, out, err = restart_under(server, t, [
         "covsettle", "wait", "--new-only", "--expect", str(WORKERS),
         "--timeout", "60s", "/cov"])
     assert rc == 0, err
@@ -88,7 +87,7 @@ def test_gather_in_the_tests_container_combines_every_worker(
     ls = run_in(t, "ls", "-A", "/cov").stdout.split()
     have = [n for n in ls if n.startswith(".coverage.")]
     assert len(have) == WORKERS, ls
-    rc, out, err = restart_under(pod, server, t, [
+    rc, out, err = restart_under(server, t, [
         "covsettle", "gather", "--expect", str(len(have) + WORKERS),
         "--timeout", "60s", "--coverage", f"{py} -m coverage",
         "--rcfile", "/app/.coveragerc", "--data-file", "/cov/combined",
