@@ -2,8 +2,9 @@
 # it installs what is missing (make deps: Debian packages, and a venv per
 # pinned coverage.py of the version matrix, mk/matrix.mk), builds, checks
 # the format and the man page (lint), runs cppcheck and clang-tidy
-# (static), the unit, system and example tests on each coverage.py, then
-# the unit and system tests again under AddressSanitizer and UBSan (on the
+# (static), the unit, system and example tests on each coverage.py, the
+# container tests (podman: mk/containers.mk), then the unit and system
+# tests again under AddressSanitizer and UBSan (on the
 # oldest and newest coverage.py, 6.5 and 7.17.5: SAN_MATRIX in
 # mk/matrix.mk) with the fuzz seeds replayed, and the many-file system
 # tests under ThreadSanitizer (asan-test: see mk/hardening.mk).
@@ -127,7 +128,8 @@ lint:
 
 test: deps
 	$(MAKE) all build/unit
-	$(MAKE) lint static unit system examples-test dist-test wheel-test ci-lint
+	$(MAKE) lint static unit system examples-test dist-test wheel-test ci-lint \
+		containers-test
 	$(MAKE) asan-test
 
 # Data files from the real coverage.py, then wait and check on them.

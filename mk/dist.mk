@@ -13,14 +13,23 @@ DEPS += debhelper lintian dpkg-dev fakeroot busybox-static bash-completion \
 	zsh fish python3-yaml
 
 # libinotifytools 3.22 has no version call and no version macro: --version
-# names the one covsettle was built with, from pkg-config or dpkg.
-INOTIFYTOOLS_VERSION ?= $(shell pkg-config --modversion libinotifytools \
-	2>/dev/null || dpkg-query -W -f='$${source:Upstream-Version}' \
-	libinotifytools0-dev 2>/dev/null)
-ifneq ($(INOTIFYTOOLS_VERSION),)
-ALL_CFLAGS += -DINOTIFYTOOLS_VERSION='"$(INOTIFYTOOLS_VERSION)"'
-endif
-build/obj/help.o build/asan/obj/help.o build/tsan/obj/help.o: mk/dist.mk
+# names the one covsettle was built with, from pkg-config or dpkg. It is read
+# when help.o is built, not when make reads this file: `make demo` and `make
+# test` install the library (make deps) after that. build/inotifytools.version
+# keeps it and is rewritten only when it changes, which rebuilds help.o; empty
+# (no such package) leaves help.c's "unknown". INOTIFYTOOLS_VERSION=... on the
+# command line names another.
+build/inotifytools.version: FORCE
+	@mkdir -p $(@D)
+	@v='$(INOTIFYTOOLS_VERSION)'; [ -n "$$v" ] || v=$$(pkg-config \
+		--modversion libinotifytools 2>/dev/null || dpkg-query -W \
+		-f='$${source:Upstream-Version}' libinotifytools0-dev 2>/dev/null); \
+	printf '%s\n' "$$v" | cmp -s - $@ || printf '%s\n' "$$v" >$@
+HELP_OBJ := build/obj/help.o build/asan/obj/help.o build/tsan/obj/help.o
+$(HELP_OBJ): mk/dist.mk build/inotifytools.version
+$(HELP_OBJ): ALL_CFLAGS += $$(v=$$(cat build/inotifytools.version); \
+	[ -z "$$v" ] || echo "-DINOTIFYTOOLS_VERSION=\"$$v\"")
+.PHONY: FORCE
 # dpkg-buildflags' CPPFLAGS (-D_FORTIFY_SOURCE=2) for the package's build.
 ALL_CFLAGS += $(CPPFLAGS)
 

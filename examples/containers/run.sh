@@ -7,6 +7,11 @@ set -eu
 cd "$(dirname "$0")"
 S=covsettle-example-server
 WORKERS=2
+# The restart: SIGHUP to the server container's main process, gunicorn's
+# master, through the engine's API on the socket compose.yaml mounts (what
+# `docker kill --signal HUP` asks), from inside the tests container.
+RESTART="curl -fsS --unix-socket /var/run/docker.sock -X POST \
+'http://localhost/containers/$S/kill?signal=HUP'"
 dc() { docker compose "$@"; }
 tests() { dc run --rm -T tests "$@"; }
 
@@ -28,10 +33,10 @@ tests python3 -m pytest -q tests/test_rounds.py
 # complete. The host name in their names is the server container's, so
 # covsettle does not read their pids (they mean nothing in this one).
 tests covsettle wait --new-only --expect "$WORKERS" --timeout 60s \
-	--trigger "docker exec $S pkill -HUP -o gunicorn" /cov
+	--trigger "$RESTART" /cov
 tests python3 -m pytest -q tests/test_matches.py
 # The files so far plus one per worker of the last restart.
 have=$(tests sh -c 'ls -A /cov | grep -c "^\.coverage\." || true')
 tests covsettle gather --expect $((have + WORKERS)) --timeout 60s \
-	--trigger "docker exec $S pkill -HUP -o gunicorn" \
+	--trigger "$RESTART" \
 	--data-file /cov/combined.coverage --report text /cov

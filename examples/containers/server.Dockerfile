@@ -9,7 +9,7 @@ RUN apt-get update \
 COPY examples/gunicorn/ /app/
 WORKDIR /app
 RUN mkdir -p /run/scorer /cov
-# pid 1 is gunicorn's master, so `pkill -HUP -o gunicorn` finds it; it
+# pid 1 is gunicorn's master, so the engine's kill (run.sh) reaches it; it
 # listens on all addresses of the container (the config's 127.0.0.1:0 is
 # for the one-machine example).
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", \
