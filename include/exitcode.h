@@ -12,7 +12,8 @@ enum exit_code {
 	EXIT_INVALID = 4,
 	EXIT_COVERAGE = 5, /* the coverage command is missing or failed */
 	EXIT_TRIGGER = 6,
-	EXIT_WATCH = 7,	   /* DIR unreadable; neither inotify nor polling */
+	EXIT_WATCH = 7,	   /* DIR unreadable, neither inotify nor polling;
+			    * gather: no room, or a removed working dir */
 	EXIT_NOMEM = 70,   /* out of memory (sysexits.h: EX_SOFTWARE) */
 	EXIT_SIGNAL = 128, /* + the signal number */
 };
