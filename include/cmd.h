@@ -34,6 +34,10 @@ void cmd_wait_note(void *ctx, const struct wait_note *n);
 /* Say how the wait ended; returns its exit status (0 when settled). */
 int cmd_wait_report(const struct cli *c, const struct wait_result *r);
 
+/* A suffix for the final line when writers were not seen here and
+ * neither --expect nor --trigger said how many files to wait for, or "". */
+const char *cmd_wait_unseen(const struct cli *c, const struct wait_result *r);
+
 /* The JSON members the wait part contributes, after `{"command":..`. */
 void cmd_wait_json(const struct cli *c, const struct wait_result *r);
 

@@ -32,6 +32,8 @@ enum note_kind {
 	N_NOT_WRITER,	/* name, text: the pid in its name cannot be its
 			 * writer ("pid 1 (init) is not a Python
 			 * process") */
+	N_UNSEEN,	/* name, text: its writer cannot be seen here, so
+			 * its generation is unknown (text says why) */
 };
 
 struct wait_note {
@@ -91,6 +93,13 @@ struct wait_result {
 	struct settle *s;	/* the files, owned; settle_free() it */
 	char realdir[PATH_MAX]; /* DIR's canonical path at the end */
 	bool polled;		/* polling served */
+	/* The generation rule (settle.c, condition 5): writers not seen
+	 * here, the first one's file and why; and whether the quiet window
+	 * ended early, every file proven complete. */
+	long unseen;
+	char unseen_name[NAME_MAX + 1];
+	char unseen_why[96];
+	bool early;
 };
 
 /* Run the wait; fills r. Returns r->status. */

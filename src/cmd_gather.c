@@ -17,7 +17,8 @@
 /* Exit status of the gather pipeline's outcome, after saying it; msg
  * gets what was said of a failure, for --json. */
 static int
-gather_report(const struct cli *c, const struct gather_result *g, char *msg)
+gather_report(const struct cli *c, const struct gather_result *g,
+	      const struct wait_result *w, char *msg)
 {
 	char tail[ERRLEN];
 	size_t room, len, head;
@@ -32,10 +33,11 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 			fputs(g->text, c->json ? stderr : stdout);
 			fflush(c->json ? stderr : stdout);
 		}
-		out_info("combined %ld data file%s from %s into %s%s",
+		out_info("combined %ld data file%s from %s into %s%s%s",
 			 g->ninputs, g->ninputs == 1 ? "" : "s", c->o.dir,
 			 g->data_file,
-			 g->deleted ? "; inputs deleted (--no-keep)" : "");
+			 g->deleted ? "; inputs deleted (--no-keep)" : "",
+			 cmd_wait_unseen(c, w));
 		if (g->status == GS_OK)
 			return EXIT_OK;
 		if (g->total >= 0)
@@ -110,6 +112,8 @@ no_wait_json(const struct cli *c, int code, const char *msg)
 	       cmd_wait_status(st), (long long)(clock_ms() - c->o.start),
 	       c->o.expect);
 	json_str(stdout, msg[0] ? msg : NULL);
+	printf(",\"writers_unseen\":0,\"writer_unseen\":null,"
+	       "\"quiet_cut_short\":false");
 	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
 }
 
@@ -342,7 +346,7 @@ cmd_gather(int argc, char **argv)
 		coverage_find_stop(&find, g.signo);
 		native_early_stop(&early, g.signo);
 	}
-	code = gather_report(&c, &g, err);
+	code = gather_report(&c, &g, w, err);
 out:
 	if (w != NULL && w->status == WS_SETTLED)
 		after_wait(w, code, err);

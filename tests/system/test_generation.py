@@ -1,0 +1,151 @@
+# test_generation.py: the default settings wait for a writer's whole generation
+# (settle.c, condition 5). Real gunicorn + Flask on 127.0.0.1 restarted with SIGHUP,
+# whose old workers save seconds apart (worker_exit sleeps a per-worker share of
+# the spread before saving: generation/gunicorn_conf.py), and a real
+# multiprocessing pool whose workers exit as far apart (generation/pool.py). Plain
+# `covsettle gather DIR`, no --expect, no --trigger, must combine every old
+# worker's data and none of the new workers' (they save at the next restart).
+# On each coverage.py of the matrix: its venv has gunicorn and Flask too.
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from harness import COVSETTLE
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(ROOT, "examples", "gunicorn")
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generation")
+WAITFOR = os.path.join(EXAMPLE, "waitfor.py")
+
+
+def children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return sorted(int(c) for c in f.read().split())
+
+
+class Gunicorn:
+    """gunicorn in its own session; stop() ends it and anything left of it."""
+
+    def __init__(self, tmp, cov, workers, spread, recreate=False):
+        self.run, self.cov_dir, self.python = str(tmp), str(tmp / "cov"), cov.python
+        os.makedirs(self.cov_dir)
+        self.workers = workers
+        self.env = dict(os.environ, RUN_DIR=self.run,
+                        COVERAGE_FILE=os.path.join(self.cov_dir, ".coverage"),
+                        SCORER_COVERAGE_RC=os.path.join(EXAMPLE, ".coveragerc"),
+                        GEN_WORKERS=str(workers), GEN_SPREAD=str(spread),
+                        GEN_RECREATE="1" if recreate else "0")
+        self.env.pop("COVERAGE_PROCESS_START", None)
+        with open(os.path.join(self.run, "gunicorn.out"), "w") as log:
+            self.p = subprocess.Popen(
+                [cov.python, "-m", "gunicorn", "-c", os.path.join(HERE, "gunicorn_conf.py"),
+                 "scorer.web:app"], cwd=EXAMPLE, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, start_new_session=True)
+        self.url = self.ready()
+
+    def ready(self):
+        """Until it answers and all of the newest generation of workers run."""
+        url = subprocess.run([self.python, WAITFOR, "ready", self.run, str(self.p.pid), "60"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        deadline = time.monotonic() + 60
+        while len(children(self.p.pid)) != self.workers:
+            assert time.monotonic() < deadline, "gunicorn's workers did not settle"
+            time.sleep(0.05)
+        return url
+
+    def exercise(self):
+        """A few requests, as tests would make; and as with tests, the
+        workers have run a while before the restart (a generation is a burst
+        of forks: workers forked within 0.5 s of the restart's new ones would
+        be taken for the same generation)."""
+        for a, b in ((10, 10), (8, 12), (12, 8)):
+            req = urllib.request.Request(
+                self.url + "/round", method="POST", headers={"Content-Type": "application/json"},
+                data=json.dumps({"a": {"price": a}, "b": {"price": b, "ads": 5}}).encode())
+            urllib.request.urlopen(req, timeout=30).read()
+        hz = os.sysconf("SC_CLK_TCK")
+        for pid in children(self.p.pid):
+            with open(f"/proc/{pid}/stat") as f:
+                start = int(f.read().rsplit(")", 1)[1].split()[19]) / hz
+            with open("/proc/uptime") as f:
+                age = float(f.read().split()[0]) - start
+            time.sleep(max(0.0, 1.5 - age))
+
+    def stop(self):
+        try:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=60)
+        finally:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def gather(cov, tmp, cov_dir, *args):
+    """Plain `covsettle gather DIR` (the default settings), --json to read."""
+    env = dict(os.environ)
+    env.pop("COVERAGE_FILE", None)
+    r = subprocess.run([COVSETTLE, "gather", "-v", "--json", "-T", "60s", "--coverage", cov.command,
+                        *args, cov_dir], cwd=tmp, env=env, capture_output=True, text=True,
+                       timeout=120)
+    return r.returncode, json.loads(r.stdout), r.stderr
+
+
+def pids(cov, names):
+    pat = cov.name_re()
+    return sorted(int(pat.match(n).group("pid")) for n in names)
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_default_gather_waits_for_every_old_worker_of_a_restart(tmp_path, cov, workers):
+    srv = Gunicorn(tmp_path, cov, workers, spread=2.0)
+    try:
+        srv.exercise()
+        old = children(srv.p.pid)
+        os.kill(srv.p.pid, signal.SIGHUP)
+        code, out, err = gather(cov, tmp_path, srv.cov_dir)
+        new = srv.ready() and children(srv.p.pid)
+    finally:
+        srv.stop()
+    assert code == 0, err
+    names = [f["name"] for f in out["files"]]
+    # Every old worker, each once; none of the new ones (still serving).
+    assert pids(cov, names) == old, (names, old, err)
+    assert out["inputs"] == workers and not out["lost"]
+    assert not set(new) & set(old)
+    assert out["writers_unseen"] == 0, out
+    assert "writers not seen" not in err
+
+
+def test_default_wait_follows_a_pools_workers(tmp_path, cov):
+    cov_dir = tmp_path / "cov"
+    cov_dir.mkdir()
+    env = dict(os.environ, COVERAGE_FILE=str(cov_dir / ".coverage"))
+    env.pop("COVERAGE_PROCESS_START", None)
+    script = os.path.join(HERE, "pool.py")
+    rc = os.path.join(HERE, "pool.coveragerc")
+    pool = subprocess.Popen([cov.python, "-m", "coverage", "run", f"--rcfile={rc}", script,
+                             "3", "2.0"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        workers = sorted(int(p) for p in pool.stdout.readline().split())
+        assert len(workers) == 3
+        r = subprocess.run([COVSETTLE, "wait", "--json", "-T", "60s", str(cov_dir)],
+                           capture_output=True, text=True, timeout=120)
+        assert pool.wait(timeout=60) == 0
+    finally:
+        pool.kill()
+        pool.wait()
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    got = pids(cov, [f["name"] for f in out["files"]])
+    # Every worker of the pool; the main process saves last, just after them.
+    assert set(workers) <= set(got), (got, workers, r.stderr)
+    assert out["writers_unseen"] == 0, out
