@@ -51,6 +51,8 @@ struct sfile {
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
 	bool renamed;	    /* a scan found its finished name (settle.c) */
 	bool proven;	    /* checked after its writer was found gone */
+	bool unproven;	    /* its writer gave no evidence since it changed:
+			     * no early end (settle.c) */
 	pid_t pid;	    /* the pid in its name when tested, else 0 */
 	char comm[17];	    /* WR_ALIVE: the writer's command name */
 	unsigned long scan; /* the last scan that saw it */

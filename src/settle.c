@@ -47,7 +47,8 @@
  * there is no writer left to wait for: the rule goes on to condition 3
  * at once (proven_done()). Not after lost events within the window, not
  * for more than PROVEN_MAX files (a probe each), and never when a writer
- * is not seen.
+ * is not seen (a file whose writer test gave no evidence is not probed
+ * again for it until it changes).
  *
  * A rename is one data file under two names (settle_gone() keeps the old
  * name as vanished but renamable; the same inode under a new name takes
@@ -354,6 +355,7 @@ settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 	f->sig = *sig;
 	f->checked = false;
 	f->writer = WR_UNPROBED;
+	f->unproven = false;
 	if (origin != SEEN_INITIAL || !s->o.new_only)
 		f->counts = true;
 	if (!same)
@@ -477,6 +479,7 @@ settle_forget(struct settle *s, msec_t now)
 	for (i = 0; i < s->nfiles; i++) {
 		s->files[i].checked = false;
 		s->files[i].writer = WR_UNPROBED;
+		s->files[i].unproven = false;
 	}
 	s->forgot = now;
 	note_change(s, now);
@@ -704,7 +707,7 @@ proven_done(struct settle *s, msec_t now, const struct settle_io *io,
 {
 	size_t i, n = 0;
 
-	if (io->peers == NULL ||
+	if (io->peers == NULL || settle_counted(s) > PROVEN_MAX ||
 	    (s->forgot != INT64_MIN && now - s->forgot < s->o.debounce))
 		return false;
 	for (i = 0; i < s->nfiles; i++) {
@@ -712,14 +715,18 @@ proven_done(struct settle *s, msec_t now, const struct settle_io *io,
 
 		if (!settle_here(f))
 			continue;
-		if (f->unfinished || ++n > PROVEN_MAX)
+		if (f->unfinished || f->unproven)
 			return false;
+		n++;
 		if (f->writer != WR_GONE) {
 			f->proven = false;
 			io->writer(io->ctx, f);
 			if (f->writer != WR_GONE) {
 				if (f->writer == WR_ALIVE && w->pid == 0)
 					w->pid = f->pid;
+				/* No evidence (another host): none until it
+				 * changes. */
+				f->unproven = f->writer == WR_QUIET;
 				f->writer = WR_UNPROBED;
 				return false;
 			}

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from harness import COVSETTLE
+from harness import COVSETTLE, covsettle, datafile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "gunicorn")
@@ -149,3 +149,28 @@ def test_default_wait_follows_a_pools_workers(tmp_path, cov):
     # Every worker of the pool; the main process saves last, just after them.
     assert set(workers) <= set(got), (got, workers, r.stderr)
     assert out["writers_unseen"] == 0, out
+
+
+def test_writers_not_seen_are_said(tmp_path):
+    """A file from another host: its writer's generation is unknown, and the
+    result says so where the user looks, with the safe way out."""
+    datafile(tmp_path, ".coverage.otherhost.4242.123456")
+    r = covsettle("wait", "-v", "--json", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["writers_unseen"] == 1
+    assert out["writer_unseen"] == {"name": ".coverage.otherhost.4242.123456",
+                                    "why": "written on another host"}
+    assert ".coverage.otherhost.4242.123456: its writer is not seen here (written on " \
+        "another host)" in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("covsettle: settled: 1 data file in ")
+    assert last.endswith("(writers not seen here: --expect N or --trigger says how many to "
+                         "wait for)")
+
+    # Said how many: the count is the user's, nothing to add to the last line.
+    datafile(tmp_path, ".coverage.otherhost.4343.123456")
+    r = covsettle("wait", "--json", "--expect", "2", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["writers_unseen"] == 2
+    assert "writers not seen" not in r.stderr

@@ -186,7 +186,15 @@ Test(settle_generation, no_early_end_without_proof)
 	fk.writer = WR_QUIET;
 	cr_expect_eq(settle_evaluate(s, 1010, &io, &w), ST_WAITING);
 	cr_expect_str_eq(w.why, "quiet");
-	cr_expect_eq(settle_evaluate(s, 1500, &io, &w), ST_SETTLED);
+	/* No evidence: not probed again for the early end until it changes,
+	 * but tested again when the window has passed. */
+	cr_expect_eq(settle_evaluate(s, 1020, &io, &w), ST_WAITING);
+	cr_expect_eq(fk.writers, 1);
+	seen(s, A, 10, 1030);
+	cr_expect_eq(settle_evaluate(s, 1040, &io, &w), ST_WAITING);
+	cr_expect_eq(fk.writers, 2);
+	cr_expect_eq(settle_evaluate(s, 1530, &io, &w), ST_SETTLED);
+	cr_expect_eq(fk.writers, 3);
 	cr_expect(!settle_early(s));
 	settle_free(s);
 
@@ -223,5 +231,24 @@ Test(settle_generation, early_end_keeps_count_and_trigger)
 	settle_trigger(s, false, 1020);
 	cr_expect_eq(settle_evaluate(s, 1030, &io, &w), ST_SETTLED);
 	cr_expect(settle_early(s));
+	settle_free(s);
+}
+
+/* Many files: the early end would cost a probe each; the window serves. */
+Test(settle_generation, no_early_end_for_many_files)
+{
+	struct settle *s = mk(1);
+	struct settle_wait w;
+	char name[64];
+	int i;
+
+	for (i = 0; i < 65; i++) {
+		snprintf(name, sizeof(name), ".coverage.h.%d.111111", 100 + i);
+		seen(s, name, (ino_t)(100 + i), 1000);
+	}
+	cr_expect_eq(settle_evaluate(s, 1010, &io, &w), ST_WAITING);
+	cr_expect_str_eq(w.why, "quiet");
+	cr_expect_eq(fk.writers, 0);
+	cr_expect_eq(settle_evaluate(s, 1500, &io, &w), ST_SETTLED);
 	settle_free(s);
 }
