@@ -314,22 +314,23 @@ python_exe(pid_t pid)
 
 /* The facts of the writer pid of the file name in dirfd, when it is the
  * writer here: alive and holding the file or a Python process of this
- * PID namespace; gone, from the snapshot. */
+ * PID namespace; else (gone, or exiting: its executable and descriptors
+ * are released before it is a zombie) the same process in the snapshot. */
 static bool
 writer_facts(struct genproc *g, int dirfd, const char *name, pid_t pid,
 	     struct gen_proc *w)
 {
+	bool alive = genproc_read(pid, w) && w->alive;
 	struct stat st;
 	size_t i;
 
-	if (genproc_read(pid, w) && w->alive) {
-		if (dirfd >= 0 && fstatat(dirfd, name, &st, 0) == 0 &&
-		    holds(pid, &st))
-			return true;
-		return own_number(pid) == (long)pid && python_exe(pid);
-	}
+	if (alive && ((dirfd >= 0 && fstatat(dirfd, name, &st, 0) == 0 &&
+		       holds(pid, &st)) ||
+		      (own_number(pid) == (long)pid && python_exe(pid))))
+		return true;
 	for (i = 0; i < g->nsnap; i++)
-		if (g->snap[i].pid == pid) {
+		if (g->snap[i].pid == pid &&
+		    (!alive || g->snap[i].start == w->start)) {
 			*w = g->snap[i];
 			return true;
 		}
