@@ -30,6 +30,14 @@ void genproc_writer(struct genproc *g, int dirfd, const char *name, bool ours,
  * one of them (0 when none). Their exits end the wait for them. */
 long genproc_alive(struct genproc *g, pid_t *pid);
 
+/* A data file name (present, or gone already) says this host (ours) and
+ * pid: that process wrote a data file here. */
+void genproc_named(struct genproc *g, bool ours, pid_t pid);
+
+/* Members seen alive during the wait that have exited without a data file
+ * named after them: their coverage is missing. How many; *pid is one. */
+long genproc_silent(const struct genproc *g, pid_t *pid);
+
 /* Writers whose generation could not be seen: how many, and the first's
  * data file name and why ("written on another host"). */
 long genproc_unseen(const struct genproc *g);

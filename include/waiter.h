@@ -100,6 +100,10 @@ struct wait_result {
 	char unseen_name[NAME_MAX + 1];
 	char unseen_why[96];
 	bool early;
+	/* Processes of the writers' generations seen alive that exited
+	 * without a data file named after them, and one of them. */
+	long silent;
+	pid_t silent_pid;
 };
 
 /* Run the wait; fills r. Returns r->status. */

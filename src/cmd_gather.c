@@ -113,7 +113,7 @@ no_wait_json(const struct cli *c, int code, const char *msg)
 	       c->o.expect);
 	json_str(stdout, msg[0] ? msg : NULL);
 	printf(",\"writers_unseen\":0,\"writer_unseen\":null,"
-	       "\"quiet_cut_short\":false");
+	       "\"quiet_cut_short\":false,\"members_without_data\":0");
 	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
 }
 

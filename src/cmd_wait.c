@@ -129,6 +129,7 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 		printf("null");
 	}
 	printf(",\"quiet_cut_short\":%s", r->early ? "true" : "false");
+	printf(",\"members_without_data\":%ld", r->silent);
 	printf(",\"files\":[");
 	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
@@ -178,6 +179,12 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 			 "%s/%s was deleted or moved out during the wait: its "
 			 "coverage is lost",
 			 c->o.dir, settle_vanished(s, i)->name);
+	if (r->silent > 0)
+		out_warn(true,
+			 "pid %d%s, born with the writers of data files in %s, "
+			 "exited without writing one: its coverage is missing",
+			 (int)r->silent_pid, r->silent > 1 ? " and others" : "",
+			 c->o.dir);
 	format_duration(r->elapsed, took, sizeof(took));
 	switch (r->status) {
 	case WS_SETTLED:

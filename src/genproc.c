@@ -10,7 +10,9 @@
  * Otherwise, and for files written on another host or with no pid in
  * their name, the writer is unseen: no generation is known for it, and
  * the result says so. Members are kept with their start time, so a
- * number reused by a later process is never taken for a member. */
+ * number reused by a later process is never taken for a member; one seen
+ * alive that exits with no data file named after it (genproc_named()) is
+ * coverage missing (genproc_silent()). */
 #include "genproc.h"
 #include "util.h"
 
@@ -35,6 +37,7 @@
 struct member {
 	pid_t pid;
 	unsigned long long start;
+	bool seen_alive; /* alive when recorded */
 };
 
 struct genproc {
@@ -47,6 +50,8 @@ struct genproc {
 	size_t nmembers, capmembers;
 	pid_t *writers; /* recorded writers */
 	size_t nwriters, capwriters;
+	pid_t *named; /* pids of this host named by data files */
+	size_t nnamed, capnamed;
 	char **unseen; /* keys of the unseen writers */
 	size_t nunseen, capunseen;
 	char unseen_name[NAME_MAX + 1];
@@ -220,6 +225,7 @@ genproc_free(struct genproc *g)
 	free(g->ancestors);
 	free(g->members);
 	free(g->writers);
+	free(g->named);
 	free(g);
 }
 
@@ -355,8 +361,10 @@ add_member(struct genproc *g, const struct gen_proc *p)
 
 	for (i = 0; i < g->nmembers; i++)
 		if (g->members[i].pid == p->pid &&
-		    g->members[i].start == p->start)
+		    g->members[i].start == p->start) {
+			g->members[i].seen_alive |= p->alive;
 			return;
+		}
 	if (g->nmembers == MAX_MEMBERS)
 		return;
 	if (g->nmembers == g->capmembers) {
@@ -365,6 +373,7 @@ add_member(struct genproc *g, const struct gen_proc *p)
 				      g->capmembers * sizeof(*g->members));
 	}
 	g->members[g->nmembers].pid = p->pid;
+	g->members[g->nmembers].seen_alive = p->alive;
 	g->members[g->nmembers++].start = p->start;
 }
 
@@ -448,6 +457,47 @@ genproc_alive(struct genproc *g, pid_t *pid)
 			continue;
 		if (n++ == 0)
 			*pid = p.pid;
+	}
+	return n;
+}
+
+void
+genproc_named(struct genproc *g, bool ours, pid_t pid)
+{
+	size_t i;
+
+	if (!ours || pid <= 0)
+		return;
+	for (i = 0; i < g->nnamed; i++)
+		if (g->named[i] == pid)
+			return;
+	if (g->nnamed == g->capnamed) {
+		g->capnamed = g->capnamed ? 2 * g->capnamed : 16;
+		g->named = xrealloc(g->named, g->capnamed * sizeof(*g->named));
+	}
+	g->named[g->nnamed++] = pid;
+}
+
+long
+genproc_silent(const struct genproc *g, pid_t *pid)
+{
+	struct gen_proc p;
+	size_t i, k;
+	long n = 0;
+
+	*pid = 0;
+	for (i = 0; i < g->nmembers; i++) {
+		const struct member *m = &g->members[i];
+
+		if (!m->seen_alive || (genproc_read(m->pid, &p) && p.alive &&
+				       p.start == m->start))
+			continue;
+		for (k = 0; k < g->nnamed && g->named[k] != m->pid; k++)
+			;
+		if (k < g->nnamed)
+			continue;
+		if (n++ == 0)
+			*pid = m->pid;
 	}
 	return n;
 }

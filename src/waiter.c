@@ -179,12 +179,28 @@ note_writer(struct waiter *wt, const char *name)
 		return;
 	before = genproc_unseen(wt->gen);
 	parsed = name_parse(name, &nf);
+	genproc_named(wt->gen,
+		      parsed && name_host_is(name, &nf, writer_hostname()),
+		      parsed ? nf.pid : 0);
 	genproc_writer(wt->gen, watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
 		       name,
 		       parsed && name_host_is(name, &nf, writer_hostname()),
 		       parsed ? nf.pid : 0);
 	if (genproc_unseen(wt->gen) > before)
 		note(wt, N_UNSEEN, name, genproc_unseen_why(wt->gen), 0);
+}
+
+/* A data file event named name: its writer wrote here, even when the
+ * file is gone before it is seen (genproc_silent()). */
+static void
+named(struct waiter *wt, const char *name)
+{
+	struct name_fields nf;
+
+	if (wt->gen != NULL && name_parse(name, &nf))
+		genproc_named(wt->gen,
+			      name_host_is(name, &nf, writer_hostname()),
+			      nf.pid);
 }
 
 /* Did a child of the helper's write the data file name (its name says
@@ -295,6 +311,7 @@ file_event(struct waiter *wt, const struct wev *ev)
 	}
 	f = settle_find(wt->s, name);
 	fresh = f == NULL || !f->present;
+	named(wt, name);
 	if (ev->kind == WEV_GONE) {
 		/* Deleted, or moved out (or renamed: the same inode may show
 		 * up under another name). */
@@ -619,6 +636,7 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 			 genproc_unseen_name(wt.gen));
 		snprintf(r->unseen_why, sizeof(r->unseen_why), "%s",
 			 genproc_unseen_why(wt.gen));
+		r->silent = genproc_silent(wt.gen, &r->silent_pid);
 		genproc_free(wt.gen);
 	}
 	watch_close(wt.w);

@@ -32,7 +32,7 @@ def children(pid):
 class Gunicorn:
     """gunicorn in its own session; stop() ends it and anything left of it."""
 
-    def __init__(self, tmp, cov, workers, spread, recreate=False):
+    def __init__(self, tmp, cov, workers, spread, recreate=False, skip=None):
         self.run, self.cov_dir, self.python = str(tmp), str(tmp / "cov"), cov.python
         os.makedirs(self.cov_dir)
         self.workers = workers
@@ -40,7 +40,8 @@ class Gunicorn:
                         COVERAGE_FILE=os.path.join(self.cov_dir, ".coverage"),
                         SCORER_COVERAGE_RC=os.path.join(EXAMPLE, ".coveragerc"),
                         GEN_WORKERS=str(workers), GEN_SPREAD=str(spread),
-                        GEN_RECREATE="1" if recreate else "0")
+                        GEN_RECREATE="1" if recreate else "0",
+                        GEN_SKIP="" if skip is None else str(skip))
         self.env.pop("COVERAGE_PROCESS_START", None)
         with open(os.path.join(self.run, "gunicorn.out"), "w") as log:
             self.p = subprocess.Popen(
@@ -121,7 +122,28 @@ def test_default_gather_waits_for_every_old_worker_of_a_restart(tmp_path, cov, w
     assert out["inputs"] == workers and not out["lost"]
     assert not set(new) & set(old)
     assert out["writers_unseen"] == 0, out
+    assert out["members_without_data"] == 0, out
     assert "writers not seen" not in err
+
+
+def test_a_worker_that_never_saves_is_named(tmp_path, cov):
+    """The second old worker exits without saving: covsettle waited for it,
+    and says its coverage is missing, naming it."""
+    srv = Gunicorn(tmp_path, cov, 2, spread=1.0, skip=1)
+    try:
+        srv.exercise()
+        old = children(srv.p.pid)
+        os.kill(srv.p.pid, signal.SIGHUP)
+        code, out, err = gather(cov, tmp_path, srv.cov_dir)
+    finally:
+        srv.stop()
+    assert code == 0, err
+    names = [f["name"] for f in out["files"]]
+    assert len(pids(cov, names)) == 1 and pids(cov, names)[0] in old, (names, old)
+    silent = (set(old) - set(pids(cov, names))).pop()
+    assert out["members_without_data"] == 1, out
+    assert (f"covsettle: warning: pid {silent}, born with the writers of data files in "
+            f"{srv.cov_dir}, exited without writing one: its coverage is missing") in err
 
 
 def test_default_wait_follows_a_pools_workers(tmp_path, cov):
@@ -132,22 +154,30 @@ def test_default_wait_follows_a_pools_workers(tmp_path, cov):
     script = os.path.join(HERE, "pool.py")
     rc = os.path.join(HERE, "pool.coveragerc")
     pool = subprocess.Popen([cov.python, "-m", "coverage", "run", f"--rcfile={rc}", script,
-                             "3", "2.0"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+                             "3", "2.0"], cwd=tmp_path, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    wait = None
     try:
         workers = sorted(int(p) for p in pool.stdout.readline().split())
         assert len(workers) == 3
-        r = subprocess.run([COVSETTLE, "wait", "--json", "-T", "60s", str(cov_dir)],
-                           capture_output=True, text=True, timeout=120)
+        # The wait is armed before the workers run their tasks and exit.
+        wait = subprocess.Popen([COVSETTLE, "wait", "-v", "--json", "-T", "60s", str(cov_dir)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert "watching" in wait.stderr.readline()
+        pool.stdin.write("go\n")
+        pool.stdin.flush()
+        stdout, stderr = wait.communicate(timeout=120)
         assert pool.wait(timeout=60) == 0
     finally:
-        pool.kill()
-        pool.wait()
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+        for p in (pool, wait):
+            if p is not None:
+                p.kill()
+                p.wait()
+    assert wait.returncode == 0, stderr
+    out = json.loads(stdout)
     got = pids(cov, [f["name"] for f in out["files"]])
     # Every worker of the pool; the main process saves last, just after them.
-    assert set(workers) <= set(got), (got, workers, r.stderr)
+    assert set(workers) <= set(got), (got, workers, stderr)
     assert out["writers_unseen"] == 0, out
 
 

@@ -5,6 +5,7 @@
 # seconds before saving, so the old workers of a restart save that far apart
 # (the first at once, the last after GEN_SPREAD). GEN_RECREATE=1: post_fork
 # deletes and recreates the data directory, as some applications' hooks do.
+# GEN_SKIP=K: the worker of share K exits without saving (its coverage is lost).
 import os
 import shutil
 import time
@@ -49,4 +50,5 @@ def worker_exit(server, worker):
     # restart, so each generation sleeps 0, spread/(N-1), ..., spread.
     share = (worker.age - 1) % workers
     time.sleep(spread * share / max(workers - 1, 1))
-    cov.save()
+    if os.environ.get("GEN_SKIP") != str(share):
+        cov.save()

@@ -2,7 +2,8 @@
 # `coverage run --rcfile=pool.coveragerc`). Each of the N
 # workers saves its data file as it exits, the k-th k * SPREAD / (N - 1) seconds
 # after the first: a finalizer sleeps before coverage.py's own save. Prints the
-# workers' pids, one line, once they have all started.
+# workers' pids, one line, once they have all started, then waits for a line on
+# its stdin before giving them their tasks.
 import multiprocessing
 import multiprocessing.util
 import os
@@ -26,6 +27,7 @@ if __name__ == "__main__":
     with multiprocessing.Pool(n, initializer=delay, initargs=(n, spread)) as pool:
         pids = sorted(p.pid for p in pool._pool)
         print(" ".join(map(str, pids)), flush=True)
+        sys.stdin.readline()  # go: the workers save and exit after the tasks
         assert sum(v for _, v in pool.map(square, range(40))) == sum(x * x for x in range(40))
         pool.close()
         pool.join()
