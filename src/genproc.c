@@ -37,7 +37,7 @@
 struct member {
 	pid_t pid;
 	unsigned long long start;
-	bool seen_alive; /* alive when recorded */
+	bool seen_alive; /* alive when recorded, or in the snapshot */
 };
 
 struct genproc {
@@ -398,8 +398,9 @@ record(struct genproc *g, const struct gen_proc *w)
 				cap = cap ? 2 * cap : 16;
 				sib = xrealloc(sib, cap * sizeof(*sib));
 			}
-			sib[n] = g->snap[i];
-			sib[n++].alive = false; /* gone, or found above */
+			/* Gone since the watch started: seen alive then,
+			 * when the snapshot says so. */
+			sib[n++] = g->snap[i];
 		}
 	}
 	idx = xcalloc(n ? n : 1, sizeof(*idx));
