@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,77 @@
  * Python on a loaded machine take tens of ms more. */
 #define GEN_GAP_MS  500
 #define MAX_MEMBERS 4096
+
+/* A set of nonzero 64-bit keys, open addressing: thousands of writers
+ * cost no more than a few. */
+struct keyset {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static bool
+keyset_has(const struct keyset *k, uint64_t key)
+{
+	size_t i;
+
+	if (k->cap == 0)
+		return false;
+	for (i = key & (k->cap - 1); k->v[i] != 0; i = (i + 1) & (k->cap - 1))
+		if (k->v[i] == key)
+			return true;
+	return false;
+}
+
+/* Put key, not there, into a table with room. */
+static void
+keyset_put(struct keyset *k, uint64_t key)
+{
+	size_t i;
+
+	for (i = key & (k->cap - 1); k->v[i] != 0; i = (i + 1) & (k->cap - 1))
+		;
+	k->v[i] = key;
+	k->n++;
+}
+
+/* Add key; false when it was there. */
+static bool
+keyset_add(struct keyset *k, uint64_t key)
+{
+	uint64_t *old = k->v;
+	size_t i, oldcap = k->cap;
+
+	if (keyset_has(k, key))
+		return false;
+	if (2 * (k->n + 1) > k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 64;
+		k->v = xcalloc(k->cap, sizeof(*k->v));
+		k->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != 0)
+				keyset_put(k, old[i]);
+		free(old);
+	}
+	keyset_put(k, key);
+	return true;
+}
+
+/* The key of a pid, or of a string (FNV-1a). */
+static uint64_t
+pid_key(pid_t pid)
+{
+	return (uint64_t)(uint32_t)pid * 0x9E3779B97F4A7C15ULL | 1;
+}
+
+static uint64_t
+str_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h | 1;
+}
 
 struct member {
 	pid_t pid;
@@ -48,12 +120,9 @@ struct genproc {
 	unsigned long long trigger; /* ticks, or 0 */
 	struct member *members;
 	size_t nmembers, capmembers;
-	pid_t *writers; /* recorded writers */
-	size_t nwriters, capwriters;
-	pid_t *named; /* pids of this host named by data files */
-	size_t nnamed, capnamed;
-	char **unseen; /* keys of the unseen writers */
-	size_t nunseen, capunseen;
+	struct keyset writers; /* pids of the recorded writers */
+	struct keyset named;   /* pids of this host named by data files */
+	struct keyset unseen;  /* keys of the unseen writers */
 	char unseen_name[NAME_MAX + 1];
 	char unseen_why[96];
 };
@@ -214,18 +283,14 @@ genproc_new(void)
 void
 genproc_free(struct genproc *g)
 {
-	size_t i;
-
 	if (g == NULL)
 		return;
-	for (i = 0; i < g->nunseen; i++)
-		free(g->unseen[i]);
-	free(g->unseen);
+	free(g->unseen.v);
 	free(g->snap);
 	free(g->ancestors);
 	free(g->members);
-	free(g->writers);
-	free(g->named);
+	free(g->writers.v);
+	free(g->named.v);
 	free(g);
 }
 
@@ -239,18 +304,9 @@ genproc_trigger(struct genproc *g)
 static void
 unseen(struct genproc *g, const char *key, const char *name, const char *why)
 {
-	size_t i;
-
-	for (i = 0; i < g->nunseen; i++)
-		if (strcmp(g->unseen[i], key) == 0)
-			return;
-	if (g->nunseen == g->capunseen) {
-		g->capunseen = g->capunseen ? 2 * g->capunseen : 8;
-		g->unseen =
-			xrealloc(g->unseen, g->capunseen * sizeof(*g->unseen));
-	}
-	g->unseen[g->nunseen++] = xstrdup(key);
-	if (g->nunseen == 1) {
+	if (!keyset_add(&g->unseen, str_key(key)))
+		return;
+	if (g->unseen.n == 1) {
 		snprintf(g->unseen_name, sizeof(g->unseen_name), "%s", name);
 		snprintf(g->unseen_why, sizeof(g->unseen_why), "%s", why);
 	}
@@ -418,7 +474,6 @@ genproc_writer(struct genproc *g, int dirfd, const char *name, bool ours,
 {
 	struct gen_proc w;
 	char key[NAME_MAX + 16];
-	size_t i;
 
 	if (!ours || pid <= 0) {
 		snprintf(key, sizeof(key), "name:%s", name);
@@ -427,20 +482,14 @@ genproc_writer(struct genproc *g, int dirfd, const char *name, bool ours,
 				: "written on another host");
 		return;
 	}
-	for (i = 0; i < g->nwriters; i++)
-		if (g->writers[i] == pid)
-			return;
+	if (keyset_has(&g->writers, pid_key(pid)))
+		return;
 	if (!writer_facts(g, dirfd, name, pid, &w)) {
 		snprintf(key, sizeof(key), "pid:%d", (int)pid);
 		unseen(g, key, name, "its writer's pid is not visible here");
 		return;
 	}
-	if (g->nwriters == g->capwriters) {
-		g->capwriters = g->capwriters ? 2 * g->capwriters : 16;
-		g->writers = xrealloc(g->writers,
-				      g->capwriters * sizeof(*g->writers));
-	}
-	g->writers[g->nwriters++] = pid;
+	keyset_add(&g->writers, pid_key(pid));
 	record(g, &w);
 }
 
@@ -465,25 +514,15 @@ genproc_alive(struct genproc *g, pid_t *pid)
 void
 genproc_named(struct genproc *g, bool ours, pid_t pid)
 {
-	size_t i;
-
-	if (!ours || pid <= 0)
-		return;
-	for (i = 0; i < g->nnamed; i++)
-		if (g->named[i] == pid)
-			return;
-	if (g->nnamed == g->capnamed) {
-		g->capnamed = g->capnamed ? 2 * g->capnamed : 16;
-		g->named = xrealloc(g->named, g->capnamed * sizeof(*g->named));
-	}
-	g->named[g->nnamed++] = pid;
+	if (ours && pid > 0)
+		keyset_add(&g->named, pid_key(pid));
 }
 
 long
 genproc_silent(const struct genproc *g, pid_t *pid)
 {
 	struct gen_proc p;
-	size_t i, k;
+	size_t i;
 	long n = 0;
 
 	*pid = 0;
@@ -493,9 +532,7 @@ genproc_silent(const struct genproc *g, pid_t *pid)
 		if (!m->seen_alive || (genproc_read(m->pid, &p) && p.alive &&
 				       p.start == m->start))
 			continue;
-		for (k = 0; k < g->nnamed && g->named[k] != m->pid; k++)
-			;
-		if (k < g->nnamed)
+		if (keyset_has(&g->named, pid_key(m->pid)))
 			continue;
 		if (n++ == 0)
 			*pid = m->pid;
@@ -506,7 +543,7 @@ genproc_silent(const struct genproc *g, pid_t *pid)
 long
 genproc_unseen(const struct genproc *g)
 {
-	return (long)g->nunseen;
+	return (long)g->unseen.n;
 }
 
 const char *
