@@ -18,6 +18,7 @@ ITEMS = {  # item: (module, what it needs besides covsettle and coverage.py)
     "gather": ("gather", None),
     "scale": ("scale", None),
     "seed": ("seed", "gunicorn"),
+    "restart": ("restart", "gunicorn"),
     "combine": ("combine", None),
 }
 COLUMNS = ("#", "measure", "covsettle", "baseline", "vs baseline", "goal", "")

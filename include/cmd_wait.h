@@ -19,6 +19,10 @@ int cmd_wait_report(const struct cli *c, const struct wait_result *r);
 /* The JSON members the wait part contributes, after `{"command":..`. */
 void cmd_wait_json(const struct cli *c, const struct wait_result *r);
 
+/* A suffix for the final line when writers were not seen here and
+ * neither --expect nor --trigger said how many files to wait for, or "". */
+const char *cmd_wait_unseen(const struct cli *c, const struct wait_result *r);
+
 /* The JSON "status" of a wait that ended with status. */
 const char *cmd_wait_status(enum wait_status status);
 

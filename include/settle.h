@@ -54,6 +54,9 @@ struct sfile {
 	enum writer_state writer;
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
 	bool renamed;	    /* a scan found its finished name (settle.c) */
+	bool proven;	    /* checked after its writer was found gone */
+	bool unproven;	    /* its writer gave no evidence since it changed:
+			     * no early end (settle.c) */
 	pid_t pid;	    /* the pid in its name when tested, else 0 */
 	pid_t follow;	    /* WR_ALIVE, WR_KEPT: the process to wait on, by
 			     * its pid here, when not pid (a writer in a
@@ -94,6 +97,11 @@ struct settle_io {
 	void *ctx;
 	void (*check_all)(void *ctx, struct sfile *files, const size_t *which,
 			  size_t n);
+	/* The writers' generations (genproc.h): how many processes born
+	 * with the writers seen so far are still alive, one of them in *pid.
+	 * NULL when the writers are not followed (--ignore-writers): then
+	 * neither the generation nor the early end applies. */
+	long (*peers)(void *ctx, pid_t *pid);
 };
 
 /* The reason of an era-3 file whose writer exited before renaming it. */
@@ -110,7 +118,8 @@ enum settle_state {
 struct settle_wait {
 	msec_t at; /* evaluate again at this time, or -1: on events only */
 	pid_t pid; /* a live writer whose exit should wake us, or 0 */
-	const char *why; /* "trigger", "count", "quiet", "writers", "checks" */
+	const char *why; /* "trigger", "count", "quiet", "writers", "checks",
+			  * "generation" */
 };
 
 struct settle_opts {
@@ -187,6 +196,9 @@ long settle_counted(const struct settle *s);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);
+/* Did the last settle_evaluate() end the quiet window early (every file
+ * proven complete, no writer left)? */
+bool settle_early(const struct settle *s);
 
 size_t settle_nvanished(const struct settle *s);
 const struct vanished *settle_vanished(const struct settle *s, size_t i);

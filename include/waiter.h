@@ -36,6 +36,8 @@ enum note_kind {
 			 * found, when that changed ("writer pid 14
 			 * unknown (not visible from this PID
 			 * namespace)") */
+	N_UNSEEN,	/* name, text: its writer cannot be seen here, so
+			 * its generation is unknown (text says why) */
 };
 
 struct wait_note {
@@ -95,6 +97,17 @@ struct wait_result {
 	struct settle *s;	/* the files, owned; settle_free() it */
 	char realdir[PATH_MAX]; /* DIR's canonical path at the end */
 	bool polled;		/* polling served */
+	/* The generation rule (settle.c, condition 5): writers not seen
+	 * here, the first one's file and why; and whether the quiet window
+	 * ended early, every file proven complete. */
+	long unseen;
+	char unseen_name[NAME_MAX + 1];
+	char unseen_why[96];
+	bool early;
+	/* Processes of the writers' generations seen alive that exited
+	 * without a data file named after them, and one of them. */
+	long silent;
+	pid_t silent_pid;
 };
 
 /* When o's timeout runs out (monotonic ms, from o->start), or -1 when

@@ -23,7 +23,8 @@
 /* Exit status of the gather pipeline's outcome, after saying it; msg
  * gets what was said of a failure, for --json. */
 static int
-gather_report(const struct cli *c, const struct gather_result *g, char *msg)
+gather_report(const struct cli *c, const struct gather_result *g,
+	      const struct wait_result *w, char *msg)
 {
 	char tail[ERRLEN];
 	size_t room, len, head;
@@ -38,10 +39,11 @@ gather_report(const struct cli *c, const struct gather_result *g, char *msg)
 			fputs(g->text, c->json ? stderr : stdout);
 			fflush(c->json ? stderr : stdout);
 		}
-		out_info("combined %ld data file%s from %s into %s%s",
+		out_info("combined %ld data file%s from %s into %s%s%s",
 			 g->ninputs, g->ninputs == 1 ? "" : "s", c->o.dir,
 			 g->data_file,
-			 g->deleted ? "; inputs deleted (--no-keep)" : "");
+			 g->deleted ? "; inputs deleted (--no-keep)" : "",
+			 cmd_wait_unseen(c, w));
 		/* Nothing measured is no failure of covsettle's: say it, as
 		 * coverage.py does, and go on as with no data files. */
 		if (g->nodata)
@@ -134,6 +136,8 @@ no_wait_json(const struct cli *c, int code, const char *msg)
 	       cmd_wait_status(st), (long long)(clock_ms() - c->o.start),
 	       c->o.expect);
 	json_str(stdout, msg[0] ? msg : NULL);
+	printf(",\"writers_unseen\":0,\"writer_unseen\":null,"
+	       "\"quiet_cut_short\":false,\"members_without_data\":0");
 	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
 }
 
@@ -500,7 +504,7 @@ again:
 		c.o.trigger = NULL;
 		goto again;
 	}
-	code = gather_report(&c, &g, err);
+	code = gather_report(&c, &g, w, err);
 out:
 	if (w != NULL && w->status == WS_SETTLED)
 		after_wait(w, code, err);

@@ -102,6 +102,11 @@ cmd_wait_note(void *ctx, const struct wait_note *n)
 	case N_WRITER:
 		out_debug("%s: %s", n->name, n->text);
 		break;
+	case N_UNSEEN:
+		out_debug("%s: its writer is not seen here (%s): its "
+			  "generation is unknown",
+			  n->name, n->text);
+		break;
 	case N_TICK:
 		format_duration(n->quiet_left > 0 ? n->quiet_left : 0, quiet,
 				sizeof(quiet));
@@ -143,6 +148,18 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	       cmd_wait_status(r->status), (long long)r->elapsed, c->o.expect,
 	       r->polled ? "true" : "false");
 	json_str(stdout, r->msg[0] ? r->msg : NULL);
+	printf(",\"writers_unseen\":%ld,\"writer_unseen\":", r->unseen);
+	if (r->unseen > 0) {
+		printf("{\"name\":");
+		json_str(stdout, r->unseen_name);
+		printf(",\"why\":");
+		json_str(stdout, r->unseen_why);
+		printf("}");
+	} else {
+		printf("null");
+	}
+	printf(",\"quiet_cut_short\":%s", r->early ? "true" : "false");
+	printf(",\"members_without_data\":%ld", r->silent);
 	printf(",\"files\":[");
 	for (i = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
@@ -169,6 +186,15 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	printf("]");
 }
 
+const char *
+cmd_wait_unseen(const struct cli *c, const struct wait_result *r)
+{
+	if (r->unseen == 0 || c->o.expect != 1 || c->o.trigger != NULL)
+		return "";
+	return " (writers not seen here: --expect N or --trigger says how "
+	       "many to wait for)";
+}
+
 int
 cmd_wait_report(const struct cli *c, const struct wait_result *r)
 {
@@ -183,14 +209,28 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 			 "%s/%s was deleted or moved out during the wait: its "
 			 "coverage is lost",
 			 c->o.dir, settle_vanished(s, i)->name);
+	if (r->silent > 0)
+		out_warn(true,
+			 "pid %d%s, born with the writers of data files in %s, "
+			 "exited without writing one: its coverage is missing",
+			 (int)r->silent_pid, r->silent > 1 ? " and others" : "",
+			 c->o.dir);
 	format_duration(r->elapsed, took, sizeof(took));
 	switch (r->status) {
 	case WS_SETTLED:
+		if (*cmd_wait_unseen(c, r))
+			out_warn(
+				false,
+				"%ld writer%s not seen here (%s: %s): "
+				"covsettle cannot tell whether more data files "
+				"are coming; it waited for %ld",
+				r->unseen, r->unseen == 1 ? "" : "s",
+				r->unseen_name, r->unseen_why, c->o.expect);
 		if (strcmp(c->cmd, "wait") == 0 || c->level == LV_VERBOSE)
-			out_info("settled: %ld data file%s in %s after %s",
+			out_info("settled: %ld data file%s in %s after %s%s",
 				 settle_counted(s),
 				 settle_counted(s) == 1 ? "" : "s", c->o.dir,
-				 took);
+				 took, cmd_wait_unseen(c, r));
 		return EXIT_OK;
 	case WS_TIMEOUT:
 		out_error("timed out after %s waiting for %s: %s", took,

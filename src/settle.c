@@ -29,7 +29,31 @@
  *      (WR_UNKNOWN: another PID namespace, hidepid), has until the
  *      timeout, where the file is named as failing its check; such a file
  *      is never final before, so never quarantined while it may be
- *      finished.
+ *      finished;
+ *   5. no process of a writer's generation is still alive. The writers
+ *      seen here (this host, their pid visible: genproc.c) were forked in
+ *      a burst with siblings that are measured alike (gunicorn's workers,
+ *      a pool's) and save as they exit, seconds apart: more than any
+ *      window. Their generation (generation.c) is the siblings born with
+ *      the writer, in the same burst, before any process that replaced
+ *      them; with --trigger, the siblings that existed before the
+ *      trigger. Those still alive will write too, so the rule waits for
+ *      their exits; the processes born later (the new workers after a
+ *      graceful restart) are not waited for, as they save only at the
+ *      next one. A writer that cannot be seen (another host, a pid not
+ *      visible here, already gone when its file showed up) has no known
+ *      generation: then only --expect and --trigger say how many files
+ *      to wait for, and the result says the writers were not seen.
+ *
+ * THE EARLY END. The window of condition 2 guards against writers not
+ * seen. When every counted file is proven complete, its save finished
+ * (no unfinished name) and its writer seen to exit before the check that
+ * found it ok, and no process of the writers' generations is alive,
+ * there is no writer left to wait for: the rule goes on to condition 3
+ * at once (proven_done()). Not after lost events within the window, not
+ * for more than PROVEN_MAX files (a probe each), and never when a writer
+ * is not seen (a file whose writer test gave no evidence is not probed
+ * again for it until it changes).
  *
  * A rename is one data file under two names (settle_gone() keeps the old
  * name as vanished but renamable; the same inode under a new name takes
@@ -67,6 +91,7 @@
 #define BUSY_RETRY_MS  100
 #define EARLY_BATCH    128
 #define DESCRIBE_NAMES 4
+#define PROVEN_MAX     64
 
 struct settle {
 	struct settle_opts o;
@@ -84,6 +109,9 @@ struct settle {
 	size_t *stale; /* files to check in settle_evaluate() */
 	size_t capstale;
 	bool expired; /* the timeout passed with only failing files left */
+	long peers;   /* condition 5: members alive at the last look */
+	pid_t peer;   /* one of them */
+	bool early;   /* the last evaluation ended the window early */
 };
 
 static size_t
@@ -332,6 +360,7 @@ settle_seen(struct settle *s, const char *name, const struct fsig *sig,
 	f->sig = *sig;
 	f->checked = false;
 	f->writer = WR_UNPROBED;
+	f->unproven = false;
 	if (origin != SEEN_INITIAL || !s->o.new_only)
 		f->counts = true;
 	if (!same)
@@ -455,6 +484,7 @@ settle_forget(struct settle *s, msec_t now)
 	for (i = 0; i < s->nfiles; i++) {
 		s->files[i].checked = false;
 		s->files[i].writer = WR_UNPROBED;
+		s->files[i].unproven = false;
 	}
 	s->forgot = now;
 	note_change(s, now);
@@ -657,6 +687,67 @@ waiting(struct settle *s, msec_t now, const struct settle_io *io,
 	return ST_WAITING;
 }
 
+/* Condition 5: are processes of the writers' generations alive? Then
+ * follow one of them (its exit wakes the caller). */
+static bool
+peers_alive(struct settle *s, const struct settle_io *io, struct settle_wait *w)
+{
+	pid_t pid = 0;
+
+	s->peers = io->peers != NULL ? io->peers(io->ctx, &pid) : 0;
+	s->peer = pid;
+	if (s->peers <= 0)
+		return false;
+	if (w->pid == 0)
+		w->pid = pid;
+	w->why = "generation";
+	return true;
+}
+
+/* The early end (top of this file): within the window, is every counted
+ * file proven complete with no writer left? A writer found alive is
+ * followed; one not found gone leaves its state to the final pass. */
+static bool
+proven_done(struct settle *s, msec_t now, const struct settle_io *io,
+	    struct settle_wait *w)
+{
+	size_t i, n = 0;
+
+	if (io->peers == NULL || settle_counted(s) > PROVEN_MAX ||
+	    (s->forgot != INT64_MIN && now - s->forgot < s->o.debounce))
+		return false;
+	for (i = 0; i < s->nfiles; i++) {
+		struct sfile *f = &s->files[i];
+
+		if (!settle_here(f))
+			continue;
+		if (f->unfinished || f->unproven)
+			return false;
+		n++;
+		if (f->writer != WR_GONE) {
+			f->proven = false;
+			io->writer(io->ctx, f);
+			if (f->writer != WR_GONE) {
+				if (f->writer == WR_ALIVE && w->pid == 0)
+					w->pid = f->pid;
+				/* No evidence (another host): none until it
+				 * changes. */
+				f->unproven = f->writer == WR_QUIET;
+				f->writer = WR_UNPROBED;
+				return false;
+			}
+		}
+		if (!f->proven) {
+			io->check(io->ctx, f);
+			f->checked = true;
+			f->proven = true;
+		}
+		if (f->check.verdict != V_OK)
+			return false;
+	}
+	return n > 0 && !peers_alive(s, io, w);
+}
+
 /* Apply the rule; see the top of this file. */
 enum settle_state
 settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
@@ -668,14 +759,18 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 	w->at = -1;
 	w->pid = 0;
 	w->why = NULL;
+	s->early = false;
 	if (s->trigger_running)
 		return waiting(s, now, io, w, "trigger");
 	if (settle_counted(s) < s->o.expect)
 		return waiting(s, now, io, w, "count");
 	if (s->last_change != INT64_MIN &&
 	    now - s->last_change < s->o.debounce) {
-		w->at = s->last_change + s->o.debounce;
-		return waiting(s, now, io, w, "quiet");
+		if (!proven_done(s, now, io, w)) {
+			w->at = s->last_change + s->o.debounce;
+			return waiting(s, now, io, w, "quiet");
+		}
+		s->early = true;
 	}
 	check_stale(s, io, now, false);
 	for (i = 0; i < s->nfiles; i++) {
@@ -723,7 +818,9 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 	}
 	if (pending > 0)
 		return ST_WAITING;
-	return invalid > 0 ? ST_INVALID : ST_SETTLED;
+	if (invalid > 0)
+		return ST_INVALID;
+	return peers_alive(s, io, w) ? ST_WAITING : ST_SETTLED;
 }
 
 enum settle_state
@@ -854,6 +951,13 @@ settle_describe(const struct settle *s, msec_t now, char *buf, size_t len)
 	list_files(s, buf, len, "failing their check:", pick_failing,
 		   why_failing);
 	used = strlen(buf);
+	if (s->peers > 0) {
+		snprintf(buf + used, len - used,
+			 "; %ld process%s born with the writers still "
+			 "running (pid %d)",
+			 s->peers, s->peers == 1 ? "" : "es", (int)s->peer);
+		used = strlen(buf);
+	}
 	if (s->last_change == INT64_MIN) {
 		snprintf(buf + used, len - used, "; no change seen");
 	} else {
@@ -879,6 +983,12 @@ msec_t
 settle_last_change(const struct settle *s)
 {
 	return s->last_change;
+}
+
+bool
+settle_early(const struct settle *s)
+{
+	return s->early;
 }
 
 size_t

@@ -7,6 +7,7 @@
 #include "waiter.h"
 #include "check.h"
 #include "child.h"
+#include "genproc.h"
 #include "names.h"
 #include "pool.h"
 #include "sig.h"
@@ -33,9 +34,11 @@ struct waiter {
 	struct wait_result *r;
 	struct watch *w;
 	struct settle *s;
-	pid_t trigger;	   /* running trigger, or 0 */
-	pid_t watched;	   /* writer whose pidfd we hold, or 0 */
-	bool lease_denied; /* N_LEASE_DENIED was noted */
+	pid_t trigger;	     /* running trigger, or 0 */
+	pid_t watched;	     /* writer whose pidfd we hold, or 0 */
+	struct genproc *gen; /* the writers' generations, or NULL
+			      * (--ignore-writers) */
+	bool lease_denied;   /* N_LEASE_DENIED was noted */
 	int pidfd;
 	msec_t now;
 };
@@ -171,6 +174,52 @@ examine_writer(void *ctx, struct sfile *f)
 	}
 }
 
+/* Settle I/O: processes of the writers' generations still alive. */
+static long
+examine_peers(void *ctx, pid_t *pid)
+{
+	struct waiter *wt = ctx;
+
+	return genproc_alive(wt->gen, pid);
+}
+
+/* A data file showed up: record its writer's generation now, while the
+ * writer is usually still saving (genproc.c), or say it is unseen. */
+static void
+note_writer(struct waiter *wt, const char *name)
+{
+	struct name_fields nf;
+	long before;
+	bool parsed;
+
+	if (wt->gen == NULL)
+		return;
+	before = genproc_unseen(wt->gen);
+	parsed = name_parse(name, &nf);
+	genproc_named(wt->gen,
+		      parsed && name_host_is(name, &nf, writer_hostname()),
+		      parsed ? nf.pid : 0);
+	genproc_writer(wt->gen, watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
+		       name,
+		       parsed && name_host_is(name, &nf, writer_hostname()),
+		       parsed ? nf.pid : 0);
+	if (genproc_unseen(wt->gen) > before)
+		note(wt, N_UNSEEN, name, genproc_unseen_why(wt->gen), 0);
+}
+
+/* A data file event named name: its writer wrote here, even when the
+ * file is gone before it is seen (genproc_silent()). */
+static void
+named(struct waiter *wt, const char *name)
+{
+	struct name_fields nf;
+
+	if (wt->gen != NULL && name_parse(name, &nf))
+		genproc_named(wt->gen,
+			      name_host_is(name, &nf, writer_hostname()),
+			      nf.pid);
+}
+
 /* Did a child of the helper's write the data file name (its name says
  * this host and that child's pid)? Then it is none of DIR's. */
 static bool
@@ -202,6 +251,7 @@ seen_initial(void *ctx, const char *name, const struct stat *st)
 	fsig_of_stat(st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_INITIAL, wt->now - age);
 	note(wt, N_NEW, name, NULL, 0);
+	note_writer(wt, name);
 }
 
 static void
@@ -216,8 +266,10 @@ seen_rescan(void *ctx, const char *name, const struct stat *st)
 		return;
 	fsig_of_stat(st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_RESCAN, wt->now);
-	if (fresh)
+	if (fresh) {
 		note(wt, N_NEW, name, NULL, 0);
+		note_writer(wt, name);
+	}
 }
 
 /* Say which data files vanished since the last call. Called once the
@@ -287,6 +339,7 @@ file_event(struct waiter *wt, const struct wev *ev)
 	}
 	f = settle_find(wt->s, name);
 	fresh = f == NULL || !f->present;
+	named(wt, name);
 	if (ev->kind == WEV_GONE) {
 		/* Deleted, or moved out (or renamed: the same inode may show
 		 * up under another name). */
@@ -307,8 +360,10 @@ file_event(struct waiter *wt, const struct wev *ev)
 	}
 	fsig_of_stat(&st, &sig);
 	settle_seen(wt->s, name, &sig, SEEN_EVENT, wt->now);
-	if (fresh)
+	if (fresh) {
 		note(wt, N_NEW, name, NULL, 0);
+		note_writer(wt, name);
+	}
 }
 
 /* Drain the watch. -1 on a watch failure (msg filled). */
@@ -428,6 +483,8 @@ start_trigger(struct waiter *wt)
 	char *argv[] = { "/bin/sh", "-c", (char *)wt->o->trigger, NULL };
 	char text[ERRLEN];
 
+	if (wt->gen != NULL)
+		genproc_trigger(wt->gen);
 	wt->trigger = child_spawn(argv, wt->o->trigger_to_stderr ? 2 : -1, -1,
 				  0, wt->r->msg);
 	if (wt->trigger < 0) {
@@ -511,7 +568,8 @@ wait_loop(struct waiter *wt)
 {
 	const struct wait_opts *o = wt->o;
 	struct settle_io io = { examine_contents, examine_writer, wt,
-				examine_all };
+				examine_all,
+				wt->gen != NULL ? examine_peers : NULL };
 	msec_t deadline = waiter_deadline(o);
 	msec_t next_poll = -1, next_tick = -1, at;
 	struct pollfd pfd[3];
@@ -539,8 +597,10 @@ wait_loop(struct waiter *wt)
 			next_poll = wt->now + watch_poll_ms(wt->w);
 		}
 		st = settle_evaluate(wt->s, wt->now, &io, &sw);
-		if (st == ST_SETTLED)
+		if (st == ST_SETTLED) {
+			wt->r->early = settle_early(wt->s);
 			return WS_SETTLED;
+		}
 		/* Out of time with only failing files left: they fail. */
 		if (st == ST_WAITING && deadline >= 0 && wt->now >= deadline)
 			st = settle_expire(wt->s, wt->now);
@@ -603,6 +663,8 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 
 	memset(r, 0, sizeof(*r));
 	wt.s = r->s = settle_new(&so);
+	if (!o->ignore_writers)
+		wt.gen = genproc_new();
 	wt.now = clock_ms();
 	wt.w = watch_open(o->dir, o->poll_ms, r->msg);
 	if (wt.w == NULL) {
@@ -620,6 +682,15 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 	if (wt.trigger > 0)
 		child_stop(wt.trigger, SIGTERM, CHILD_GRACE_MS);
 	follow_writer(&wt, 0);
+	if (wt.gen != NULL) {
+		r->unseen = genproc_unseen(wt.gen);
+		snprintf(r->unseen_name, sizeof(r->unseen_name), "%s",
+			 genproc_unseen_name(wt.gen));
+		snprintf(r->unseen_why, sizeof(r->unseen_why), "%s",
+			 genproc_unseen_why(wt.gen));
+		r->silent = genproc_silent(wt.gen, &r->silent_pid);
+		genproc_free(wt.gen);
+	}
 	watch_close(wt.w);
 	r->elapsed = clock_ms() - o->start;
 	return r->status;

@@ -87,7 +87,7 @@ fake_writer(void *ctx, struct sfile *f)
 }
 
 static struct fake fk;
-static const struct settle_io io = { fake_check, fake_writer, &fk, NULL };
+static const struct settle_io io = { fake_check, fake_writer, &fk, NULL, NULL };
 
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
@@ -754,7 +754,7 @@ fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 }
 
 static const struct settle_io batch_io = { fake_check, fake_writer, &fk,
-					   fake_check_all };
+					   fake_check_all, NULL };
 
 static enum settle_state
 eval_batch(struct settle *s, msec_t now, struct settle_wait *w)
@@ -936,9 +936,9 @@ many(const struct settle_io *p, enum settle_state *st, struct settle_wait *w)
 Test(settle, many_files_on_threads_as_one_by_one)
 {
 	static const struct settle_io one = { many_check, many_writer, NULL,
-					      NULL };
+					      NULL, NULL };
 	static const struct settle_io pooled = { many_check, many_writer, NULL,
-						 many_check_all };
+						 many_check_all, NULL };
 	struct settle_wait w1, w2;
 	enum settle_state st1, st2;
 	struct settle *s1 = many(&one, &st1, &w1);
@@ -1024,7 +1024,7 @@ Test(settle, early_verdict_is_dropped_when_the_file_changes)
 Test(settle, early_checks_come_in_batches)
 {
 	static const struct settle_io counting = { many_check, many_writer,
-						   NULL, NULL };
+						   NULL, NULL, NULL };
 	struct settle *s = mk(1000, 500, false);
 	struct settle_wait w;
 	enum settle_state st;
