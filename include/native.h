@@ -8,6 +8,7 @@
 #define COVSETTLE_NATIVE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "argv.h"
@@ -45,10 +46,12 @@ struct native_result {
  * its stdin for the staged inputs. Zero it before use; stop it with
  * native_early_stop() on every path that does not combine natively. */
 struct native_early {
-	struct child_job job; /* job.pid 0: none running */
-	char *cmd;	      /* the command it was asked for (argv_text()),
-			       * even if it could not start; or NULL */
-	pid_t spawned[4];     /* every question started */
+	struct child_job job;  /* job.pid 0: none running */
+	char *cmd;	       /* the command it was asked for (argv_text()),
+				* even if it could not start; or NULL */
+	pid_t spawned[4];      /* every question started, in order */
+	int64_t spawned_at[4]; /* when each was (clock_file_ns()), just
+				* before its fork */
 	size_t nspawned;
 };
 
@@ -77,8 +80,9 @@ void native_early_start(struct native_early *e, enum combine_method how,
 /* Stop the early question if it runs (signo to its process group,
  * SIGKILL after a grace period) and reap it. */
 void native_early_stop(struct native_early *e, int signo);
-/* Was pid one of the early questions? Like the search's --version, a
- * Python that measures itself writes a data file named with its pid. */
-bool native_early_spawned(const struct native_early *e, pid_t pid);
+/* When an early question that got pid was last started
+ * (clock_file_ns()), or 0. Like the search's --version, a Python that
+ * measures itself writes a data file named with its pid. */
+int64_t native_early_spawned(const struct native_early *e, pid_t pid);
 
 #endif

@@ -19,6 +19,12 @@ typedef int64_t msec_t;
 /* Current time on CLOCK_MONOTONIC in milliseconds. */
 msec_t clock_ms(void);
 
+/* The real-time clock as the kernel stamps files with it
+ * (CLOCK_REALTIME_COARSE), in ns since the epoch: a file created after
+ * this call has a birth time no earlier than what it returns (a finer
+ * clock may run ahead of the file's stamp by up to a tick). */
+int64_t clock_file_ns(void);
+
 /* Format into err (ERRLEN bytes); always returns -1 so callers can
  * write `return seterr(err, ...)`. */
 int seterr(char *err, const char *fmt, ...)

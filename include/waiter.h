@@ -73,9 +73,12 @@ struct wait_opts {
 	 * at the start and whenever a child may have exited; nonzero ends
 	 * the wait at once with WS_HELPER, msg filled. */
 	int (*helper)(void *helper_ctx, char *msg);
-	/* gather: did the helper start pid? A data file whose name says
-	 * this host and that pid is its own, never one of DIR's. Or NULL. */
-	bool (*helper_pid)(void *helper_ctx, pid_t pid);
+	/* gather: when the helper last started a child that got pid
+	 * (clock_file_ns(), just before its fork), or 0 if never. A data file
+	 * whose name says this host and that pid, born since, is its own,
+	 * never one of DIR's; of a file born before, that child is not the
+	 * writer. Or NULL. */
+	int64_t (*helper_pid)(void *helper_ctx, pid_t pid);
 	void *helper_ctx;
 };
 

@@ -7,6 +7,7 @@
 #define COVSETTLE_WRITER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -65,10 +66,18 @@ enum writer_seen {
 /* Is a process still at work on the data file name in dirfd? The lease
  * first (skipped when dirfd < 0); then, when by_pid, the pid in the name
  * if its host is this one (name_parse() and name_host_is(): fields read
- * from the right, in every era). Fills p: the pid tested, what was found
- * of its process, and the evidence that decided. */
+ * from the right, in every era). ours: when the caller last started a
+ * child that got that pid (clock_file_ns()), or 0; the process here by
+ * that number is then not the writer of a file born before. Fills p: the
+ * pid tested, what was found of its process, and the evidence that
+ * decided. */
 enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
-				struct writer_proc *p);
+				int64_t ours, struct writer_proc *p);
+
+/* When the file name in dirfd was born: statx's btime, in ns since the
+ * epoch (CLOCK_REALTIME), into *ns. False when statx fails or the file
+ * system keeps no birth time. */
+bool writer_born(int dirfd, const char *name, long long *ns);
 
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);

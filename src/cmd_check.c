@@ -42,7 +42,7 @@ report(struct tally *t, int dirfd, const char *realdir, const char *shown,
 	if (realdir != NULL && r->verdict != V_MISSING) {
 		/* Say why it may still change (a writer at work), or why an
 		 * unfinished save never will. */
-		switch (writer_at_work(dirfd, name, true, &wp)) {
+		switch (writer_at_work(dirfd, name, true, 0, &wp)) {
 		case WRITER_OPEN:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");

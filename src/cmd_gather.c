@@ -405,15 +405,16 @@ find_helper(void *ctx, char *msg)
 	return 1;
 }
 
-/* The waiter's question: is pid one of the search's processes, or an
- * early question? */
-static bool
+/* The waiter's question: when was pid last started as one of the
+ * search's processes or an early question (0: never)? */
+static int64_t
 find_pid(void *ctx, pid_t pid)
 {
 	const struct helpers *h = ctx;
+	int64_t a = coverage_find_spawned(h->find, pid);
+	int64_t b = native_early_spawned(h->early, pid);
 
-	return coverage_find_spawned(h->find, pid) ||
-	       native_early_spawned(h->early, pid);
+	return a > b ? a : b;
 }
 
 int

@@ -38,12 +38,14 @@ spawn_candidate(struct coverage_find *p)
 {
 	struct argv a = { 0 };
 	char err[ERRLEN];
+	int64_t at;
 	int null;
 
 	argv_split(&a, p->words);
 	argv_add(&a, "--version");
 	p->outfd = memfd_create("covsettle-version", MFD_CLOEXEC);
 	null = p->outfd >= 0 ? dup(p->outfd) : -1;
+	at = clock_file_ns();
 	if (a.n >= 2 && p->outfd >= 0 && null >= 0)
 		p->pid =
 			child_spawn(a.v, p->outfd, null, CHILD_UNMEASURED, err);
@@ -53,8 +55,10 @@ spawn_candidate(struct coverage_find *p)
 		close(null);
 	argv_free(&a);
 	if (p->pid > 0) {
-		if (p->nspawned < sizeof(p->spawned) / sizeof(*p->spawned))
+		if (p->nspawned < sizeof(p->spawned) / sizeof(*p->spawned)) {
+			p->spawned_at[p->nspawned] = at;
 			p->spawned[p->nspawned++] = p->pid;
+		}
 		return 0;
 	}
 	p->pid = 0;
@@ -265,15 +269,15 @@ coverage_find_stop(struct coverage_find *p, int signo)
 	p->outfd = -1;
 }
 
-bool
+int64_t
 coverage_find_spawned(const struct coverage_find *p, pid_t pid)
 {
-	size_t i;
+	size_t i = p->nspawned;
 
-	for (i = 0; i < p->nspawned; i++)
+	while (i-- > 0)
 		if (p->spawned[i] == pid)
-			return true;
-	return false;
+			return p->spawned_at[i];
+	return 0;
 }
 
 void

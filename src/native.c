@@ -304,6 +304,7 @@ native_early_start(struct native_early *e, enum combine_method how,
 		   const struct argv *cmd, const char *rcfile)
 {
 	char *text, reason[ERRLEN];
+	int64_t at;
 
 	if (how == CM_COVERAGE)
 		return;
@@ -316,10 +317,13 @@ native_early_start(struct native_early *e, enum combine_method how,
 	/* Kept even when it cannot start: native_combine() asks anew and
 	 * says why; no second try at each SIGCHLD meanwhile. */
 	e->cmd = text;
+	at = clock_file_ns();
 	if (text == NULL || ask_start(cmd, rcfile, &e->job, reason) < 0)
 		return;
-	if (e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned))
+	if (e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned)) {
+		e->spawned_at[e->nspawned] = at;
 		e->spawned[e->nspawned++] = e->job.pid;
+	}
 	/* The wait checks files on every core: the question yields to it,
 	 * and runs on what the wait leaves idle. */
 	setpriority(PRIO_PROCESS, (id_t)e->job.pid, EARLY_NICE);
@@ -333,15 +337,15 @@ native_early_stop(struct native_early *e, int signo)
 	e->cmd = NULL;
 }
 
-bool
+int64_t
 native_early_spawned(const struct native_early *e, pid_t pid)
 {
-	size_t i;
+	size_t i = e->nspawned;
 
-	for (i = 0; i < e->nspawned; i++)
+	while (i-- > 0)
 		if (e->spawned[i] == pid)
-			return true;
-	return false;
+			return e->spawned_at[i];
+	return 0;
 }
 
 /* The question for o->cmd: the early one when it was started for that

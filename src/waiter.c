@@ -120,6 +120,19 @@ examine_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 	pool_run(n, 0, check_threads(n), check_one, NULL, &m);
 }
 
+/* When the helper last started a child by the pid in data file name's
+ * name, if its host is this one; else 0. */
+static int64_t
+helper_started(const struct waiter *wt, const char *name)
+{
+	struct name_fields nf;
+
+	if (wt->o->helper_pid == NULL || !name_parse(name, &nf) ||
+	    !name_host_is(name, &nf, writer_hostname()))
+		return 0;
+	return wt->o->helper_pid(wt->o->helper_ctx, nf.pid);
+}
+
 /* Settle I/O: is a writer still at work on f? What its pid proved is kept
  * in f->evidence, and said (-v) each time it changes. */
 static void
@@ -131,7 +144,8 @@ examine_writer(void *ctx, struct sfile *f)
 	const char *word = NULL;
 
 	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
-			       f->name, !wt->o->ignore_writers, &wp)) {
+			       f->name, !wt->o->ignore_writers,
+			       helper_started(wt, f->name), &wp)) {
 	case WRITER_OPEN:
 		f->writer = WR_WRITING;
 		break;
@@ -220,16 +234,23 @@ named(struct waiter *wt, const char *name)
 			      nf.pid);
 }
 
-/* Did a child of the helper's write the data file name (its name says
- * this host and that child's pid)? Then it is none of DIR's. */
+/* Did a child of the helper's write the data file name? Then it is none
+ * of DIR's. Its name says this host and that child's pid, and it was born
+ * (statx's btime) at or after that child was started: a pid alone is no
+ * proof, for a writer in another PID namespace with this host name (host
+ * networking) can go by the same number, and its file, even one DIR held
+ * before the child started, would be lost without a word. A file whose
+ * birth time cannot be read is counted: at worst the helper's own file
+ * is waited for and combined, which a user sees, where a writer's file
+ * dropped is lost unseen. */
 static bool
 helper_wrote(const struct waiter *wt, const char *name)
 {
-	struct name_fields nf;
+	int64_t started = helper_started(wt, name);
+	long long born;
 
-	return wt->o->helper_pid != NULL && name_parse(name, &nf) &&
-	       name_host_is(name, &nf, writer_hostname()) &&
-	       wt->o->helper_pid(wt->o->helper_ctx, nf.pid);
+	return started > 0 && writer_born(watch_dirfd(wt->w), name, &born) &&
+	       born >= started;
 }
 
 /* Scan callback for the first scan: a file changed when its mtime says. */

@@ -16,7 +16,9 @@
  *       a kernel thread, not known by another number in its own PID
  *       namespace, NSpid, for the writer put its own number in the name,
  *       not started after the file was born, statx's btime else its
- *       mtime) and has the file open or is a Python process: its
+ *       mtime, nor a child covsettle started after it, whose start it
+ *       knows to the tick of the file's clock) and has the file open or
+ *       is a Python process: its
  *       executable is named so, or its maps hold libpython or a CPython
  *       extension module (coverage.py's tracer, sqlite3's), which
  *       survive setproctitle, uWSGI and a renamed interpreter. When its
@@ -538,14 +540,40 @@ absent(pid_t pid, unsigned long long start, long long born,
 	return decide(p, PROC_UNKNOWN, "not visible from this PID namespace");
 }
 
+/* The birth time statx read (btime), in ns since the epoch, into *ns;
+ * false when the file system keeps none. */
+static bool
+btime_of(const struct statx *stx, long long *ns)
+{
+	if (!(stx->stx_mask & STATX_BTIME))
+		return false;
+	*ns = (long long)stx->stx_btime.tv_sec * 1000000000 +
+	      stx->stx_btime.tv_nsec;
+	return true;
+}
+
+bool
+writer_born(int dirfd, const char *name, long long *ns)
+{
+	struct statx stx;
+
+	return statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) ==
+		       0 &&
+	       btime_of(&stx, ns);
+}
+
 /* Is the pid from the name of the file name in dirfd its writer, alive?
- * Fills p (but p->pid and p->lease_denied) and returns p->state. */
+ * ours: when covsettle last started a child by that number, or 0: a file
+ * born before it is not that child's, whatever runs by the number now (it
+ * is that child, or started after it). Fills p (but p->pid and
+ * p->lease_denied) and returns p->state. */
 static enum proc_state
-writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
+writer_process(pid_t pid, int dirfd, const char *name, int64_t ours,
+	       struct writer_proc *p)
 {
 	unsigned long long start = 0;
 	unsigned long flags = 0;
-	long long born = 0, started;
+	long long born = 0, born_ns = 0, started;
 	struct statx stx;
 	bool have_stx;
 	char state;
@@ -555,11 +583,10 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	have_stx = statx(dirfd, name, AT_SYMLINK_NOFOLLOW,
 			 STATX_BTIME | STATX_MTIME | STATX_INO, &stx) == 0;
 	if (have_stx) {
-		struct statx_timestamp t = (stx.stx_mask & STATX_BTIME)
-						   ? stx.stx_btime
-						   : stx.stx_mtime;
-
-		born = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+		if (!btime_of(&stx, &born_ns))
+			born_ns = (long long)stx.stx_mtime.tv_sec * 1000000000 +
+				  stx.stx_mtime.tv_nsec;
+		born = born_ns / 1000000;
 	}
 	p->follow = pid;
 	if (!stat_of(pid, p->comm, sizeof(p->comm), &start, &flags, &state)) {
@@ -577,6 +604,14 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 	}
 	if (flags & PF_KTHREAD) {
 		snprintf(p->why, sizeof(p->why), "is a kernel thread");
+		return absent(pid, start, born, p);
+	}
+	/* Its mtime, read when the file system keeps no birth time, is
+	 * later than its birth: proof too when it is before the child. */
+	if (ours > 0 && have_stx && born_ns < ours) {
+		snprintf(p->why, sizeof(p->why),
+			 "is covsettle's own child, started after the file was "
+			 "created");
 		return absent(pid, start, born, p);
 	}
 	inner = own_pid(pid);
@@ -626,7 +661,8 @@ writer_process(pid_t pid, int dirfd, const char *name, struct writer_proc *p)
 }
 
 enum writer_seen
-writer_at_work(int dirfd, const char *name, bool by_pid, struct writer_proc *p)
+writer_at_work(int dirfd, const char *name, bool by_pid, int64_t ours,
+	       struct writer_proc *p)
 {
 	enum lease_state lease = LEASE_UNKNOWN;
 	struct name_fields nf;
@@ -642,7 +678,7 @@ writer_at_work(int dirfd, const char *name, bool by_pid, struct writer_proc *p)
 	    !name_host_is(name, &nf, writer_hostname()))
 		return WRITER_QUIET;
 	p->pid = nf.pid;
-	switch (writer_process(nf.pid, dirfd, name, p)) {
+	switch (writer_process(nf.pid, dirfd, name, ours, p)) {
 	case PROC_ALIVE:
 		return WRITER_ALIVE;
 	case PROC_GONE:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
-                      covsettle, datafile)
+                      Writer, covsettle, datafile)
 from harness import digests, union
 
 DEBOUNCE = "200ms"
@@ -912,6 +912,56 @@ def test_data_file_of_covsettles_own_search_is_never_counted(tmp_path, procs,
         p.name for p in real)
     assert doc["inputs"] == 3
     assert union(tmp_path / "out.cov") == union(*real)
+
+
+@pytest.mark.parametrize("how", ["complete", "mid-save"])
+def test_data_file_named_with_a_pid_of_covsettles_own_child_is_counted(
+        tmp_path, procs, cov, how):
+    # covsettle in a PID namespace of its own with this host's name (a
+    # container with host networking): its children (the search's
+    # `--version`, the early question) go by 2, 3, ... there, and so can
+    # writers in other PID namespaces. Their data files, there before
+    # covsettle started its children, are the writers', never covsettle's
+    # own, and its children are not their writers: counted and combined,
+    # none lost. mid-save: the file named with pid 2 is still being
+    # written by a coverage.py outside when gather starts.
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    name = re.compile(r"^(\.coverage\..+\.(?:pid)?)(\d+)"
+                      r"(\.(?:\d{6}|X\w{6}x)(?:\.H\w+h)?)$")
+    inputs = []
+    if how == "mid-save":
+        w = Writer(str(cdir), "--pause-at", "between-transactions",
+                   "--branch", "--files", "3", "--variant", "9",
+                   "--suffix", f"{HOST}.2.123456", "--src-dir", str(src),
+                   python=cov.python)
+        procs.append(w)
+        w.paused("between-transactions")
+    for pid in (2, 3, 4, 5)[how == "mid-save":]:
+        path = Path(write(cdir, src, pid, python=cov.python))
+        m = name.match(path.name)
+        assert m and m.group(1).startswith(f".coverage.{HOST}."), path.name
+        inputs.append(path.rename(cdir / (m.group(1) + str(pid) +
+                                          m.group(3))))
+    out = tmp_path / "out.cov"
+    g = Proc(["unshare", "--pid", "--fork", "--mount-proc", COVSETTLE,
+              "gather", "-d", DEBOUNCE, "-T", "30s", "--json", "--expect", "4",
+              "--coverage", cov.command, "--data-file", str(out),
+              str(cdir)], cwd=src)
+    procs.append(g)
+    if how == "mid-save":
+        # Held (the save is cut in two), never dropped nor combined.
+        assert g.running_after(2.0), g.err
+        w.go()
+        w.saved()
+        assert w.finish() == 0, w.err
+        assert f".{HOST}.2." in w.name, w.name
+        inputs.append(Path(w.path))
+    assert g.finish() == 0, g.err
+    doc = json.loads(g.out)
+    assert sorted(f["name"] for f in doc["files"]) == sorted(
+        p.name for p in inputs)
+    assert doc["inputs"] == 4
+    assert union(out) == union(*inputs)
 
 
 def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
