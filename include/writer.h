@@ -79,6 +79,13 @@ enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
  * system keeps no birth time. */
 bool writer_born(int dirfd, const char *name, long long *ns);
 
+/* Can the live process pid be the writer of the data file name in dirfd,
+ * as seen from here: it holds the file (dirfd >= 0), or it goes by the
+ * same number in its own PID namespace and is a Python process, or one
+ * whose executable cannot be read (is it Python keeps a writer, never
+ * drops one). The one rule the generation (genproc.c) reads too. */
+bool writer_is_here(pid_t pid, int dirfd, const char *name);
+
 /* This machine's host name, as coverage.py puts it in file names. */
 const char *writer_hostname(void);
 

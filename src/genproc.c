@@ -6,7 +6,7 @@
  * is reaped). A writer already gone is looked up in the snapshot taken
  * when the watch started. Its number is evidence only when it is the
  * writer here: it has the data file open, or it is a Python process of
- * this PID namespace (its own number in NSpid is the one in the name).
+ * this PID namespace (writer_is_here(): writer.c's rule, kept there once).
  * Otherwise, and for files written on another host or with no pid in
  * their name, the writer is unseen: no generation is known for it, and
  * the result says so. Members are kept with their start time, so a
@@ -15,6 +15,7 @@
  * coverage missing (genproc_silent()). */
 #include "genproc.h"
 #include "util.h"
+#include "writer.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -312,68 +313,6 @@ unseen(struct genproc *g, const char *key, const char *name, const char *why)
 	}
 }
 
-/* The last number on the NSpid line of /proc/PID/status: the number the
- * process knows itself by; 0 when unknown. */
-static long
-own_number(pid_t pid)
-{
-	char path[64], buf[4096], *p, *end;
-	long v = 0, n;
-	ssize_t len;
-	int fd;
-
-	if (fmt(path, sizeof(path), "/proc/%d/status", (int)pid) < 0 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return 0;
-	buf[len] = '\0';
-	if ((p = strstr(buf, "\nNSpid:")) == NULL)
-		return 0;
-	for (p += 7; (n = strtol(p, &end, 10)), end != p && *p != '\n'; p = end)
-		v = n;
-	return v;
-}
-
-/* Does pid have the file with st's inode open? */
-static bool
-holds(pid_t pid, const struct stat *st)
-{
-	char path[64];
-	struct dirent *de;
-	struct stat fst;
-	bool found = false;
-	DIR *d;
-
-	if (fmt(path, sizeof(path), "/proc/%d/fd", (int)pid) < 0 ||
-	    (d = opendir(path)) == NULL)
-		return false;
-	while (!found && (de = readdir(d)) != NULL)
-		found = de->d_name[0] != '.' &&
-			fstatat(dirfd(d), de->d_name, &fst, 0) == 0 &&
-			fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
-	closedir(d);
-	return found;
-}
-
-/* Is pid's executable a Python interpreter? */
-static bool
-python_exe(pid_t pid)
-{
-	char path[64], exe[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	if (fmt(path, sizeof(path), "/proc/%d/exe", (int)pid) < 0 ||
-	    (n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-		return false;
-	exe[n] = '\0';
-	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-	return strncmp(base, "python", 6) == 0 || strncmp(base, "pypy", 4) == 0;
-}
-
 /* The facts of the writer pid of the file name in dirfd, when it is the
  * writer here: alive and holding the file or a Python process of this
  * PID namespace; else (gone, or exiting: its executable and descriptors
@@ -383,12 +322,9 @@ writer_facts(struct genproc *g, int dirfd, const char *name, pid_t pid,
 	     struct gen_proc *w)
 {
 	bool alive = genproc_read(pid, w) && w->alive;
-	struct stat st;
 	size_t i;
 
-	if (alive && ((dirfd >= 0 && fstatat(dirfd, name, &st, 0) == 0 &&
-		       holds(pid, &st)) ||
-		      (own_number(pid) == (long)pid && python_exe(pid))))
+	if (alive && writer_is_here(pid, dirfd, name))
 		return true;
 	for (i = 0; i < g->nsnap; i++)
 		if (g->snap[i].pid == pid &&

@@ -660,6 +660,18 @@ writer_process(pid_t pid, int dirfd, const char *name, int64_t ours,
 	return decide(p, PROC_ALIVE, "a Python process");
 }
 
+bool
+writer_is_here(pid_t pid, int dirfd, const char *name)
+{
+	struct statx stx;
+
+	if (dirfd >= 0 &&
+	    statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_INO, &stx) == 0 &&
+	    has_open(pid, &stx))
+		return true;
+	return own_pid(pid) == (long)pid && is_python(pid, "") != 0;
+}
+
 enum writer_seen
 writer_at_work(int dirfd, const char *name, bool by_pid, int64_t ours,
 	       struct writer_proc *p)
