@@ -232,3 +232,32 @@ def still_running(proc, seconds):
     except subprocess.TimeoutExpired:
         return True
     return False
+
+
+# How long a command that must wait for a paused save is watched going on.
+HELD = 5
+
+
+def kill_all(*procs):
+    """Kill and reap whichever of procs (None allowed) still run."""
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def release_and_finish(writer, proc):
+    """proc must still be waiting after HELD seconds while writer's save is
+    paused; then the save goes on (writer reads "go" on its stdin) and
+    proc must exit 0: its stdout. Both are killed on any failure."""
+    try:
+        assert still_running(proc, HELD), proc.communicate()
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+        lines_of(writer, "saved")
+        writer.stdin.close()
+        out, err = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, err
+        return out
+    finally:
+        kill_all(writer, proc)

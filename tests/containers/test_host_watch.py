@@ -10,7 +10,8 @@ import os
 import subprocess
 
 import podman as pm
-from podman import COVSETTLE, lines_of, mounts, still_running
+from podman import (COVSETTLE, kill_all, lines_of, mounts,
+                    release_and_finish)
 
 # The host's coverage.py of the same version as the image's.
 HOST_PYTHONS = {
@@ -18,7 +19,6 @@ HOST_PYTHONS = {
     "/opt/cov-7.17.5/bin/python":
         os.path.join(pm.ROOT, "build", "venv", "cov-7.17.5", "bin", "python"),
 }
-HELD = 5
 MEASURED = os.path.join(pm.HERE, "measured.py")
 
 
@@ -44,18 +44,10 @@ def test_covsettle_here_waits_for_a_save_in_a_container(pod, python_image,
              "--data-file", f"{tmp}/combined", "--json", data],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             cwd=tmp)
-        assert still_running(g, HELD), g.communicate()
-        w.stdin.write("go\n")
-        w.stdin.flush()
-        lines_of(w, "saved")
-        w.stdin.close()
-        out, err = g.communicate(timeout=pm.TIMEOUT)
-        assert g.returncode == 0, err
-    finally:
-        for p in (w, g):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        out = release_and_finish(w, g)
+    except BaseException:
+        kill_all(w, g)
+        raise
     doc = json.loads(out)
     assert doc["inputs"] == 2, out
     names = sorted(f["name"] for f in doc["files"])

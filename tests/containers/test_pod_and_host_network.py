@@ -15,12 +15,11 @@ import subprocess
 import pytest
 
 import podman as pm
-from podman import lines_of, mounts, still_running
+from podman import kill_all, lines_of, mounts, release_and_finish
 
 DEBOUNCE = "200ms"
 # Many quiet windows: long enough that a covsettle that took the writer for
 # gone would have ended, with margin on a loaded 2-core machine.
-HELD = 5
 
 
 @pytest.fixture(params=["pod", "host"])
@@ -55,18 +54,10 @@ def test_a_paused_save_is_waited_for_not_quarantined(pod, python_image, py,
                       "--coverage", f"{py} -m coverage",
                       "--data-file", "/cov/combined", "--json", "/cov",
                       opts=opts)
-        assert still_running(g, HELD), g.communicate()
-        w.stdin.write("go\n")
-        w.stdin.flush()
-        lines_of(w, "saved")
-        w.stdin.close()
-        out, err = g.communicate(timeout=pm.TIMEOUT)
-        assert g.returncode == 0, err
-    finally:
-        for p in (w, locals().get("g")):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        out = release_and_finish(w, g)
+    except BaseException:
+        kill_all(w, locals().get("g"))
+        raise
     doc = json.loads(out)
     assert doc["quarantined"] == [] and doc["lost"] == [], out
     assert doc["inputs"] == 1, out

@@ -10,9 +10,9 @@ import subprocess
 import pytest
 
 import podman as pm
-from podman import COVSETTLE_STATIC, lines_of, mounts, still_running
+from podman import (COVSETTLE_STATIC, kill_all, lines_of, mounts,
+                    release_and_finish)
 
-HELD = 5
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +36,10 @@ def test_scratch_image_waits_for_and_checks_a_python_containers_files(
         c = pod.popen("wait", static_image, "wait", "--expect", "2", "-d",
                       "200ms", "-T", "60s", "--json", "/cov",
                       opts=["-v", f"{vol}:/cov"])
-        assert still_running(c, HELD), c.communicate()
-        w.stdin.write("go\n")
-        w.stdin.flush()
-        lines_of(w, "saved")
-        w.stdin.close()
-        out, err = c.communicate(timeout=pm.TIMEOUT)
-        assert c.returncode == 0, err
-    finally:
-        for p in (w, c):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        out = release_and_finish(w, c)
+    except BaseException:
+        kill_all(w, c)
+        raise
     doc = json.loads(out)
     assert sorted(f["verdict"] for f in doc["files"]) == ["ok", "ok"], out
     names = sorted(f["name"] for f in doc["files"])
