@@ -9,9 +9,20 @@ have served 1.5 s at least), then one of two flows, in turn:
   default:  kill -HUP; covsettle gather --json DIR      (no --expect, no --trigger)
   trigger:  covsettle gather --json --new-only --trigger 'kill -HUP PID' DIR
 A run is complete when gather exits 0 and its inputs are exactly the old workers' files
-(one per old worker, by the pid in the name). Counted, per flow: complete runs; runs
-that exited 0 with an old worker's data missing (SILENT when the result neither names
-the file as lost nor the worker as exited without data: must be 0); other exits.
+(one per old worker, by the pid in the name). Where the directory is deleted and made
+again (SOAK_RECREATE, a list, default "reload 1"):
+  reload: by the master's on_reload hook, before gunicorn forks the new workers and
+          stops the old ones: nothing the old workers save is deleted. Both flows must
+          never exit 0 with a worker's data missing, and the trigger flow must be
+          complete in every run.
+  1:      by each new worker's post_fork hook, racing the old workers' saves (the
+          hook of the layout this soak copies): the application itself deletes saved
+          data or a save under way, so no run can be sure to be complete. Both flows
+          must never exit 0 with data missing: a loss must fail (exit 4, "lost", or a
+          save cut short).
+  0:      not at all.
+Counted, per flow: complete runs; "LOST-EXIT-0" (exit 0 with an old worker's data
+missing: must be 0); "lost-exit-4" (the loss was said and failed the run); other exits.
 SOAK_RUNS=N runs per flow and worker count (default 50); SOAK_COVS="6.5 7.17.5"."""
 import json
 import os
@@ -50,14 +61,14 @@ def age(pid):
 
 
 class Server:
-    def __init__(self, run_dir, cov, workers):
+    def __init__(self, run_dir, cov, workers, recreate):
         self.run, self.cov = run_dir, os.path.join(run_dir, "cov")
         self.python, self.workers = cov.python, workers
         os.makedirs(self.cov)
         self.env = dict(os.environ, RUN_DIR=run_dir, COVERAGE_FILE=os.path.join(self.cov, ".coverage"),
                         SCORER_COVERAGE_RC=os.path.join(APP, ".coveragerc"),
                         GEN_WORKERS=str(workers), GEN_SPREAD="2.0",
-                        GEN_RECREATE=os.environ.get("SOAK_RECREATE", "1"))
+                        GEN_RECREATE=recreate)
         self.env.pop("COVERAGE_PROCESS_START", None)
         with open(os.path.join(run_dir, "gunicorn.out"), "w") as log:
             self.p = subprocess.Popen([cov.python, "-m", "gunicorn", "-c", CONF, "scorer.web:app"],
@@ -115,15 +126,19 @@ def one(cov, srv, flow, out):
     if r.returncode == 0 and got == old:
         return "complete", ""
     if r.returncode == 0:
-        said = len(lost) > 0 or res.get("members_without_data", 0) > 0
-        return ("missing-said" if said else "missing-SILENT"), \
+        return "LOST-EXIT-0", \
             f"{got} of {old}; lost {lost}; {res.get('members_without_data')} without data"
-    return f"exit {r.returncode}", r.stderr.strip().splitlines()[-3:]
+    tail = r.stderr.strip().splitlines()[-3:]
+    if r.returncode == 4 and (res.get("status") == "lost" or any(
+            "before finishing its save" in line for line in tail)):
+        return "lost-exit-4", tail
+    return f"exit {r.returncode}", tail
 
 
 def main():
     runs = int(os.environ.get("SOAK_RUNS", "50"))
     pick = os.environ.get("SOAK_COVS", "6.5 7.17.5").split()
+    recreates = os.environ.get("SOAK_RECREATE", "reload 1").split()
     bad = 0
     try:
         for cov in lib.COVS:
@@ -132,9 +147,10 @@ def main():
             if cov.missing():
                 print(f"coverage.py {cov.version}: skipped, no {cov.python} (make deps)")
                 continue
-            for workers in (2, 4):
-                srv = Server(lib.tmp(f"soak-{cov.version}-{workers}"), cov, workers)
-                out = lib.tmp(f"soak-out-{cov.version}-{workers}")
+            for recreate, workers in ((rc, w) for rc in recreates for w in (2, 4)):
+                srv = Server(lib.tmp(f"soak-{cov.version}-{recreate}-{workers}"), cov,
+                             workers, recreate)
+                out = lib.tmp(f"soak-out-{cov.version}-{recreate}-{workers}")
                 tally = {"default": {}, "trigger": {}}
                 t0 = time.time()
                 try:
@@ -149,11 +165,14 @@ def main():
                     srv.stop()
                 for flow, t in tally.items():
                     print(f"coverage.py {cov.version}, {workers} workers, {flow}, recreate "
-                          f"{srv.env['GEN_RECREATE']}: {runs} runs: "
+                          f"{recreate}: {runs} runs: "
                           + ", ".join(f"{k} {v}" for k, v in sorted(t.items())), flush=True)
                 print(f"  ({time.time() - t0:.0f} s)", flush=True)
-                bad += tally["default"].get("missing-SILENT", 0)
-                bad += runs - tally["trigger"].get("complete", 0)
+                for flow, t in tally.items():
+                    bad += t.get("LOST-EXIT-0", 0)
+                    bad += sum(v for k, v in t.items() if k.startswith("exit "))
+                if recreate != "1":
+                    bad += runs - tally["trigger"].get("complete", 0)
     finally:
         lib.cleanup()
     sys.exit(1 if bad else 0)

@@ -68,8 +68,12 @@ struct sfile {
 	unsigned long scan; /* the last scan that saw it */
 };
 
-/* A data file that vanished during the wait: coverage lost, unless the
- * same inode shows up again under another name (a rename). */
+/* A data file that vanished during the wait, unless the same inode shows
+ * up again under another name (a rename). `loss`: it was written during
+ * the wait, or within a quiet window before it began (settle_opts.since),
+ * so it is the coverage being waited for, and it is lost; else it had
+ * been quiet before the wait began and another program removed old data
+ * (as a hook that empties DIR on a restart does): said, not a loss. */
 struct vanished {
 	char *name;
 	dev_t dev;
@@ -83,6 +87,7 @@ struct vanished {
 	msec_t gone_at;	    /* when it vanished */
 	msec_t prev_change; /* the directory's last change before that */
 	bool counts;
+	bool loss;
 	bool told; /* the caller has said so (settle_told()) */
 };
 
@@ -126,6 +131,8 @@ struct settle_opts {
 	long expect;
 	msec_t debounce;
 	bool new_only;
+	msec_t since; /* files changed from then on are the wait's own: the
+		       * wait's start less one quiet window */
 };
 
 struct settle;
@@ -202,6 +209,11 @@ bool settle_early(const struct settle *s);
 
 size_t settle_nvanished(const struct settle *s);
 const struct vanished *settle_vanished(const struct settle *s, size_t i);
+/* How many vanished files are losses (struct vanished). */
+long settle_nlost(const struct settle *s);
+/* Was f written since the wait's own time began (settle_opts.since)? Its
+ * removal would be a loss. */
+bool settle_fresh(const struct settle *s, const struct sfile *f);
 /* The caller has reported vanished file i. */
 void settle_told(struct settle *s, size_t i);
 

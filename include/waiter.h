@@ -90,6 +90,7 @@ enum wait_status {
 	WS_SIGNAL,  /* stopped by signo */
 	WS_ERROR,   /* DIR cannot be watched; msg says why */
 	WS_HELPER,  /* the helper ended the wait; msg says why */
+	WS_LOST,    /* settled, but coverage was lost (lost_coverage()) */
 };
 
 struct wait_result {

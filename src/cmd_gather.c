@@ -377,6 +377,46 @@ lock_deleted(const struct cli *c, int lockfd)
 	return true;
 }
 
+/* The inputs were deleted under the gather (GS_VANISHED). Old data that
+ * another program removed is no loss: gather waits again for what DIR
+ * holds now. But an input written during the wait is the coverage waited
+ * for: its deletion is a loss, as during the wait (waiter.c,
+ * lost_coverage()), said and exit 4. Returns true then. */
+static bool
+inputs_lost(const struct cli *c, struct wait_result *w)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+	long n = 0;
+
+	for (i = 0; i < settle_nfiles(w->s); i++) {
+		const struct sfile *f = settle_file(w->s, i);
+
+		if (!settle_here(f) || f->quarantined ||
+		    !settle_fresh(w->s, f) ||
+		    fmt(path, sizeof(path), "%s/%s", c->o.dir, f->name) != 0 ||
+		    lstat(path, &st) == 0 || errno != ENOENT)
+			continue;
+		out_error("%s was deleted after it settled, before it was "
+			  "combined: its coverage is lost",
+			  path);
+		settle_gone(w->s, f->name, clock_ms()); /* for --json's lost */
+		n++;
+	}
+	if (n == 0)
+		return false;
+	w->status = WS_LOST;
+	seterr(w->msg,
+	       "%ld data file%s deleted after the wait: %s coverage "
+	       "is lost",
+	       n, n == 1 ? " was" : "s were", n == 1 ? "its" : "their");
+	out_error("%s: %s; not combining (the data files left are "
+		  "untouched)",
+		  c->o.dir, w->msg);
+	return true;
+}
+
 /* What runs beside the wait: the search for coverage.py, and the early
  * question to the coverage command it knows (native.c). */
 struct helpers {
@@ -496,6 +536,10 @@ again:
 	/* The files that settled were deleted under the gather: what is in
 	 * DIR now is waited for, as a directory emptied or made again
 	 * during the wait is, until the deadline. The trigger ran once. */
+	if (g.status == GS_VANISHED && inputs_lost(&c, w)) {
+		code = EXIT_INVALID;
+		goto out;
+	}
 	if (g.status == GS_VANISHED) {
 		out_warn(true, "%s; waiting again", g.msg);
 		gather_free(&g);

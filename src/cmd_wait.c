@@ -126,13 +126,27 @@ static const char *const status_names[] = {
 	[WS_SETTLED] = "settled", [WS_TIMEOUT] = "timeout",
 	[WS_INVALID] = "invalid", [WS_TRIGGER] = "trigger-failed",
 	[WS_SIGNAL] = "signal",	  [WS_ERROR] = "error",
-	[WS_HELPER] = "error",
+	[WS_HELPER] = "error",	  [WS_LOST] = "lost",
 };
 
 const char *
 cmd_wait_status(enum wait_status status)
 {
 	return status_names[status];
+}
+
+/* The names of the vanished files that are losses, or the others. */
+static void
+json_vanished(const struct settle *s, bool loss)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < settle_nvanished(s); i++) {
+		if (settle_vanished(s, i)->loss != loss)
+			continue;
+		printf("%s", k++ ? "," : "");
+		json_str(stdout, settle_vanished(s, i)->name);
+	}
 }
 
 void
@@ -170,10 +184,9 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 		json_file(stdout, "name", f->name, &f->check);
 	}
 	printf("],\"lost\":[");
-	for (i = 0; i < settle_nvanished(s); i++) {
-		printf("%s", i ? "," : "");
-		json_str(stdout, settle_vanished(s, i)->name);
-	}
+	json_vanished(s, true);
+	printf("],\"removed\":[");
+	json_vanished(s, false);
 	printf("],\"quarantined\":[");
 	for (i = 0, k = 0; i < settle_nfiles(s); i++) {
 		const struct sfile *f = settle_file(s, i);
@@ -204,12 +217,31 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 	size_t i;
 
 	out_status_clear();
-	for (i = 0; i < settle_nvanished(s); i++)
-		out_warn(true,
-			 "%s/%s was deleted or moved out during the wait: its "
-			 "coverage is lost",
-			 c->o.dir, settle_vanished(s, i)->name);
-	if (r->silent > 0)
+	for (i = 0; i < settle_nvanished(s); i++) {
+		const struct vanished *v = settle_vanished(s, i);
+
+		if (!v->loss)
+			out_info("%s/%s, quiet since before the wait began, "
+				 "was removed by another program: old data, "
+				 "not combined",
+				 c->o.dir, v->name);
+		else if (r->status == WS_LOST)
+			out_error("%s/%s was deleted or moved out during the "
+				  "wait: its coverage is lost",
+				  c->o.dir, v->name);
+		else
+			out_warn(true,
+				 "%s/%s was deleted or moved out during the "
+				 "wait: its coverage is lost",
+				 c->o.dir, v->name);
+	}
+	if (r->silent > 0 && r->status == WS_LOST)
+		out_error("pid %d%s, born with the writers of data files in "
+			  "%s, exited without writing one: its coverage is "
+			  "missing",
+			  (int)r->silent_pid,
+			  r->silent > 1 ? " and others" : "", c->o.dir);
+	else if (r->silent > 0)
 		out_warn(true,
 			 "pid %d%s, born with the writers of data files in %s, "
 			 "exited without writing one: its coverage is missing",
@@ -259,6 +291,13 @@ cmd_wait_report(const struct cli *c, const struct wait_result *r)
 	case WS_ERROR:
 		out_error("%s", r->msg);
 		return EXIT_WATCH;
+	case WS_LOST:
+		out_error("%s: %s%s", c->o.dir, r->msg,
+			  strcmp(c->cmd, "gather") == 0
+				  ? "; not combining (the data files left "
+				    "are untouched)"
+				  : "");
+		return EXIT_INVALID;
 	case WS_HELPER: /* gather: no coverage.py command runs */
 		out_error("%s", r->msg);
 		return EXIT_COVERAGE;

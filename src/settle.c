@@ -419,6 +419,7 @@ settle_gone(struct settle *s, const char *name, msec_t now)
 	v->gone_at = now;
 	v->prev_change = before;
 	v->counts = f->counts;
+	v->loss = settle_fresh(s, f);
 }
 
 void
@@ -437,9 +438,11 @@ settle_deleted(struct settle *s, const char *name, msec_t now)
 		/* Never stat'ed: created and deleted between two looks. */
 		note_change(s, now);
 		if (f == NULL || f->counts || !s->o.new_only)
-			add_vanished(s, name, 0, 0, false);
+			add_vanished(s, name, 0, 0, false)->loss =
+				f == NULL || settle_fresh(s, f);
 	} else if (mark_gone(s, f, now, false)) {
-		add_vanished(s, name, f->sig.dev, f->sig.ino, false);
+		add_vanished(s, name, f->sig.dev, f->sig.ino, false)->loss =
+			settle_fresh(s, f);
 	}
 }
 
@@ -1002,6 +1005,23 @@ settle_vanished(const struct settle *s, size_t i)
 {
 	assert(i < s->nvanished);
 	return &s->vanished[i];
+}
+
+long
+settle_nlost(const struct settle *s)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < s->nvanished; i++)
+		n += s->vanished[i].loss;
+	return n;
+}
+
+bool
+settle_fresh(const struct settle *s, const struct sfile *f)
+{
+	return f->counts && f->changed_at >= s->o.since;
 }
 
 void

@@ -675,10 +675,41 @@ wait_loop(struct waiter *wt)
 	}
 }
 
+/* A wait that settled has still lost coverage when a data file it was
+ * waiting for vanished (written during the wait or just before it, and
+ * not renamed: struct vanished says which removals are not losses), or a
+ * process of the writers' generation exited without writing one:
+ * coverage.py writes a file on every save, even of no data, so that
+ * process's save never happened or its file was deleted unseen. Both are
+ * failures (exit 4): the files that are left would combine and report
+ * without them, and no one would see the gap. */
+static bool
+lost_coverage(const struct settle *s, struct wait_result *r)
+{
+	long lost = settle_nlost(s);
+
+	if (lost == 0 && r->silent == 0)
+		return false;
+	if (lost > 0)
+		seterr(r->msg,
+		       "%ld data file%s vanished during the wait: %s "
+		       "coverage is lost",
+		       lost, lost == 1 ? "" : "s", lost == 1 ? "its" : "their");
+	else
+		seterr(r->msg,
+		       "%ld process%s of the writers' generation "
+		       "exited without writing a data file: %s "
+		       "coverage is missing",
+		       r->silent, r->silent == 1 ? "" : "es",
+		       r->silent == 1 ? "its" : "their");
+	return true;
+}
+
 enum wait_status
 waiter_run(const struct wait_opts *o, struct wait_result *r)
 {
-	struct settle_opts so = { o->expect, o->debounce, o->new_only };
+	struct settle_opts so = { o->expect, o->debounce, o->new_only,
+				  o->start - o->debounce };
 	struct waiter wt = { .o = o, .r = r, .pidfd = -1 };
 	const char *why;
 
@@ -712,6 +743,8 @@ waiter_run(const struct wait_opts *o, struct wait_result *r)
 		r->silent = genproc_silent(wt.gen, &r->silent_pid);
 		genproc_free(wt.gen);
 	}
+	if (r->status == WS_SETTLED && lost_coverage(wt.s, r))
+		r->status = WS_LOST;
 	watch_close(wt.w);
 	r->elapsed = clock_ms() - o->start;
 	return r->status;

@@ -33,8 +33,11 @@ def post_fork(server, worker):
     post_fork runs in every worker, at every restart: on SIGHUP the master
     forks the new workers while the old ones are still saving, so the second
     worker's rm -rf deletes the files the old workers just wrote, and most
-    restarts end with no data. Clean it once, before the measured run
-    (server.sh's clean_coverage_dir), or wait with `covsettle wait --new-only`."""
+    restarts end with no data (covsettle then exits 4, naming what was lost).
+    Clean it once, before the measured run (server.sh's clean_coverage_dir),
+    or at every restart in an on_reload hook, which gunicorn runs in the master
+    before it forks the new workers and stops the old ones, or wait with
+    `covsettle wait --new-only`."""
     rcfile = os.environ.get("SCORER_COVERAGE_RC")
     if not rcfile:
         return

@@ -173,6 +173,14 @@ def datafile(directory, name=None, fixture="lines", pid=None):
     return dest
 
 
+def aged(path, seconds=3600):
+    """Make the file at path look written seconds ago: old data, quiet
+    since long before any wait began."""
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+    return path
+
+
 def covsettle(*args, env=None, timeout=LONG):
     """Run covsettle to completion."""
     return subprocess.run([COVSETTLE, *args], capture_output=True, text=True,

@@ -21,7 +21,7 @@ import pytest
 
 from harness import (COVSETTLE, FIXTURES, HOST, LONG, NOINOTIFY, PY, ROOT,
                       WRITER, Proc, covsettle, datafile)
-from harness import digests
+from harness import aged, digests
 
 DEBOUNCE = "200ms"
 MARGIN = 1.5
@@ -579,7 +579,7 @@ def test_gather_holder_killed_frees_the_lock(tmp_path, procs):
 def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer, cov):
     cdir = tmp_path / "cov"
     cdir.mkdir()
-    datafile(cdir, pid=1)
+    aged(datafile(cdir, pid=1))  # old data, which the deletion removes
     p = Proc([COVSETTLE, "gather", "-v", "-d", DEBOUNCE, "--expect", "2",
               "--coverage", cov.command,
               "--json", "--data-file", str(tmp_path / "out.cov"), str(cdir)],
@@ -595,7 +595,8 @@ def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer, co
         assert w.finish() == 0
     assert p.finish() == 0, p.err
     doc = json.loads(p.out)
-    assert doc["inputs"] == 2 and doc["lost"] == [".coverage.otherhost.1.123456"]
+    assert doc["inputs"] == 2 and doc["lost"] == []
+    assert doc["removed"] == [".coverage.otherhost.1.123456"]
     assert covsettle("check", str(tmp_path / "out.cov")).returncode == 0
 
 
@@ -604,7 +605,7 @@ def test_directory_deleted_during_gather_is_followed(tmp_path, procs, writer, co
 def test_fifo_and_directory_appearing_during_the_wait_are_ignored(tmp_path,
                                                                   run):
     keep = datafile(tmp_path, pid=1)
-    swapped = datafile(tmp_path, pid=2)
+    swapped = aged(datafile(tmp_path, pid=2))
     p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", "--json",
             "-T", "30s", str(tmp_path))
     p.expect("watching")
@@ -619,7 +620,7 @@ def test_fifo_and_directory_appearing_during_the_wait_are_ignored(tmp_path,
     doc = json.loads(p.out)
     assert sorted(f["name"] for f in doc["files"]) == [
         os.path.basename(keep), ".coverage.otherhost.5.123456"]
-    assert doc["lost"] == [os.path.basename(swapped)]
+    assert doc["removed"] == [os.path.basename(swapped)] and doc["lost"] == []
 
 
 def test_data_file_replaced_by_symlink_out_of_directory(tmp_path, run):

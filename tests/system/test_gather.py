@@ -20,7 +20,7 @@ import pytest
 
 from harness import (COVSETTLE, FIXTURES, HOST, LONG, PY, ROOT, Proc,
                       Writer, covsettle, datafile)
-from harness import digests, union
+from harness import aged, digests, union
 
 DEBOUNCE = "200ms"
 
@@ -1169,7 +1169,7 @@ def test_directory_made_again_during_the_gather_is_waited_for(tmp_path, cov, at,
     and combines what the new workers write; the lost lock file is said."""
     cdir, src = tmp_path / "cov", tmp_path / "src"
     for v in (0, 1):
-        write(cdir, src, v, python=cov.python)
+        aged(write(cdir, src, v, python=cov.python))
     new = [write(tmp_path / "new", src, v, python=cov.python) for v in (2, 0)]
     fired = tmp_path / "fired"
     act = (f'if [ ! -e "{fired}" ]; then touch "{fired}"; rm -rf "{cdir}" && '
@@ -1191,6 +1191,37 @@ def test_directory_made_again_during_the_gather_is_waited_for(tmp_path, cov, at,
     assert union(out) == union(*new)
     assert doc["lock_lost"] is True
     assert f"the lock on {cdir} was lost during the gather" in r.stderr
+
+
+@pytest.mark.parametrize("combine", ["auto", "coverage"])
+def test_inputs_written_in_the_wait_and_deleted_before_the_combine_fail(tmp_path, cov,
+                                                                       combine):
+    """The same hook, but the files it deletes were written just now: they
+    are the coverage waited for, not old data. gather names them and exits
+    4 (no waiting again for what is lost), leaving DIR's new files alone."""
+    cdir, src = tmp_path / "cov", tmp_path / "src"
+    olds = [os.path.basename(write(cdir, src, v, python=cov.python)) for v in (0, 1)]
+    for name in olds:  # written now, within the 2 s window before the wait
+        os.utime(cdir / name)
+    fired = tmp_path / "fired"
+    act = (f'if [ ! -e "{fired}" ]; then touch "{fired}"; rm -rf "{cdir}" && '
+           f'mkdir "{cdir}"; fi')
+    env = hooked(tmp_path, "ask" if combine == "auto" else "combine", act)
+    out = tmp_path / "all.cov"
+    r = gather(src, "-d", "2s", "--expect", "2", "-T", "30s", "--json",
+               f"--combine={combine}", "--data-file", str(out), str(cdir), env=env, cov=cov)
+    assert fired.exists()
+    assert r.returncode == 4, r.stderr
+    for name in olds:
+        assert (f"covsettle: {cdir}/{name} was deleted after it settled, before it was "
+                "combined: its coverage is lost") in r.stderr, r.stderr
+    assert (f"covsettle: {cdir}: 2 data files were deleted after the wait: their "
+            "coverage is lost; not combining") in r.stderr
+    assert "waiting again" not in r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["exit"] == 4 and doc["status"] == "lost"
+    assert sorted(doc["lost"]) == sorted(olds)
+    assert not out.exists() and os.listdir(cdir) == []
 
 
 def test_invalid_file_at_exit_4_has_a_message(tmp_path):

@@ -128,7 +128,8 @@ def test_default_gather_waits_for_every_old_worker_of_a_restart(tmp_path, cov, w
 
 def test_a_worker_that_never_saves_is_named(tmp_path, cov):
     """The second old worker exits without saving: covsettle waited for it,
-    and says its coverage is missing, naming it."""
+    says its coverage is missing, naming it, and fails (exit 4) without
+    combining: the one file left would report as if it were all."""
     srv = Gunicorn(tmp_path, cov, 2, spread=1.0, skip=1)
     try:
         srv.exercise()
@@ -137,13 +138,16 @@ def test_a_worker_that_never_saves_is_named(tmp_path, cov):
         code, out, err = gather(cov, tmp_path, srv.cov_dir)
     finally:
         srv.stop()
-    assert code == 0, err
+    assert code == 4, err
     names = [f["name"] for f in out["files"]]
     assert len(pids(cov, names)) == 1 and pids(cov, names)[0] in old, (names, old)
     silent = (set(old) - set(pids(cov, names))).pop()
-    assert out["members_without_data"] == 1, out
-    assert (f"covsettle: warning: pid {silent}, born with the writers of data files in "
+    assert out["members_without_data"] == 1 and out["status"] == "lost", out
+    assert (f"covsettle: pid {silent}, born with the writers of data files in "
             f"{srv.cov_dir}, exited without writing one: its coverage is missing") in err
+    assert (f"covsettle: {srv.cov_dir}: 1 process of the writers' generation exited "
+            "without writing a data file: its coverage is missing; not combining") in err
+    assert out["inputs"] == 0 and out["data_file"] is None, out
 
 
 def test_default_wait_follows_a_pools_workers(tmp_path, cov):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness import COVSETTLE, LONG, PY, WRITER, Proc
+from harness import COVSETTLE, LONG, PY, WRITER, Proc, aged
 
 DEBOUNCE = "200ms"
 
@@ -113,7 +113,7 @@ def test_the_lock_holds_when_dir_is_made_again(tmp_path, procs):
     # and C locks the new DIR. When A is done, B's lock is on a directory
     # no longer at DIR's path: B must wait for C, not run beside it.
     cov, src = tmp_path / "cov", tmp_path / "src"
-    write(cov, src)
+    aged(write(cov, src))  # old data, removed with DIR: no loss
     fifo_a, fifo_c = tmp_path / "a", tmp_path / "c"
     os.mkfifo(fifo_a)
     os.mkfifo(fifo_c)

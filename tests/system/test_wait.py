@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, Proc, covsettle,
-                      datafile)
+from harness import (COVSETTLE, FIXTURES, HOST, PY, WRITER, Proc, aged, covsettle,
+                      datafile, digests)
 
 # A window short enough to keep the suite fast; the "still waiting"
 # checks below wait many windows longer, so load cannot fake a pass.
@@ -141,10 +141,12 @@ def test_absent_directory_created_later(tmp_path, run, writer):
 
 
 def test_directory_deleted_and_recreated(tmp_path, run, writer):
+    """An application's hook that empties DIR on a restart removes old data:
+    a file quiet since long before the wait is no loss."""
     d = tmp_path / "cov"
     d.mkdir()
-    old = datafile(d)
-    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", str(d))
+    old = aged(datafile(d))
+    p = run("wait", "-v", "-d", DEBOUNCE, "--expect", "2", "--json", str(d))
     armed(p)
     subprocess.run(["rm", "-rf", str(d)], check=True)
     p.expect("was deleted or moved away")
@@ -155,8 +157,44 @@ def test_directory_deleted_and_recreated(tmp_path, run, writer):
     w2 = writer(d)
     w2.saved()
     assert p.finish() == 0, p.err
-    lost = f"{os.path.basename(old)} was deleted or moved out during the wait"
-    assert lost in p.err, p.err
+    assert (f"{d}/{os.path.basename(old)}, quiet since before the wait began, was "
+            "removed by another program: old data, not combined") in p.err, p.err
+    assert "lost" not in p.err
+    doc = json.loads(p.out)
+    assert doc["status"] == "settled" and doc["lost"] == []
+    assert doc["removed"] == [os.path.basename(old)]
+
+
+@pytest.mark.parametrize("when", ["during", "just-before"])
+def test_data_file_deleted_during_the_wait_fails(tmp_path, run, writer, when):
+    """A data file written during the wait (or just before it began, within
+    one quiet window) that is deleted is coverage lost: exit 4, naming it,
+    though the rest settle; the files left are untouched."""
+    d = tmp_path / "cov"
+    d.mkdir()
+    if when == "just-before":
+        doomed = datafile(d, pid=7)
+    p = run("wait", "-v", "-d", "2s", "--expect", "2", "--json", str(d))
+    armed(p)
+    if when == "during":
+        doomed = datafile(d, pid=7)
+        p.expect(r"data file: \.coverage\.otherhost\.7\.")
+    os.unlink(doomed)
+    p.expect(r"data file gone: \.coverage\.otherhost\.7\.123456")
+    w1 = writer(d)
+    w1.saved()
+    w2 = writer(d)
+    w2.saved()
+    before = digests(d)
+    assert p.finish() == 4, p.err
+    assert (f"covsettle: {d}/.coverage.otherhost.7.123456 was deleted or moved out "
+            "during the wait: its coverage is lost") in p.err, p.err
+    assert (f"covsettle: {d}: 1 data file vanished during the wait: its coverage is "
+            "lost") in p.err, p.err
+    doc = json.loads(p.out)
+    assert doc["exit"] == 4 and doc["status"] == "lost"
+    assert doc["lost"] == [".coverage.otherhost.7.123456"] and doc["removed"] == []
+    assert len(doc["files"]) == 2 and digests(d) == before
 
 
 def test_directory_moved_away_and_recreated(tmp_path, run, writer):
@@ -439,7 +477,7 @@ def test_nothing_outlives_covsettle_for_long(tmp_path, rearm):
     # open (communicate() returns at covsettle's exit) and end by itself.
     d = tmp_path / "cov"
     d.mkdir()
-    datafile(d, pid=1)
+    aged(datafile(d, pid=1))  # old data: its removal with d is no loss
     argv = [COVSETTLE, "wait", "-v", "-d", DEBOUNCE, "--expect", "2", str(d)]
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)

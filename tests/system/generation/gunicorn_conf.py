@@ -4,7 +4,11 @@
 # worker_exit stops coverage.py, then sleeps a per-worker share of GEN_SPREAD
 # seconds before saving, so the old workers of a restart save that far apart
 # (the first at once, the last after GEN_SPREAD). GEN_RECREATE=1: post_fork
-# deletes and recreates the data directory, as some applications' hooks do.
+# deletes and recreates the data directory, as some applications' hooks do: in a
+# restart that races the old workers' saves (a new worker's post_fork runs while old
+# workers exit), so it can delete their data. GEN_RECREATE=reload: the master's
+# on_reload hook does it, which gunicorn runs before it forks the new workers and
+# stops the old ones: no race.
 # GEN_SKIP=K: the worker of share K exits without saving (its coverage is lost).
 import os
 import shutil
@@ -31,10 +35,19 @@ def when_ready(server):
     os.replace(tmp, os.path.join(run_dir, "port"))
 
 
+def recreate():
+    shutil.rmtree(cov_dir, ignore_errors=True)
+    os.makedirs(cov_dir, exist_ok=True)
+
+
+def on_reload(server):
+    if os.environ.get("GEN_RECREATE") == "reload":
+        recreate()
+
+
 def post_fork(server, worker):
     if os.environ.get("GEN_RECREATE") == "1":
-        shutil.rmtree(cov_dir, ignore_errors=True)
-        os.makedirs(cov_dir, exist_ok=True)
+        recreate()
     import coverage
 
     worker.coverage = coverage.Coverage(config_file=os.environ["SCORER_COVERAGE_RC"])
