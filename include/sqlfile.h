@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The first 16 bytes of every SQLite database file, its NUL included
+ * (the file format's "magic header string"). */
+#define SQLFILE_MAGIC "SQLite format 3"
+
 enum sqlfile_status {
 	SQLFILE_OK,
 	SQLFILE_OTHER,	/* outside the simple case: read it with SQLite */

@@ -16,28 +16,29 @@
 enum invalid_mode { INVALID_FAIL, INVALID_QUARANTINE };
 
 enum note_kind {
-	N_ARMED,	/* text: how DIR is watched; then the first scan */
-	N_POLLING,	/* text: why covsettle polls */
-	N_EVENT,	/* name (may be NULL), mask: a raw inotify event (-v) */
-	N_NEW,		/* name: a data file appeared */
-	N_GONE,		/* name: a data file disappeared */
-	N_DIR_GONE,	/* DIR was deleted or moved away */
-	N_DIR_BACK,	/* DIR exists (again) */
-	N_RESCAN,	/* events were lost; DIR was scanned again */
-	N_TRIGGER,	/* text: the trigger was started or has exited */
-	N_QUARANTINED,	/* name, text: moved to text */
-	N_TICK,		/* nothing new: refresh a live status line */
-	N_LEASE_DENIED, /* name: leases are refused for want of permission,
-			 * so the open-for-writing test is off (once) */
-	N_NOT_WRITER,	/* name, text: the pid in its name cannot be its
-			 * writer ("pid 1 (init) is not a Python
-			 * process") */
-	N_WRITER,	/* name, text: what the writer test of its pid
-			 * found, when that changed ("writer pid 14
-			 * unknown (not visible from this PID
-			 * namespace)") */
-	N_UNSEEN,	/* name, text: its writer cannot be seen here, so
-			 * its generation is unknown (text says why) */
+	N_ARMED,    /* text: how DIR is watched; then the first scan */
+	N_POLLING,  /* text: why covsettle polls */
+	N_EVENT,    /* name (may be NULL), mask: a raw inotify event (-v) */
+	N_NEW,	    /* name: a data file appeared */
+	N_GONE,	    /* name: a data file disappeared */
+	N_DIR_GONE, /* DIR was deleted or moved away */
+	N_DIR_BACK, /* DIR exists (again) */
+	N_RESCAN,   /* events were lost; DIR was scanned again */
+	N_TRIGGER_STARTED, /* the --trigger command was started */
+	N_TRIGGER_EXITED,  /* it exited with status 0 */
+	N_QUARANTINED,	   /* name, text: moved to text */
+	N_TICK,		   /* nothing new: refresh a live status line */
+	N_LEASE_DENIED,	   /* name: leases are refused for want of permission,
+			    * so the open-for-writing test is off (once) */
+	N_NOT_WRITER,	   /* name, text: the pid in its name cannot be its
+			    * writer ("pid 1 (init) is not a Python
+			    * process") */
+	N_WRITER,	   /* name, text: what the writer test of its pid
+			    * found, when that changed ("writer pid 14
+			    * unknown (not visible from this PID
+			    * namespace)") */
+	N_UNSEEN,	   /* name, text: its writer cannot be seen here, so
+			    * its generation is unknown (text says why) */
 };
 
 struct wait_note {

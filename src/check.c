@@ -11,6 +11,7 @@
 #include "check.h"
 #include "names.h"
 #include "pool.h"
+#include "sqlfile.h"
 #include "util.h"
 
 #include <errno.h>
@@ -66,7 +67,6 @@ static const char *const coverage_columns[NTABLES][5] = {
 static const char wal_beside[] =
 	"WAL mode, with a write-ahead log beside it " CUT_SHORT;
 
-static const char sqlite_magic[16] = "SQLite format 3";
 static const char legacy_magic[] = "!coverage.py: This is a private format";
 
 const char *
@@ -594,8 +594,8 @@ check_file(int dirfd, const char *realdir, const char *name,
 		set(r, V_UNREADABLE, "read: %s", strerror(errno));
 		goto out;
 	}
-	if ((size_t)n >= sizeof(sqlite_magic) &&
-	    memcmp(head, sqlite_magic, sizeof(sqlite_magic)) == 0) {
+	if ((size_t)n >= sizeof(SQLFILE_MAGIC) &&
+	    memcmp(head, SQLFILE_MAGIC, sizeof(SQLFILE_MAGIC)) == 0) {
 		if (fmt(path, sizeof(path), "%s/%s", realdir, name) < 0) {
 			set(r, V_UNREADABLE, "path too long");
 			goto out;

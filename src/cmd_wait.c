@@ -77,13 +77,12 @@ cmd_wait_note(void *ctx, const struct wait_note *n)
 		out_info("inotify queue overflowed; scanned %s again",
 			 c->o.dir);
 		break;
-	case N_TRIGGER:
-		if (strncmp(n->text, "started", 7) == 0) {
-			out_info("trigger started");
-			out_debug("trigger command: %s", c->o.trigger);
-		} else {
-			out_info("trigger %s", n->text);
-		}
+	case N_TRIGGER_STARTED:
+		out_info("trigger started");
+		out_debug("trigger command: %s", n->text);
+		break;
+	case N_TRIGGER_EXITED:
+		out_info("trigger exited with status 0");
 		break;
 	case N_QUARANTINED:
 		out_warn(true, "moved invalid %s to %s", n->name, n->text);

@@ -243,7 +243,7 @@ sqlfile_rows(int fd, uint32_t root, int ncols,
 
 	if (ncols < 1 || ncols > 8 || fstat(fd, &st) < 0 ||
 	    pread(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
-	    memcmp(head, "SQLite format 3", 16) != 0)
+	    memcmp(head, SQLFILE_MAGIC, sizeof(SQLFILE_MAGIC)) != 0)
 		return SQLFILE_OTHER;
 	ps = be16(head + 16);
 	ps = ps == 1 ? 65536 : ps;

@@ -502,7 +502,6 @@ static int
 start_trigger(struct waiter *wt)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)wt->o->trigger, NULL };
-	char text[ERRLEN];
 
 	if (wt->gen != NULL)
 		genproc_trigger(wt->gen);
@@ -513,8 +512,7 @@ start_trigger(struct waiter *wt)
 		return -1;
 	}
 	settle_trigger(wt->s, true, wt->now);
-	snprintf(text, sizeof(text), "started: %s", wt->o->trigger);
-	note(wt, N_TRIGGER, NULL, text, 0);
+	note(wt, N_TRIGGER_STARTED, NULL, wt->o->trigger, 0);
 	return 0;
 }
 
@@ -545,7 +543,7 @@ on_signal(struct waiter *wt, int signo)
 		return WS_TRIGGER;
 	}
 	settle_trigger(wt->s, false, wt->now);
-	note(wt, N_TRIGGER, NULL, "exited with status 0", 0);
+	note(wt, N_TRIGGER_EXITED, NULL, NULL, 0);
 	return -1;
 }
 
