@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fsig.h"
 #include "settle.h"
 
 static struct {
@@ -67,12 +68,8 @@ mk(long expect)
 static void
 seen(struct settle *s, const char *name, ino_t ino, msec_t when)
 {
-	struct fsig g;
+	struct fsig g = fsig_of(ino, 4096, 0);
 
-	memset(&g, 0, sizeof(g));
-	g.dev = 1;
-	g.ino = ino;
-	g.size = 4096;
 	settle_seen(s, name, &g, SEEN_EVENT, when);
 }
 
