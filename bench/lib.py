@@ -6,6 +6,7 @@ import hashlib
 import os
 import select
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -210,6 +211,19 @@ def wait_all(fds, timeout):
     for fd in fds:
         p.register(fd, select.POLLIN)
     return [fd for fd, _ in p.poll(timeout * 1000)]
+
+
+def stop_session(p, timeout=30):
+    """Stop p, started with start_new_session, with SIGTERM; then kill its
+    process group, should anything of it be left."""
+    try:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=timeout)
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def median(xs):

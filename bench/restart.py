@@ -21,7 +21,7 @@ import subprocess
 import time
 
 import lib
-from seed import HERE, Server
+from seed import HERE, Server, reports_by_hand
 
 REPORTS = ("text", "json", "html")
 
@@ -53,17 +53,11 @@ def gather(cov, srv, out, trigger):
 
 
 def fixed_sleep(cov, srv, out):
-    rc = "--rcfile=.coveragerc"
     hup = time.time()
     os.kill(srv.p.pid, signal.SIGHUP)
     time.sleep(1)
     found = sum(n.startswith(".coverage.") for n in os.listdir(srv.cov))
-    for argv in ([cov.console, "combine", "--keep", "-q", rc],
-                 [cov.console, "json", "-q", rc, "-o", f"{out}/coverage.json"],
-                 [cov.console, "html", "-q", rc, "-d", f"{out}/html"]):
-        subprocess.run(argv, cwd=HERE, env=srv.env, check=True, stdout=subprocess.DEVNULL)
-    with open(f"{out}/coverage.txt", "w") as f:
-        subprocess.run([cov.console, "report", rc], cwd=HERE, env=srv.env, check=True, stdout=f)
+    reports_by_hand(cov, srv, out)
     return time.time() - hup, found, False
 
 

@@ -61,14 +61,7 @@ class Server:
             urllib.request.urlopen(req, timeout=30).read()
 
     def stop(self):
-        try:
-            self.p.send_signal(signal.SIGTERM)
-            self.p.wait(timeout=30)
-        finally:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        lib.stop_session(self.p)
 
 
 def with_covsettle(cov, srv, out, debounce, *extra):
@@ -91,17 +84,23 @@ def with_covsettle(cov, srv, out, debounce, *extra):
 
 
 def by_hand(cov, srv, out):
-    rc = "--rcfile=.coveragerc"
     hup = time.time()
     os.kill(srv.p.pid, signal.SIGHUP)
     subprocess.run(["sh", lib.POLL_LOOP, srv.cov, "2"], check=True)
+    reports_by_hand(cov, srv, out)
+    return time.time() - hup
+
+
+def reports_by_hand(cov, srv, out):
+    """coverage combine --keep, then the json, html and text reports, as a
+    user's own script runs them."""
+    rc = "--rcfile=.coveragerc"
     for argv in ([cov.console, "combine", "--keep", "-q", rc],
                  [cov.console, "json", "-q", rc, "-o", f"{out}/coverage.json"],
                  [cov.console, "html", "-q", rc, "-d", f"{out}/html"]):
         subprocess.run(argv, cwd=HERE, env=srv.env, check=True, stdout=subprocess.DEVNULL)
     with open(f"{out}/coverage.txt", "w") as f:
         subprocess.run([cov.console, "report", rc], cwd=HERE, env=srv.env, check=True, stdout=f)
-    return time.time() - hup
 
 
 def run():

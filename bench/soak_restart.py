@@ -95,14 +95,7 @@ class Server:
             time.sleep(max(0.0, 1.5 - age(pid)))
 
     def stop(self):
-        try:
-            self.p.send_signal(signal.SIGTERM)
-            self.p.wait(timeout=60)
-        finally:
-            try:
-                os.killpg(self.p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        lib.stop_session(self.p, timeout=60)
 
 
 def one(cov, srv, flow, out):
