@@ -210,6 +210,21 @@ Test(check, every_fixture_is_listed)
 
 static struct tempdir scratch;
 
+/* Check name in the scratch directory into r: expect verdict want and a
+ * one-line reason that contains says, when says is not NULL. */
+static void
+expect_verdict(const char *name, enum verdict want, const char *says,
+	       struct check_result *r)
+{
+	cr_expect_eq(check_file(scratch.fd, scratch.real, name, r), want,
+		     "%s: got %s: %s", name, verdict_name(r->verdict),
+		     r->reason);
+	expect_one_line(r, name);
+	if (says != NULL)
+		cr_expect_not_null(strstr(r->reason, says), "%s: reason: %s",
+				   name, r->reason);
+}
+
 static void
 scratch_setup(void)
 {
@@ -240,10 +255,7 @@ Test(check_dir, copied_fixture_is_ok)
 	struct check_result r;
 
 	copy_fixture("lines", ".coverage.h.1.123456");
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_OK, "%s: %s", verdict_name(r.verdict), r.reason);
-	expect_one_line(&r, "copy of lines");
+	expect_verdict(".coverage.h.1.123456", V_OK, NULL, &r);
 }
 
 Test(check_dir, symlink_outside)
@@ -254,13 +266,7 @@ Test(check_dir, symlink_outside)
 	/* an absolute link to a good file outside the directory */
 	snprintf(target, sizeof(target), "%s/lines", FIXTURES);
 	cr_assert_eq(symlinkat(target, scratch.fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "symlink");
-	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
-	expect_one_line(&r, "symlink outside");
+	expect_verdict(".coverage.h.1.123456", V_SYMLINK, "outside", &r);
 }
 
 Test(check_dir, symlink_outside_relative)
@@ -269,9 +275,7 @@ Test(check_dir, symlink_outside_relative)
 
 	/* a relative link that climbs out of the directory */
 	cr_assert_eq(symlinkat("../../etc/passwd", scratch.fd, "up"), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real, "up", &r), V_SYMLINK,
-		     "got %s: %s", verdict_name(r.verdict), r.reason);
-	cr_expect_not_null(strstr(r.reason, "outside"), "reason: %s", r.reason);
+	expect_verdict("up", V_SYMLINK, "outside", &r);
 }
 
 /* A directory whose path is as long as ours, differing only in its
@@ -304,11 +308,7 @@ Test(check_dir, symlink_inside)
 	cr_assert_eq(symlinkat(".coverage.h.1.123456", scratch.fd,
 			       ".coverage.h.2.654321"),
 		     0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.2.654321", &r),
-		     V_OK, "got %s: %s", verdict_name(r.verdict), r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "ok");
-	expect_one_line(&r, "symlink inside");
+	expect_verdict(".coverage.h.2.654321", V_OK, NULL, &r);
 }
 
 Test(check_dir, symlink_inside_to_bad_file)
@@ -317,9 +317,7 @@ Test(check_dir, symlink_inside_to_bad_file)
 
 	copy_fixture("schema-only", "target");
 	cr_assert_eq(symlinkat("target", scratch.fd, "link"), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real, "link", &r),
-		     V_INCOMPLETE, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
+	expect_verdict("link", V_INCOMPLETE, NULL, &r);
 }
 
 Test(check_dir, symlink_dangling)
@@ -329,12 +327,7 @@ Test(check_dir, symlink_dangling)
 	cr_assert_eq(
 		symlinkat("nothing-here", scratch.fd, ".coverage.h.1.123456"),
 		0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_SYMLINK, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "symlink");
-	expect_one_line(&r, "dangling symlink");
+	expect_verdict(".coverage.h.1.123456", V_SYMLINK, NULL, &r);
 }
 
 Test(check_dir, symlink_loop)
@@ -343,9 +336,7 @@ Test(check_dir, symlink_loop)
 
 	cr_assert_eq(symlinkat("b", scratch.fd, "a"), 0);
 	cr_assert_eq(symlinkat("a", scratch.fd, "b"), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real, "a", &r), V_SYMLINK,
-		     "got %s: %s", verdict_name(r.verdict), r.reason);
-	expect_one_line(&r, "symlink loop");
+	expect_verdict("a", V_SYMLINK, NULL, &r);
 }
 
 /* The test suite's timeout catches a check that blocks on the fifo. */
@@ -354,12 +345,7 @@ Test(check_dir, fifo_does_not_block)
 	struct check_result r;
 
 	cr_assert_eq(mkfifoat(scratch.fd, ".coverage.h.1.123456", 0644), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "not-regular");
-	expect_one_line(&r, "fifo");
+	expect_verdict(".coverage.h.1.123456", V_NOT_REGULAR, NULL, &r);
 }
 
 Test(check_dir, symlink_to_fifo_does_not_block)
@@ -368,10 +354,7 @@ Test(check_dir, symlink_to_fifo_does_not_block)
 
 	cr_assert_eq(mkfifoat(scratch.fd, "fifo", 0644), 0);
 	cr_assert_eq(symlinkat("fifo", scratch.fd, ".coverage.h.1.123456"), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
+	expect_verdict(".coverage.h.1.123456", V_NOT_REGULAR, NULL, &r);
 }
 
 Test(check_dir, subdirectory)
@@ -379,24 +362,14 @@ Test(check_dir, subdirectory)
 	struct check_result r;
 
 	cr_assert_eq(mkdirat(scratch.fd, ".coverage.h.1.123456", 0755), 0);
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_NOT_REGULAR, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "not-regular");
-	expect_one_line(&r, "directory");
+	expect_verdict(".coverage.h.1.123456", V_NOT_REGULAR, NULL, &r);
 }
 
 Test(check_dir, missing)
 {
 	struct check_result r;
 
-	cr_expect_eq(check_file(scratch.fd, scratch.real,
-				".coverage.h.1.123456", &r),
-		     V_MISSING, "got %s: %s", verdict_name(r.verdict),
-		     r.reason);
-	cr_expect_str_eq(verdict_name(r.verdict), "missing");
-	expect_one_line(&r, "missing");
+	expect_verdict(".coverage.h.1.123456", V_MISSING, NULL, &r);
 }
 
 Test(check_dir, empty_file)
@@ -406,8 +379,7 @@ Test(check_dir, empty_file)
 
 	cr_assert_geq(fd, 0);
 	close(fd);
-	cr_expect_eq(check_file(scratch.fd, scratch.real, "e", &r), V_EMPTY,
-		     "got %s: %s", verdict_name(r.verdict), r.reason);
+	expect_verdict("e", V_EMPTY, NULL, &r);
 	cr_expect_eq(r.size, 0);
 }
 
