@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "util.h"
+#include "writer.h"
 
 /* What a stat tells about a file; a change of any field is a change. */
 struct fsig {
@@ -20,19 +21,6 @@ struct fsig {
 	off_t size;
 	struct timespec mtime;
 	struct timespec ctime;
-};
-
-enum writer_state {
-	WR_UNPROBED, /* not tested since the last change */
-	WR_WRITING,  /* open for writing by some process (lease refused) */
-	WR_ALIVE,    /* the pid in the name is alive here and can be the
-		      * writer */
-	WR_QUIET,    /* no sign of a writer, but none known gone either */
-	WR_GONE,     /* the writer named in the file has exited: proven */
-	WR_UNKNOWN,  /* its pid was tested and proved nothing: treated as
-		      * a writer on another host (WR_QUIET) */
-	WR_KEPT,     /* a process by its pid exists here and may be the
-		      * writer, but cannot be read: held as WR_ALIVE */
 };
 
 /* How a file came to be seen. */
