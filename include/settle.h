@@ -169,8 +169,9 @@ enum settle_state settle_expire(struct settle *s, msec_t now);
  * or a failing verdict at the timeout (settle_expire)? */
 bool settle_invalid(const struct settle *s, const struct sfile *f);
 
-/* One line saying what the directory is still waiting for. */
-void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);
+/* Condition 3 of the rule: may a writer be at work on f (WR_WRITING,
+ * WR_ALIVE, WR_KEPT)? */
+bool settle_busy(const struct sfile *f);
 
 /* Does f count toward --expect and is it in DIR now? The files the rule
  * waits on, reports and combines. */
@@ -184,6 +185,13 @@ long settle_counted(const struct settle *s);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);
+/* --expect, as the table was made with it. */
+long settle_expect(const struct settle *s);
+/* Is the --trigger command still running (settle_trigger())? */
+bool settle_trigger_running(const struct settle *s);
+/* Processes of the writers' generations alive at the last evaluation
+ * (condition 5), with one of them in *pid. */
+long settle_peers(const struct settle *s, pid_t *pid);
 /* Did the last settle_evaluate() end the quiet window early (every file
  * proven complete, no writer left)? */
 bool settle_early(const struct settle *s);

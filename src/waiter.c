@@ -10,6 +10,7 @@
 #include "genproc.h"
 #include "names.h"
 #include "pool.h"
+#include "settle_describe.h"
 #include "sig.h"
 #include "watch.h"
 #include "writer.h"

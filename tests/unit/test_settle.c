@@ -8,6 +8,7 @@
 
 #include "pool.h"
 #include "settle.h"
+#include "settle_describe.h"
 
 /* ---- the fake I/O ---- */
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "settle.h"
+#include "settle_describe.h"
 
 static struct {
 	enum writer_state writer; /* of every file */
