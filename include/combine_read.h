@@ -29,7 +29,8 @@ struct arc {
 	int64_t from, to;
 };
 
-/* One input's ids, mapped to the output's indexes. */
+/* One input's ids of files or contexts, mapped to their rows' positions
+ * in the input (struct input's files, ctxs). */
 struct idmap {
 	uint32_t *to; /* by input id, HASHTAB_NONE where the id has no row */
 	size_t n;
