@@ -142,6 +142,9 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 #define A ".coverage.h.11.111111"
 #define B ".coverage.h.22.222222"
 #define C ".coverage.h.33.333333"
+/* A save under way (coverage.py 7.13.1 and later), and its finished name. */
+#define U ".coverage.h.pid44.Xa1B2c3x"
+#define F U ".H0123456789h"
 
 /* Assert a waiting state with its reason and next time. */
 #define expect_wait(st, w, why_, at_)                                          \
@@ -409,6 +412,23 @@ static const struct sequence {
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1),
 	    PID(22) /* the live writer's, not the lease's 0 */ } },
+
+	/* A process that may be the writer but cannot be read is held as
+	 * alive: the rule waits on its pid, even with an ok verdict. */
+	{ "a kept writer is waited for",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_KEPT, 44), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(44), READY(0),
+	    EXPIRE(1600, ST_WAITING), SET(A, V_OK, WR_UNKNOWN, 44),
+	    EVAL(1700, DONE) } },
+	{ "an unfinished save's writer",
+	  1,
+	  500,
+	  false,
+	  { SET(U, V_INCOMPLETE, WR_ALIVE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(44) } },
 
 	/* ---- failing checks ---- */
 	{ "incomplete with a quiet writer waits",
@@ -1521,9 +1541,6 @@ Test(settle, free_null)
 
 /* ---- the rename that ends a save (coverage.py 7.13.1 and later) ---- */
 
-#define U ".coverage.h.pid44.Xa1B2c3x"
-#define F U ".H0123456789h"
-
 Test(settle, unfinished_never_settles)
 {
 	struct settle *s = mk(1, 500, false);
@@ -1544,20 +1561,6 @@ Test(settle, unfinished_never_settles)
 	cr_expect_not_null(strstr(buf, "failing their check: " U
 				       " (incomplete: " CHECK_UNFINISHED ")"),
 			   "%s", buf);
-	settle_free(s);
-}
-
-Test(settle, unfinished_writer_alive_waits_for_it)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, U, V_INCOMPLETE, WR_ALIVE, 44);
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 44);
 	settle_free(s);
 }
 
@@ -1618,26 +1621,6 @@ Test(settle, writer_unknown_is_never_final)
 			     i == 0 ? ST_WAITING : ST_SETTLED, "%s", names[i]);
 		settle_free(s);
 	}
-}
-
-/* A process that may be the writer but cannot be read is held as alive:
- * the rule waits on its pid, even with an ok verdict. */
-Test(settle, writer_kept_waits_for_its_exit)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_KEPT, 44);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 44);
-	cr_expect_eq(settle_ready(s), 0);
-	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-	fake_set(&fk, A, V_OK, WR_UNKNOWN, 44);
-	cr_expect_eq(eval(s, 1700, &w), ST_SETTLED);
-	settle_free(s);
 }
 
 Test(settle, unfinished_found_missing_waits_for_its_rename)
