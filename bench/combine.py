@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# combine.py: item 7, the native combine. covsettle's combine (combine.c, alone
+# combine.py: item 7, the native combine. covsettle's combine (combine*.c, alone
 # as build/combine-tool, and inside a whole gather) against coverage.py's own
 # combine, Debian's 6.5 and the newest 7.x (build/venv/cov-7.17.5), and against
 # the one-SQLite-session limit (build/sqlite-limit), at 100, 1,000 and 10,000
@@ -14,7 +14,7 @@ with xdist or a subprocess per test makes. The sources exist, so the reports
 of a whole gather are real.
 
 Measures, each the median of the runs:
-- combine alone: `combine-tool OUT IN...` (combine.c, inputs in sorted
+- combine alone: `combine-tool OUT IN...` (combine*.c, inputs in sorted
   order) vs `coverage combine --keep -q --data-file=OUT DIR` by 6.5 and
   7.17.5, vs `sqlite-limit` (ATTACH each file, INSERT ... SELECT by text,
   numbits OR-ed by a C aggregate, one transaction, journal off);

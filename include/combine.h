@@ -57,12 +57,6 @@ struct combine_opts {
 /* Combine o->inputs into o->output. */
 enum combine_status combine_run(const struct combine_opts *o, char *err);
 
-/* The distinct file paths of inputs (n of them), in the order they first
- * appear: 0 with *paths (malloc'd, each path malloc'd) and *npaths, or
- * -1 with err. Only the file table is read. */
-int combine_paths(const char *const *inputs, size_t n, char ***paths,
-		  size_t *npaths, char *err);
-
 /* OR the numbits src (slen bytes) into *dst (*dlen bytes, malloc'd or
  * NULL), growing it to the longer length: coverage.py's numbits_union. */
 void combine_numbits_or(unsigned char **dst, size_t *dlen,

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "util.h"
+#include "writer.h"
 
 /* What a stat tells about a file; a change of any field is a change. */
 struct fsig {
@@ -20,19 +21,6 @@ struct fsig {
 	off_t size;
 	struct timespec mtime;
 	struct timespec ctime;
-};
-
-enum writer_state {
-	WR_UNPROBED, /* not tested since the last change */
-	WR_WRITING,  /* open for writing by some process (lease refused) */
-	WR_ALIVE,    /* the pid in the name is alive here and can be the
-		      * writer */
-	WR_QUIET,    /* no sign of a writer, but none known gone either */
-	WR_GONE,     /* the writer named in the file has exited: proven */
-	WR_UNKNOWN,  /* its pid was tested and proved nothing: treated as
-		      * a writer on another host (WR_QUIET) */
-	WR_KEPT,     /* a process by its pid exists here and may be the
-		      * writer, but cannot be read: held as WR_ALIVE */
 };
 
 /* How a file came to be seen. */
@@ -188,8 +176,9 @@ enum settle_state settle_expire(struct settle *s, msec_t now);
  * or a failing verdict at the timeout (settle_expire)? */
 bool settle_invalid(const struct settle *s, const struct sfile *f);
 
-/* One line saying what the directory is still waiting for. */
-void settle_describe(const struct settle *s, msec_t now, char *buf, size_t len);
+/* Condition 3 of the rule: may a writer be at work on f (WR_WRITING,
+ * WR_ALIVE, WR_KEPT)? */
+bool settle_busy(const struct sfile *f);
 
 /* Does f count toward --expect and is it in DIR now? The files the rule
  * waits on, reports and combines. */
@@ -203,6 +192,13 @@ long settle_counted(const struct settle *s);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);
+/* --expect, as the table was made with it. */
+long settle_expect(const struct settle *s);
+/* Is the --trigger command still running (settle_trigger())? */
+bool settle_trigger_running(const struct settle *s);
+/* Processes of the writers' generations alive at the last evaluation
+ * (condition 5), with one of them in *pid. */
+long settle_peers(const struct settle *s, pid_t *pid);
 /* Did the last settle_evaluate() end the quiet window early (every file
  * proven complete, no writer left)? */
 bool settle_early(const struct settle *s);

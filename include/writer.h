@@ -19,6 +19,10 @@ enum lease_state {
 	LEASE_UNKNOWN, /* leases refused for other reasons: test skipped */
 };
 
+/* What the pid test found of one process, the one by the pid in a data
+ * file's name: a process's state (struct writer_proc). A file's writer
+ * state (enum writer_state) is wider: writer_at_work() makes it of the
+ * lease, whether the pid was tested, and this. */
 enum proc_state {
 	PROC_ALIVE,   /* proven: running (or stopped), and it is a Python
 		       * process or has the file open */
@@ -52,15 +56,22 @@ struct writer_proc {
 /* Take a read lease on name in dirfd and drop it at once. */
 enum lease_state writer_lease(int dirfd, const char *name);
 
-/* What the two tests tell of a data file together. */
-enum writer_seen {
-	WRITER_OPEN,	/* open for writing by some process (lease refused) */
-	WRITER_ALIVE,	/* the writer named in the file runs here (or, with
-			 * p->kept, a process that may be it) */
-	WRITER_GONE,	/* that writer has exited: proven */
-	WRITER_UNKNOWN, /* the pid was tested and told nothing for sure */
-	WRITER_QUIET,	/* the pid was not tested (another host, by_pid
-			 * false): no sign of a writer */
+/* What is known of a data file's writer: what the two tests tell of the
+ * file together (writer_at_work()), and what the settle table keeps of
+ * it (struct sfile's writer, settle.h), which starts untested. */
+enum writer_state {
+	WR_UNPROBED, /* not tested since the file last changed (settle.c) */
+	WR_WRITING,  /* open for writing by some process (lease refused) */
+	WR_ALIVE,    /* the pid in the name is alive here and can be the
+		      * writer */
+	WR_QUIET,    /* no sign of a writer, but none known gone either: the
+		      * pid was not tested (another host, by_pid false) */
+	WR_GONE,     /* the writer named in the file has exited: proven */
+	WR_UNKNOWN,  /* its pid was tested and proved nothing: treated as
+		      * a writer on another host (WR_QUIET) */
+	WR_KEPT,     /* a process by its pid exists here and may be the
+		      * writer, but cannot be read (p->kept): held as
+		      * WR_ALIVE */
 };
 
 /* Is a process still at work on the data file name in dirfd? The lease
@@ -71,8 +82,8 @@ enum writer_seen {
  * that number is then not the writer of a file born before. Fills p: the
  * pid tested, what was found of its process, and the evidence that
  * decided. */
-enum writer_seen writer_at_work(int dirfd, const char *name, bool by_pid,
-				int64_t ours, struct writer_proc *p);
+enum writer_state writer_at_work(int dirfd, const char *name, bool by_pid,
+				 int64_t ours, struct writer_proc *p);
 
 /* When the file name in dirfd was born: statx's btime, in ns since the
  * epoch (CLOCK_REALTIME), into *ns. False when statx fails or the file

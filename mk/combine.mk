@@ -1,12 +1,16 @@
-# combine.mk: build/combine-tool, combine.c alone, for the native-combine
-# oracle tests (tests/system/test_native_combine.py) and the bench.
+# combine.mk: build/combine-tool, the native combine alone (combine*.c and
+# what they stand on), for the native-combine oracle tests
+# (tests/system/test_native_combine.py) and the bench.
 
-build/combine-tool: tests/tools/combine_tool.c build/obj/combine.o \
-		build/obj/pool.o build/obj/sqlfile.o build/obj/util.o
+COMBINE_TOOL_OBJ := $(patsubst src/%.c,%.o,$(wildcard src/combine*.c)) \
+	hashtab.o pool.o sqlfile.o util.o
+
+build/combine-tool: tests/tools/combine_tool.c \
+		$(addprefix build/obj/,$(COMBINE_TOOL_OBJ))
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) -lsqlite3
 
-build/asan/combine-tool: tests/tools/combine_tool.c build/asan/obj/combine.o \
-		build/asan/obj/pool.o build/asan/obj/sqlfile.o build/asan/obj/util.o
+build/asan/combine-tool: tests/tools/combine_tool.c \
+		$(addprefix build/asan/obj/,$(COMBINE_TOOL_OBJ))
 	$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $^ $(LDFLAGS) -lsqlite3
 
 # The bench's one-SQLite-session limit of a combine (bench/combine.py).

@@ -30,8 +30,8 @@
 #define AT(member) offsetof(struct cli, member)
 
 static cli_set_fn set_true, set_word, set_duration, set_pattern, set_expect,
-	set_poll, set_invalid, set_level, set_coverage, set_report,
-	set_report_option, set_percent, set_combine;
+	set_poll, set_choice, set_level, set_coverage, set_report,
+	set_report_option, set_percent;
 
 /* Every option, in --help's order. A new option is one row here; a
  * value of a new kind also needs its set_ function below. */
@@ -59,7 +59,8 @@ static const struct cli_option table[] = {
 	  "do not wait for live pids named in file names", set_true,
 	  AT(o.ignore_writers) },
 	{ "invalid", 0, CLI_WG, "=fail|quarantine", "fail", NULL,
-	  "invalid files: exit 4, or move to DIR/quarantine/", set_invalid, 0 },
+	  "invalid files: exit 4, or move to DIR/quarantine/", set_choice,
+	  AT(o.invalid) },
 	{ "coverage", 0, CLI_GATHER, " CMD", NULL,
 	  "$COVSETTLE_COVERAGE, else the first\n"
 	  "that runs of coverage, python3-coverage,\n"
@@ -86,8 +87,8 @@ static const struct cli_option table[] = {
 	  "exit 3 at once if another gather holds DIR's lock", set_true,
 	  AT(no_wait_lock) },
 	{ "combine", 0, CLI_GATHER, "=auto|native|coverage", "auto", NULL,
-	  "combine natively when safe, always, or by coverage.py", set_combine,
-	  0 },
+	  "combine natively when safe, always, or by coverage.py", set_choice,
+	  AT(combine) },
 	{ "quiet", 'q', CLI_WG, NULL, NULL, NULL,
 	  "print errors (and lost data files) only", set_level, 0 },
 	{ "quiet", 'q', CLI_CHECK, NULL, NULL, NULL,
@@ -231,37 +232,28 @@ set_poll(struct cli *c, const struct cli_option *opt, const char *arg)
 	return -1;
 }
 
-/* The words of --invalid and --combine are their enums, in order. */
+/* The words of --invalid and --combine are their enums, in order, and
+ * set_choice() stores a word's index where the enum is. */
 _Static_assert(INVALID_FAIL == 0 && INVALID_QUARANTINE == 1,
 	       "--invalid=fail|quarantine");
 _Static_assert(CM_AUTO == 0 && CM_NATIVE == 1 && CM_COVERAGE == 2,
 	       "--combine=auto|native|coverage");
+_Static_assert(sizeof(enum invalid_mode) == sizeof(int) &&
+		       sizeof(enum combine_method) == sizeof(int),
+	       "an enum of choices is stored as an int");
 
-/* --invalid=fail|quarantine */
+/* --NAME=a|b|c: the index of the row's word arg, at the row's offset
+ * (an enum whose values are the words' indexes). */
 static int
-set_invalid(struct cli *c, const struct cli_option *opt, const char *arg)
+set_choice(struct cli *c, const struct cli_option *opt, const char *arg)
 {
 	char said[ERRLEN];
 	int i = choice(opt, arg, said, sizeof(said));
 
 	if (i < 0)
-		return out_usage_error(c->cmd, "--invalid '%s': use %s", arg,
-				       said);
-	c->o.invalid = (enum invalid_mode)i;
-	return -1;
-}
-
-/* --combine=auto|native|coverage */
-static int
-set_combine(struct cli *c, const struct cli_option *opt, const char *arg)
-{
-	char said[ERRLEN];
-	int i = choice(opt, arg, said, sizeof(said));
-
-	if (i < 0)
-		return out_usage_error(c->cmd, "--combine '%s': use %s", arg,
-				       said);
-	c->combine = (enum combine_method)i;
+		return out_usage_error(c->cmd, "--%s '%s': use %s", opt->name,
+				       arg, said);
+	*(int *)member(c, opt) = i;
 	return -1;
 }
 

@@ -43,31 +43,30 @@ report(struct tally *t, int dirfd, const char *realdir, const char *shown,
 		/* Say why it may still change (a writer at work), or why an
 		 * unfinished save never will. */
 		switch (writer_at_work(dirfd, name, true, 0, &wp)) {
-		case WRITER_OPEN:
+		case WR_WRITING:
 			snprintf(extra, sizeof(extra),
 				 "; open for writing by a process");
 			break;
-		case WRITER_ALIVE:
-			if (wp.kept)
-				snprintf(extra, sizeof(extra),
-					 "; its writer, pid %d, may be "
-					 "running (%s)",
-					 (int)wp.pid, wp.evidence);
-			else
-				snprintf(extra, sizeof(extra),
-					 "; its writer, pid %d (%s), is "
-					 "running",
-					 (int)wp.pid, wp.comm);
+		case WR_KEPT:
+			snprintf(extra, sizeof(extra),
+				 "; its writer, pid %d, may be running (%s)",
+				 (int)wp.pid, wp.evidence);
 			break;
-		case WRITER_GONE: /* and no rename will come */
+		case WR_ALIVE:
+			snprintf(extra, sizeof(extra),
+				 "; its writer, pid %d (%s), is running",
+				 (int)wp.pid, wp.comm);
+			break;
+		case WR_GONE: /* and no rename will come */
 			if (name_unfinished(name))
 				snprintf(extra, sizeof(extra),
 					 "; its writer, pid %d, exited before "
 					 "finishing its save",
 					 (int)wp.pid);
 			break;
-		case WRITER_UNKNOWN:
-		case WRITER_QUIET:
+		case WR_UNPROBED:
+		case WR_UNKNOWN:
+		case WR_QUIET:
 			break;
 		}
 	}

@@ -28,6 +28,7 @@
 #include "child.h"
 #include "coverage.h"
 #include "combine.h"
+#include "combine_paths.h"
 #include "sig.h"
 
 #include <dirent.h>

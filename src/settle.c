@@ -81,17 +81,15 @@
  * for which the caller holds a pidfd), so an idle wait costs nothing. */
 #include "settle.h"
 #include "names.h"
-#include "parse.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BUSY_RETRY_MS  100
-#define EARLY_BATCH    128
-#define DESCRIBE_NAMES 4
-#define PROVEN_MAX     64
+#define BUSY_RETRY_MS 100
+#define EARLY_BATCH   128
+#define PROVEN_MAX    64
 
 struct settle {
 	struct settle_opts o;
@@ -520,8 +518,8 @@ counted(const struct sfile *f)
 	return f->counts && (f->present || f->quarantined);
 }
 
-static bool
-writer_busy(const struct sfile *f)
+bool
+settle_busy(const struct sfile *f)
 {
 	return f->writer == WR_WRITING || f->writer == WR_ALIVE ||
 	       f->writer == WR_KEPT;
@@ -602,7 +600,7 @@ settle_ready(const struct settle *s)
 
 		n += counted(f) && f->present && f->checked &&
 		     f->check.verdict == V_OK && !f->unfinished &&
-		     !writer_busy(f);
+		     !settle_busy(f);
 	}
 	return n;
 }
@@ -781,7 +779,7 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 
 		if (!settle_here(f))
 			continue;
-		if (f->writer == WR_UNPROBED || writer_busy(f)) {
+		if (f->writer == WR_UNPROBED || settle_busy(f)) {
 			io->writer(io->ctx, f);
 			/* A failing verdict becomes final only from a check
 			 * made after the writer was found gone: one that
@@ -796,7 +794,7 @@ settle_evaluate(struct settle *s, msec_t now, const struct settle_io *io,
 		}
 		if (settle_invalid(s, f)) {
 			invalid++;
-		} else if (writer_busy(f)) {
+		} else if (settle_busy(f)) {
 			pending++;
 			if ((f->writer == WR_ALIVE || f->writer == WR_KEPT) &&
 			    w->pid == 0)
@@ -844,7 +842,7 @@ settle_expire(struct settle *s, msec_t now)
 		if (!f->checked || f->writer == WR_WRITING ||
 		    f->writer == WR_UNPROBED || f->unfinished)
 			return ST_WAITING;
-		if (f->check.verdict == V_OK && !writer_busy(f))
+		if (f->check.verdict == V_OK && !settle_busy(f))
 			continue;
 		if (!verdict_failing(f))
 			return ST_WAITING;
@@ -854,119 +852,6 @@ settle_expire(struct settle *s, msec_t now)
 		return ST_WAITING;
 	s->expired = true;
 	return ST_INVALID;
-}
-
-/* Append "name (why)" items to buf, DESCRIBE_NAMES at most. */
-static void
-list_files(const struct settle *s, char *buf, size_t len, const char *label,
-	   bool (*pick)(const struct sfile *),
-	   void (*why)(const struct sfile *, char *, size_t))
-{
-	char item[REASONLEN + 192];
-	size_t i, n = 0, used = strlen(buf);
-
-	for (i = 0; i < s->nfiles; i++) {
-		const struct sfile *f = &s->files[i];
-
-		if (!settle_here(f) || !pick(f))
-			continue;
-		if (n < DESCRIBE_NAMES) {
-			why(f, item, sizeof(item));
-			if (n == 0)
-				snprintf(buf + used, len - used, "; %s %s (%s)",
-					 label, f->name, item);
-			else
-				snprintf(buf + used, len - used, ", %s (%s)",
-					 f->name, item);
-		}
-		n++;
-		used = strlen(buf);
-	}
-	if (n > DESCRIBE_NAMES)
-		snprintf(buf + used, len - used, " and %zu more",
-			 n - DESCRIBE_NAMES);
-}
-
-static bool
-pick_writing(const struct sfile *f)
-{
-	return writer_busy(f) || !f->checked;
-}
-
-static bool
-pick_failing(const struct sfile *f)
-{
-	return f->checked && !writer_busy(f) &&
-	       (f->check.verdict != V_OK || f->unfinished);
-}
-
-static void
-why_writing(const struct sfile *f, char *buf, size_t len)
-{
-	if (f->writer == WR_WRITING)
-		snprintf(buf, len, "open for writing");
-	else if (f->writer == WR_ALIVE)
-		snprintf(buf, len, "writer pid %d%s%s%s alive", (int)f->pid,
-			 f->comm[0] ? " (" : "", f->comm,
-			 f->comm[0] ? ")" : "");
-	else if (f->writer == WR_KEPT)
-		snprintf(buf, len, "%s", f->evidence);
-	else if (f->check.verdict == V_BUSY) /* retried: checked is false */
-		snprintf(buf, len, "%s: %s", verdict_name(V_BUSY),
-			 f->check.reason);
-	else
-		snprintf(buf, len, "changed, not checked yet");
-}
-
-/* A failing file's verdict, and what is known of its writer when its pid
- * proved nothing (what keeps the file waiting rather than final). */
-static void
-why_failing(const struct sfile *f, char *buf, size_t len)
-{
-	size_t used;
-
-	if (f->check.verdict == V_OK) /* unfinished */
-		snprintf(buf, len, "%s: %s", verdict_name(V_INCOMPLETE),
-			 CHECK_UNFINISHED);
-	else
-		snprintf(buf, len, "%s: %s", verdict_name(f->check.verdict),
-			 f->check.reason);
-	used = strlen(buf);
-	if (f->writer == WR_UNKNOWN && f->evidence[0] != '\0')
-		snprintf(buf + used, len - used, "; %s", f->evidence);
-}
-
-void
-settle_describe(const struct settle *s, msec_t now, char *buf, size_t len)
-{
-	char ago[32];
-	size_t used;
-
-	assert(len > 0);
-	snprintf(buf, len, "%ld of %ld expected data file%s", settle_counted(s),
-		 s->o.expect, s->o.expect == 1 ? "" : "s");
-	if (s->trigger_running) {
-		used = strlen(buf);
-		snprintf(buf + used, len - used, "; trigger still running");
-	}
-	list_files(s, buf, len, "still being written:", pick_writing,
-		   why_writing);
-	list_files(s, buf, len, "failing their check:", pick_failing,
-		   why_failing);
-	used = strlen(buf);
-	if (s->peers > 0) {
-		snprintf(buf + used, len - used,
-			 "; %ld process%s born with the writers still "
-			 "running (pid %d)",
-			 s->peers, s->peers == 1 ? "" : "es", (int)s->peer);
-		used = strlen(buf);
-	}
-	if (s->last_change == INT64_MIN) {
-		snprintf(buf + used, len - used, "; no change seen");
-	} else {
-		format_duration(now - s->last_change, ago, sizeof(ago));
-		snprintf(buf + used, len - used, "; last change %s ago", ago);
-	}
 }
 
 size_t
@@ -986,6 +871,25 @@ msec_t
 settle_last_change(const struct settle *s)
 {
 	return s->last_change;
+}
+
+long
+settle_expect(const struct settle *s)
+{
+	return s->o.expect;
+}
+
+bool
+settle_trigger_running(const struct settle *s)
+{
+	return s->trigger_running;
+}
+
+long
+settle_peers(const struct settle *s, pid_t *pid)
+{
+	*pid = s->peer;
+	return s->peers;
 }
 
 bool

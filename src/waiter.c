@@ -10,6 +10,7 @@
 #include "genproc.h"
 #include "names.h"
 #include "pool.h"
+#include "settle_describe.h"
 #include "sig.h"
 #include "watch.h"
 #include "writer.h"
@@ -143,26 +144,24 @@ examine_writer(void *ctx, struct sfile *f)
 	char text[sizeof(f->evidence)];
 	const char *word = NULL;
 
-	switch (writer_at_work(watch_present(wt->w) ? watch_dirfd(wt->w) : -1,
-			       f->name, !wt->o->ignore_writers,
-			       helper_started(wt, f->name), &wp)) {
-	case WRITER_OPEN:
-		f->writer = WR_WRITING;
+	f->writer = writer_at_work(
+		watch_present(wt->w) ? watch_dirfd(wt->w) : -1, f->name,
+		!wt->o->ignore_writers, helper_started(wt, f->name), &wp);
+	/* What its pid proved, in the message. */
+	switch (f->writer) {
+	case WR_ALIVE:
+		word = "alive";
 		break;
-	case WRITER_ALIVE:
-		f->writer = wp.kept ? WR_KEPT : WR_ALIVE;
-		word = wp.kept ? "unknown" : "alive";
-		break;
-	case WRITER_GONE:
-		f->writer = WR_GONE;
-		word = "gone";
-		break;
-	case WRITER_UNKNOWN:
-		f->writer = WR_UNKNOWN;
+	case WR_KEPT:
+	case WR_UNKNOWN:
 		word = "unknown";
 		break;
-	case WRITER_QUIET:
-		f->writer = WR_QUIET;
+	case WR_GONE:
+		word = "gone";
+		break;
+	case WR_UNPROBED:
+	case WR_WRITING:
+	case WR_QUIET:
 		break;
 	}
 	f->pid = wp.pid;

@@ -672,7 +672,7 @@ writer_is_here(pid_t pid, int dirfd, const char *name)
 	return own_pid(pid) == (long)pid && is_python(pid, "") != 0;
 }
 
-enum writer_seen
+enum writer_state
 writer_at_work(int dirfd, const char *name, bool by_pid, int64_t ours,
 	       struct writer_proc *p)
 {
@@ -684,21 +684,21 @@ writer_at_work(int dirfd, const char *name, bool by_pid, int64_t ours,
 	if (dirfd >= 0)
 		lease = writer_lease(dirfd, name);
 	if (lease == LEASE_WRITING)
-		return WRITER_OPEN;
+		return WR_WRITING;
 	p->lease_denied = lease == LEASE_DENIED;
 	if (!by_pid || !name_parse(name, &nf) ||
 	    !name_host_is(name, &nf, writer_hostname()))
-		return WRITER_QUIET;
+		return WR_QUIET;
 	p->pid = nf.pid;
 	switch (writer_process(nf.pid, dirfd, name, ours, p)) {
 	case PROC_ALIVE:
-		return WRITER_ALIVE;
+		return WR_ALIVE;
 	case PROC_GONE:
-		return WRITER_GONE;
+		return WR_GONE;
 	case PROC_UNKNOWN:
 		break;
 	}
-	return p->kept ? WRITER_ALIVE : WRITER_UNKNOWN;
+	return p->kept ? WR_KEPT : WR_UNKNOWN;
 }
 
 const char *

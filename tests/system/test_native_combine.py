@@ -77,7 +77,8 @@ ORDER = ("import json, sys; from coverage.data import combinable_files; "
 
 
 def native_tool(cov, indir, outdir):
-    """build/combine-tool (combine.c alone) on indir, as gather calls it."""
+    """build/combine-tool (the native combine alone) on indir, as gather calls
+    it."""
     os.makedirs(outdir)
     out = os.path.join(outdir, ".coverage")
     version, schema = json.loads(sh([cov.python, "-c", INFO]).stdout)

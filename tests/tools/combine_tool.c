@@ -1,4 +1,5 @@
-/* combine_tool.c: combine.c alone, for the oracle tests and the bench.
+/* combine_tool.c: the native combine (combine*.c) alone, for the oracle
+ * tests and the bench.
  * combine-tool [-m KEY=VALUE]... [-e] [-s SCHEMAFILE] OUT IN...
  * Exit 0 (combined), 3 (left to coverage.py), 1 (error); the reason on
  * stderr. -e: empty tracer rows, as coverage.py before 7.10.5. */

@@ -1,4 +1,5 @@
-/* test_combine.c: unit tests of combine.c: the numbits OR, which versions
+/* test_combine.c: unit tests of the native combine (combine*.c): the
+ * numbits OR, which versions
  * write empty tracer rows, and the union of real fixtures, with the cases
  * left to coverage.py and the output that is never partial. */
 #include <criterion/criterion.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "combine.h"
+#include "combine_paths.h"
 #include "tempdir.h"
 
 /* ---- combine_numbits_or ---- */

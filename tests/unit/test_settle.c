@@ -1,6 +1,10 @@
 /* test_settle.c: unit tests of the settle rule (settle.c). Pure logic:
  * time is a number the test passes in, and the I/O that would check a
- * file and test its writer is a fake that answers from a table. */
+ * file and test its writer is a fake that answers from a table. The
+ * sequences of one shape (files seen, the fake's answers, evaluations at
+ * given times, and what each should give) are rows of `sequences`, a
+ * table of steps; `one_file` is every verdict with every writer state;
+ * the cases of another shape are tests of their own. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,6 +12,7 @@
 
 #include "pool.h"
 #include "settle.h"
+#include "settle_describe.h"
 
 /* ---- the fake I/O ---- */
 
@@ -137,6 +142,9 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 #define A ".coverage.h.11.111111"
 #define B ".coverage.h.22.222222"
 #define C ".coverage.h.33.333333"
+/* A save under way (coverage.py 7.13.1 and later), and its finished name. */
+#define U ".coverage.h.pid44.Xa1B2c3x"
+#define F U ".H0123456789h"
 
 /* Assert a waiting state with its reason and next time. */
 #define expect_wait(st, w, why_, at_)                                          \
@@ -151,135 +159,548 @@ eval(struct settle *s, msec_t now, struct settle_wait *w)
 			     (long long)(at_));                                \
 	} while (0)
 
-/* ---- count and quiet window ---- */
+/* ---- sequences: a table of steps ---- */
 
-Test(settle, one_file_quiet_window)
+/* A step of a sequence: something that happens to the table at a time, or
+ * what the test expects then. */
+enum op {
+	STEPS_END, /* the end of the sequence (a row's unused steps) */
+	SET,	   /* the fake's answers for name: verdict n, writer m, pid k */
+	SEEN,	   /* settle_seen(name) at t: inode n, size m, origin k */
+	EVAL,	   /* settle_evaluate() at t is st (NO_ASSERT: not asserted) */
+	WAIT,	 /* settle_evaluate() at t waits for why (NULL: any) until at */
+	PID,	 /* the last evaluation's w.pid is n */
+	EXPIRE,	 /* settle_expire() at t is st */
+	TOUCH,	 /* settle_touch() at t */
+	FORGET,	 /* settle_forget() at t */
+	TRIGGER, /* settle_trigger() at t, running n */
+	CHECKS,	 /* check() ran n times: in all, or for name */
+	WRITERS, /* writer() ran n times in all */
+	COUNTED, /* settle_counted() is n */
+	READY,	 /* settle_ready() is n */
+	LAST,	 /* settle_last_change() is t */
+	CHANGED, /* name's changed_at is t */
+	CHECKED, /* name's checked is n */
+	COUNTS,	 /* name's counts is n */
+	VERDICT, /* name's verdict is n */
+	WRITER,	 /* name's writer state is n */
+};
+
+#define NO_ASSERT (-1)
+
+struct step {
+	enum op op;
+	const char *name;
+	msec_t t;
+	long n, m, k;
+	int st; /* enum settle_state, or NO_ASSERT */
+	const char *why;
+	msec_t at;
+};
+
+#define SET(nm, v, wr, pid)                                                    \
+	{                                                                      \
+		.op = SET, .name = (nm), .n = (v), .m = (wr), .k = (pid)       \
+	}
+#define SEEN(nm, ino, size, origin, t_)                                        \
+	{                                                                      \
+		.op = SEEN, .name = (nm), .n = (ino), .m = (size),             \
+		.k = (origin), .t = (t_)                                       \
+	}
+#define EVAL(t_, st_)                                                          \
+	{                                                                      \
+		.op = EVAL, .t = (t_), .st = (st_)                             \
+	}
+#define WAIT(t_, why_, at_)                                                    \
+	{                                                                      \
+		.op = WAIT, .t = (t_), .why = (why_), .at = (at_)              \
+	}
+#define PID(pid)                                                               \
+	{                                                                      \
+		.op = PID, .n = (pid)                                          \
+	}
+#define EXPIRE(t_, st_)                                                        \
+	{                                                                      \
+		.op = EXPIRE, .t = (t_), .st = (st_)                           \
+	}
+#define TOUCH(t_)                                                              \
+	{                                                                      \
+		.op = TOUCH, .t = (t_)                                         \
+	}
+#define FORGET(t_)                                                             \
+	{                                                                      \
+		.op = FORGET, .t = (t_)                                        \
+	}
+#define TRIGGER(running, t_)                                                   \
+	{                                                                      \
+		.op = TRIGGER, .n = (running), .t = (t_)                       \
+	}
+#define CHECKS(n_)                                                             \
+	{                                                                      \
+		.op = CHECKS, .n = (n_)                                        \
+	}
+#define CHECKS_OF(nm, n_)                                                      \
+	{                                                                      \
+		.op = CHECKS, .name = (nm), .n = (n_)                          \
+	}
+#define WRITERS(n_)                                                            \
+	{                                                                      \
+		.op = WRITERS, .n = (n_)                                       \
+	}
+#define COUNTED(n_)                                                            \
+	{                                                                      \
+		.op = COUNTED, .n = (n_)                                       \
+	}
+#define READY(n_)                                                              \
+	{                                                                      \
+		.op = READY, .n = (n_)                                         \
+	}
+#define LAST(t_)                                                               \
+	{                                                                      \
+		.op = LAST, .t = (t_)                                          \
+	}
+#define CHANGED(nm, t_)                                                        \
+	{                                                                      \
+		.op = CHANGED, .name = (nm), .t = (t_)                         \
+	}
+#define CHECKED(nm, yes)                                                       \
+	{                                                                      \
+		.op = CHECKED, .name = (nm), .n = (yes)                        \
+	}
+#define COUNTS(nm, yes)                                                        \
+	{                                                                      \
+		.op = COUNTS, .name = (nm), .n = (yes)                         \
+	}
+#define VERDICT(nm, v)                                                         \
+	{                                                                      \
+		.op = VERDICT, .name = (nm), .n = (v)                          \
+	}
+#define WRITER(nm, wr)                                                         \
+	{                                                                      \
+		.op = WRITER, .name = (nm), .n = (wr)                          \
+	}
+
+#define EV   SEEN_EVENT
+#define SCAN SEEN_RESCAN
+#define INIT SEEN_INITIAL
+#define DONE ST_SETTLED
+
+/* A table made with --expect, --debounce and --new-only, and what happens
+ * to it, step by step. */
+static const struct sequence {
+	const char *what;
+	long expect;
+	msec_t debounce;
+	bool new_only;
+	struct step steps[20];
+} sequences[] = {
+	/* ---- count and quiet window ---- */
+	{ "one file, quiet window",
+	  1,
+	  500,
+	  false,
+	  { WAIT(0, "count", -1), PID(0), LAST(INT64_MIN),
+	    SEEN(A, 10, 4096, EV, 1000), LAST(1000), COUNTED(1),
+	    WAIT(1200, "quiet", 1500), WAIT(1499, "quiet", 1500),
+	    CHECKS(0), /* none inside the quiet window */
+	    READY(0), EVAL(1500, DONE), CHECKS(1), WRITERS(1), READY(1),
+	    VERDICT(A, V_OK), WRITER(A, WR_QUIET), CHECKED(A, 1) } },
+	{ "--expect 0, empty directory",
+	  0,
+	  500,
+	  false,
+	  { EVAL(0, DONE), EVAL(-5000, DONE), CHECKS(0) } },
+	{ "--expect 0 waits for quiet",
+	  0,
+	  500,
+	  false,
+	  { TOUCH(1000), WAIT(1100, "quiet", 1500), EVAL(1500, DONE) } },
+	{ "--expect 2",
+	  2,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1600, "count", -1),
+	    WAIT(1000000, "count", -1),
+	    CHECKS(1), /* quiet for the window on its own: checked early */
+	    SEEN(B, 11, 4096, EV, 1000100), COUNTED(2),
+	    WAIT(1000200, "quiet", 1000600), EVAL(1000600, DONE), CHECKS(2) } },
+	{ "more than expected settles",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1100),
+	    SEEN(C, 12, 4096, EV, 1050),
+	    LAST(1100), /* an older change does not move it back */
+	    EVAL(1600, DONE), CHECKS(3) /* every counted file */ } },
+
+	/* ---- what is a change ---- */
+	{ "an event with the same signature is a change",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
+	    SEEN(A, 10, 4096, EV, 2000), LAST(2000), CHANGED(A, 2000),
+	    CHECKED(A, 0), WAIT(2100, "quiet", 2500), EVAL(2500, DONE),
+	    CHECKS(2) /* checked again after the change */ } },
+	{ "a rescan with the same signature is no change",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
+	    SEEN(A, 10, 4096, SCAN, 2000), LAST(1000), CHANGED(A, 1000),
+	    EVAL(2000, DONE), CHECKS(1) /* not checked again */ } },
+	{ "a file of the first scan from long ago settles at once",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(1), EVAL(0, DONE),
+	    CHECKS(1) } },
+	{ "a file of the first scan written just now waits",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, INIT, -100), WAIT(0, "quiet", 400),
+	    EVAL(400, DONE) } },
+
+	/* ---- --new-only ---- */
+	{ "--new-only",
+	  1,
+	  500,
+	  true,
+	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(0), COUNTS(A, 0),
+	    WAIT(0, "count", -1),
+	    /* written after the watch was armed, same stat */
+	    SEEN(A, 10, 4096, EV, 1000), COUNTS(A, 1), COUNTED(1),
+	    WAIT(1000, "quiet", 1500), EVAL(1500, DONE) } },
+	{ "--new-only: old files are not checked",
+	  1,
+	  500,
+	  true,
+	  { SET(A, V_INCOMPLETE, WR_QUIET, 0),
+	    SEEN(A, 10, 4096, INIT, -3600000), SEEN(B, 11, 4096, EV, 1000),
+	    COUNTED(1), EVAL(1500, DONE), CHECKS_OF(A, 0), CHECKS_OF(B, 1) } },
+	{ "--new-only --expect 0 ignores old files",
+	  0,
+	  500,
+	  true,
+	  { SET(A, V_CORRUPT, WR_GONE, 0), SEEN(A, 10, 4096, INIT, -3600000),
+	    EVAL(0, DONE), CHECKS(0) } },
+
+	/* ---- writers ---- */
+	{ "writer alive",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_ALIVE, 4711), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(4711), READY(0),
+	    /* still alive: asked again, no new check */
+	    WAIT(1600, "writers", -1), PID(4711), WRITERS(2), CHECKS(1),
+	    /* it exits */
+	    SET(A, V_OK, WR_GONE, 4711), EVAL(1700, DONE), READY(1) } },
+	{ "writer writing",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_WRITING, 0), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(0), SET(A, V_OK, WR_QUIET, 0),
+	    EVAL(1600, DONE) } },
+	{ "the first live writer's pid",
+	  2,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_WRITING, 0), SET(B, V_OK, WR_ALIVE, 22),
+	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1),
+	    PID(22) /* the live writer's, not the lease's 0 */ } },
+
+	/* A process that may be the writer but cannot be read is held as
+	 * alive: the rule waits on its pid, even with an ok verdict. */
+	{ "a kept writer is waited for",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_KEPT, 44), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(44), READY(0),
+	    EXPIRE(1600, ST_WAITING), SET(A, V_OK, WR_UNKNOWN, 44),
+	    EVAL(1700, DONE) } },
+	{ "an unfinished save's writer",
+	  1,
+	  500,
+	  false,
+	  { SET(U, V_INCOMPLETE, WR_ALIVE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(44) } },
+
+	/* ---- failing checks ---- */
+	{ "incomplete with a quiet writer waits",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "checks", -1), PID(0), WAIT(60000, "checks", -1),
+	    CHECKS(1),
+	    /* rewritten, now complete */
+	    SET(A, V_OK, WR_QUIET, 0), SEEN(A, 10, 8192, EV, 61000),
+	    WAIT(61000, "quiet", 61500), EVAL(61500, DONE) } },
+	/* At the timeout with a file missing, it is a timeout. */
+	{ "expire waits for the count",
+	  2,
+	  500,
+	  false,
+	  { SET(A, V_SYMLINK, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_WAITING), EXPIRE(1600, ST_WAITING) } },
+	{ "invalid only once the others settle",
+	  2,
+	  500,
+	  false,
+	  { SET(A, V_OK, WR_ALIVE, 11), SET(B, V_INCOMPLETE, WR_GONE, 22),
+	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), PID(11), SET(A, V_OK, WR_QUIET, 11),
+	    EVAL(1600, ST_INVALID) } },
+	{ "invalid waits for a busy other",
+	  2,
+	  500,
+	  false,
+	  { SET(A, V_BUSY, WR_QUIET, 0), SET(B, V_INCOMPLETE, WR_GONE, 22),
+	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
+	    WAIT(1500, "checks", 1600), SET(A, V_OK, WR_QUIET, 0),
+	    EVAL(1600, ST_INVALID) } },
+	{ "busy retries",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_BUSY, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "checks", 1600), CHECKS(1), WAIT(1550, NULL, 1650),
+	    CHECKS(2), /* a busy file is checked again */
+	    SET(A, V_OK, WR_QUIET, 0), EVAL(1650, DONE), CHECKS(3) } },
+
+	/* ---- the I/O runs once per change ---- */
+	{ "checked once per change",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE), EVAL(1600, DONE),
+	    EVAL(99999, DONE), CHECKS(1), WRITERS(1), FORGET(100000),
+	    CHECKED(A, 0), WRITER(A, WR_UNPROBED),
+	    WAIT(100000, "quiet", 100500), CHECKS(1), EVAL(100500, DONE),
+	    CHECKS(2), /* settle_forget() forces a check */
+	    WRITERS(2) } },
+	{ "a failing file is not checked again without a change",
+	  1,
+	  500,
+	  false,
+	  { SET(A, V_CORRUPT, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    EVAL(1500, NO_ASSERT), EVAL(2000, NO_ASSERT), EVAL(3000, NO_ASSERT),
+	    CHECKS(1), WRITERS(1) } },
+
+	/* ---- early checks: files quiet on their own while the rule waits */
+	{ "an early check waits for the file's own window",
+	  3,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1200, "count", 1500),
+	    CHECKS(0), /* none before its window passed */
+	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
+	    SEEN(B, 11, 4096, EV, 1600), WAIT(1700, "count", 2100),
+	    CHECKS(1) } },
+	{ "an early verdict is dropped when the file changes",
+	  2,
+	  500,
+	  false,
+	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
+	    /* written again: its early verdict no longer holds */
+	    SET(A, V_OK, WR_QUIET, 0), SEEN(A, 10, 8192, EV, 1700),
+	    SEEN(B, 11, 4096, EV, 1800), WAIT(2000, "quiet", 2200),
+	    CHECKS_OF(A, 1), /* not checked before it is quiet */
+	    WAIT(2200, "quiet", 2300), CHECKS_OF(A, 2), EVAL(2300, DONE),
+	    CHECKS_OF(B, 1) } },
+	{ "no early check within a window of lost events",
+	  2,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 0),
+	    FORGET(2000), /* a queue overflow: a rescan follows */
+	    SEEN(A, 10, 4096, SCAN, 2000), WAIT(2100, "count", 2500),
+	    CHECKS(0), /* changes may be unseen */
+	    EVAL(2500, NO_ASSERT), CHECKS(1) } },
+
+	/* ---- the trigger ---- */
+	{ "trigger",
+	  0,
+	  500,
+	  false,
+	  { TRIGGER(1, 0), WAIT(100000, "trigger", -1), PID(0),
+	    TRIGGER(0, 200000), LAST(200000), WAIT(200100, "quiet", 200500),
+	    EVAL(200500, DONE) } },
+	{ "the trigger comes before the count",
+	  1,
+	  500,
+	  false,
+	  { TRIGGER(1, 0), WAIT(5000, "trigger", -1),
+	    SEEN(A, 10, 4096, EV, 1000), WAIT(5000, "trigger", -1),
+	    CHECKS(1), /* checked early, while the trigger runs */
+	    TRIGGER(0, 6000), WAIT(6000, "quiet", 6500), EVAL(6500, DONE),
+	    CHECKS(1) /* an unchanged file is not checked again */ } },
+	{ "a touch restarts the window",
+	  1,
+	  500,
+	  false,
+	  { SEEN(A, 10, 4096, EV, 1000), TOUCH(1400), WAIT(1500, "quiet", 1900),
+	    /* an older moment does not move the window back */
+	    TOUCH(1200), LAST(1400), EVAL(1900, DONE) } },
+};
+
+/* Run sequence q, asserting what its steps expect; each failure names the
+ * sequence and the step. */
+static void
+run_sequence(const struct sequence *q)
 {
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
+	struct settle *s = mk(q->expect, q->debounce, q->new_only);
+	struct settle_wait w = { .at = -1 };
+	const struct step *p;
+	const struct sfile *f;
 	enum settle_state st;
+	long got = 0;
+	size_t i;
 
-	st = eval(s, 0, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(w.pid, 0);
-	cr_expect_eq(settle_last_change(s), INT64_MIN);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(settle_last_change(s), 1000);
-	cr_expect_eq(settle_counted(s), 1);
-	st = eval(s, 1200, &w);
-	expect_wait(st, w, "quiet", 1500);
-	st = eval(s, 1499, &w);
-	expect_wait(st, w, "quiet", 1500);
-	cr_expect_eq(fk.checks, 0, "checked inside the quiet window");
-	cr_expect_eq(settle_ready(s), 0);
-
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 1);
-	cr_expect_eq(fk.writers, 1);
-	cr_expect_eq(settle_ready(s), 1);
-	cr_expect_eq(settle_find(s, A)->check.verdict, V_OK);
-	cr_expect_eq(settle_find(s, A)->writer, WR_QUIET);
-	cr_expect(settle_find(s, A)->checked);
-	settle_free(s);
+	for (i = 0; i < sizeof(q->steps) / sizeof(q->steps[0]); i++) {
+		p = &q->steps[i];
+		f = p->name != NULL ? settle_find(s, p->name) : NULL;
+		switch (p->op) {
+		case STEPS_END:
+			settle_free(s);
+			return;
+		case SET:
+			fake_set(&fk, p->name, (enum verdict)p->n,
+				 (enum writer_state)p->m, (pid_t)p->k);
+			continue;
+		case SEEN:
+			seen(s, p->name, (ino_t)p->n, (off_t)p->m,
+			     (enum origin)p->k, p->t);
+			continue;
+		case EVAL:
+			st = eval(s, p->t, &w);
+			if (p->st != NO_ASSERT)
+				cr_expect_eq(st, p->st,
+					     "%s, step %zu: state %d, "
+					     "expected %d",
+					     q->what, i, (int)st, p->st);
+			continue;
+		case WAIT:
+			st = eval(s, p->t, &w);
+			cr_expect_eq(st, ST_WAITING,
+				     "%s, step %zu: state %d, expected "
+				     "waiting",
+				     q->what, i, (int)st);
+			if (p->why != NULL)
+				cr_expect_str_eq(
+					w.why ? w.why : "(null)", p->why,
+					"%s, step %zu: waits for %s, "
+					"expected %s",
+					q->what, i, w.why ? w.why : "(null)",
+					p->why);
+			cr_expect_eq(w.at, p->at,
+				     "%s, step %zu: w.at %lld, expected %lld",
+				     q->what, i, (long long)w.at,
+				     (long long)p->at);
+			continue;
+		case EXPIRE:
+			st = settle_expire(s, p->t);
+			cr_expect_eq(st, p->st,
+				     "%s, step %zu: expire %d, expected %d",
+				     q->what, i, (int)st, p->st);
+			continue;
+		case TOUCH:
+			settle_touch(s, p->t);
+			continue;
+		case FORGET:
+			settle_forget(s, p->t);
+			continue;
+		case TRIGGER:
+			settle_trigger(s, p->n != 0, p->t);
+			continue;
+		case LAST:
+			cr_expect_eq(settle_last_change(s), p->t,
+				     "%s, step %zu: last change %lld, "
+				     "expected %lld",
+				     q->what, i,
+				     (long long)settle_last_change(s),
+				     (long long)p->t);
+			continue;
+		case CHANGED:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			cr_expect_eq(f->changed_at, p->t,
+				     "%s, step %zu: changed_at %lld", q->what,
+				     i, (long long)f->changed_at);
+			continue;
+		case PID:
+			got = w.pid;
+			break;
+		case CHECKS:
+			got = p->name ? fake_get(&fk, p->name)->checks
+				      : fk.checks;
+			break;
+		case WRITERS:
+			got = fk.writers;
+			break;
+		case COUNTED:
+			got = settle_counted(s);
+			break;
+		case READY:
+			got = settle_ready(s);
+			break;
+		case CHECKED:
+		case COUNTS:
+		case VERDICT:
+		case WRITER:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			got = p->op == CHECKED	 ? f->checked
+			      : p->op == COUNTS	 ? f->counts
+			      : p->op == VERDICT ? (long)f->check.verdict
+						 : (long)f->writer;
+			break;
+		}
+		cr_expect_eq(got, p->n,
+			     "%s, step %zu (op %d): %ld, expected %ld", q->what,
+			     i, (int)p->op, got, p->n);
+	}
+	cr_assert_fail("%s: no room for STEPS_END", q->what);
 }
 
-Test(settle, expect_zero_empty_dir)
+Test(settle, sequences)
 {
-	struct settle *s = mk(0, 500, false);
-	struct settle_wait w;
+	size_t i;
 
-	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
-	cr_expect_eq(eval(s, -5000, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 0);
-	settle_free(s);
+	for (i = 0; i < sizeof(sequences) / sizeof(sequences[0]); i++)
+		run_sequence(&sequences[i]);
 }
 
-Test(settle, expect_zero_waits_for_quiet)
-{
-	struct settle *s = mk(0, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	settle_touch(s, 1000);
-	st = eval(s, 1100, &w);
-	expect_wait(st, w, "quiet", 1500);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, expect_two)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1600, &w);
-	expect_wait(st, w, "count", -1);
-	st = eval(s, 1000000, &w);
-	expect_wait(st, w, "count", -1);
-	/* Quiet for the window on its own: checked early, once. */
-	cr_expect_eq(fk.checks, 1);
-
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000100);
-	cr_expect_eq(settle_counted(s), 2);
-	st = eval(s, 1000200, &w);
-	expect_wait(st, w, "quiet", 1000600);
-	cr_expect_eq(eval(s, 1000600, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2);
-	settle_free(s);
-}
-
-Test(settle, more_than_expected_settles)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1100);
-	seen(s, C, 12, 4096, SEEN_EVENT, 1050);
-	cr_expect_eq(settle_last_change(s), 1100, "last change moved back");
-	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 3, "every counted file is checked");
-	settle_free(s);
-}
+#undef EV
+#undef SCAN
+#undef INIT
+#undef DONE
+#undef SET
+#undef SEEN
+#undef EVAL
+#undef WAIT
+#undef PID
+#undef EXPIRE
+#undef TOUCH
+#undef FORGET
+#undef TRIGGER
+#undef CHECKS
+#undef CHECKS_OF
+#undef WRITERS
+#undef COUNTED
+#undef READY
+#undef LAST
+#undef CHANGED
+#undef CHECKED
+#undef COUNTS
+#undef VERDICT
+#undef WRITER
 
 /* ---- what is a change ---- */
-
-Test(settle, event_with_same_signature_is_a_change)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	seen(s, A, 10, 4096, SEEN_EVENT, 2000);
-	cr_expect_eq(settle_last_change(s), 2000);
-	cr_expect_eq(settle_find(s, A)->changed_at, 2000);
-	cr_expect_not(settle_find(s, A)->checked);
-	st = eval(s, 2100, &w);
-	expect_wait(st, w, "quiet", 2500);
-	cr_expect_eq(eval(s, 2500, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2, "not checked again after the change");
-	settle_free(s);
-}
-
-Test(settle, rescan_with_same_signature_is_no_change)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
-	cr_expect_eq(settle_last_change(s), 1000);
-	cr_expect_eq(settle_find(s, A)->changed_at, 1000);
-	cr_expect_eq(eval(s, 2000, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 1, "checked again without a change");
-	settle_free(s);
-}
 
 Test(settle, rescan_with_changed_signature_is_a_change)
 {
@@ -327,166 +748,6 @@ Test(settle, rescan_with_changed_signature_is_a_change)
 			     fields[i]);
 		settle_free(s);
 	}
-}
-
-Test(settle, initial_file_from_long_ago_settles_at_once)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
-}
-
-Test(settle, initial_file_written_just_now_waits)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -100);
-	st = eval(s, 0, &w);
-	expect_wait(st, w, "quiet", 400);
-	cr_expect_eq(eval(s, 400, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-/* ---- --new-only ---- */
-
-Test(settle, new_only)
-{
-	struct settle *s = mk(1, 500, true);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	cr_expect_eq(settle_counted(s), 0);
-	cr_expect_not(settle_find(s, A)->counts);
-	st = eval(s, 0, &w);
-	expect_wait(st, w, "count", -1);
-
-	/* written after the watch was armed, same stat */
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect(settle_find(s, A)->counts);
-	cr_expect_eq(settle_counted(s), 1);
-	st = eval(s, 1000, &w);
-	expect_wait(st, w, "quiet", 1500);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, new_only_old_files_are_not_checked)
-{
-	struct settle *s = mk(1, 500, true);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(fake_get(&fk, A)->checks, 0, "an old file was checked");
-	cr_expect_eq(fake_get(&fk, B)->checks, 1);
-	settle_free(s);
-}
-
-Test(settle, new_only_expect_zero_ignores_old_files)
-{
-	struct settle *s = mk(0, 500, true);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_CORRUPT, WR_GONE, 0);
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	cr_expect_eq(eval(s, 0, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 0);
-	settle_free(s);
-}
-
-/* ---- writers ---- */
-
-Test(settle, writer_alive)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_ALIVE, 4711);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 4711);
-	cr_expect_eq(settle_ready(s), 0);
-	/* still alive: asked again, no new check */
-	st = eval(s, 1600, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 4711);
-	cr_expect_eq(fk.writers, 2, "a live writer is asked again");
-	cr_expect_eq(fk.checks, 1);
-	/* it exits */
-	fake_set(&fk, A, V_OK, WR_GONE, 4711);
-	cr_expect_eq(eval(s, 1700, &w), ST_SETTLED);
-	cr_expect_eq(settle_ready(s), 1);
-	settle_free(s);
-}
-
-Test(settle, writer_writing)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_WRITING, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 0);
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, first_live_writer_pid)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_WRITING, 0);
-	fake_set(&fk, B, V_OK, WR_ALIVE, 22);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 22, "the live writer's pid, not the lease's 0");
-	settle_free(s);
-}
-
-/* ---- failing checks ---- */
-
-Test(settle, incomplete_writer_quiet_waits)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", -1);
-	cr_expect_eq(w.pid, 0);
-	st = eval(s, 60000, &w);
-	expect_wait(st, w, "checks", -1);
-	cr_expect_eq(fk.checks, 1);
-	/* rewritten, now complete */
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	seen(s, A, 10, 8192, SEEN_EVENT, 61000);
-	st = eval(s, 61000, &w);
-	expect_wait(st, w, "quiet", 61500);
-	cr_expect_eq(eval(s, 61500, &w), ST_SETTLED);
-	settle_free(s);
 }
 
 /* ---- one file, every verdict with every writer ---- */
@@ -623,117 +884,6 @@ Test(settle, one_file_every_verdict_and_writer)
 #undef WAIT
 #undef DONE
 #undef BAD
-
-/* At the timeout with a file missing, it is a timeout. */
-Test(settle, expire_waits_for_the_count)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_SYMLINK, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
-	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-	settle_free(s);
-}
-
-Test(settle, invalid_only_once_the_others_settle)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_ALIVE, 11);
-	fake_set(&fk, B, V_INCOMPLETE, WR_GONE, 22);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 11);
-	fake_set(&fk, A, V_OK, WR_QUIET, 11);
-	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
-	settle_free(s);
-}
-
-Test(settle, invalid_waits_for_a_busy_other)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_BUSY, WR_QUIET, 0);
-	fake_set(&fk, B, V_INCOMPLETE, WR_GONE, 22);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", 1600);
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
-	settle_free(s);
-}
-
-Test(settle, busy_retries)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_BUSY, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", 1600);
-	cr_expect_eq(fk.checks, 1);
-	st = eval(s, 1550, &w);
-	cr_expect_eq(st, ST_WAITING);
-	cr_expect_eq(w.at, 1650);
-	cr_expect_eq(fk.checks, 2, "a busy file is checked again");
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	cr_expect_eq(eval(s, 1650, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 3);
-	settle_free(s);
-}
-
-/* ---- the I/O runs once per change ---- */
-
-Test(settle, check_once_per_change)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(eval(s, 99999, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 1);
-	cr_expect_eq(fk.writers, 1);
-
-	settle_forget(s, 100000);
-	cr_expect_not(settle_find(s, A)->checked);
-	cr_expect_eq(settle_find(s, A)->writer, WR_UNPROBED);
-	st = eval(s, 100000, &w);
-	expect_wait(st, w, "quiet", 100500);
-	cr_expect_eq(fk.checks, 1);
-	cr_expect_eq(eval(s, 100500, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2, "settle_forget did not force a check");
-	cr_expect_eq(fk.writers, 2);
-	settle_free(s);
-}
-
-Test(settle, failing_file_is_not_checked_again_without_a_change)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_CORRUPT, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	eval(s, 1500, &w);
-	eval(s, 2000, &w);
-	eval(s, 3000, &w);
-	cr_expect_eq(fk.checks, 1);
-	cr_expect_eq(fk.writers, 1);
-	settle_free(s);
-}
 
 /* ---- the stale files are checked together ---- */
 
@@ -975,52 +1125,6 @@ Test(settle, many_files_on_threads_as_one_by_one)
 
 /* ---- early checks: files quiet on their own while the rule waits ---- */
 
-Test(settle, early_check_waits_for_the_files_own_window)
-{
-	struct settle *s = mk(3, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1200, &w);
-	expect_wait(st, w, "count", 1500);
-	cr_expect_eq(fk.checks, 0, "checked before its window passed");
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1600);
-	st = eval(s, 1700, &w);
-	expect_wait(st, w, "count", 2100);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
-}
-
-Test(settle, early_verdict_is_dropped_when_the_file_changes)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "count", -1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	/* Written again: its early verdict no longer holds. */
-	fake_set(&fk, A, V_OK, WR_QUIET, 0);
-	seen(s, A, 10, 8192, SEEN_EVENT, 1700);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1800);
-	st = eval(s, 2000, &w);
-	expect_wait(st, w, "quiet", 2200);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1, "checked before quiet");
-	st = eval(s, 2200, &w);
-	expect_wait(st, w, "quiet", 2300);
-	cr_expect_eq(fake_get(&fk, A)->checks, 2);
-	cr_expect_eq(eval(s, 2300, &w), ST_SETTLED);
-	cr_expect_eq(fake_get(&fk, B)->checks, 1);
-	settle_free(s);
-}
-
 Test(settle, early_checks_come_in_batches)
 {
 	static const struct settle_io counting = { many_check, many_writer,
@@ -1045,81 +1149,6 @@ Test(settle, early_checks_come_in_batches)
 	st = settle_evaluate(s, 601, &counting, &w);
 	expect_wait(st, w, "count", -1);
 	cr_expect_eq(atomic_load(&many_checks), 300);
-	settle_free(s);
-}
-
-Test(settle, no_early_check_within_a_window_of_lost_events)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 0);
-	settle_forget(s, 2000); /* a queue overflow: a rescan follows */
-	seen(s, A, 10, 4096, SEEN_RESCAN, 2000);
-	st = eval(s, 2100, &w);
-	expect_wait(st, w, "count", 2500);
-	cr_expect_eq(fk.checks, 0, "checked though changes may be unseen");
-	st = eval(s, 2500, &w);
-	cr_expect_eq(fk.checks, 1);
-	settle_free(s);
-}
-
-/* ---- the trigger ---- */
-
-Test(settle, trigger)
-{
-	struct settle *s = mk(0, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	settle_trigger(s, true, 0);
-	st = eval(s, 100000, &w);
-	expect_wait(st, w, "trigger", -1);
-	cr_expect_eq(w.pid, 0);
-	settle_trigger(s, false, 200000);
-	cr_expect_eq(settle_last_change(s), 200000);
-	st = eval(s, 200100, &w);
-	expect_wait(st, w, "quiet", 200500);
-	cr_expect_eq(eval(s, 200500, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, trigger_comes_before_count)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	settle_trigger(s, true, 0);
-	st = eval(s, 5000, &w);
-	expect_wait(st, w, "trigger", -1);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 5000, &w);
-	expect_wait(st, w, "trigger", -1);
-	cr_expect_eq(fk.checks, 1, "checked early, while the trigger runs");
-	settle_trigger(s, false, 6000);
-	st = eval(s, 6000, &w);
-	expect_wait(st, w, "quiet", 6500);
-	cr_expect_eq(eval(s, 6500, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 1, "an unchanged file was checked again");
-	settle_free(s);
-}
-
-Test(settle, touch_restarts_the_window)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_touch(s, 1400);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "quiet", 1900);
-	/* an older moment does not move the window back */
-	settle_touch(s, 1200);
-	cr_expect_eq(settle_last_change(s), 1400);
-	cr_expect_eq(eval(s, 1900, &w), ST_SETTLED);
 	settle_free(s);
 }
 
@@ -1512,9 +1541,6 @@ Test(settle, free_null)
 
 /* ---- the rename that ends a save (coverage.py 7.13.1 and later) ---- */
 
-#define U ".coverage.h.pid44.Xa1B2c3x"
-#define F U ".H0123456789h"
-
 Test(settle, unfinished_never_settles)
 {
 	struct settle *s = mk(1, 500, false);
@@ -1535,20 +1561,6 @@ Test(settle, unfinished_never_settles)
 	cr_expect_not_null(strstr(buf, "failing their check: " U
 				       " (incomplete: " CHECK_UNFINISHED ")"),
 			   "%s", buf);
-	settle_free(s);
-}
-
-Test(settle, unfinished_writer_alive_waits_for_it)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, U, V_INCOMPLETE, WR_ALIVE, 44);
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 44);
 	settle_free(s);
 }
 
@@ -1609,26 +1621,6 @@ Test(settle, writer_unknown_is_never_final)
 			     i == 0 ? ST_WAITING : ST_SETTLED, "%s", names[i]);
 		settle_free(s);
 	}
-}
-
-/* A process that may be the writer but cannot be read is held as alive:
- * the rule waits on its pid, even with an ok verdict. */
-Test(settle, writer_kept_waits_for_its_exit)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	fake_set(&fk, A, V_OK, WR_KEPT, 44);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "writers", -1);
-	cr_expect_eq(w.pid, 44);
-	cr_expect_eq(settle_ready(s), 0);
-	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-	fake_set(&fk, A, V_OK, WR_UNKNOWN, 44);
-	cr_expect_eq(eval(s, 1700, &w), ST_SETTLED);
-	settle_free(s);
 }
 
 Test(settle, unfinished_found_missing_waits_for_its_rename)

@@ -9,6 +9,7 @@
 
 #include "fsig.h"
 #include "settle.h"
+#include "settle_describe.h"
 
 static struct {
 	enum writer_state writer; /* of every file */
