@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pool.h"
+#include "fsig.h"
 #include "settle.h"
 #include "settle_describe.h"
 
@@ -105,26 +106,11 @@ mk(long expect, msec_t debounce, bool new_only)
 	return settle_new(&o);
 }
 
-/* A signature on device 1. */
-static struct fsig
-sig(ino_t ino, off_t size, time_t mtime)
-{
-	struct fsig g;
-
-	memset(&g, 0, sizeof(g));
-	g.dev = 1;
-	g.ino = ino;
-	g.size = size;
-	g.mtime.tv_sec = mtime;
-	g.ctime.tv_sec = mtime;
-	return g;
-}
-
 static void
 seen(struct settle *s, const char *name, ino_t ino, off_t size, enum origin o,
      msec_t when)
 {
-	struct fsig g = sig(ino, size, 100);
+	struct fsig g = fsig_of(ino, size, 100);
 
 	settle_seen(s, name, &g, o, when);
 }
@@ -710,7 +696,7 @@ Test(settle, rescan_with_changed_signature_is_a_change)
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		struct settle *s = mk(1, 500, false);
 		struct settle_wait w;
-		struct fsig g = sig(10, 4096, 100);
+		struct fsig g = fsig_of(10, 4096, 100);
 		enum settle_state st;
 
 		settle_seen(s, A, &g, SEEN_EVENT, 1000);
