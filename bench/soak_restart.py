@@ -22,7 +22,9 @@ again (SOAK_RECREATE, a list, default "reload 1"):
           save cut short).
   0:      not at all.
 Counted, per flow: complete runs; "LOST-EXIT-0" (exit 0 with an old worker's data
-missing: must be 0); "lost-exit-4" (the loss was said and failed the run); other exits.
+missing: must be 0); "exit-4-lost" and "exit-4-invalid" (the loss was said and failed
+the run: a file deleted or a member without data, or a save the deletion cut short, left
+empty or incomplete); other exits (must be 0).
 SOAK_RUNS=N runs per flow and worker count (default 50); SOAK_COVS="6.5 7.17.5"."""
 import json
 import os
@@ -122,9 +124,8 @@ def one(cov, srv, flow, out):
         return "LOST-EXIT-0", \
             f"{got} of {old}; lost {lost}; {res.get('members_without_data')} without data"
     tail = r.stderr.strip().splitlines()[-3:]
-    if r.returncode == 4 and (res.get("status") == "lost" or any(
-            "before finishing its save" in line for line in tail)):
-        return "lost-exit-4", tail
+    if r.returncode == 4:  # the loss said and failed: "lost", or a save cut short
+        return f"exit-4-{res.get('status')}", tail
     return f"exit {r.returncode}", tail
 
 
