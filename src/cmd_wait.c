@@ -139,7 +139,8 @@ void
 cmd_wait_json(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
-	size_t i, k = 0;
+	size_t i, k = 0, n = s != NULL ? settle_nfiles(s) : 0;
+	size_t nv = s != NULL ? settle_nvanished(s) : 0;
 
 	printf(",\"dir\":");
 	json_str(stdout, c->o.dir);
@@ -161,7 +162,7 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	printf(",\"quiet_cut_short\":%s", r->early ? "true" : "false");
 	printf(",\"members_without_data\":%ld", r->silent);
 	printf(",\"files\":[");
-	for (i = 0; i < settle_nfiles(s); i++) {
+	for (i = 0; i < n; i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!settle_here(f))
@@ -170,12 +171,12 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 		json_file(stdout, "name", f->name, &f->check);
 	}
 	printf("],\"lost\":[");
-	for (i = 0; i < settle_nvanished(s); i++) {
+	for (i = 0; i < nv; i++) {
 		printf("%s", i ? "," : "");
 		json_str(stdout, settle_vanished(s, i)->name);
 	}
 	printf("],\"quarantined\":[");
-	for (i = 0, k = 0; i < settle_nfiles(s); i++) {
+	for (i = 0, k = 0; i < n; i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!f->quarantined)
