@@ -6,23 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "native.h"
+#include "gather.h"
 #include "output.h"
 #include "waiter.h"
-
-#define MAX_REPORTS 16
-/* --report-option words one report takes at most. */
-#define MAX_REPORT_OPTS 16
-
-enum report_format { RF_TEXT, RF_JSON, RF_HTML, RF_XML, RF_LCOV, RF_COUNT };
-
-struct report {
-	enum report_format format;
-	const char *path; /* or NULL: coverage.py's default */
-	/* --report-option words, passed to coverage.py after its own */
-	const char *opts[MAX_REPORT_OPTS];
-	int nopts;
-};
 
 struct cli {
 	const char *cmd;    /* "wait", "check" or "gather" */
@@ -80,9 +66,6 @@ struct cli_option {
 
 /* The option table: *n rows, in --help's order. */
 const struct cli_option *cli_options(size_t *n);
-
-/* The name of a report format ("text", "json", ...). */
-const char *report_format_name(enum report_format f);
 
 /* Parse the options of c->cmd into c, after setting the defaults: DIR
  * into c->o.dir, or check's PATHs from argv[c->operands]. Returns -1

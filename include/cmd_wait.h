@@ -16,7 +16,9 @@ void cmd_wait_note(void *ctx, const struct wait_note *n);
 /* Say how the wait ended; returns its exit status (0 when settled). */
 int cmd_wait_report(const struct cli *c, const struct wait_result *r);
 
-/* The JSON members the wait part contributes, after `{"command":..`. */
+/* The JSON members the wait part contributes, after `{"command":..`: wait's
+ * JSON shape, written here only. r->s NULL: no file was seen (a gather
+ * that ended before its wait). */
 void cmd_wait_json(const struct cli *c, const struct wait_result *r);
 
 /* A suffix for the final line when writers were not seen here and

@@ -113,17 +113,6 @@ cli_options(size_t *n)
 	return table;
 }
 
-static const char *const format_names[RF_COUNT] = {
-	[RF_TEXT] = "text", [RF_JSON] = "json", [RF_HTML] = "html",
-	[RF_XML] = "xml",   [RF_LCOV] = "lcov",
-};
-
-const char *
-report_format_name(enum report_format f)
-{
-	return format_names[f];
-}
-
 /* The member of c at the row's offset. */
 static void *
 member(struct cli *c, const struct cli_option *opt)
@@ -292,7 +281,8 @@ set_report(struct cli *c, const struct cli_option *opt, const char *arg)
 	if (eq != NULL)
 		*eq = '\0';
 	for (f = 0; f < RF_COUNT; f++)
-		if (strcmp(arg, format_names[f]) == 0)
+		if (strcmp(arg, reports_format_name((enum report_format)f)) ==
+		    0)
 			break;
 	if (f == RF_COUNT)
 		return out_usage_error(

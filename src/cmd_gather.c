@@ -1,10 +1,14 @@
-/* cmd_gather.c: `covsettle gather DIR`: the lock, the coverage.py command,
- * the wait (shared with `wait`), then the gather pipeline; prints the
- * outcome and picks the exit status. */
+/* cmd_gather.c: `covsettle gather DIR`, the command layer over the gather
+ * engine (gather.c): it fills the engine's options from the command line,
+ * takes DIR's lock and runs the wait (shared with `wait`) while the engine
+ * searches for coverage.py beside them, runs the engine's pipeline, and
+ * maps its outcome to messages, --json and an exit status, as cmd_wait.c
+ * does for the waiter. The lock and the wait stay here: each prints as it
+ * goes (whose gather holds DIR, the wait's progress) and may end gather
+ * with an exit status of its own before the engine has anything to do. */
 #include "cli.h"
 #include "cmd_gather.h"
 #include "cmd_wait.h"
-#include "coverage.h"
 #include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
@@ -99,61 +103,71 @@ gather_report(const struct cli *c, const struct gather_result *g,
 		return g->status == GS_ERROR ? EXIT_WATCH : EXIT_INVALID;
 	case GS_SIGNAL:
 		return cli_stopped(g->signo, "; the data files are untouched");
+	case GS_NO_COVERAGE:
+		if (g->signo)
+			return cli_stopped(g->signo, NULL);
+		seterr(msg, "%s", g->msg);
+		out_error("%s", msg);
+		return EXIT_COVERAGE;
+	case GS_NO_FILES:
+		out_info("no data files in %s to combine", c->o.dir);
+		if (c->fail_under == NULL || c->fail_under_pct <= 0)
+			return EXIT_OK;
+		seterr(msg, "no coverage data, so below --fail-under %s",
+		       c->fail_under);
+		out_error("%s", msg);
+		return EXIT_BELOW;
 	}
 	return EXIT_COVERAGE;
 }
 
-/* gather settled, then ended with code: --json's status and message
- * say how (a failure after the wait is no "settled"). */
-static void
-after_wait(struct wait_result *w, int code, const char *msg)
+/* The wait's status that --json gives a gather that ended with code,
+ * when the wait settled or never ran: a failure after the wait, or
+ * before it (the lock, the search for coverage.py), is no "settled". */
+static enum wait_status
+wait_status_of(int code)
 {
-	if (code == EXIT_OK)
-		return;
+	if (code == EXIT_OK || code == EXIT_BELOW)
+		return WS_SETTLED;
+	if (code == EXIT_TIMEOUT)
+		return WS_TIMEOUT;
 	if (code == EXIT_INVALID)
-		w->status = WS_INVALID;
-	else if (code >= EXIT_SIGNAL)
-		w->status = WS_SIGNAL;
-	else if (code != EXIT_BELOW)
-		w->status = WS_ERROR;
-	w->signo = code >= EXIT_SIGNAL ? code - EXIT_SIGNAL : 0;
-	snprintf(w->msg, sizeof(w->msg), "%s", msg);
+		return WS_INVALID;
+	return code >= EXIT_SIGNAL ? WS_SIGNAL : WS_ERROR;
 }
 
-/* The wait's members when gather ended before the wait began: no files
- * were seen. */
+/* The wait part of --json, written by cmd_wait_json(): the wait's own
+ * result, said again when it settled and gather then ended with code and
+ * msg; or, when gather ended before its wait began (w NULL), a wait that
+ * saw no file. */
 static void
-no_wait_json(const struct cli *c, int code, const char *msg)
+wait_json(const struct cli *c, const struct wait_result *w, int code,
+	  const char *msg)
 {
-	enum wait_status st = code == EXIT_TIMEOUT  ? WS_TIMEOUT
-			      : code >= EXIT_SIGNAL ? WS_SIGNAL
-						    : WS_ERROR;
+	struct wait_result *told = xcalloc(1, sizeof(*told));
 
-	printf(",\"dir\":");
-	json_str(stdout, c->o.dir);
-	printf(",\"status\":\"%s\",\"elapsed_ms\":%lld,\"expect\":%ld,"
-	       "\"polling\":false,\"message\":",
-	       cmd_wait_status(st), (long long)(clock_ms() - c->o.start),
-	       c->o.expect);
-	json_str(stdout, msg[0] ? msg : NULL);
-	printf(",\"writers_unseen\":0,\"writer_unseen\":null,"
-	       "\"quiet_cut_short\":false,\"members_without_data\":0");
-	printf(",\"files\":[],\"lost\":[],\"quarantined\":[]");
+	if (w != NULL)
+		*told = *w;
+	else
+		told->elapsed = clock_ms() - c->o.start;
+	if (w == NULL || (w->status == WS_SETTLED && code != EXIT_OK)) {
+		told->status = wait_status_of(code);
+		told->signo = code >= EXIT_SIGNAL ? code - EXIT_SIGNAL : 0;
+		snprintf(told->msg, sizeof(told->msg), "%s", msg);
+	}
+	cmd_wait_json(c, told);
+	free(told);
 }
 
 static void
-print_json(const struct cli *c, const struct wait_result *w,
-	   const struct coverage_find *p, const struct gather_result *g,
-	   int code, const char *msg, bool lock_lost)
+print_json(const struct cli *c, const struct wait_result *w, char *text,
+	   const struct gather_result *g, int code, const char *msg,
+	   bool lock_lost)
 {
-	char *text = p->state == FIND_FOUND ? argv_text(&p->cmd) : NULL;
 	int i, j;
 
 	printf("{\"command\":\"gather\",\"exit\":%d", code);
-	if (w != NULL)
-		cmd_wait_json(c, w);
-	else
-		no_wait_json(c, code, msg);
+	wait_json(c, w, code, msg);
 	printf(",\"coverage\":");
 	json_str(stdout, text);
 	printf(",\"data_file\":");
@@ -184,7 +198,7 @@ print_json(const struct cli *c, const struct wait_result *w,
 	printf("],\"reports\":[");
 	for (i = 0; i < c->nreports; i++) {
 		printf("%s{\"format\":\"%s\",\"path\":", i ? "," : "",
-		       report_format_name(c->reports[i].format));
+		       reports_format_name(c->reports[i].format));
 		json_str(stdout, c->reports[i].path);
 		printf(",\"options\":[");
 		for (j = 0; j < c->reports[i].nopts; j++) {
@@ -198,22 +212,19 @@ print_json(const struct cli *c, const struct wait_result *w,
 	else
 		printf("],\"total_percent\":null}\n");
 	fflush(stdout);
-	free(text);
 }
 
 /* The end of the search for coverage.py, when it must be known before
  * going on: an exit status, or -1 when a command was found. */
 static int
-find_done(const struct cli *c, struct coverage_find *p, char *msg)
+find_done(struct gather *g, char *msg)
 {
 	int signo;
 
-	if (coverage_find_wait(p, c->o.sigfd, cli_deadline(c), &signo) ==
-	    FIND_FOUND)
+	if (gather_found(g, msg, &signo) == GS_OK)
 		return -1;
 	if (signo)
 		return cli_stopped(signo, NULL);
-	snprintf(msg, ERRLEN, "%s", p->err);
 	out_error("%s", msg);
 	return EXIT_COVERAGE;
 }
@@ -231,7 +242,7 @@ holder_text(pid_t holder, char *buf, size_t len)
 
 /* Take DIR's lock, waiting for another gather unless --no-wait-lock. */
 static int
-take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
+take_lock(const struct cli *c, struct gather *g, int *fd, char *msg)
 {
 	msec_t deadline = cli_deadline(c);
 	enum lock_state st;
@@ -243,7 +254,7 @@ take_lock(const struct cli *c, struct coverage_find *p, int *fd, char *msg)
 		       &signo, err);
 	/* Busy: a missing coverage.py still ends gather before it waits
 	 * (the lock's loop reads no SIGCHLD for the search). */
-	if (st == LOCK_BUSY && (code = find_done(c, p, msg)) >= 0)
+	if (st == LOCK_BUSY && (code = find_done(g, msg)) >= 0)
 		return code;
 	if (st == LOCK_BUSY && c->no_wait_lock) {
 		seterr(msg,
@@ -306,7 +317,7 @@ relative_path(const struct cli *c, char *what, size_t len)
 		const struct report *r = &c->reports[i];
 
 		snprintf(what, len, "--report %s%s",
-			 report_format_name(r->format),
+			 reports_format_name(r->format),
 			 r->path ? "" : " (its default path)");
 		if (r->path == NULL && r->format != RF_TEXT)
 			return defaults[r->format];
@@ -417,56 +428,35 @@ inputs_lost(const struct cli *c, struct wait_result *w)
 	return true;
 }
 
-/* What runs beside the wait: the search for coverage.py, and the early
- * question to the coverage command it knows (native.c). */
-struct helpers {
-	const struct cli *c;
-	struct coverage_find *find;
-	struct native_early *early;
-};
-
-/* The waiter's helper: the search for coverage.py goes on during the
- * wait, and ends it when no candidate runs. Once the command is known (a
- * named one, a candidate recognised as coverage.py, or one found), the
- * native combine's question to it starts, so that its Python start and
- * import overlap the wait; when the search moves on to another
- * candidate, the question follows it. */
-static int
-find_helper(void *ctx, char *msg)
+/* The engine's options, from the command line. */
+static void
+engine_options(const struct cli *c, struct gather_opts *o)
 {
-	struct helpers *h = ctx;
-
-	if (coverage_find_poll(h->find) != FIND_NONE) {
-		native_early_start(h->early, h->c->combine, &h->find->cmd,
-				   h->c->rcfile);
-		return 0;
-	}
-	snprintf(msg, ERRLEN, "%s", h->find->err);
-	return 1;
-}
-
-/* The waiter's question: when was pid last started as one of the
- * search's processes or an early question (0: never)? */
-static int64_t
-find_pid(void *ctx, pid_t pid)
-{
-	const struct helpers *h = ctx;
-	int64_t a = coverage_find_spawned(h->find, pid);
-	int64_t b = native_early_spawned(h->early, pid);
-
-	return a > b ? a : b;
+	*o = (struct gather_opts){
+		.dir = c->o.dir,
+		.coverage = c->coverage,
+		.coverage_env = getenv("COVSETTLE_COVERAGE"),
+		.combine = c->combine,
+		.rcfile = c->rcfile,
+		.data_file = c->data_file,
+		.reports = c->reports,
+		.nreports = c->nreports,
+		.fail_under = c->fail_under,
+		.no_keep = c->no_keep,
+		.deadline = cli_deadline(c),
+		.child_out = c->json ? 2 : -1,
+		.sigfd = c->o.sigfd,
+	};
 }
 
 int
 cmd_gather(int argc, char **argv)
 {
 	struct wait_result *w = NULL;
-	struct gather_result g;
+	struct gather_result r;
 	struct gather_opts go;
-	struct coverage_find find = { .state = FIND_NONE, .outfd = -1 };
-	struct native_early early = { 0 };
-	struct helpers h;
-	char err[ERRLEN] = "";
+	struct gather *g = NULL;
+	char err[ERRLEN] = "", *text;
 	int code, found, lockfd = -1;
 	bool gathered = false, lock_lost;
 	struct cli c;
@@ -477,96 +467,62 @@ cmd_gather(int argc, char **argv)
 	c.o.ctx = &c;
 	if ((code = cwd_removed(&c, err)) >= 0)
 		goto out;
-	/* The search for coverage.py runs alongside the lock and the wait;
-	 * a command that cannot even be started is known at once. */
-	if (coverage_find_start(&find, c.coverage,
-				getenv("COVSETTLE_COVERAGE")) == FIND_NONE) {
-		snprintf(err, sizeof(err), "%s", find.err);
+	/* The search for coverage.py runs alongside the lock and the wait. */
+	engine_options(&c, &go);
+	if ((g = gather_start(&go, err)) == NULL) {
 		out_error("%s", err);
 		code = EXIT_COVERAGE;
 		goto out;
 	}
-	if ((code = take_lock(&c, &find, &lockfd, err)) >= 0)
+	if ((code = take_lock(&c, g, &lockfd, err)) >= 0)
 		goto out;
-	if ((found = gather_sweep(c.o.dir)) > 0)
+	if ((found = gather_sweep(g)) > 0)
 		out_info("removed %d staging director%s left in %s by a gather "
 			 "that is gone",
 			 found, found == 1 ? "y" : "ies", c.o.dir);
-	c.o.helper = find_helper;
-	c.o.helper_pid = find_pid;
-	h = (struct helpers){ &c, &find, &early };
-	c.o.helper_ctx = &h;
+	gather_wait_hooks(g, &c.o);
 again:
 	w = xmalloc(sizeof(*w));
 	waiter_run(&c.o, w);
-	if (w->status == WS_SIGNAL) {
-		coverage_find_stop(&find, w->signo);
-		native_early_stop(&early, w->signo);
-	}
+	if (w->status == WS_SIGNAL)
+		gather_stop(g, w->signo);
 	if ((code = cmd_wait_report(&c, w)) != EXIT_OK)
 		goto out;
-	/* A named command, or a candidate recognised as coverage.py, may
-	 * combine before its --version has ended (gather checks it before the
-	 * reports); another found on PATH may not: it could be another
-	 * program called coverage. */
-	if ((settle_ready(w->s) == 0 || find.cmd.n == 0) &&
-	    (found = find_done(&c, &find, err)) >= 0) {
-		code = found;
-		goto out;
-	}
-	if (settle_ready(w->s) == 0) {
-		out_info("no data files in %s to combine", c.o.dir);
-		if (c.fail_under != NULL && c.fail_under_pct > 0) {
-			seterr(err,
-			       "no coverage data, so below --fail-under %s",
-			       c.fail_under);
-			out_error("%s", err);
-			code = EXIT_BELOW;
-		}
-		goto out;
-	}
-	go = (struct gather_opts){ &c,	 &find,	    w->realdir,
-				   w->s, c.o.sigfd, &early };
-	gather_run(&go, &g);
+	gather_run(g, w->realdir, w->s, &r);
 	gathered = true;
-	if (g.status == GS_SIGNAL) {
-		coverage_find_stop(&find, g.signo);
-		native_early_stop(&early, g.signo);
-	}
 	/* The files that settled were deleted under the gather: what is in
 	 * DIR now is waited for, as a directory emptied or made again
 	 * during the wait is, until the deadline. The trigger ran once. */
-	if (g.status == GS_VANISHED && inputs_lost(&c, w)) {
+	if (r.status == GS_VANISHED && inputs_lost(&c, w)) {
 		code = EXIT_INVALID;
 		goto out;
 	}
-	if (g.status == GS_VANISHED) {
-		out_warn(true, "%s; waiting again", g.msg);
-		gather_free(&g);
+	if (r.status == GS_VANISHED) {
+		out_warn(true, "%s; waiting again", r.msg);
+		gather_free(&r);
 		gathered = false;
 		settle_free(w->s);
 		free(w);
 		c.o.trigger = NULL;
 		goto again;
 	}
-	code = gather_report(&c, &g, w, err);
+	code = gather_report(&c, &r, w, err);
 out:
-	if (w != NULL && w->status == WS_SETTLED)
-		after_wait(w, code, err);
 	lock_lost = lock_deleted(&c, lockfd);
-	if (c.json)
-		print_json(&c, w, &find, gathered ? &g : NULL, code, err,
+	if (c.json) {
+		text = gather_command(g);
+		print_json(&c, w, text, gathered ? &r : NULL, code, err,
 			   lock_lost);
+		free(text);
+	}
 	if (gathered)
-		gather_free(&g);
+		gather_free(&r);
 	if (w != NULL) {
 		settle_free(w->s);
 		free(w);
 	}
-	/* Every path that did not use the early question ends it here,
-	 * before the lock is let go. */
-	native_early_stop(&early, SIGTERM);
+	/* The early question ends before the lock is let go. */
+	gather_end(g);
 	lock_release(lockfd);
-	coverage_find_free(&find);
 	return code;
 }

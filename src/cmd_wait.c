@@ -134,13 +134,14 @@ cmd_wait_status(enum wait_status status)
 	return status_names[status];
 }
 
-/* The names of the vanished files that are losses, or the others. */
+/* The names of the vanished files that are losses, or the others; none
+ * without a table (s NULL: gather ended before its wait began). */
 static void
 json_vanished(const struct settle *s, bool loss)
 {
-	size_t i, k = 0;
+	size_t i, k = 0, n = s != NULL ? settle_nvanished(s) : 0;
 
-	for (i = 0; i < settle_nvanished(s); i++) {
+	for (i = 0; i < n; i++) {
 		if (settle_vanished(s, i)->loss != loss)
 			continue;
 		printf("%s", k++ ? "," : "");
@@ -152,7 +153,7 @@ void
 cmd_wait_json(const struct cli *c, const struct wait_result *r)
 {
 	const struct settle *s = r->s;
-	size_t i, k = 0;
+	size_t i, k = 0, n = s != NULL ? settle_nfiles(s) : 0;
 
 	printf(",\"dir\":");
 	json_str(stdout, c->o.dir);
@@ -174,7 +175,7 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	printf(",\"quiet_cut_short\":%s", r->early ? "true" : "false");
 	printf(",\"members_without_data\":%ld", r->silent);
 	printf(",\"files\":[");
-	for (i = 0; i < settle_nfiles(s); i++) {
+	for (i = 0; i < n; i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!settle_here(f))
@@ -187,7 +188,7 @@ cmd_wait_json(const struct cli *c, const struct wait_result *r)
 	printf("],\"removed\":[");
 	json_vanished(s, false);
 	printf("],\"quarantined\":[");
-	for (i = 0, k = 0; i < settle_nfiles(s); i++) {
+	for (i = 0, k = 0; i < n; i++) {
 		const struct sfile *f = settle_file(s, i);
 
 		if (!f->quarantined)
