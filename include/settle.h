@@ -192,6 +192,9 @@ long settle_counted(const struct settle *s);
 /* Counted files that are ok with no writer. */
 long settle_ready(const struct settle *s);
 msec_t settle_last_change(const struct settle *s);
+/* How long until the quiet window of condition 2 has passed, or -1 when
+ * it has (or nothing changed yet). */
+msec_t settle_quiet_left(const struct settle *s, msec_t now);
 /* --expect, as the table was made with it. */
 long settle_expect(const struct settle *s);
 /* Is the --trigger command still running (settle_trigger())? */

@@ -873,6 +873,15 @@ settle_last_change(const struct settle *s)
 	return s->last_change;
 }
 
+msec_t
+settle_quiet_left(const struct settle *s, msec_t now)
+{
+	if (s->last_change == INT64_MIN ||
+	    now - s->last_change >= s->o.debounce)
+		return -1;
+	return s->last_change + s->o.debounce - now;
+}
+
 long
 settle_expect(const struct settle *s)
 {

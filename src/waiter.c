@@ -55,15 +55,12 @@ note(struct waiter *wt, enum note_kind kind, const char *name, const char *text,
 		.mask = mask,
 		.s = wt->s,
 		.now = wt->now,
-		.quiet_left = -1,
+		.quiet_left = settle_quiet_left(wt->s, wt->now),
 		.time_left = -1,
 	};
-	msec_t last = settle_last_change(wt->s);
 
 	if (wt->o->note == NULL)
 		return;
-	if (last != INT64_MIN && wt->now - last < wt->o->debounce)
-		n.quiet_left = last + wt->o->debounce - wt->now;
 	if (wt->o->timeout > 0)
 		n.time_left = wt->o->start + wt->o->timeout - wt->now;
 	wt->o->note(wt->o->ctx, &n);

@@ -1800,3 +1800,18 @@ Test(settle, expire_leaves_an_unfinished_save_a_timeout)
 	cr_expect_not(settle_invalid(s, settle_find(s, A)));
 	settle_free(s);
 }
+
+/* The quiet window left, as the status line shows it: none before any
+ * change, the rest of the window after one, none once it has passed. */
+Test(settle, quiet_left)
+{
+	struct settle *s = mk(1, 500, false);
+	struct fsig g = fsig_of(1, 4096, 0);
+
+	cr_expect_eq(settle_quiet_left(s, 1000), -1);
+	settle_seen(s, ".coverage.h.1.123456", &g, SEEN_EVENT, 1000);
+	cr_expect_eq(settle_quiet_left(s, 1000), 500);
+	cr_expect_eq(settle_quiet_left(s, 1300), 200);
+	cr_expect_eq(settle_quiet_left(s, 1500), -1);
+	settle_free(s);
+}
