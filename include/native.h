@@ -13,6 +13,7 @@
 
 #include "argv.h"
 #include "child.h"
+#include "pathread.h"
 #include "util.h"
 
 /* --combine */
@@ -53,6 +54,9 @@ struct native_early {
 	int64_t spawned_at[4]; /* when each was (clock_file_ns()), just
 				* before its fork */
 	size_t nspawned;
+	/* The inputs' paths, read during the wait (pathread.c), or NULL:
+	 * the caller's. */
+	struct pathread *paths;
 };
 
 struct native_opts {

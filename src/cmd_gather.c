@@ -8,6 +8,7 @@
 #include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
+#include "pathread.h"
 #include "waiter.h"
 
 #include <errno.h>
@@ -454,6 +455,11 @@ cmd_gather(int argc, char **argv)
 			 found, found == 1 ? "y" : "ies", c.o.dir);
 	c.o.helper = find_helper;
 	c.o.helper_pid = find_pid;
+	/* The inputs' paths, for the native combine's question, are read
+	 * as each file passes its check (pathread.c). */
+	if (c.combine != CM_COVERAGE)
+		early.paths = pathread_new();
+	c.o.reader = pathread_reader(early.paths);
 	h = (struct helpers){ &c, &find, &early };
 	c.o.helper_ctx = &h;
 again:
@@ -522,6 +528,7 @@ out:
 	/* Every path that did not use the early question ends it here,
 	 * before the lock is let go. */
 	native_early_stop(&early, SIGTERM);
+	pathread_free(early.paths);
 	lock_release(lockfd);
 	coverage_find_free(&find);
 	return code;
