@@ -13,8 +13,9 @@
 
 #include "argv.h"
 #include "child.h"
-#include "pathread.h"
 #include "util.h"
+
+struct pathread;
 
 /* --combine */
 enum combine_method {

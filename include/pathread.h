@@ -6,8 +6,7 @@
 
 #include <stddef.h>
 
-#include "check.h"
-
+struct check_reader;
 struct pathread;
 
 /* An empty store, or NULL when threads cannot share it (no mutex). */

@@ -28,6 +28,7 @@
 #include "child.h"
 #include "coverage.h"
 #include "combine.h"
+#include "pathread.h"
 #include "sig.h"
 
 #include <dirent.h>

@@ -22,6 +22,7 @@
  * union (combine.c: "a path that covsettle did not ask coverage.py to
  * map"), and coverage.py combines. */
 #include "pathread.h"
+#include "check.h"
 #include "util.h"
 
 #include <pthread.h>
