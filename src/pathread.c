@@ -249,15 +249,15 @@ strset_add(struct strset *t, const char *s)
 			t->slot[i] = k + 1;
 		}
 	}
+	if (t->n + 1 >= t->vcap) {
+		t->vcap = t->vcap ? 2 * t->vcap : 256;
+		t->v = xrealloc(t->v, t->vcap * sizeof(*t->v));
+	}
 	i = str_hash(s) & (t->cap - 1);
 	while (t->slot[i] != 0) {
 		if (strcmp(t->v[t->slot[i] - 1], s) == 0)
 			return;
 		i = (i + 1) & (t->cap - 1);
-	}
-	if (t->n + 1 >= t->vcap) {
-		t->vcap = t->vcap ? 2 * t->vcap : 256;
-		t->v = xrealloc(t->v, t->vcap * sizeof(*t->v));
 	}
 	t->v[t->n] = xstrdup(s);
 	t->slot[i] = ++t->n;
@@ -267,7 +267,7 @@ int
 pathread_paths(struct pathread *p, const char *const *inputs, size_t n,
 	       char ***paths, size_t *npaths)
 {
-	const struct entry **got;
+	size_t *got; /* each input's slot in p->v */
 	struct strset t = { 0 };
 	struct stat st;
 	const char *s;
@@ -287,16 +287,18 @@ pathread_paths(struct pathread *p, const char *const *inputs, size_t n,
 		    e->mtime.tv_sec != st.st_mtim.tv_sec ||
 		    e->mtime.tv_nsec != st.st_mtim.tv_nsec)
 			break;
-		got[i] = e;
+		got[i] = (size_t)(e - p->v);
 	}
 	if (i < n) {
 		free(got);
 		return 0;
 	}
-	for (i = 0; i < n; i++)
-		for (k = 0, s = got[i]->blob; k < got[i]->n;
-		     k++, s += strlen(s) + 1)
+	for (i = 0; i < n; i++) {
+		const struct entry *e = &p->v[got[i]];
+
+		for (k = 0, s = e->blob; k < e->n; k++, s += strlen(s) + 1)
 			strset_add(&t, s);
+	}
 	free(got);
 	free(t.slot);
 	if (t.v == NULL)
