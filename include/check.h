@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -56,6 +57,26 @@ const char *verdict_name(enum verdict v);
  * Always fills r and returns r->verdict. */
 enum verdict check_file(int dirfd, const char *realdir, const char *name,
 			struct check_result *r);
+
+struct sqlite3;
+
+/* More to read of a SQLite file whose structure passed, in the check's
+ * own connection and read transaction (so what it reads is the very
+ * contents checked, with no second open): read(ctx, db, r, stat_ns), on
+ * the checking thread, r as filled so far (its file's device, inode,
+ * size and mtime), stat_ns the file clock (clock_file_ns()) just before
+ * the file was stat'ed. gather reads the inputs' paths so (pathread.c). */
+struct check_reader {
+	void (*read)(void *ctx, struct sqlite3 *db,
+		     const struct check_result *r, int64_t stat_ns);
+	void *ctx;
+};
+
+/* check_file() that also calls rd (or nothing when NULL) while a SQLite
+ * file that passed is still open. */
+enum verdict check_file_read(int dirfd, const char *realdir, const char *name,
+			     struct check_result *r,
+			     const struct check_reader *rd);
 
 /* Threads for checking n files at once (pool_threads()), or 1 when this
  * SQLite is built without thread support. check_file() is safe to call

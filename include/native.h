@@ -15,6 +15,8 @@
 #include "child.h"
 #include "util.h"
 
+struct pathread;
+
 /* --combine */
 enum combine_method {
 	CM_AUTO,     /* native when safe, else coverage.py */
@@ -53,6 +55,9 @@ struct native_early {
 	int64_t spawned_at[4]; /* when each was (clock_file_ns()), just
 				* before its fork */
 	size_t nspawned;
+	/* The inputs' paths, read during the wait (pathread.c), or NULL:
+	 * the caller's. */
+	struct pathread *paths;
 };
 
 struct native_opts {

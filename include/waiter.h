@@ -13,6 +13,8 @@
 #include "settle.h"
 #include "util.h"
 
+struct check_reader;
+
 enum invalid_mode { INVALID_FAIL, INVALID_QUARANTINE };
 
 enum note_kind {
@@ -81,6 +83,10 @@ struct wait_opts {
 	 * writer. Or NULL. */
 	int64_t (*helper_pid)(void *helper_ctx, pid_t pid);
 	void *helper_ctx;
+	/* gather: more to read of each file whose check passes, in the
+	 * check's connection (check_file_read()), or NULL. Called on the
+	 * checking threads. */
+	const struct check_reader *reader;
 };
 
 enum wait_status {

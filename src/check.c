@@ -415,10 +415,13 @@ check_structure(sqlite3 *db, struct check_result *r, bool parallel)
 /* SQLite's view of the file at path: quick_check, then the structure.
  * immutable: a WAL-mode file with no log beside it, opened so that SQLite
  * creates no -wal or -shm file next to it (a read-only connection
- * otherwise does). parallel: the file has a parallel data file's name. */
+ * otherwise does). parallel: the file has a parallel data file's name.
+ * rd, when the structure passed: the caller's reading, in the same
+ * transaction (stat_ns: check_reader). */
 static enum verdict
 check_sqlite(const char *path, bool immutable, bool parallel,
-	     struct check_result *r)
+	     struct check_result *r, const struct check_reader *rd,
+	     int64_t stat_ns)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -461,6 +464,8 @@ check_sqlite(const char *path, bool immutable, bool parallel,
 	sqlite3_finalize(st);
 	st = NULL;
 	check_structure(db, r, parallel);
+	if (r->verdict == V_OK && rd != NULL)
+		rd->read(rd->ctx, db, r, stat_ns);
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -532,9 +537,17 @@ enum verdict
 check_file(int dirfd, const char *realdir, const char *name,
 	   struct check_result *r)
 {
+	return check_file_read(dirfd, realdir, name, r, NULL);
+}
+
+enum verdict
+check_file_read(int dirfd, const char *realdir, const char *name,
+		struct check_result *r, const struct check_reader *rd)
+{
 	char head[sizeof(legacy_magic)], path[PATH_MAX], *target = NULL;
 	char side[NAME_MAX + 1];
 	const char *given = name;
+	int64_t stat_ns = rd != NULL ? clock_file_ns() : 0;
 	bool wal;
 	struct stat st;
 	ssize_t n;
@@ -608,7 +621,8 @@ check_file(int dirfd, const char *realdir, const char *name,
 		    st.st_size > 0)
 			set(r, V_INCOMPLETE, "%s", wal_beside);
 		else
-			check_sqlite(path, wal, parallel_name(given), r);
+			check_sqlite(path, wal, parallel_name(given), r, rd,
+				     stat_ns);
 	} else if ((size_t)n == sizeof(legacy_magic) - 1 &&
 		   memcmp(head, legacy_magic, (size_t)n) == 0) {
 		set(r, V_LEGACY_JSON,

@@ -12,6 +12,7 @@
 #include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
+#include "pathread.h"
 #include "waiter.h"
 
 #include <errno.h>

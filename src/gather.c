@@ -18,6 +18,7 @@
 #include "check.h"
 #include "covcmd.h"
 #include "coverage.h"
+#include "pathread.h"
 #include "stage.h"
 #include "waiter.h"
 
@@ -615,6 +616,11 @@ gather_wait_hooks(struct gather *g, struct wait_opts *w)
 	w->helper = find_helper;
 	w->helper_pid = find_pid;
 	w->helper_ctx = g;
+	/* The inputs' paths, for the native combine's question, are read
+	 * as each file passes its check (pathread.c). */
+	if (g->o.combine != CM_COVERAGE && g->early.paths == NULL)
+		g->early.paths = pathread_new();
+	w->reader = pathread_reader(g->early.paths);
 }
 
 void
@@ -639,6 +645,7 @@ gather_end(struct gather *g)
 		return;
 	/* Every path that did not use the early question ends it here. */
 	native_early_stop(&g->early, SIGTERM);
+	pathread_free(g->early.paths);
 	coverage_find_free(&g->find);
 	free(g);
 }

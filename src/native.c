@@ -29,6 +29,7 @@
 #include "coverage.h"
 #include "combine.h"
 #include "combine_paths.h"
+#include "pathread.h"
 #include "sig.h"
 
 #include <dirent.h>
@@ -508,8 +509,9 @@ free_list(char **v, size_t n)
 	free(v);
 }
 
-/* Every distinct file path of the staged inputs (combine_paths()): 0, or
- * -1 with why not in reason. */
+/* Every distinct file path of the staged inputs: those the wait read
+ * (pathread.c) when every input is the very file read, unchanged; else
+ * read now (combine_paths()). 0, or -1 with why not in reason. */
 static int
 staged_paths(const struct native_opts *o, char ***paths, size_t *npaths,
 	     char *reason)
@@ -520,8 +522,13 @@ staged_paths(const struct native_opts *o, char ***paths, size_t *npaths,
 
 	if (staged_inputs(o, &staged, &n, reason) < 0)
 		return -1;
-	rc = combine_paths((const char *const *)staged, n, paths, npaths,
-			   reason);
+	if (o->early != NULL &&
+	    pathread_paths(o->early->paths, (const char *const *)staged, n,
+			   paths, npaths) == 1)
+		rc = 0;
+	else
+		rc = combine_paths((const char *const *)staged, n, paths,
+				   npaths, reason);
 	free_list(staged, n);
 	return rc;
 }

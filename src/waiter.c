@@ -89,8 +89,8 @@ examine_contents(void *ctx, struct sfile *f)
 			 "the directory is gone");
 		return;
 	}
-	check_file(watch_dirfd(wt->w), watch_realdir(wt->w), f->name,
-		   &f->check);
+	check_file_read(watch_dirfd(wt->w), watch_realdir(wt->w), f->name,
+			&f->check, wt->o->reader);
 }
 
 /* Settle I/O: the verdicts of many files at once, on the pool's threads. Each

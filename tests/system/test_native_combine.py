@@ -861,6 +861,34 @@ def test_sqlfile_off_reads_through_sqlite(cov, tmp_path):
     assert pages - off == 3, (pages, off)
 
 
+def test_paths_read_during_the_wait(cov, tmp_path):
+    """The fan-in (relative_files, [paths]): the paths coverage.py is asked
+    to map were read while the wait checked each input, so the native
+    combine opens each staged input once, for the union, not once more to
+    read its paths; and the result is coverage.py's."""
+    rc, inputs = PATH_CASES["fan-in"]
+    proj, indir = path_inputs(cov, tmp_path, rc, inputs)
+    n = len(glob.glob(os.path.join(indir, ".coverage.*")))
+    log = tmp_path / "strace"
+    out = tmp_path / "out" / ".coverage"
+    out.parent.mkdir()
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    r = sh(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(log), COVSETTLE,
+            "gather", "--combine=native", "--expect", str(n), "--debounce", "0",
+            "--ignore-writers", "--coverage", cov.command, f"--data-file={out}", indir],
+           cwd=proj, env=env)
+    assert r.returncode == 0, r.stderr
+    staged = [m.group(1) for m in re.finditer(r'/in/(combined\.\d+)", O_RDONLY[^\n]*= \d+',
+                                              log.read_text())]
+    assert sorted(staged) == sorted(set(staged)), staged
+    assert len(staged) == n, staged
+    want, got = facts(reference(cov, indir, str(tmp_path / "manual"), cwd=proj)), facts(str(out))
+    for key in want:
+        if key != "meta keys":
+            assert got[key] == want[key], key
+
+
 @pytest.mark.parametrize("arcs", [False, True], ids=["lines", "arcs"])
 @pytest.mark.parametrize("method", ["native", "coverage"])
 def test_nothing_measured_is_no_error(cov, tmp_path, method, arcs):
