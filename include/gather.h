@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "native.h"
+#include "choice.h"
 #include "reports.h"
 #include "settle.h"
 #include "util.h"
@@ -71,7 +71,7 @@ struct gather_result {
 	const char *data_file; /* where the combined data file is */
 	bool deleted;	       /* --no-keep removed the inputs */
 	bool nodata;	       /* combined, but no input measured anything */
-	struct native_result combine; /* which combine ran, and why */
+	struct choice_result combine; /* which combine ran, and why */
 };
 
 /* A gather under way: the options, the search for coverage.py and the

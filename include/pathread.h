@@ -1,6 +1,6 @@
 /* pathread.h: the file paths of gather's inputs, read during the wait, in
  * the check's own connection as each file passes, so that the native
- * combine's question (native.c) has them when the wait ends. */
+ * combine's question (choice.c) has them when the wait ends. */
 #ifndef COVSETTLE_PATHREAD_H
 #define COVSETTLE_PATHREAD_H
 

@@ -15,7 +15,7 @@
  *
  * The caller may give the path that the combining coverage.py stores for
  * each path of the inputs ([paths], relative_files: asked of coverage.py
- * itself, native.c, for the paths combine_paths.c lists): a file is then
+ * itself, choice.c, for the paths combine_paths.c lists): a file is then
  * merged under that path, in the order coverage.py meets it, so that
  * files that map to one path are one file of the output, their numbits
  * OR-ed and their arcs united as those of two inputs. Two such files in

@@ -1,6 +1,6 @@
 /* combine_paths.c: the distinct file paths of the inputs, for the caller
  * to ask the combining coverage.py how it stores each ([paths],
- * relative_files, its own rewriting: native.c), before the combine.
+ * relative_files, its own rewriting: choice.c), before the combine.
  *
  * Only each input's file table is read (combine_read.c), on the pool's
  * threads, COMBINE_WINDOW inputs in flight; the calling thread adds each

@@ -3,7 +3,7 @@
  *
  * Beside the lock and the wait, the engine runs the search for
  * coverage.py and, once the command is known, the early question to it
- * (native.c), both as the waiter's helper. After the wait, the pipeline:
+ * (choice.c), both as the waiter's helper. After the wait, the pipeline:
  * the inputs are staged (stage.c), their kinds must agree, they are
  * combined natively or by coverage.py into DIR/.covsettle-gather.XXXXXX/
  * combined, which is checked like any data file (confirm(): also that the
@@ -42,7 +42,7 @@ static const char *const skip_warnings[] = {
 struct gather {
 	struct gather_opts o;
 	struct coverage_find find; /* the search for coverage.py */
-	struct native_early early; /* the question to it, asked early */
+	struct choice_early early; /* the question to it, asked early */
 };
 
 /* One run of the pipeline. */
@@ -137,13 +137,13 @@ command_sub(struct pipeline *pl, struct argv *a, const char *sub)
 	covcmd_sub(&pl->cc, a, sub);
 }
 
-/* The native combine (native.c) when --combine and coverage.py allow
+/* The native combine (choice.c) when --combine and coverage.py allow
  * it: 1 when it wrote the combined file, 0 when coverage.py is to
  * combine, -1 with the status set. */
 static int
 try_native(struct pipeline *pl)
 {
-	struct native_opts no = {
+	struct choice_opts no = {
 		.how = pl->g->o.combine,
 		.cmd = &pl->g->find.cmd,
 		.rcfile = pl->g->o.rcfile,
@@ -153,22 +153,22 @@ try_native(struct pipeline *pl)
 		.early = &pl->g->early,
 	};
 
-	switch (native_combine(&no, &pl->r->combine, &pl->r->signo,
+	switch (choice_combine(&no, &pl->r->combine, &pl->r->signo,
 			       pl->r->msg)) {
-	case NATIVE_DONE:
+	case CHOICE_DONE:
 		return 1;
-	case NATIVE_DECLINED:
+	case CHOICE_DECLINED:
 		return 0;
-	case NATIVE_SIGNAL:
+	case CHOICE_SIGNAL:
 		pl->r->status = GS_SIGNAL;
 		return -1;
-	case NATIVE_FULL: /* as a copy that finds no room: exit 7 */
+	case CHOICE_FULL: /* as a copy that finds no room: exit 7 */
 		pl->r->status = GS_ERROR;
 		return seterr(pl->r->msg,
 			      "cannot write the combined data file: no space "
 			      "left in %s (disk or quota full)",
 			      pl->g->o.dir);
-	case NATIVE_FAILED:
+	case CHOICE_FAILED:
 		break;
 	}
 	pl->r->status = GS_FAILED;
@@ -590,7 +590,7 @@ find_helper(void *ctx, char *msg)
 	struct gather *g = ctx;
 
 	if (coverage_find_poll(&g->find) != FIND_NONE) {
-		native_early_start(&g->early, g->o.combine, &g->find.cmd,
+		choice_early_start(&g->early, g->o.combine, &g->find.cmd,
 				   g->o.rcfile);
 		return 0;
 	}
@@ -605,7 +605,7 @@ find_pid(void *ctx, pid_t pid)
 {
 	const struct gather *g = ctx;
 	int64_t a = coverage_find_spawned(&g->find, pid);
-	int64_t b = native_early_spawned(&g->early, pid);
+	int64_t b = choice_early_spawned(&g->early, pid);
 
 	return a > b ? a : b;
 }
@@ -627,7 +627,7 @@ void
 gather_stop(struct gather *g, int signo)
 {
 	coverage_find_stop(&g->find, signo);
-	native_early_stop(&g->early, signo);
+	choice_early_stop(&g->early, signo);
 }
 
 char *
@@ -644,7 +644,7 @@ gather_end(struct gather *g)
 	if (g == NULL)
 		return;
 	/* Every path that did not use the early question ends it here. */
-	native_early_stop(&g->early, SIGTERM);
+	choice_early_stop(&g->early, SIGTERM);
 	pathread_free(g->early.paths);
 	coverage_find_free(&g->find);
 	free(g);

@@ -1,7 +1,7 @@
 /* pathread.c: the inputs' file paths, read while the wait checks them.
  *
  * The native combine asks coverage.py how it stores every distinct file
- * path of the inputs (native.c). Reading those paths from 1,000 staged
+ * path of the inputs (choice.c). Reading those paths from 1,000 staged
  * inputs after the wait costs an open of each; the wait's check has each
  * file open already. So the check, once a file's structure passed, reads
  * its file table too, in the same read transaction (check_file_read()):

@@ -13,7 +13,7 @@ import pytest
 
 from harness import COVSETTLE, LONG, PY, Proc, datafile, union
 
-# The mark of native.c's question in its command line (its -c program).
+# The mark of choice.c's question in its command line (its -c program).
 MARK = "covsettle-native 2"
 
 # Runs argv (gather) as a child subreaper: says "gather PID", passes its

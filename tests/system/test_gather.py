@@ -988,7 +988,7 @@ def test_symlink_data_file_in_dir_is_combined_as_check_and_wait_accept(
 
 
 # A sitecustomize.py that runs $HOOK_ACT (sh, the staging directory as
-# $1) in the interpreter that answers native.c's question (HOOK_AT=ask)
+# $1) in the interpreter that answers choice.c's question (HOOK_AT=ask)
 # or in coverage.py's combine (HOOK_AT=combine): a moment inside gather.
 # "ask": when the native combine's question to coverage.py (a -c program,
 # started during the wait) reads the staged inputs' directory from its

@@ -1,4 +1,5 @@
-/* native.c: gather's native combine, and the question that allows it.
+/* choice.c: which combine gather runs: the native one (combine.c), and the
+ * question to coverage.py that allows it, or coverage.py's own.
  *
  * coverage.py's combine is a union of its inputs (combine.c) over paths
  * that its configuration maps: [paths], relative_files, and what the
@@ -19,12 +20,12 @@
  *
  * That question is a Python start and an import of coverage.py (0.1 to
  * 0.25s), and only its end needs the staged inputs. So gather may ask it
- * early (native_early_start()), during the wait, once the coverage command
+ * early (choice_early_start()), during the wait, once the coverage command
  * is known: the child imports coverage.py, then waits on its stdin for the
- * staging directory, which native_combine() writes when it uses it. An
+ * staging directory, which choice_combine() writes when it uses it. An
  * early question for another command than the one that combines is
  * stopped, and the question asked anew. */
-#include "native.h"
+#include "choice.h"
 #include "child.h"
 #include "coverage.h"
 #include "combine.h"
@@ -302,7 +303,7 @@ ask_start(const struct argv *cmd, const char *rcfile, struct child_job *j,
 }
 
 void
-native_early_start(struct native_early *e, enum combine_method how,
+choice_early_start(struct choice_early *e, enum combine_method how,
 		   const struct argv *cmd, const char *rcfile)
 {
 	char *text, reason[ERRLEN];
@@ -315,8 +316,8 @@ native_early_start(struct native_early *e, enum combine_method how,
 		free(text);
 		return;
 	}
-	native_early_stop(e, SIGTERM);
-	/* Kept even when it cannot start: native_combine() asks anew and
+	choice_early_stop(e, SIGTERM);
+	/* Kept even when it cannot start: choice_combine() asks anew and
 	 * says why; no second try at each SIGCHLD meanwhile. */
 	e->cmd = text;
 	at = clock_file_ns();
@@ -332,7 +333,7 @@ native_early_start(struct native_early *e, enum combine_method how,
 }
 
 void
-native_early_stop(struct native_early *e, int signo)
+choice_early_stop(struct choice_early *e, int signo)
 {
 	child_abandon(&e->job, signo, CHILD_GRACE_MS);
 	free(e->cmd);
@@ -340,7 +341,7 @@ native_early_stop(struct native_early *e, int signo)
 }
 
 int64_t
-native_early_spawned(const struct native_early *e, pid_t pid)
+choice_early_spawned(const struct choice_early *e, pid_t pid)
 {
 	size_t i = e->nspawned;
 
@@ -354,9 +355,9 @@ native_early_spawned(const struct native_early *e, pid_t pid)
  * very command (it is then used up), else one started now. 0, or -1 with
  * why not in reason. */
 static int
-ask_take(const struct native_opts *o, struct child_job *j, char *reason)
+ask_take(const struct choice_opts *o, struct child_job *j, char *reason)
 {
-	struct native_early *e = o->early;
+	struct choice_early *e = o->early;
 	char *text = NULL;
 	bool same;
 
@@ -366,13 +367,13 @@ ask_take(const struct native_opts *o, struct child_job *j, char *reason)
 	       strcmp(e->cmd, text = argv_text(o->cmd)) == 0;
 	free(text);
 	if (!same) {
-		native_early_stop(e, SIGTERM);
+		choice_early_stop(e, SIGTERM);
 		return ask_start(o->cmd, o->rcfile, j, reason);
 	}
 	*j = e->job;
 	e->job.pid = 0; /* now j's: its pipes too */
 	e->job.in = e->job.out = e->job.errout = -1;
-	native_early_stop(e, SIGTERM);
+	choice_early_stop(e, SIGTERM);
 	return 0;
 }
 
@@ -390,7 +391,7 @@ put_nul(char **b, size_t *len, size_t *cap, const char *s)
 	*len += n;
 }
 
-static int staged_paths(const struct native_opts *o, char ***paths,
+static int staged_paths(const struct choice_opts *o, char ***paths,
 			size_t *npaths, char *reason);
 
 /* Ask coverage.py about the staged inputs in o->indir and how it stores
@@ -398,8 +399,8 @@ static int staged_paths(const struct native_opts *o, char ***paths,
  * answer in *out (malloc'd) and a, or -1 with why not in r->reason (or a
  * signal in *signo). */
 static int
-ask(const struct native_opts *o, char ***paths, size_t *npaths,
-    struct native_result *r, char **out, struct answer *a, int *signo)
+ask(const struct choice_opts *o, char ***paths, size_t *npaths,
+    struct choice_result *r, char **out, struct answer *a, int *signo)
 {
 	struct child_result res;
 	struct child_job j;
@@ -475,7 +476,7 @@ interrupted(void *arg)
 /* The staged inputs in o->indir (every entry but . and ..), as paths:
  * 0 with *inputs (malloc'd) and *n, or -1 with why not in reason. */
 static int
-staged_inputs(const struct native_opts *o, char ***inputs, size_t *n,
+staged_inputs(const struct choice_opts *o, char ***inputs, size_t *n,
 	      char *reason)
 {
 	struct dirent **ents = NULL;
@@ -513,7 +514,7 @@ free_list(char **v, size_t n)
  * (pathread.c) when every input is the very file read, unchanged; else
  * read now (combine_paths()). 0, or -1 with why not in reason. */
 static int
-staged_paths(const struct native_opts *o, char ***paths, size_t *npaths,
+staged_paths(const struct choice_opts *o, char ***paths, size_t *npaths,
 	     char *reason)
 {
 	char **staged;
@@ -536,7 +537,7 @@ staged_paths(const struct native_opts *o, char ***paths, size_t *npaths,
 /* The combine itself, once coverage.py has answered a about the paths
  * (npaths) of the inputs. */
 static enum combine_status
-run_union(const struct native_opts *o, const struct answer *a,
+run_union(const struct choice_opts *o, const struct answer *a,
 	  char *const *paths, size_t npaths, struct stop *stop, char *reason)
 {
 	struct combine_opts co = { 0 };
@@ -568,8 +569,8 @@ run_union(const struct native_opts *o, const struct answer *a,
 	return cs;
 }
 
-enum native_status
-native_combine(const struct native_opts *o, struct native_result *r, int *signo,
+enum choice_status
+choice_combine(const struct choice_opts *o, struct choice_result *r, int *signo,
 	       char *err)
 {
 	enum combine_status cs;
@@ -586,9 +587,9 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 	r->method = "coverage";
 	if (o->how == CM_COVERAGE) {
 		if (o->early != NULL)
-			native_early_stop(o->early, SIGTERM);
+			choice_early_stop(o->early, SIGTERM);
 		seterr(r->reason, "--combine=coverage");
-		return NATIVE_DECLINED;
+		return CHOICE_DECLINED;
 	}
 	if (ask(o, &paths, &npaths, r, &out, &a, signo) < 0) {
 		;
@@ -621,19 +622,19 @@ native_combine(const struct native_opts *o, struct native_result *r, int *signo,
 	free(out);
 	r->ms = clock_ms() - start;
 	if (*signo)
-		return NATIVE_SIGNAL;
+		return CHOICE_SIGNAL;
 	if (strcmp(r->method, "native") == 0)
-		return NATIVE_DONE;
+		return CHOICE_DONE;
 	/* A full disk is no reason to try coverage.py, which needs the
 	 * same room and copies of the inputs besides. */
 	if (full) {
 		r->method = "native";
 		seterr(err, "%s", r->reason);
-		return NATIVE_FULL;
+		return CHOICE_FULL;
 	}
 	if (o->how == CM_NATIVE) {
 		seterr(err, "--combine=native is not possible: %s", r->reason);
-		return NATIVE_FAILED;
+		return CHOICE_FAILED;
 	}
-	return NATIVE_DECLINED;
+	return CHOICE_DECLINED;
 }
