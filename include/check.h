@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "covschema.h"
+
 enum verdict {
 	V_OK,
 	V_EMPTY,	      /* 0 bytes */
@@ -24,9 +26,6 @@ enum verdict {
 	V_MISSING,	      /* no such file */
 	V_COUNT
 };
-
-/* The coverage.py schema version covsettle reads (coverage.py 5.4 to 7.x). */
-#define COVERAGE_SCHEMA_VERSION 7
 
 #define REASONLEN 256
 

@@ -30,6 +30,7 @@
 #include "coverage.h"
 #include "combine.h"
 #include "combine_paths.h"
+#include "covschema.h"
 #include "pathread.h"
 #include "sig.h"
 
@@ -608,7 +609,7 @@ choice_combine(const struct choice_opts *o, struct choice_result *r, int *signo,
 			r->method = "native";
 			seterr(r->reason,
 			       "coverage.py %s: its paths mapped, every input "
-			       "schema 7",
+			       "schema " COVERAGE_SCHEMA_TEXT,
 			       a.version);
 		} else if (cs == COMBINE_STOPPED) {
 			*signo = stop.signo;

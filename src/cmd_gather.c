@@ -28,8 +28,8 @@
 /* Exit status of the gather pipeline's outcome, after saying it; msg
  * gets what was said of a failure, for --json. */
 static int
-gather_report(const struct cli *c, const struct gather_result *g,
-	      const struct wait_result *w, char *msg)
+say_outcome(const struct cli *c, const struct gather_result *g,
+	    const struct wait_result *w, char *msg)
 {
 	char tail[ERRLEN];
 	size_t room, len, head;
@@ -375,7 +375,7 @@ cwd_removed(const struct cli *c, char *msg)
  * lock.c) deleted under covsettle, by an application's rm -rf of DIR?
  * Then another gather could have taken DIR meanwhile: say so. */
 static bool
-lock_deleted(const struct cli *c, int lockfd)
+lost_lock(const struct cli *c, int lockfd)
 {
 	struct stat st;
 
@@ -507,9 +507,9 @@ again:
 		c.o.trigger = NULL;
 		goto again;
 	}
-	code = gather_report(&c, &r, w, err);
+	code = say_outcome(&c, &r, w, err);
 out:
-	lock_lost = lock_deleted(&c, lockfd);
+	lock_lost = lost_lock(&c, lockfd);
 	if (c.json) {
 		text = gather_command(g);
 		print_json(&c, w, text, gathered ? &r : NULL, code, err,

@@ -14,6 +14,7 @@
  * reason; a SQLite failure with COMBINE_ERROR. Nothing here touches the
  * union: combine.c merges what was read, on the calling thread. */
 #include "combine_read.h"
+#include "covschema.h"
 #include "sqlfile.h"
 
 #include <fcntl.h>
@@ -127,14 +128,15 @@ read_meta(struct input *in)
 		return in_sqlerr(in, "coverage_schema");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if (n++ > 0 || sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
-		    sqlite3_column_int64(st, 0) != 7)
+		    sqlite3_column_int64(st, 0) != COVERAGE_SCHEMA_VERSION)
 			n = 99;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return in_sqlerr(in, "coverage_schema");
 	if (n != 1)
-		return combine_read_fallback(in,
-					     "has no single schema version 7");
+		return combine_read_fallback(
+			in,
+			"has no single schema version " COVERAGE_SCHEMA_TEXT);
 	in->mode = -1;
 	if (in_prepare(in, SQL_HAS_ARCS, &st) != SQLITE_OK)
 		return in_sqlerr(in, "meta");

@@ -8,6 +8,7 @@
  * target's name. Ids are the union's indexes + 1, rows in index order, so
  * that the output's unique indexes grow at their end. */
 #include "combine_write.h"
+#include "covschema.h"
 #include "pool.h"
 
 #include <errno.h>
@@ -94,7 +95,8 @@ static const char SQL_PRAGMAS[] =
 	"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
 	"PRAGMA locking_mode = EXCLUSIVE";
 static const char SQL_PUT_SCHEMA_VERSION[] =
-	"INSERT INTO coverage_schema (version) VALUES (7)";
+	"INSERT INTO coverage_schema (version) VALUES (" COVERAGE_SCHEMA_TEXT
+	")";
 static const char SQL_PUT_META[] =
 	"INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)";
 static const char SQL_PUT_FILE[] = "INSERT INTO file (id, path) VALUES (?, ?)";
