@@ -1,6 +1,6 @@
-/* names.h: which directory entries are coverage.py data files, and what a
+/* names.h: which directory entries are coverage.py data files, what a
  * data file's name says about its writer (era, host, pid, and whether its
- * save has ended). */
+ * save has ended), and which names are a Python interpreter's. */
 #ifndef COVSETTLE_NAMES_H
 #define COVSETTLE_NAMES_H
 
@@ -9,6 +9,13 @@
 #include <sys/types.h>
 
 #define DEFAULT_PATTERN ".coverage.*"
+
+/* Does name (a path or a command word) name a Python interpreter: python
+ * or pypy, then a version (digits and dots) and ABI flags (d, m, u), as
+ * python3, python3.11, python3.11d, pypy3? The one rule for both
+ * questions: is this command coverage.py run by a Python (coverage.c), and
+ * is this process a Python (writer.c, where a name can only say yes). */
+bool names_python(const char *name);
 
 /* True when name matches the glob and is not an SQLite side file
  * (-journal, -wal, -shm), a temporary file (*.tmp, *~) or one of

@@ -7,6 +7,7 @@
  * when one fails, in order, so the first that runs still wins. */
 #include "coverage.h"
 #include "child.h"
+#include "names.h"
 
 #include "sig.h"
 
@@ -287,16 +288,6 @@ coverage_find_free(struct coverage_find *p)
 	argv_free(&p->cmd);
 }
 
-/* python, python3, python3.11: an interpreter's name. */
-static bool
-is_python(const char *path)
-{
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-
-	return strncmp(base, "python", 6) == 0 &&
-	       strspn(base + 6, "0123456789.") == strlen(base + 6);
-}
-
 /* word looked up on PATH as execvp(3) does; 0 with path, or -1. */
 static int
 find_on_path(const char *word, char *path, size_t len)
@@ -360,7 +351,8 @@ console_script(const char *path, struct argv *py)
 		return false; /* an argument with blanks: leave it alone */
 	base = strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp;
 	/* #!/usr/bin/python3 [ARG], or #!/usr/bin/env python3 */
-	if (!is_python(interp) && !(strcmp(base, "env") == 0 && is_python(arg)))
+	if (!names_python(interp) &&
+	    !(strcmp(base, "env") == 0 && names_python(arg)))
 		return false;
 	argv_add(py, interp);
 	if (*arg != '\0')
@@ -371,7 +363,7 @@ console_script(const char *path, struct argv *py)
 bool
 coverage_python(const struct argv *cmd, struct argv *py, char *prog, size_t len)
 {
-	if (cmd->n == 3 && is_python(cmd->v[0]) &&
+	if (cmd->n == 3 && names_python(cmd->v[0]) &&
 	    strcmp(cmd->v[1], "-m") == 0 &&
 	    strcmp(cmd->v[2], "coverage") == 0) {
 		argv_add(py, cmd->v[0]);

@@ -215,3 +215,20 @@ name_host_is(const char *name, const struct name_fields *nf, const char *host)
 	return nf->head_len > h && name[nf->head_len - h - 1] == '.' &&
 	       memcmp(name + nf->head_len - h, host, h) == 0;
 }
+
+bool
+names_python(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	size_t n;
+
+	base = base != NULL ? base + 1 : name;
+	if (strncmp(base, "python", 6) == 0)
+		base += 6;
+	else if (strncmp(base, "pypy", 4) == 0)
+		base += 4;
+	else
+		return false;
+	n = strspn(base, "0123456789.");
+	return strspn(base + n, "dmu") == strlen(base + n);
+}

@@ -355,16 +355,6 @@ has_open(pid_t pid, const struct statx *stx)
 	return found;
 }
 
-/* Does name (a path or a command) name a Python interpreter? */
-static bool
-python_name(const char *name)
-{
-	const char *base = strrchr(name, '/');
-
-	base = base != NULL ? base + 1 : name;
-	return strncmp(base, "python", 6) == 0 || strncmp(base, "pypy", 4) == 0;
-}
-
 /* Does a line of /proc/PID/maps map a part of a Python: libpython (an
  * embedded Python: uWSGI), or a CPython extension module, whose name
  * carries the ABI tag (coverage.py's tracer.cpython-311-...so, sqlite3's
@@ -395,7 +385,7 @@ is_python(pid_t pid, const char *comm)
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		if (python_name(exe))
+		if (names_python(exe))
 			return 1;
 	}
 	if (fmt(path, sizeof(path), "/proc/%d/maps", (int)pid) == 0 &&
@@ -410,10 +400,10 @@ is_python(pid_t pid, const char *comm)
 		if (found || (read_any && n > 0))
 			return found;
 	}
-	if (python_name(comm))
+	if (names_python(comm))
 		return 1;
 	n = proc_read(pid, "cmdline", line, sizeof(line));
-	if (n > 0 && python_name(line))
+	if (n > 0 && names_python(line))
 		return 1;
 	return -1;
 }

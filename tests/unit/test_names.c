@@ -363,3 +363,21 @@ Test(names, host_is_no_era)
 	cr_assert_not(name_parse(".coverage.web", &nf));
 	cr_expect_not(name_host_is(".coverage.web", &nf, "web"));
 }
+
+Test(names, python_interpreters)
+{
+	static const char *const yes[] = {
+		"python",     "python3", "/usr/bin/python3.11",	  "python3.11d",
+		"python3.7m", "pypy3",	 "/opt/pypy/bin/pypy3.10"
+	};
+	static const char *const no[] = { "python3-coverage", "pythonista",
+					  "coverage",	      "/usr/bin/env",
+					  "gunicorn",	      "uwsgi",
+					  "ipython3",	      "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_expect(names_python(yes[i]), "%s", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_expect(!names_python(no[i]), "%s", no[i]);
+}
