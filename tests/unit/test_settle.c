@@ -184,87 +184,29 @@ struct step {
 	msec_t at;
 };
 
-#define SET(nm, v, wr, pid)                                                    \
-	{                                                                      \
-		.op = SET, .name = (nm), .n = (v), .m = (wr), .k = (pid)       \
-	}
-#define SEEN(nm, ino, size, origin, t_)                                        \
-	{                                                                      \
-		.op = SEEN, .name = (nm), .n = (ino), .m = (size),             \
-		.k = (origin), .t = (t_)                                       \
-	}
-#define EVAL(t_, st_)                                                          \
-	{                                                                      \
-		.op = EVAL, .t = (t_), .st = (st_)                             \
-	}
-#define WAIT(t_, why_, at_)                                                    \
-	{                                                                      \
-		.op = WAIT, .t = (t_), .why = (why_), .at = (at_)              \
-	}
-#define PID(pid)                                                               \
-	{                                                                      \
-		.op = PID, .n = (pid)                                          \
-	}
-#define EXPIRE(t_, st_)                                                        \
-	{                                                                      \
-		.op = EXPIRE, .t = (t_), .st = (st_)                           \
-	}
-#define TOUCH(t_)                                                              \
-	{                                                                      \
-		.op = TOUCH, .t = (t_)                                         \
-	}
-#define FORGET(t_)                                                             \
-	{                                                                      \
-		.op = FORGET, .t = (t_)                                        \
-	}
-#define TRIGGER(running, t_)                                                   \
-	{                                                                      \
-		.op = TRIGGER, .n = (running), .t = (t_)                       \
-	}
-#define CHECKS(n_)                                                             \
-	{                                                                      \
-		.op = CHECKS, .n = (n_)                                        \
-	}
-#define CHECKS_OF(nm, n_)                                                      \
-	{                                                                      \
-		.op = CHECKS, .name = (nm), .n = (n_)                          \
-	}
-#define WRITERS(n_)                                                            \
-	{                                                                      \
-		.op = WRITERS, .n = (n_)                                       \
-	}
-#define COUNTED(n_)                                                            \
-	{                                                                      \
-		.op = COUNTED, .n = (n_)                                       \
-	}
-#define READY(n_)                                                              \
-	{                                                                      \
-		.op = READY, .n = (n_)                                         \
-	}
-#define LAST(t_)                                                               \
-	{                                                                      \
-		.op = LAST, .t = (t_)                                          \
-	}
-#define CHANGED(nm, t_)                                                        \
-	{                                                                      \
-		.op = CHANGED, .name = (nm), .t = (t_)                         \
-	}
-#define CHECKED(nm, yes)                                                       \
-	{                                                                      \
-		.op = CHECKED, .name = (nm), .n = (yes)                        \
-	}
-#define COUNTS(nm, yes)                                                        \
-	{                                                                      \
-		.op = COUNTS, .name = (nm), .n = (yes)                         \
-	}
-#define VERDICT(nm, v)                                                         \
-	{                                                                      \
-		.op = VERDICT, .name = (nm), .n = (v)                          \
-	}
-#define WRITER(nm, wr)                                                         \
-	{                                                                      \
-		.op = WRITER, .name = (nm), .n = (wr)                          \
-	}
+/* One step a line: the tables below read as what they build. */
+/* clang-format off */
+#define SET(nm, v, wr, pid) { .op = SET, .name = (nm), .n = (v), .m = (wr), .k = (pid) }
+#define SEEN(nm, ino, size, origin, t_) { .op = SEEN, .name = (nm), .n = (ino), .m = (size), .k = (origin), .t = (t_) }
+#define EVAL(t_, st_) { .op = EVAL, .t = (t_), .st = (st_) }
+#define WAIT(t_, why_, at_) { .op = WAIT, .t = (t_), .why = (why_), .at = (at_) }
+#define PID(pid) { .op = PID, .n = (pid) }
+#define EXPIRE(t_, st_) { .op = EXPIRE, .t = (t_), .st = (st_) }
+#define TOUCH(t_) { .op = TOUCH, .t = (t_) }
+#define FORGET(t_) { .op = FORGET, .t = (t_) }
+#define TRIGGER(running, t_) { .op = TRIGGER, .n = (running), .t = (t_) }
+#define CHECKS(n_) { .op = CHECKS, .n = (n_) }
+#define CHECKS_OF(nm, n_) { .op = CHECKS, .name = (nm), .n = (n_) }
+#define WRITERS(n_) { .op = WRITERS, .n = (n_) }
+#define COUNTED(n_) { .op = COUNTED, .n = (n_) }
+#define READY(n_) { .op = READY, .n = (n_) }
+#define LAST(t_) { .op = LAST, .t = (t_) }
+#define CHANGED(nm, t_) { .op = CHANGED, .name = (nm), .t = (t_) }
+#define CHECKED(nm, yes) { .op = CHECKED, .name = (nm), .n = (yes) }
+#define COUNTS(nm, yes) { .op = COUNTS, .name = (nm), .n = (yes) }
+#define VERDICT(nm, v) { .op = VERDICT, .name = (nm), .n = (v) }
+#define WRITER(nm, wr) { .op = WRITER, .name = (nm), .n = (wr) }
+/* clang-format on */
 
 #define EV   SEEN_EVENT
 #define SCAN SEEN_RESCAN
