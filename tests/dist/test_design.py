@@ -1,6 +1,7 @@
 # test_design.py: docs/design.md's layout holds the code to its floors.
-# Its floor script prints nothing (no arrow runs up a floor), and its list
-# of arrows is exactly the #include "..." lines of src/*.c and include/*.h,
+# Its floor script prints nothing (no arrow runs up a floor), its table
+# puts every module on the floor the script gives it, and its list of
+# arrows is exactly the #include "..." lines of src/*.c and include/*.h,
 # module by module: an include added or dropped without the page failing.
 import os
 import re
@@ -45,6 +46,14 @@ def drawn():
     return arrows
 
 
+def modules():
+    """Every module: a .c of src/ or a .h of include/, without it."""
+    return {n.rsplit(".", 1)[0]
+            for sub in ("src", "include")
+            for n in os.listdir(os.path.join(ROOT, sub))
+            if n.endswith((".c", ".h"))}
+
+
 def included():
     """The arrows of the code, from the .c and .h of each module."""
     arrows = {}
@@ -76,3 +85,23 @@ def test_the_arrows_drawn_are_the_include_lines():
         assert page[m] == code[m], (
             f"{m}: drawn only {sorted(page[m] - code[m])}, "
             f"included only {sorted(code[m] - page[m])}")
+
+
+def test_the_floor_table_is_the_floor_script():
+    text = design()
+    script = block_after(text, "This script checks them")
+    floor_fn = script[: script.index("for f in")]
+    table = {}
+    rows = text[text.index("The modules stand on"):text.index("The arrows, drawn")]
+    for floor, names in re.findall(r"^\| ([0-3]) [^|]*\| ([^|]*) \|", rows, re.M):
+        for m in re.findall(r"`([a-z_]+)(?:\.h)?`", names):
+            table[m] = floor
+    assert set(table) == modules(), (
+        f"not in the table: {sorted(modules() - set(table))}; "
+        f"no such module: {sorted(set(table) - modules())}")
+    r = subprocess.run(
+        ["sh", "-c", floor_fn + 'for m; do echo "$m $(floor "$m")"; done',
+         "sh"] + sorted(table), capture_output=True, text=True, timeout=60)
+    given = dict(line.split() for line in r.stdout.splitlines())
+    wrong = {m: (table[m], given[m]) for m in table if table[m] != given[m]}
+    assert not wrong, f"module: (table's floor, script's floor): {wrong}"
