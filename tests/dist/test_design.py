@@ -92,8 +92,10 @@ def test_the_floor_table_is_the_floor_script():
     script = block_after(text, "This script checks them")
     floor_fn = script[: script.index("for f in")]
     table = {}
-    rows = text[text.index("The modules stand on"):text.index("The arrows, drawn")]
-    for floor, names in re.findall(r"^\| ([0-3]) [^|]*\| ([^|]*) \|", rows, re.M):
+    rows = text[text.index("The modules stand on"):
+                text.index("The arrows, drawn")]
+    row = re.compile(r"^\| ([0-3]) [^|]*\| ([^|]*) \|", re.M)
+    for floor, names in row.findall(rows):
         for m in re.findall(r"`([a-z_]+)(?:\.h)?`", names):
             table[m] = floor
     assert set(table) == modules(), (
