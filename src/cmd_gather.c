@@ -12,7 +12,6 @@
 #include "exitcode.h"
 #include "gather.h"
 #include "lock.h"
-#include "pathread.h"
 #include "waiter.h"
 
 #include <errno.h>
@@ -96,7 +95,8 @@ say_outcome(const struct cli *c, const struct gather_result *g,
 		}
 		out_error("%s", msg);
 		return EXIT_COVERAGE;
-	case GS_VANISHED: /* only when not waiting again */
+	case GS_VANISHED: /* not reached: cmd_gather() waits again, or
+			   * says the loss (inputs_lost()) */
 	case GS_CHANGED:
 	case GS_ERROR:
 		seterr(msg, "%s", g->msg);
