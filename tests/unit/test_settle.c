@@ -95,6 +95,14 @@ fake_writer(void *ctx, struct sfile *f)
 static struct fake fk;
 static const struct settle_io io = { fake_check, fake_writer, &fk, NULL, NULL };
 
+/* A table made with options o, and a fake with no answers set. */
+static struct settle *
+mk_opts(const struct settle_opts *o)
+{
+	memset(&fk, 0, sizeof(fk));
+	return settle_new(o);
+}
+
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
 {
@@ -102,8 +110,7 @@ mk(long expect, msec_t debounce, bool new_only)
 				 .debounce = debounce,
 				 .new_only = new_only };
 
-	memset(&fk, 0, sizeof(fk));
-	return settle_new(&o);
+	return mk_opts(&o);
 }
 
 static void
@@ -213,20 +220,17 @@ struct step {
 #define INIT SEEN_INITIAL
 #define DONE ST_SETTLED
 
-/* A table made with --expect, --debounce and --new-only, and what happens
- * to it, step by step. */
+/* A table made with its options (--expect, --debounce, --new-only, and
+ * since: where the wait's own time begins), and what happens to it, step
+ * by step. */
 static const struct sequence {
 	const char *what;
-	long expect;
-	msec_t debounce;
-	bool new_only;
-	struct step steps[20];
+	struct settle_opts o;
+	struct step steps[28];
 } sequences[] = {
 	/* ---- count and quiet window ---- */
 	{ "one file, quiet window",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { WAIT(0, "count", -1), PID(0), LAST(INT64_MIN),
 	    SEEN(A, 10, 4096, EV, 1000), LAST(1000), COUNTED(1),
 	    WAIT(1200, "quiet", 1500), WAIT(1499, "quiet", 1500),
@@ -234,28 +238,20 @@ static const struct sequence {
 	    READY(0), EVAL(1500, DONE), CHECKS(1), WRITERS(1), READY(1),
 	    VERDICT(A, V_OK), WRITER(A, WR_QUIET), CHECKED(A, 1) } },
 	{ "--expect 0, empty directory",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { EVAL(0, DONE), EVAL(-5000, DONE), CHECKS(0) } },
 	{ "--expect 0 waits for quiet",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { TOUCH(1000), WAIT(1100, "quiet", 1500), EVAL(1500, DONE) } },
 	{ "--expect 2",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1600, "count", -1),
 	    WAIT(1000000, "count", -1),
 	    CHECKS(1), /* quiet for the window on its own: checked early */
 	    SEEN(B, 11, 4096, EV, 1000100), COUNTED(2),
 	    WAIT(1000200, "quiet", 1000600), EVAL(1000600, DONE), CHECKS(2) } },
 	{ "more than expected settles",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1100),
 	    SEEN(C, 12, 4096, EV, 1050),
 	    LAST(1100), /* an older change does not move it back */
@@ -263,62 +259,46 @@ static const struct sequence {
 
 	/* ---- what is a change ---- */
 	{ "an event with the same signature is a change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
 	    SEEN(A, 10, 4096, EV, 2000), LAST(2000), CHANGED(A, 2000),
 	    CHECKED(A, 0), WAIT(2100, "quiet", 2500), EVAL(2500, DONE),
 	    CHECKS(2) /* checked again after the change */ } },
 	{ "a rescan with the same signature is no change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
 	    SEEN(A, 10, 4096, SCAN, 2000), LAST(1000), CHANGED(A, 1000),
 	    EVAL(2000, DONE), CHECKS(1) /* not checked again */ } },
 	{ "a file of the first scan from long ago settles at once",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(1), EVAL(0, DONE),
 	    CHECKS(1) } },
 	{ "a file of the first scan written just now waits",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, INIT, -100), WAIT(0, "quiet", 400),
 	    EVAL(400, DONE) } },
 
 	/* ---- --new-only ---- */
 	{ "--new-only",
-	  1,
-	  500,
-	  true,
+	  { .expect = 1, .debounce = 500, .new_only = true },
 	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(0), COUNTS(A, 0),
 	    WAIT(0, "count", -1),
 	    /* written after the watch was armed, same stat */
 	    SEEN(A, 10, 4096, EV, 1000), COUNTS(A, 1), COUNTED(1),
 	    WAIT(1000, "quiet", 1500), EVAL(1500, DONE) } },
 	{ "--new-only: old files are not checked",
-	  1,
-	  500,
-	  true,
+	  { .expect = 1, .debounce = 500, .new_only = true },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0),
 	    SEEN(A, 10, 4096, INIT, -3600000), SEEN(B, 11, 4096, EV, 1000),
 	    COUNTED(1), EVAL(1500, DONE), CHECKS_OF(A, 0), CHECKS_OF(B, 1) } },
 	{ "--new-only --expect 0 ignores old files",
-	  0,
-	  500,
-	  true,
+	  { .expect = 0, .debounce = 500, .new_only = true },
 	  { SET(A, V_CORRUPT, WR_GONE, 0), SEEN(A, 10, 4096, INIT, -3600000),
 	    EVAL(0, DONE), CHECKS(0) } },
 
 	/* ---- writers ---- */
 	{ "writer alive",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_ALIVE, 4711), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(4711), READY(0),
 	    /* still alive: asked again, no new check */
@@ -326,16 +306,12 @@ static const struct sequence {
 	    /* it exits */
 	    SET(A, V_OK, WR_GONE, 4711), EVAL(1700, DONE), READY(1) } },
 	{ "writer writing",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_WRITING, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(0), SET(A, V_OK, WR_QUIET, 0),
 	    EVAL(1600, DONE) } },
 	{ "the first live writer's pid",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_OK, WR_WRITING, 0), SET(B, V_OK, WR_ALIVE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1),
@@ -344,25 +320,19 @@ static const struct sequence {
 	/* A process that may be the writer but cannot be read is held as
 	 * alive: the rule waits on its pid, even with an ok verdict. */
 	{ "a kept writer is waited for",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_KEPT, 44), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(44), READY(0),
 	    EXPIRE(1600, ST_WAITING), SET(A, V_OK, WR_UNKNOWN, 44),
 	    EVAL(1700, DONE) } },
 	{ "an unfinished save's writer",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(U, V_INCOMPLETE, WR_ALIVE, 44), SEEN(U, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(44) } },
 
 	/* ---- failing checks ---- */
 	{ "incomplete with a quiet writer waits",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "checks", -1), PID(0), WAIT(60000, "checks", -1),
 	    CHECKS(1),
@@ -371,31 +341,23 @@ static const struct sequence {
 	    WAIT(61000, "quiet", 61500), EVAL(61500, DONE) } },
 	/* At the timeout with a file missing, it is a timeout. */
 	{ "expire waits for the count",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_SYMLINK, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    EVAL(1500, ST_WAITING), EXPIRE(1600, ST_WAITING) } },
 	{ "invalid only once the others settle",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_OK, WR_ALIVE, 11), SET(B, V_INCOMPLETE, WR_GONE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(11), SET(A, V_OK, WR_QUIET, 11),
 	    EVAL(1600, ST_INVALID) } },
 	{ "invalid waits for a busy other",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_BUSY, WR_QUIET, 0), SET(B, V_INCOMPLETE, WR_GONE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "checks", 1600), SET(A, V_OK, WR_QUIET, 0),
 	    EVAL(1600, ST_INVALID) } },
 	{ "busy retries",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_BUSY, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "checks", 1600), CHECKS(1), WAIT(1550, NULL, 1650),
 	    CHECKS(2), /* a busy file is checked again */
@@ -403,9 +365,7 @@ static const struct sequence {
 
 	/* ---- the I/O runs once per change ---- */
 	{ "checked once per change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE), EVAL(1600, DONE),
 	    EVAL(99999, DONE), CHECKS(1), WRITERS(1), FORGET(100000),
 	    CHECKED(A, 0), WRITER(A, WR_UNPROBED),
@@ -413,27 +373,21 @@ static const struct sequence {
 	    CHECKS(2), /* settle_forget() forces a check */
 	    WRITERS(2) } },
 	{ "a failing file is not checked again without a change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_CORRUPT, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    EVAL(1500, NO_ASSERT), EVAL(2000, NO_ASSERT), EVAL(3000, NO_ASSERT),
 	    CHECKS(1), WRITERS(1) } },
 
 	/* ---- early checks: files quiet on their own while the rule waits */
 	{ "an early check waits for the file's own window",
-	  3,
-	  500,
-	  false,
+	  { .expect = 3, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1200, "count", 1500),
 	    CHECKS(0), /* none before its window passed */
 	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
 	    SEEN(B, 11, 4096, EV, 1600), WAIT(1700, "count", 2100),
 	    CHECKS(1) } },
 	{ "an early verdict is dropped when the file changes",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
 	    /* written again: its early verdict no longer holds */
@@ -443,9 +397,7 @@ static const struct sequence {
 	    WAIT(2200, "quiet", 2300), CHECKS_OF(A, 2), EVAL(2300, DONE),
 	    CHECKS_OF(B, 1) } },
 	{ "no early check within a window of lost events",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 0),
 	    FORGET(2000), /* a queue overflow: a rescan follows */
 	    SEEN(A, 10, 4096, SCAN, 2000), WAIT(2100, "count", 2500),
@@ -454,25 +406,19 @@ static const struct sequence {
 
 	/* ---- the trigger ---- */
 	{ "trigger",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { TRIGGER(1, 0), WAIT(100000, "trigger", -1), PID(0),
 	    TRIGGER(0, 200000), LAST(200000), WAIT(200100, "quiet", 200500),
 	    EVAL(200500, DONE) } },
 	{ "the trigger comes before the count",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { TRIGGER(1, 0), WAIT(5000, "trigger", -1),
 	    SEEN(A, 10, 4096, EV, 1000), WAIT(5000, "trigger", -1),
 	    CHECKS(1), /* checked early, while the trigger runs */
 	    TRIGGER(0, 6000), WAIT(6000, "quiet", 6500), EVAL(6500, DONE),
 	    CHECKS(1) /* an unchanged file is not checked again */ } },
 	{ "a touch restarts the window",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), TOUCH(1400), WAIT(1500, "quiet", 1900),
 	    /* an older moment does not move the window back */
 	    TOUCH(1200), LAST(1400), EVAL(1900, DONE) } },
@@ -483,7 +429,7 @@ static const struct sequence {
 static void
 run_sequence(const struct sequence *q)
 {
-	struct settle *s = mk(q->expect, q->debounce, q->new_only);
+	struct settle *s = mk_opts(&q->o);
 	struct settle_wait w = { .at = -1 };
 	const struct step *p;
 	const struct sfile *f;
