@@ -3,7 +3,7 @@
  * file and test its writer is a fake that answers from a table. The
  * sequences of one shape (files seen, gone, deleted or found by scans,
  * the fake's answers, evaluations at given times, and what each should
- * give: states, counts, vanished files, the status line) are
+ * give: states, counts, vanished files and losses, the status line) are
  * rows of `sequences`, a table of steps; `one_file` is every verdict with
  * every writer state; the cases of another shape (each field of a
  * signature, threads, many files, every buffer size) are tests of their
@@ -616,6 +616,40 @@ static const struct sequence {
 	  { SEEN(A, 10, 4096, EV, 1000), SCAN_BEGIN(),
 	    SEEN(A ".Hdeadbeefh", 10, 4096, SCAN, 5000), SCAN_END(5000),
 	    PRESENT(A, 0), COUNTED(1), NVANISHED(0) } },
+
+	/* ---- which vanished files are losses (settle_opts.since) ---- */
+	/* A file written since the wait's own time began that vanishes is
+	 * coverage lost; a file quiet since before that, removed by another
+	 * program, is old data. The wait began at 10000 with a 500 ms
+	 * window: since is 9500. */
+	{ "old data removed is no loss",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 1000), /* written long before */
+	    DELETED(A, 10100), NVANISHED(1), LOSS(0, 0), NLOST(0) } },
+	{ "a file written just before the wait is lost",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 9600), /* within the window before */
+	    GONE(A, 10100), NLOST(1), LOSS(0, 1) } },
+	{ "a file written during the wait is lost",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, EV, 10200), DELETED(A, 10300),
+	    SEEN(B, 2, 4096, INIT, 100), DELETED(B, 10400), NVANISHED(2),
+	    NLOST(1), VANISHED(0, A), LOSS(0, 1) } },
+	{ "--new-only: a file created and deleted between two looks is lost",
+	  { .expect = 1, .debounce = 500, .new_only = true, .since = 9500 },
+	  { DELETED(A, 10300), /* never stat'ed */
+	    NLOST(1) } },
+	/* The same inode under a new name: nothing vanished. */
+	{ "a rename during the wait is nothing",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 7, 4096, EV, 10200), GONE(A, 10300),
+	    SEEN(B, 7, 4096, EV, 10300), NVANISHED(0), NLOST(0) } },
+	/* With --new-only a file that was there before the wait never
+	 * counted: nothing vanished. */
+	{ "--new-only: an uncounted file deleted during the wait is nothing",
+	  { .expect = 1, .debounce = 500, .new_only = true, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 9900), DELETED(A, 10100), NVANISHED(0),
+	    NLOST(0) } },
 
 	/* ---- the rename that ends a save (coverage.py 7.13.1 and later) */
 	/* Even when its rows are complete and no writer is known. */
