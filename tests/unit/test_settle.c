@@ -30,6 +30,7 @@ struct fake_file {
 	int checks;  /* check() calls for this name */
 	int writers; /* writer() calls for this name */
 	bool mended; /* after its next check, the verdict becomes V_OK */
+	const char *evidence; /* what its writer test found, or NULL */
 };
 
 struct fake {
@@ -93,6 +94,8 @@ fake_writer(void *ctx, struct sfile *f)
 	e->writers++;
 	f->writer = e->writer;
 	f->pid = e->pid;
+	if (e->evidence != NULL)
+		snprintf(f->evidence, sizeof(f->evidence), "%s", e->evidence);
 }
 
 static struct fake fk;
@@ -207,6 +210,8 @@ enum op {
 	INVALID,    /* settle_invalid(name) is n */
 	REASON,	    /* name's check reason is str */
 	MEND,	    /* the fake's verdict for name is ok after its next check */
+	EVIDENCE,   /* the fake's writer test of name finds str */
+	UNCHECK,    /* name's verdict is taken again at the next evaluation */
 	QUIET_LEFT, /* settle_quiet_left() at t is n */
 	DESCRIBE,   /* settle_describe() at t is str */
 	DESCRIBES,  /* settle_describe() at t holds str (n 1) or not (n 0) */
@@ -268,6 +273,8 @@ struct step {
 #define INVALID(nm, yes) { .op = INVALID, .name = (nm), .n = (yes) }
 #define REASON(nm, s) { .op = REASON, .name = (nm), .str = (s) }
 #define MEND(nm) { .op = MEND, .name = (nm) }
+#define EVIDENCE(nm, s) { .op = EVIDENCE, .name = (nm), .str = (s) }
+#define UNCHECK(nm) { .op = UNCHECK, .name = (nm) }
 #define QUIET_LEFT(t_, n_) { .op = QUIET_LEFT, .t = (t_), .n = (n_) }
 #define DESCRIBE(t_, s) { .op = DESCRIBE, .t = (t_), .str = (s) }
 #define DESCRIBES(t_, s, yes) { .op = DESCRIBES, .t = (t_), .str = (s), .n = (yes) }
@@ -683,6 +690,26 @@ static const struct sequence {
 	  { SET(U, V_CORRUPT, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
 	    EVAL(1500, ST_INVALID), INVALID(U, 1), VERDICT(U, V_INCOMPLETE),
 	    REASON(U, SETTLE_CUT_SHORT) } },
+	/* A writer whose pid proved nothing (another PID namespace, hidepid)
+	 * is one from another host: an unfinished or failing file is never
+	 * final, not even at the timeout, and an ok, finished one settles. */
+	{ "an unknown writer's unfinished save is never final",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_INCOMPLETE, WR_UNKNOWN, 44),
+	    EVIDENCE(U, "writer pid 44 unknown (not visible)"),
+	    SEEN(U, 10, 4096, EV, 1000), EVAL(1500, ST_WAITING), INVALID(U, 0),
+	    EXPIRE(1600, ST_WAITING), INVALID(U, 0),
+	    DESCRIBES(1600, "; writer pid 44 unknown (not visible))", 1),
+	    SET(U, V_OK, WR_UNKNOWN, 44), UNCHECK(U),
+	    EVAL(1700, ST_WAITING) } },
+	{ "an unknown writer's failing file is never final",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(A, V_INCOMPLETE, WR_UNKNOWN, 44),
+	    EVIDENCE(A, "writer pid 44 unknown (not visible)"),
+	    SEEN(A, 10, 4096, EV, 1000), EVAL(1500, ST_WAITING), INVALID(A, 0),
+	    EXPIRE(1600, ST_WAITING), INVALID(A, 0),
+	    DESCRIBES(1600, "; writer pid 44 unknown (not visible))", 1),
+	    SET(A, V_OK, WR_UNKNOWN, 44), UNCHECK(A), EVAL(1700, DONE) } },
 	/* Renamed and exited between the check and the writer test. */
 	{ "an unfinished save found missing waits for its rename",
 	  { .expect = 1, .debounce = 500 },
@@ -850,6 +877,13 @@ run_sequence(const struct sequence *q)
 			continue;
 		case MEND:
 			fake_get(&fk, p->name)->mended = true;
+			continue;
+		case EVIDENCE:
+			fake_get(&fk, p->name)->evidence = p->str;
+			continue;
+		case UNCHECK:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			f->checked = false;
 			continue;
 		case BATCHING:
 			use = &batch_io;
@@ -1080,6 +1114,8 @@ Test(settle, sequences)
 #undef REASON
 #undef MEND
 #undef QUIET_LEFT
+#undef EVIDENCE
+#undef UNCHECK
 #undef DESCRIBE
 #undef DESCRIBES
 #undef BATCHING
@@ -1493,42 +1529,4 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 Test(settle, free_null)
 {
 	settle_free(NULL);
-}
-
-/* ---- the rename that ends a save (coverage.py 7.13.1 and later) ---- */
-
-/* A writer whose pid proved nothing (another PID namespace, hidepid) is
- * one from another host: an unfinished or failing file is never final,
- * not even at the timeout, and an ok, finished one settles. */
-Test(settle, writer_unknown_is_never_final)
-{
-	static const char *const names[] = { U, A }; /* unfinished first */
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		struct settle *s = mk(1, 500, false);
-		struct settle_wait w;
-		char msg[1024];
-		struct sfile *f;
-
-		fake_set(&fk, names[i], V_INCOMPLETE, WR_UNKNOWN, 44);
-		seen(s, names[i], 10, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "%s", names[i]);
-		f = settle_find(s, names[i]);
-		cr_expect_not(settle_invalid(s, f));
-		cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-		cr_expect_not(settle_invalid(s, f));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "writer pid 44 unknown (not visible)");
-		settle_describe(s, 1600, msg, sizeof(msg));
-		cr_expect(
-			strstr(msg, "; writer pid 44 unknown (not visible))") !=
-				NULL,
-			"%s", msg);
-		fake_set(&fk, names[i], V_OK, WR_UNKNOWN, 44);
-		f->checked = false;
-		cr_expect_eq(eval(s, 1700, &w),
-			     i == 0 ? ST_WAITING : ST_SETTLED, "%s", names[i]);
-		settle_free(s);
-	}
 }
