@@ -837,7 +837,7 @@ fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
 static const struct settle_io batch_io = { fake_check, fake_writer, &fk,
 					   fake_check_all, NULL };
 
-/* Vanished file i of s, which must exist (step p of q). */
+/* Vanished file i of s, which must exist at that step of sequence q. */
 static const struct vanished *
 vanished_at(struct settle *s, const struct sequence *q, size_t step, long i)
 {
@@ -1033,7 +1033,9 @@ run_sequence(const struct sequence *q)
 			got = (long)batches;
 			break;
 		case BATCHED:
-			cr_assert_lt(p->m, 8, "%s, step %zu", q->what, i);
+			cr_assert_lt((size_t)p->m,
+				     sizeof(batched) / sizeof(batched[0]),
+				     "%s, step %zu", q->what, i);
 			got = (long)batched[p->m];
 			break;
 		case INVALID:
