@@ -1,10 +1,13 @@
 /* test_settle.c: unit tests of the settle rule (settle.c). Pure logic:
  * time is a number the test passes in, and the I/O that would check a
  * file and test its writer is a fake that answers from a table. The
- * sequences of one shape (files seen, the fake's answers, evaluations at
- * given times, and what each should give) are rows of `sequences`, a
- * table of steps; `one_file` is every verdict with every writer state;
- * the cases of another shape are tests of their own. */
+ * sequences of one shape (files seen, gone, deleted or found by scans,
+ * the fake's answers, evaluations at given times, and what each should
+ * give: states, counts, vanished files and losses, the status line) are
+ * rows of `sequences`, a table of steps; `one_file` is every verdict with
+ * every writer state; the cases of another shape (each field of a
+ * signature, threads, many files, every buffer size) are tests of their
+ * own. */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@ struct fake_file {
 	int checks;  /* check() calls for this name */
 	int writers; /* writer() calls for this name */
 	bool mended; /* after its next check, the verdict becomes V_OK */
+	const char *evidence; /* what its writer test found, or NULL */
 };
 
 struct fake {
@@ -90,10 +94,20 @@ fake_writer(void *ctx, struct sfile *f)
 	e->writers++;
 	f->writer = e->writer;
 	f->pid = e->pid;
+	if (e->evidence != NULL)
+		snprintf(f->evidence, sizeof(f->evidence), "%s", e->evidence);
 }
 
 static struct fake fk;
 static const struct settle_io io = { fake_check, fake_writer, &fk, NULL, NULL };
+
+/* A table made with options o, and a fake with no answers set. */
+static struct settle *
+mk_opts(const struct settle_opts *o)
+{
+	memset(&fk, 0, sizeof(fk));
+	return settle_new(o);
+}
 
 static struct settle *
 mk(long expect, msec_t debounce, bool new_only)
@@ -102,8 +116,7 @@ mk(long expect, msec_t debounce, bool new_only)
 				 .debounce = debounce,
 				 .new_only = new_only };
 
-	memset(&fk, 0, sizeof(fk));
-	return settle_new(&o);
+	return mk_opts(&o);
 }
 
 static void
@@ -115,14 +128,22 @@ seen(struct settle *s, const char *name, ino_t ino, off_t size, enum origin o,
 	settle_seen(s, name, &g, o, when);
 }
 
-/* Evaluate at now into w, poisoned first so that every field is set. */
+/* Evaluate at now with the I/O `with` into w, poisoned first so that
+ * every field is set. */
 static enum settle_state
-eval(struct settle *s, msec_t now, struct settle_wait *w)
+eval_io(struct settle *s, msec_t now, const struct settle_io *with,
+	struct settle_wait *w)
 {
 	w->at = -777;
 	w->pid = -777;
 	w->why = "poison";
-	return settle_evaluate(s, now, &io, w);
+	return settle_evaluate(s, now, with, w);
+}
+
+static enum settle_state
+eval(struct settle *s, msec_t now, struct settle_wait *w)
+{
+	return eval_io(s, now, &io, w);
 }
 
 #define A ".coverage.h.11.111111"
@@ -170,6 +191,34 @@ enum op {
 	COUNTS,	 /* name's counts is n */
 	VERDICT, /* name's verdict is n */
 	WRITER,	 /* name's writer state is n */
+	/* files that go, and full scans */
+	GONE,	     /* settle_gone(name) at t */
+	DELETED,     /* settle_deleted(name) at t */
+	SCAN_BEGIN,  /* settle_scan_begin() */
+	SCAN_END,    /* settle_scan_end() at t */
+	QUARANTINE,  /* settle_quarantine(name) */
+	NVANISHED,   /* settle_nvanished() is n */
+	NLOST,	     /* settle_nlost() is n */
+	VANISHED,    /* vanished file m is named str */
+	VINODE,	     /* vanished file m is on device k, inode n */
+	RENAMABLE,   /* vanished file m's renamable is n */
+	LOSS,	     /* vanished file m's loss is n */
+	PRESENT,     /* name's present is n */
+	QUARANTINED, /* name's quarantined is n */
+	/* the file's state */
+	UNFINISHED, /* name's unfinished is n */
+	INVALID,    /* settle_invalid(name) is n */
+	REASON,	    /* name's check reason is str */
+	MEND,	    /* the fake's verdict for name is ok after its next check */
+	EVIDENCE,   /* the fake's writer test of name finds str */
+	UNCHECK,    /* name's verdict is taken again at the next evaluation */
+	QUIET_LEFT, /* settle_quiet_left() at t is n */
+	DESCRIBE,   /* settle_describe() at t is str */
+	DESCRIBES,  /* settle_describe() at t holds str (n 1) or not (n 0) */
+	/* the stale files are checked together */
+	BATCHING, /* evaluations from here on pass check_all (batch_io) */
+	BATCHES,  /* check_all ran n times */
+	BATCHED,  /* check_all's batch m had n files */
 };
 
 #define NO_ASSERT (-1)
@@ -182,6 +231,7 @@ struct step {
 	int st; /* enum settle_state, or NO_ASSERT */
 	const char *why;
 	msec_t at;
+	const char *str; /* a string expected */
 };
 
 /* One step a line: the tables below read as what they build. */
@@ -206,6 +256,31 @@ struct step {
 #define COUNTS(nm, yes) { .op = COUNTS, .name = (nm), .n = (yes) }
 #define VERDICT(nm, v) { .op = VERDICT, .name = (nm), .n = (v) }
 #define WRITER(nm, wr) { .op = WRITER, .name = (nm), .n = (wr) }
+#define GONE(nm, t_) { .op = GONE, .name = (nm), .t = (t_) }
+#define DELETED(nm, t_) { .op = DELETED, .name = (nm), .t = (t_) }
+#define SCAN_BEGIN() { .op = SCAN_BEGIN }
+#define SCAN_END(t_) { .op = SCAN_END, .t = (t_) }
+#define QUARANTINE(nm) { .op = QUARANTINE, .name = (nm) }
+#define NVANISHED(n_) { .op = NVANISHED, .n = (n_) }
+#define NLOST(n_) { .op = NLOST, .n = (n_) }
+#define VANISHED(i, nm) { .op = VANISHED, .m = (i), .str = (nm) }
+#define VINODE(i, dev, ino) { .op = VINODE, .m = (i), .k = (dev), .n = (ino) }
+#define RENAMABLE(i, yes) { .op = RENAMABLE, .m = (i), .n = (yes) }
+#define LOSS(i, yes) { .op = LOSS, .m = (i), .n = (yes) }
+#define PRESENT(nm, yes) { .op = PRESENT, .name = (nm), .n = (yes) }
+#define QUARANTINED(nm, yes) { .op = QUARANTINED, .name = (nm), .n = (yes) }
+#define UNFINISHED(nm, yes) { .op = UNFINISHED, .name = (nm), .n = (yes) }
+#define INVALID(nm, yes) { .op = INVALID, .name = (nm), .n = (yes) }
+#define REASON(nm, s) { .op = REASON, .name = (nm), .str = (s) }
+#define MEND(nm) { .op = MEND, .name = (nm) }
+#define EVIDENCE(nm, s) { .op = EVIDENCE, .name = (nm), .str = (s) }
+#define UNCHECK(nm) { .op = UNCHECK, .name = (nm) }
+#define QUIET_LEFT(t_, n_) { .op = QUIET_LEFT, .t = (t_), .n = (n_) }
+#define DESCRIBE(t_, s) { .op = DESCRIBE, .t = (t_), .str = (s) }
+#define DESCRIBES(t_, s, yes) { .op = DESCRIBES, .t = (t_), .str = (s), .n = (yes) }
+#define BATCHING() { .op = BATCHING }
+#define BATCHES(n_) { .op = BATCHES, .n = (n_) }
+#define BATCHED(i, n_) { .op = BATCHED, .m = (i), .n = (n_) }
 /* clang-format on */
 
 #define EV   SEEN_EVENT
@@ -213,20 +288,17 @@ struct step {
 #define INIT SEEN_INITIAL
 #define DONE ST_SETTLED
 
-/* A table made with --expect, --debounce and --new-only, and what happens
- * to it, step by step. */
+/* A table made with its options (--expect, --debounce, --new-only, and
+ * since: where the wait's own time begins), and what happens to it, step
+ * by step. */
 static const struct sequence {
 	const char *what;
-	long expect;
-	msec_t debounce;
-	bool new_only;
-	struct step steps[20];
+	struct settle_opts o;
+	struct step steps[28];
 } sequences[] = {
 	/* ---- count and quiet window ---- */
 	{ "one file, quiet window",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { WAIT(0, "count", -1), PID(0), LAST(INT64_MIN),
 	    SEEN(A, 10, 4096, EV, 1000), LAST(1000), COUNTED(1),
 	    WAIT(1200, "quiet", 1500), WAIT(1499, "quiet", 1500),
@@ -234,28 +306,20 @@ static const struct sequence {
 	    READY(0), EVAL(1500, DONE), CHECKS(1), WRITERS(1), READY(1),
 	    VERDICT(A, V_OK), WRITER(A, WR_QUIET), CHECKED(A, 1) } },
 	{ "--expect 0, empty directory",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { EVAL(0, DONE), EVAL(-5000, DONE), CHECKS(0) } },
 	{ "--expect 0 waits for quiet",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { TOUCH(1000), WAIT(1100, "quiet", 1500), EVAL(1500, DONE) } },
 	{ "--expect 2",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1600, "count", -1),
 	    WAIT(1000000, "count", -1),
 	    CHECKS(1), /* quiet for the window on its own: checked early */
 	    SEEN(B, 11, 4096, EV, 1000100), COUNTED(2),
 	    WAIT(1000200, "quiet", 1000600), EVAL(1000600, DONE), CHECKS(2) } },
 	{ "more than expected settles",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1100),
 	    SEEN(C, 12, 4096, EV, 1050),
 	    LAST(1100), /* an older change does not move it back */
@@ -263,62 +327,46 @@ static const struct sequence {
 
 	/* ---- what is a change ---- */
 	{ "an event with the same signature is a change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
 	    SEEN(A, 10, 4096, EV, 2000), LAST(2000), CHANGED(A, 2000),
 	    CHECKED(A, 0), WAIT(2100, "quiet", 2500), EVAL(2500, DONE),
 	    CHECKS(2) /* checked again after the change */ } },
 	{ "a rescan with the same signature is no change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE),
 	    SEEN(A, 10, 4096, SCAN, 2000), LAST(1000), CHANGED(A, 1000),
 	    EVAL(2000, DONE), CHECKS(1) /* not checked again */ } },
 	{ "a file of the first scan from long ago settles at once",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(1), EVAL(0, DONE),
 	    CHECKS(1) } },
 	{ "a file of the first scan written just now waits",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, INIT, -100), WAIT(0, "quiet", 400),
 	    EVAL(400, DONE) } },
 
 	/* ---- --new-only ---- */
 	{ "--new-only",
-	  1,
-	  500,
-	  true,
+	  { .expect = 1, .debounce = 500, .new_only = true },
 	  { SEEN(A, 10, 4096, INIT, -3600000), COUNTED(0), COUNTS(A, 0),
 	    WAIT(0, "count", -1),
 	    /* written after the watch was armed, same stat */
 	    SEEN(A, 10, 4096, EV, 1000), COUNTS(A, 1), COUNTED(1),
 	    WAIT(1000, "quiet", 1500), EVAL(1500, DONE) } },
 	{ "--new-only: old files are not checked",
-	  1,
-	  500,
-	  true,
+	  { .expect = 1, .debounce = 500, .new_only = true },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0),
 	    SEEN(A, 10, 4096, INIT, -3600000), SEEN(B, 11, 4096, EV, 1000),
 	    COUNTED(1), EVAL(1500, DONE), CHECKS_OF(A, 0), CHECKS_OF(B, 1) } },
 	{ "--new-only --expect 0 ignores old files",
-	  0,
-	  500,
-	  true,
+	  { .expect = 0, .debounce = 500, .new_only = true },
 	  { SET(A, V_CORRUPT, WR_GONE, 0), SEEN(A, 10, 4096, INIT, -3600000),
 	    EVAL(0, DONE), CHECKS(0) } },
 
 	/* ---- writers ---- */
 	{ "writer alive",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_ALIVE, 4711), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(4711), READY(0),
 	    /* still alive: asked again, no new check */
@@ -326,16 +374,12 @@ static const struct sequence {
 	    /* it exits */
 	    SET(A, V_OK, WR_GONE, 4711), EVAL(1700, DONE), READY(1) } },
 	{ "writer writing",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_WRITING, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(0), SET(A, V_OK, WR_QUIET, 0),
 	    EVAL(1600, DONE) } },
 	{ "the first live writer's pid",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_OK, WR_WRITING, 0), SET(B, V_OK, WR_ALIVE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1),
@@ -344,25 +388,19 @@ static const struct sequence {
 	/* A process that may be the writer but cannot be read is held as
 	 * alive: the rule waits on its pid, even with an ok verdict. */
 	{ "a kept writer is waited for",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_OK, WR_KEPT, 44), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(44), READY(0),
 	    EXPIRE(1600, ST_WAITING), SET(A, V_OK, WR_UNKNOWN, 44),
 	    EVAL(1700, DONE) } },
 	{ "an unfinished save's writer",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(U, V_INCOMPLETE, WR_ALIVE, 44), SEEN(U, 10, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(44) } },
 
 	/* ---- failing checks ---- */
 	{ "incomplete with a quiet writer waits",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "checks", -1), PID(0), WAIT(60000, "checks", -1),
 	    CHECKS(1),
@@ -371,31 +409,23 @@ static const struct sequence {
 	    WAIT(61000, "quiet", 61500), EVAL(61500, DONE) } },
 	/* At the timeout with a file missing, it is a timeout. */
 	{ "expire waits for the count",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_SYMLINK, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    EVAL(1500, ST_WAITING), EXPIRE(1600, ST_WAITING) } },
 	{ "invalid only once the others settle",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_OK, WR_ALIVE, 11), SET(B, V_INCOMPLETE, WR_GONE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "writers", -1), PID(11), SET(A, V_OK, WR_QUIET, 11),
 	    EVAL(1600, ST_INVALID) } },
 	{ "invalid waits for a busy other",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_BUSY, WR_QUIET, 0), SET(B, V_INCOMPLETE, WR_GONE, 22),
 	    SEEN(A, 10, 4096, EV, 1000), SEEN(B, 11, 4096, EV, 1000),
 	    WAIT(1500, "checks", 1600), SET(A, V_OK, WR_QUIET, 0),
 	    EVAL(1600, ST_INVALID) } },
 	{ "busy retries",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_BUSY, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "checks", 1600), CHECKS(1), WAIT(1550, NULL, 1650),
 	    CHECKS(2), /* a busy file is checked again */
@@ -403,9 +433,7 @@ static const struct sequence {
 
 	/* ---- the I/O runs once per change ---- */
 	{ "checked once per change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE), EVAL(1600, DONE),
 	    EVAL(99999, DONE), CHECKS(1), WRITERS(1), FORGET(100000),
 	    CHECKED(A, 0), WRITER(A, WR_UNPROBED),
@@ -413,27 +441,21 @@ static const struct sequence {
 	    CHECKS(2), /* settle_forget() forces a check */
 	    WRITERS(2) } },
 	{ "a failing file is not checked again without a change",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SET(A, V_CORRUPT, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    EVAL(1500, NO_ASSERT), EVAL(2000, NO_ASSERT), EVAL(3000, NO_ASSERT),
 	    CHECKS(1), WRITERS(1) } },
 
 	/* ---- early checks: files quiet on their own while the rule waits */
 	{ "an early check waits for the file's own window",
-	  3,
-	  500,
-	  false,
+	  { .expect = 3, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), WAIT(1200, "count", 1500),
 	    CHECKS(0), /* none before its window passed */
 	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
 	    SEEN(B, 11, 4096, EV, 1600), WAIT(1700, "count", 2100),
 	    CHECKS(1) } },
 	{ "an early verdict is dropped when the file changes",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
 	    WAIT(1500, "count", -1), CHECKS_OF(A, 1),
 	    /* written again: its early verdict no longer holds */
@@ -443,9 +465,7 @@ static const struct sequence {
 	    WAIT(2200, "quiet", 2300), CHECKS_OF(A, 2), EVAL(2300, DONE),
 	    CHECKS_OF(B, 1) } },
 	{ "no early check within a window of lost events",
-	  2,
-	  500,
-	  false,
+	  { .expect = 2, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 0),
 	    FORGET(2000), /* a queue overflow: a rescan follows */
 	    SEEN(A, 10, 4096, SCAN, 2000), WAIT(2100, "count", 2500),
@@ -454,43 +474,396 @@ static const struct sequence {
 
 	/* ---- the trigger ---- */
 	{ "trigger",
-	  0,
-	  500,
-	  false,
+	  { .expect = 0, .debounce = 500 },
 	  { TRIGGER(1, 0), WAIT(100000, "trigger", -1), PID(0),
 	    TRIGGER(0, 200000), LAST(200000), WAIT(200100, "quiet", 200500),
 	    EVAL(200500, DONE) } },
 	{ "the trigger comes before the count",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { TRIGGER(1, 0), WAIT(5000, "trigger", -1),
 	    SEEN(A, 10, 4096, EV, 1000), WAIT(5000, "trigger", -1),
 	    CHECKS(1), /* checked early, while the trigger runs */
 	    TRIGGER(0, 6000), WAIT(6000, "quiet", 6500), EVAL(6500, DONE),
 	    CHECKS(1) /* an unchanged file is not checked again */ } },
 	{ "a touch restarts the window",
-	  1,
-	  500,
-	  false,
+	  { .expect = 1, .debounce = 500 },
 	  { SEEN(A, 10, 4096, EV, 1000), TOUCH(1400), WAIT(1500, "quiet", 1900),
 	    /* an older moment does not move the window back */
 	    TOUCH(1200), LAST(1400), EVAL(1900, DONE) } },
+	/* ---- the writer test after the check ---- */
+	/* It exits, its last write not seen (no event yet): checked again. */
+	{ "a writer alive then gone is checked again",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(A, V_INCOMPLETE, WR_ALIVE, 11), SEEN(A, 10, 4096, EV, 1000),
+	    WAIT(1500, "writers", -1), CHECKS(1), SET(A, V_OK, WR_GONE, 11),
+	    EVAL(1600, DONE), CHECKS(2) } },
+	{ "still failing after the writer is gone is invalid once",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(A, V_CORRUPT, WR_GONE, 11), SEEN(A, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_INVALID),
+	    CHECKS(2), /* checked again once its writer was gone */
+	    EVAL(1600, ST_INVALID),
+	    CHECKS(2), /* a final verdict is not checked again */
+	    WRITERS(1) } },
+
+	/* ---- the stale files are checked together (check_all) ---- */
+	{ "stale files are checked in one batch",
+	  { .expect = 3, .debounce = 500 },
+	  { BATCHING(), SEEN(A, 10, 4096, EV, 1000),
+	    SEEN(B, 11, 4096, EV, 1000), SEEN(C, 12, 4096, EV, 1000),
+	    EVAL(1500, DONE), BATCHES(1), BATCHED(0, 3), CHECKS(3), WRITERS(3),
+	    READY(3),
+	    /* nothing stale: no batch at all */
+	    EVAL(1600, DONE), BATCHES(1),
+	    /* one changed: a batch of one, the others keep their verdicts */
+	    SET(B, V_INCOMPLETE, WR_QUIET, 0), SEEN(B, 11, 8192, EV, 2000),
+	    WAIT(2500, "checks", -1), BATCHES(2), BATCHED(1, 1),
+	    CHECKS_OF(A, 1), CHECKS_OF(B, 2), READY(2) } },
+	{ "uncounted and gone files are not in the batch",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { BATCHING(), SEEN(A, 10, 4096, INIT, 0), /* old: --new-only */
+	    SEEN(B, 11, 4096, EV, 1000), SEEN(C, 12, 4096, EV, 1000),
+	    GONE(C, 1000), EVAL(1500, DONE), BATCHES(1), BATCHED(0, 1),
+	    CHECKS_OF(B, 1) } },
+	/* The writer finished and exited between the check and the writer
+	 * test: the failing verdict was on contents it had not finished;
+	 * checked again, the file is ok. */
+	{ "a writer gone after the check is checked again",
+	  { .expect = 1, .debounce = 500 },
+	  { BATCHING(), SET(A, V_INCOMPLETE, WR_GONE, 11), MEND(A),
+	    SEEN(A, 10, 4096, EV, 1000), EVAL(1500, DONE), CHECKS(2),
+	    VERDICT(A, V_OK), EVAL(1600, DONE), CHECKS(2) } },
+
+	/* ---- files that go ---- */
+	{ "a gone file is vanished until renamed",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), GONE(A, 2000), LAST(2000), COUNTED(0),
+	    PRESENT(A, 0), NVANISHED(1), VANISHED(0, A), VINODE(0, 1, 10),
+	    RENAMABLE(0, 1), WAIT(5000, "count", -1),
+	    /* the same inode under another name: a rename, nothing lost */
+	    SEEN(A ".Hdeadbeefh", 10, 4096, EV, 2001), NVANISHED(0), COUNTED(1),
+	    EVAL(2501, DONE) } },
+	{ "gone, and another inode, is still vanished",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), GONE(A, 2000),
+	    SEEN(B, 11, 4096, EV, 2001), NVANISHED(1), VANISHED(0, A) } },
+	{ "gone twice is one loss",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), GONE(A, 2000), GONE(A, 3000),
+	    NVANISHED(1), LAST(2000), GONE("never-seen", 4000),
+	    NVANISHED(1) } },
+	{ "--new-only: an uncounted file gone is no loss",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { SEEN(A, 10, 4096, INIT, -3600000), GONE(A, 2000), NVANISHED(0) } },
+	{ "deleted, never seen",
+	  { .expect = 1, .debounce = 500 },
+	  { DELETED(B, 3000), NVANISHED(1), VANISHED(0, B), RENAMABLE(0, 0),
+	    LAST(3000) } },
+	/* Created after the watch was armed, deleted before a stat. */
+	{ "--new-only: deleted, never seen, is a loss",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { DELETED(B, 3000), NVANISHED(1), VANISHED(0, B) } },
+	/* A deleted file's inode may be reused by a new file: no rename. */
+	{ "deleted is lost even if its inode comes back",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), DELETED(A, 2000), LAST(2000),
+	    COUNTED(0), PRESENT(A, 0), NVANISHED(1), VANISHED(0, A),
+	    RENAMABLE(0, 0), SEEN(B, 10, 4096, EV, 2001),
+	    NVANISHED(1), /* a deleted file is not unvanished */
+	    VANISHED(0, A) } },
+	{ "--new-only: an uncounted file deleted is no loss",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { SEEN(A, 10, 4096, INIT, -3600000), DELETED(A, 2000), NVANISHED(0),
+	    GONE(A, 2100), DELETED(A, 2200), NVANISHED(0) } },
+	{ "a quarantined file deleted is no loss",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), QUARANTINE(A), DELETED(A, 2000),
+	    NVANISHED(0), COUNTED(1) } },
+	/* A scan (after an overflow) found the file missing; then the DELETE
+	 * event queued meanwhile arrives. One file, one loss, and no longer
+	 * renamable. */
+	{ "gone then deleted is one loss",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), SCAN_BEGIN(), SCAN_END(2000),
+	    NVANISHED(1), RENAMABLE(0, 1), DELETED(A, 2100), NVANISHED(1),
+	    /* deleted for sure: a new file on the same inode is another */
+	    SEEN(B, 10, 4096, EV, 2200), NVANISHED(1), VANISHED(0, A) } },
+	{ "a quarantined file going is no loss",
+	  { .expect = 2, .debounce = 500 },
+	  { SET(B, V_CORRUPT, WR_GONE, 0), SEEN(A, 10, 4096, EV, 1000),
+	    SEEN(B, 11, 4096, EV, 1000), EVAL(1500, ST_INVALID), QUARANTINE(B),
+	    QUARANTINED(B, 1), GONE(B, 1600), NVANISHED(0),
+	    COUNTED(2), /* a quarantined file counts */
+	    READY(1),
+	    /* what is left is ok */
+	    EVAL(100000, DONE) } },
+
+	/* ---- full scans ---- */
+	{ "a scan finds what went",
+	  { .expect = 2, .debounce = 500 },
+	  { SEEN(A, 10, 4096, INIT, -3600000),
+	    SEEN(B, 11, 4096, INIT, -3600000),
+	    SEEN(C, 12, 4096, INIT, -3600000), COUNTED(3), SCAN_BEGIN(),
+	    SEEN(A, 10, 4096, SCAN, 5000), SEEN(C, 12, 4096, SCAN, 5000),
+	    SCAN_END(5000), PRESENT(A, 1), PRESENT(B, 0), PRESENT(C, 1),
+	    COUNTED(2), NVANISHED(1), VANISHED(0, B), LAST(5000),
+	    WAIT(5000, "quiet", 5500), EVAL(5500, DONE),
+	    /* an empty scan: everything went */
+	    SCAN_BEGIN(), SCAN_END(6000), COUNTED(0), NVANISHED(3) } },
+	{ "a scan with nothing gone is no change",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), SCAN_BEGIN(),
+	    SEEN(A, 10, 4096, SCAN, 5000), SCAN_END(5000), LAST(1000),
+	    NVANISHED(0) } },
+	/* A rename found by a scan (polling, overflow) rather than by events:
+	 * the new name is seen, the old one is not. The inode is the same,
+	 * so no coverage was lost, whatever the order the scan met them in. */
+	{ "a rename found by a scan is no loss",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(A, 10, 4096, EV, 1000), SCAN_BEGIN(),
+	    SEEN(A ".Hdeadbeefh", 10, 4096, SCAN, 5000), SCAN_END(5000),
+	    PRESENT(A, 0), COUNTED(1), NVANISHED(0) } },
+
+	/* ---- which vanished files are losses (settle_opts.since) ---- */
+	/* A file written since the wait's own time began that vanishes is
+	 * coverage lost; a file quiet since before that, removed by another
+	 * program, is old data. The wait began at 10000 with a 500 ms
+	 * window: since is 9500. */
+	{ "old data removed is no loss",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 1000), /* written long before */
+	    DELETED(A, 10100), NVANISHED(1), LOSS(0, 0), NLOST(0) } },
+	{ "a file written just before the wait is lost",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 9600), /* within the window before */
+	    GONE(A, 10100), NLOST(1), LOSS(0, 1) } },
+	{ "a file written during the wait is lost",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 1, 4096, EV, 10200), DELETED(A, 10300),
+	    SEEN(B, 2, 4096, INIT, 100), DELETED(B, 10400), NVANISHED(2),
+	    NLOST(1), VANISHED(0, A), LOSS(0, 1) } },
+	{ "--new-only: a file created and deleted between two looks is lost",
+	  { .expect = 1, .debounce = 500, .new_only = true, .since = 9500 },
+	  { DELETED(A, 10300), /* never stat'ed */
+	    NLOST(1) } },
+	/* The same inode under a new name: nothing vanished. */
+	{ "a rename during the wait is nothing",
+	  { .expect = 1, .debounce = 500, .since = 9500 },
+	  { SEEN(A, 7, 4096, EV, 10200), GONE(A, 10300),
+	    SEEN(B, 7, 4096, EV, 10300), NVANISHED(0), NLOST(0) } },
+	/* With --new-only a file that was there before the wait never
+	 * counted: nothing vanished. */
+	{ "--new-only: an uncounted file deleted during the wait is nothing",
+	  { .expect = 1, .debounce = 500, .new_only = true, .since = 9500 },
+	  { SEEN(A, 1, 4096, INIT, 9900), DELETED(A, 10100), NVANISHED(0),
+	    NLOST(0) } },
+
+	/* ---- the rename that ends a save (coverage.py 7.13.1 and later) */
+	/* Even when its rows are complete and no writer is known. */
+	{ "an unfinished save never settles",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_OK, WR_QUIET, 0), SEEN(U, 10, 4096, EV, 1000),
+	    UNFINISHED(U, 1), WAIT(1500, "checks", -1),
+	    EVAL(100000, ST_WAITING), READY(0),
+	    DESCRIBES(100000,
+		      "failing their check: " U
+		      " (incomplete: " CHECK_UNFINISHED ")",
+		      1) } },
+	/* Its writer gone before the rename, whatever its rows: cut short. */
+	{ "an unfinished save with ok rows, its writer gone, is cut short",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_OK, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_INVALID), INVALID(U, 1), VERDICT(U, V_INCOMPLETE),
+	    REASON(U, SETTLE_CUT_SHORT) } },
+	{ "an unfinished save, incomplete, its writer gone, is cut short",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_INCOMPLETE, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_INVALID), INVALID(U, 1), VERDICT(U, V_INCOMPLETE),
+	    REASON(U, SETTLE_CUT_SHORT) } },
+	{ "an unfinished save, empty, its writer gone, is cut short",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_EMPTY, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_INVALID), INVALID(U, 1), VERDICT(U, V_INCOMPLETE),
+	    REASON(U, SETTLE_CUT_SHORT) } },
+	{ "an unfinished save, corrupt, its writer gone, is cut short",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_CORRUPT, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_INVALID), INVALID(U, 1), VERDICT(U, V_INCOMPLETE),
+	    REASON(U, SETTLE_CUT_SHORT) } },
+	/* A writer whose pid proved nothing (another PID namespace, hidepid)
+	 * is one from another host: an unfinished or failing file is never
+	 * final, not even at the timeout, and an ok, finished one settles. */
+	{ "an unknown writer's unfinished save is never final",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_INCOMPLETE, WR_UNKNOWN, 44),
+	    EVIDENCE(U, "writer pid 44 unknown (not visible)"),
+	    SEEN(U, 10, 4096, EV, 1000), EVAL(1500, ST_WAITING), INVALID(U, 0),
+	    EXPIRE(1600, ST_WAITING), INVALID(U, 0),
+	    DESCRIBES(1600, "; writer pid 44 unknown (not visible))", 1),
+	    SET(U, V_OK, WR_UNKNOWN, 44), UNCHECK(U),
+	    EVAL(1700, ST_WAITING) } },
+	{ "an unknown writer's failing file is never final",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(A, V_INCOMPLETE, WR_UNKNOWN, 44),
+	    EVIDENCE(A, "writer pid 44 unknown (not visible)"),
+	    SEEN(A, 10, 4096, EV, 1000), EVAL(1500, ST_WAITING), INVALID(A, 0),
+	    EXPIRE(1600, ST_WAITING), INVALID(A, 0),
+	    DESCRIBES(1600, "; writer pid 44 unknown (not visible))", 1),
+	    SET(A, V_OK, WR_UNKNOWN, 44), UNCHECK(A), EVAL(1700, DONE) } },
+	/* Renamed and exited between the check and the writer test. */
+	{ "an unfinished save found missing waits for its rename",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(U, V_MISSING, WR_GONE, 44), SEEN(U, 10, 4096, EV, 1000),
+	    EVAL(1500, ST_WAITING), INVALID(U, 0), GONE(U, 1600),
+	    SEEN(F, 10, 4096, EV, 1600), EVAL(1600, DONE), NVANISHED(0) } },
+	{ "a finished name settles",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(F, 10, 4096, EV, 1000), UNFINISHED(F, 0), EVAL(1500, DONE) } },
+	/* The rename is one data file: no loss, counted once, and no new
+	 * quiet window when the contents did not change. */
+	{ "the rename is one file",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), WAIT(1500, "checks", -1),
+	    GONE(U, 1400), SEEN(F, 10, 4096, EV, 1400),
+	    NVANISHED(0),	    /* the rename is no loss */
+	    COUNTED(1), LAST(1000), /* no new window */
+	    EVAL(1500, DONE), READY(1) } },
+	{ "--new-only: the rename is one file",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { SEEN(U, 10, 4096, EV, 1000), WAIT(1500, "checks", -1),
+	    GONE(U, 1400), SEEN(F, 10, 4096, EV, 1400),
+	    NVANISHED(0),	    /* the rename is no loss */
+	    COUNTED(1), LAST(1000), /* no new window */
+	    EVAL(1500, DONE), READY(1) } },
+	/* There before the watch: it counts once written after it. */
+	{ "--new-only: the rename of an old file counts once",
+	  { .expect = 1, .debounce = 500, .new_only = true },
+	  { SEEN(U, 10, 4096, INIT, 0), COUNTED(0), SEEN(U, 10, 8192, EV, 1000),
+	    GONE(U, 1100), SEEN(F, 10, 8192, EV, 1100), COUNTED(1),
+	    NVANISHED(0), EVAL(1500, DONE) } },
+	{ "a rename with new contents is a change",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), GONE(U, 1400),
+	    SEEN(F, 10, 8192, EV, 1400), NVANISHED(0),
+	    WAIT(1500, "quiet", 1900), EVAL(1900, DONE) } },
+	{ "a rename after another change keeps that window",
+	  { .expect = 2, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), GONE(U, 1300),
+	    SEEN(B, 11, 4096, EV, 1350), SEEN(F, 10, 4096, EV, 1400),
+	    WAIT(1500, "quiet", 1850) } },
+	{ "a rename found by a scan keeps the window",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), SCAN_BEGIN(),
+	    SEEN(F, 10, 4096, SCAN, 1400), SCAN_END(1400), NVANISHED(0),
+	    COUNTED(1), LAST(1000), EVAL(1500, DONE) } },
+	/* Where a rename gives the file another inode (some FUSE
+	 * filesystems), the finished name of the same save, with the same
+	 * contents, is still the same file: by events and by scans. */
+	{ "a rename to another inode is one file, by events",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), GONE(U, 1400),
+	    SEEN(F, 99, 4096, EV, 1400), NVANISHED(0), COUNTED(1), LAST(1000),
+	    EVAL(1500, DONE) } },
+	{ "a rename to another inode is one file, by a scan",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), SCAN_BEGIN(),
+	    SEEN(F, 99, 4096, SCAN, 1400), SCAN_END(1400), NVANISHED(0),
+	    COUNTED(1), LAST(1000) } },
+	/* Another save's finished name, or other contents: U is lost. */
+	{ "another save under another inode is no rename",
+	  { .expect = 1, .debounce = 500 },
+	  { SEEN(U, 10, 4096, EV, 1000), GONE(U, 1400),
+	    SEEN(".coverage.h.pid45.Xa1B2c3x.H0123456789h", 99, 4096, EV, 1400),
+	    NVANISHED(1), SEEN(F, 98, 8192, EV, 1400), NVANISHED(1),
+	    VANISHED(0, U) } },
+	/* At the timeout, an unfinished save (no .H...h yet) is a timeout,
+	 * not a failure, though another file fails for good then. */
+	{ "expire leaves an unfinished save a timeout",
+	  { .expect = 2, .debounce = 500 },
+	  { SET(A, V_SYMLINK, WR_QUIET, 0), SET(U, V_OK, WR_QUIET, 0),
+	    SEEN(A, 10, 4096, EV, 1000), SEEN(U, 11, 4096, EV, 1000),
+	    EVAL(1500, ST_WAITING), EXPIRE(1600, ST_WAITING), INVALID(A, 0) } },
+
+	/* ---- what the status line shows ---- */
+	{ "describe: nothing",
+	  { .expect = 1, .debounce = 500 },
+	  { DESCRIBE(1000, "0 of 1 expected data file; no change seen") } },
+	{ "describe: failing",
+	  { .expect = 2, .debounce = 500 },
+	  { SET(A, V_INCOMPLETE, WR_QUIET, 0), SEEN(A, 10, 4096, EV, 1000),
+	    SEEN(B, 11, 4096, EV, 1000), EVAL(1500, ST_WAITING), GONE(B, 2000),
+	    DESCRIBES(3500, "1 of 2 expected", 1),
+	    DESCRIBES(3500, A " (incomplete: fake incomplete)", 1),
+	    DESCRIBES(3500, B, 0), /* a gone file is not listed */
+	    DESCRIBES(3500, "last change 1.50s ago", 1),
+	    DESCRIBES(3500, "\n", 0), /* one line */
+	    DESCRIBE(3500, "1 of 2 expected data files; failing their check: " A
+			   " (incomplete: fake incomplete); last change 1.50s "
+			   "ago") } },
+	{ "describe: writers and trigger",
+	  { .expect = 1, .debounce = 500 },
+	  { SET(A, V_OK, WR_ALIVE, 4711), SEEN(A, 10, 4096, EV, 1000),
+	    SEEN(B, 11, 4096, EV, 1000), EVAL(1500, ST_WAITING),
+	    TRIGGER(1, 1500), DESCRIBES(62500, "2 of 1 expected", 1),
+	    DESCRIBES(62500, "trigger", 1),
+	    DESCRIBES(62500, A " (writer pid 4711 alive)", 1),
+	    DESCRIBES(62500, B, 0), /* an ok file is not listed */
+	    DESCRIBES(62500, "last change 1m01s ago", 1) } },
+	/* The quiet window left: none before any change, the rest of the
+	 * window after one, none once it has passed. */
+	{ "the quiet window left",
+	  { .expect = 1, .debounce = 500 },
+	  { QUIET_LEFT(1000, -1), SEEN(A, 1, 4096, EV, 1000),
+	    QUIET_LEFT(1000, 500), QUIET_LEFT(1300, 200),
+	    QUIET_LEFT(1500, -1) } },
 };
+
+/* An I/O whose check_all records its batches and checks each file with
+ * fake_check, in the caller's thread. */
+static size_t batches, batched[8];
+
+static void
+fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
+{
+	size_t i;
+
+	if (batches < 8)
+		batched[batches] = n;
+	batches++;
+	for (i = 0; i < n; i++)
+		fake_check(ctx, &files[which[i]]);
+}
+
+static const struct settle_io batch_io = { fake_check, fake_writer, &fk,
+					   fake_check_all, NULL };
+
+/* Vanished file i of s, which must exist at that step of sequence q. */
+static const struct vanished *
+vanished_at(struct settle *s, const struct sequence *q, size_t step, long i)
+{
+	cr_assert_lt((size_t)i, settle_nvanished(s),
+		     "%s, step %zu: no vanished file %ld of %zu", q->what, step,
+		     i, settle_nvanished(s));
+	return settle_vanished(s, (size_t)i);
+}
 
 /* Run sequence q, asserting what its steps expect; each failure names the
  * sequence and the step. */
 static void
 run_sequence(const struct sequence *q)
 {
-	struct settle *s = mk(q->expect, q->debounce, q->new_only);
+	struct settle *s = mk_opts(&q->o);
+	const struct settle_io *use = &io;
 	struct settle_wait w = { .at = -1 };
 	const struct step *p;
-	const struct sfile *f;
+	const struct vanished *v;
+	struct sfile *f;
 	enum settle_state st;
+	char buf[1024];
 	long got = 0;
 	size_t i;
 
+	batches = 0;
 	for (i = 0; i < sizeof(q->steps) / sizeof(q->steps[0]); i++) {
 		p = &q->steps[i];
 		f = p->name != NULL ? settle_find(s, p->name) : NULL;
@@ -502,12 +875,41 @@ run_sequence(const struct sequence *q)
 			fake_set(&fk, p->name, (enum verdict)p->n,
 				 (enum writer_state)p->m, (pid_t)p->k);
 			continue;
+		case MEND:
+			fake_get(&fk, p->name)->mended = true;
+			continue;
+		case EVIDENCE:
+			fake_get(&fk, p->name)->evidence = p->str;
+			continue;
+		case UNCHECK:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			f->checked = false;
+			continue;
+		case BATCHING:
+			use = &batch_io;
+			continue;
 		case SEEN:
 			seen(s, p->name, (ino_t)p->n, (off_t)p->m,
 			     (enum origin)p->k, p->t);
 			continue;
+		case GONE:
+			settle_gone(s, p->name, p->t);
+			continue;
+		case DELETED:
+			settle_deleted(s, p->name, p->t);
+			continue;
+		case SCAN_BEGIN:
+			settle_scan_begin(s);
+			continue;
+		case SCAN_END:
+			settle_scan_end(s, p->t);
+			continue;
+		case QUARANTINE:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			settle_quarantine(s, f);
+			continue;
 		case EVAL:
-			st = eval(s, p->t, &w);
+			st = eval_io(s, p->t, use, &w);
 			if (p->st != NO_ASSERT)
 				cr_expect_eq(st, p->st,
 					     "%s, step %zu: state %d, "
@@ -515,7 +917,7 @@ run_sequence(const struct sequence *q)
 					     q->what, i, (int)st, p->st);
 			continue;
 		case WAIT:
-			st = eval(s, p->t, &w);
+			st = eval_io(s, p->t, use, &w);
 			cr_expect_eq(st, ST_WAITING,
 				     "%s, step %zu: state %d, expected "
 				     "waiting",
@@ -561,6 +963,47 @@ run_sequence(const struct sequence *q)
 				     "%s, step %zu: changed_at %lld", q->what,
 				     i, (long long)f->changed_at);
 			continue;
+		case VANISHED:
+			v = vanished_at(s, q, i, p->m);
+			cr_expect_str_eq(v->name, p->str,
+					 "%s, step %zu: vanished %ld is %s, "
+					 "expected %s",
+					 q->what, i, p->m, v->name, p->str);
+			continue;
+		case REASON:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			cr_expect_str_eq(f->check.reason, p->str,
+					 "%s, step %zu: reason %s, expected %s",
+					 q->what, i, f->check.reason, p->str);
+			continue;
+		case DESCRIBE:
+		case DESCRIBES:
+			settle_describe(s, p->t, buf, sizeof(buf));
+			if (p->op == DESCRIBE)
+				cr_expect_str_eq(buf, p->str,
+						 "%s, step %zu: described as "
+						 "\"%s\"",
+						 q->what, i, buf);
+			else
+				cr_expect_eq(strstr(buf, p->str) != NULL,
+					     p->n != 0,
+					     "%s, step %zu: \"%s\" %s \"%s\"",
+					     q->what, i, buf,
+					     p->n ? "lacks" : "holds", p->str);
+			continue;
+		case VINODE:
+			v = vanished_at(s, q, i, p->m);
+			cr_expect_eq((long)v->dev, p->k,
+				     "%s, step %zu: vanished %ld on device %ld",
+				     q->what, i, p->m, (long)v->dev);
+			got = (long)v->ino;
+			break;
+		case RENAMABLE:
+			got = vanished_at(s, q, i, p->m)->renamable;
+			break;
+		case LOSS:
+			got = vanished_at(s, q, i, p->m)->loss;
+			break;
 		case PID:
 			got = w.pid;
 			break;
@@ -577,15 +1020,43 @@ run_sequence(const struct sequence *q)
 		case READY:
 			got = settle_ready(s);
 			break;
+		case NVANISHED:
+			got = (long)settle_nvanished(s);
+			break;
+		case NLOST:
+			got = settle_nlost(s);
+			break;
+		case QUIET_LEFT:
+			got = settle_quiet_left(s, p->t);
+			break;
+		case BATCHES:
+			got = (long)batches;
+			break;
+		case BATCHED:
+			cr_assert_lt((size_t)p->m,
+				     sizeof(batched) / sizeof(batched[0]),
+				     "%s, step %zu", q->what, i);
+			got = (long)batched[p->m];
+			break;
+		case INVALID:
+			cr_assert_not_null(f, "%s, step %zu", q->what, i);
+			got = settle_invalid(s, f);
+			break;
 		case CHECKED:
 		case COUNTS:
 		case VERDICT:
 		case WRITER:
+		case PRESENT:
+		case QUARANTINED:
+		case UNFINISHED:
 			cr_assert_not_null(f, "%s, step %zu", q->what, i);
-			got = p->op == CHECKED	 ? f->checked
-			      : p->op == COUNTS	 ? f->counts
-			      : p->op == VERDICT ? (long)f->check.verdict
-						 : (long)f->writer;
+			got = p->op == CHECKED	     ? f->checked
+			      : p->op == COUNTS	     ? f->counts
+			      : p->op == VERDICT     ? (long)f->check.verdict
+			      : p->op == WRITER	     ? (long)f->writer
+			      : p->op == PRESENT     ? f->present
+			      : p->op == QUARANTINED ? f->quarantined
+						     : f->unfinished;
 			break;
 		}
 		cr_expect_eq(got, p->n,
@@ -627,6 +1098,31 @@ Test(settle, sequences)
 #undef COUNTS
 #undef VERDICT
 #undef WRITER
+#undef GONE
+#undef DELETED
+#undef SCAN_BEGIN
+#undef SCAN_END
+#undef QUARANTINE
+#undef NVANISHED
+#undef NLOST
+#undef VANISHED
+#undef VINODE
+#undef RENAMABLE
+#undef LOSS
+#undef PRESENT
+#undef QUARANTINED
+#undef UNFINISHED
+#undef INVALID
+#undef REASON
+#undef MEND
+#undef QUIET_LEFT
+#undef EVIDENCE
+#undef UNCHECK
+#undef DESCRIBE
+#undef DESCRIBES
+#undef BATCHING
+#undef BATCHES
+#undef BATCHED
 
 /* ---- what is a change ---- */
 
@@ -813,130 +1309,6 @@ Test(settle, one_file_every_verdict_and_writer)
 #undef DONE
 #undef BAD
 
-/* ---- the stale files are checked together ---- */
-
-/* An I/O whose check_all records its batches and checks each file with
- * fake_check, in the caller's thread. */
-static size_t batches, batched[8];
-
-static void
-fake_check_all(void *ctx, struct sfile *files, const size_t *which, size_t n)
-{
-	size_t i;
-
-	if (batches < 8)
-		batched[batches] = n;
-	batches++;
-	for (i = 0; i < n; i++)
-		fake_check(ctx, &files[which[i]]);
-}
-
-static const struct settle_io batch_io = { fake_check, fake_writer, &fk,
-					   fake_check_all, NULL };
-
-static enum settle_state
-eval_batch(struct settle *s, msec_t now, struct settle_wait *w)
-{
-	return settle_evaluate(s, now, &batch_io, w);
-}
-
-Test(settle, stale_files_are_checked_in_one_batch)
-{
-	struct settle *s = mk(3, 500, false);
-	struct settle_wait w;
-
-	batches = 0;
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	seen(s, C, 12, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(batches, 1);
-	cr_expect_eq(batched[0], 3);
-	cr_expect_eq(fk.checks, 3);
-	cr_expect_eq(fk.writers, 3);
-	cr_expect_eq(settle_ready(s), 3);
-	/* Nothing stale: no batch at all. */
-	cr_expect_eq(eval_batch(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(batches, 1);
-	/* One changed: a batch of one, the others keep their verdicts. */
-	fake_set(&fk, B, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, B, 11, 8192, SEEN_EVENT, 2000);
-	expect_wait(eval_batch(s, 2500, &w), w, "checks", -1);
-	cr_expect_eq(batches, 2);
-	cr_expect_eq(batched[1], 1);
-	cr_expect_eq(fake_get(&fk, A)->checks, 1);
-	cr_expect_eq(fake_get(&fk, B)->checks, 2);
-	cr_expect_eq(settle_ready(s), 2);
-	settle_free(s);
-}
-
-Test(settle, uncounted_and_gone_files_are_not_in_the_batch)
-{
-	struct settle *s = mk(1, 500, true);
-	struct settle_wait w;
-
-	batches = 0;
-	seen(s, A, 10, 4096, SEEN_INITIAL, 0); /* old: --new-only */
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	seen(s, C, 12, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, C, 1000);
-	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(batches, 1);
-	cr_expect_eq(batched[0], 1);
-	cr_expect_eq(fake_get(&fk, B)->checks, 1);
-	settle_free(s);
-}
-
-/* The writer finished and exited between the check and the writer test:
- * the failing verdict was on contents it had not finished; checked again,
- * the file is ok. */
-Test(settle, writer_gone_after_the_check_is_checked_again)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_GONE, 11);
-	fake_get(&fk, A)->mended = true;
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval_batch(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2);
-	cr_expect_eq(settle_find(s, A)->check.verdict, V_OK);
-	cr_expect_eq(eval_batch(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2);
-	settle_free(s);
-}
-
-Test(settle, writer_alive_then_gone_is_checked_again)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_ALIVE, 11);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	expect_wait(eval(s, 1500, &w), w, "writers", -1);
-	cr_expect_eq(fk.checks, 1);
-	/* It exits, its last write not seen (no event yet). */
-	fake_set(&fk, A, V_OK, WR_GONE, 11);
-	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(fk.checks, 2);
-	settle_free(s);
-}
-
-Test(settle, still_failing_after_the_writer_is_gone_is_invalid_once)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_CORRUPT, WR_GONE, 11);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
-	cr_expect_eq(fk.checks, 2, "checked again once its writer was gone");
-	cr_expect_eq(eval(s, 1600, &w), ST_INVALID);
-	cr_expect_eq(fk.checks, 2, "a final verdict is not checked again");
-	cr_expect_eq(fk.writers, 1);
-	settle_free(s);
-}
-
 /* ---- many files on threads: the same states as one by one ---- */
 
 #define MANY 3000
@@ -1080,313 +1452,7 @@ Test(settle, early_checks_come_in_batches)
 	settle_free(s);
 }
 
-/* ---- files that go ---- */
-
-Test(settle, gone_is_vanished_until_renamed)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	const struct vanished *v;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, A, 2000);
-	cr_expect_eq(settle_last_change(s), 2000);
-	cr_expect_eq(settle_counted(s), 0);
-	cr_expect_not(settle_find(s, A)->present);
-	cr_assert_eq(settle_nvanished(s), 1);
-	v = settle_vanished(s, 0);
-	cr_expect_str_eq(v->name, A);
-	cr_expect_eq(v->dev, 1);
-	cr_expect_eq(v->ino, 10);
-	cr_expect(v->renamable);
-	st = eval(s, 5000, &w);
-	expect_wait(st, w, "count", -1);
-	/* the same inode under another name: a rename, nothing lost */
-	seen(s, A ".Hdeadbeefh", 10, 4096, SEEN_EVENT, 2001);
-	cr_expect_eq(settle_nvanished(s), 0, "a rename is not a loss");
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(eval(s, 2501, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, gone_and_another_inode_is_still_vanished)
-{
-	struct settle *s = mk(1, 500, false);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, A, 2000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 2001);
-	cr_expect_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
-	settle_free(s);
-}
-
-Test(settle, gone_twice_is_one_loss)
-{
-	struct settle *s = mk(1, 500, false);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, A, 2000);
-	settle_gone(s, A, 3000);
-	cr_expect_eq(settle_nvanished(s), 1);
-	cr_expect_eq(settle_last_change(s), 2000);
-	settle_gone(s, "never-seen", 4000);
-	cr_expect_eq(settle_nvanished(s), 1);
-	settle_free(s);
-}
-
-Test(settle, gone_uncounted_is_no_loss)
-{
-	struct settle *s = mk(1, 500, true);
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	settle_gone(s, A, 2000);
-	cr_expect_eq(settle_nvanished(s), 0);
-	settle_free(s);
-}
-
-Test(settle, deleted_never_seen)
-{
-	struct settle *s = mk(1, 500, false);
-
-	settle_deleted(s, B, 3000);
-	cr_assert_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
-	cr_expect_not(settle_vanished(s, 0)->renamable);
-	cr_expect_eq(settle_last_change(s), 3000);
-	settle_free(s);
-}
-
-Test(settle, deleted_never_seen_new_only_is_a_loss)
-{
-	struct settle *s = mk(1, 500, true);
-
-	/* created after the watch was armed, deleted before a stat */
-	settle_deleted(s, B, 3000);
-	cr_assert_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
-	settle_free(s);
-}
-
-/* A deleted file's inode may be reused by a new file: no rename. */
-Test(settle, deleted_is_lost_even_if_its_inode_comes_back)
-{
-	struct settle *s = mk(1, 500, false);
-	const struct vanished *v;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_deleted(s, A, 2000);
-	cr_expect_eq(settle_last_change(s), 2000);
-	cr_expect_eq(settle_counted(s), 0);
-	cr_expect_not(settle_find(s, A)->present);
-	cr_assert_eq(settle_nvanished(s), 1);
-	v = settle_vanished(s, 0);
-	cr_expect_str_eq(v->name, A);
-	cr_expect_not(v->renamable);
-	seen(s, B, 10, 4096, SEEN_EVENT, 2001);
-	cr_assert_eq(settle_nvanished(s), 1, "a deleted file was unvanished");
-	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
-	settle_free(s);
-}
-
-Test(settle, deleted_uncounted_is_no_loss)
-{
-	struct settle *s = mk(1, 500, true);
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	settle_deleted(s, A, 2000);
-	cr_expect_eq(settle_nvanished(s), 0);
-	settle_gone(s, A, 2100);
-	settle_deleted(s, A, 2200);
-	cr_expect_eq(settle_nvanished(s), 0);
-	settle_free(s);
-}
-
-Test(settle, deleted_quarantined_is_no_loss)
-{
-	struct settle *s = mk(1, 500, false);
-	struct sfile *f;
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	f = settle_find(s, A);
-	cr_assert_not_null(f);
-	settle_quarantine(s, f);
-	settle_deleted(s, A, 2000);
-	cr_expect_eq(settle_nvanished(s), 0);
-	cr_expect_eq(settle_counted(s), 1);
-	settle_free(s);
-}
-
-/* A scan (after an overflow) found the file missing; then the DELETE
- * event queued meanwhile arrives. One file, one loss, and no longer
- * renamable. */
-Test(settle, gone_then_deleted_is_one_loss)
-{
-	struct settle *s = mk(1, 500, false);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_scan_begin(s);
-	settle_scan_end(s, 2000);
-	cr_assert_eq(settle_nvanished(s), 1);
-	cr_expect(settle_vanished(s, 0)->renamable);
-	settle_deleted(s, A, 2100);
-	cr_expect_eq(settle_nvanished(s), 1, "%s is listed as lost %zu times",
-		     A, settle_nvanished(s));
-	/* deleted for sure: a new file on the same inode is another file */
-	seen(s, B, 10, 4096, SEEN_EVENT, 2200);
-	cr_assert_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, A);
-	settle_free(s);
-}
-
-Test(settle, quarantined_going_is_no_loss)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	struct sfile *f;
-
-	fake_set(&fk, B, V_CORRUPT, WR_GONE, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_INVALID);
-	f = settle_find(s, B);
-	cr_assert_not_null(f);
-	settle_quarantine(s, f);
-	cr_expect(f->quarantined);
-	settle_gone(s, B, 1600);
-	cr_expect_eq(settle_nvanished(s), 0, "a quarantined file is lost");
-	cr_expect_eq(settle_counted(s), 2, "a quarantined file must count");
-	cr_expect_eq(settle_ready(s), 1);
-	/* what is left is ok */
-	cr_expect_eq(eval(s, 100000, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-/* ---- full scans ---- */
-
-Test(settle, scan_finds_what_went)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, A, 10, 4096, SEEN_INITIAL, -3600000);
-	seen(s, B, 11, 4096, SEEN_INITIAL, -3600000);
-	seen(s, C, 12, 4096, SEEN_INITIAL, -3600000);
-	cr_expect_eq(settle_counted(s), 3);
-	settle_scan_begin(s);
-	seen(s, A, 10, 4096, SEEN_RESCAN, 5000);
-	seen(s, C, 12, 4096, SEEN_RESCAN, 5000);
-	settle_scan_end(s, 5000);
-	cr_expect(settle_find(s, A)->present);
-	cr_expect_not(settle_find(s, B)->present);
-	cr_expect(settle_find(s, C)->present);
-	cr_expect_eq(settle_counted(s), 2);
-	cr_assert_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, B);
-	cr_expect_eq(settle_last_change(s), 5000);
-	st = eval(s, 5000, &w);
-	expect_wait(st, w, "quiet", 5500);
-	cr_expect_eq(eval(s, 5500, &w), ST_SETTLED);
-
-	/* an empty scan: everything went */
-	settle_scan_begin(s);
-	settle_scan_end(s, 6000);
-	cr_expect_eq(settle_counted(s), 0);
-	cr_expect_eq(settle_nvanished(s), 3);
-	settle_free(s);
-}
-
-Test(settle, scan_with_nothing_gone_is_no_change)
-{
-	struct settle *s = mk(1, 500, false);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_scan_begin(s);
-	seen(s, A, 10, 4096, SEEN_RESCAN, 5000);
-	settle_scan_end(s, 5000);
-	cr_expect_eq(settle_last_change(s), 1000);
-	cr_expect_eq(settle_nvanished(s), 0);
-	settle_free(s);
-}
-
-/* A rename found by a scan (polling, overflow) rather than by events: the
- * new name is seen, the old one is not. The inode is the same, so no
- * coverage was lost, whatever the order the scan met them in. */
-Test(settle, rename_found_by_a_scan_is_no_loss)
-{
-	struct settle *s = mk(1, 500, false);
-
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	settle_scan_begin(s);
-	seen(s, A ".Hdeadbeefh", 10, 4096, SEEN_RESCAN, 5000);
-	settle_scan_end(s, 5000);
-	cr_expect_not(settle_find(s, A)->present);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(settle_nvanished(s), 0,
-		     "%s reported lost although its inode is now %s", A,
-		     A ".Hdeadbeefh");
-	settle_free(s);
-}
-
 /* ---- describe ---- */
-
-Test(settle, describe_nothing)
-{
-	struct settle *s = mk(1, 500, false);
-	char buf[512];
-
-	settle_describe(s, 1000, buf, sizeof(buf));
-	cr_expect_str_eq(buf, "0 of 1 expected data file; no change seen");
-	settle_free(s);
-}
-
-Test(settle, describe_failing)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	char buf[1024];
-
-	fake_set(&fk, A, V_INCOMPLETE, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
-	settle_gone(s, B, 2000);
-	settle_describe(s, 3500, buf, sizeof(buf));
-	cr_expect_not_null(strstr(buf, "1 of 2 expected"), "%s", buf);
-	cr_expect_not_null(strstr(buf, A " (incomplete: fake incomplete)"),
-			   "%s", buf);
-	cr_expect_null(strstr(buf, B), "a gone file listed: %s", buf);
-	cr_expect_not_null(strstr(buf, "last change 1.50s ago"), "%s", buf);
-	cr_expect_null(strchr(buf, '\n'), "%s", buf);
-	cr_expect_str_eq(buf,
-			 "1 of 2 expected data files; failing their check: " A
-			 " (incomplete: fake incomplete); last change 1.50s "
-			 "ago");
-	settle_free(s);
-}
-
-Test(settle, describe_writers_and_trigger)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	char buf[1024];
-
-	fake_set(&fk, A, V_OK, WR_ALIVE, 4711);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
-	settle_trigger(s, true, 1500);
-	settle_describe(s, 62500, buf, sizeof(buf));
-	cr_expect_not_null(strstr(buf, "2 of 1 expected"), "%s", buf);
-	cr_expect_not_null(strstr(buf, "trigger"), "%s", buf);
-	cr_expect_not_null(strstr(buf, A " (writer pid 4711 alive)"), "%s",
-			   buf);
-	cr_expect_null(strstr(buf, B), "an ok file listed: %s", buf);
-	cr_expect_not_null(strstr(buf, "last change 1m01s ago"), "%s", buf);
-	settle_free(s);
-}
 
 Test(settle, describe_many_and_small_buffers)
 {
@@ -1465,295 +1531,4 @@ Test(settle, twenty_thousand_names, .timeout = 60)
 Test(settle, free_null)
 {
 	settle_free(NULL);
-}
-
-/* ---- the rename that ends a save (coverage.py 7.13.1 and later) ---- */
-
-Test(settle, unfinished_never_settles)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-	char buf[512];
-
-	/* Even when its rows are complete and no writer is known. */
-	fake_set(&fk, U, V_OK, WR_QUIET, 0);
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect(settle_find(s, U)->unfinished);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", -1);
-	st = eval(s, 100000, &w);
-	cr_expect_eq(st, ST_WAITING);
-	cr_expect_eq(settle_ready(s), 0);
-	settle_describe(s, 100000, buf, sizeof(buf));
-	cr_expect_not_null(strstr(buf, "failing their check: " U
-				       " (incomplete: " CHECK_UNFINISHED ")"),
-			   "%s", buf);
-	settle_free(s);
-}
-
-Test(settle, unfinished_writer_gone_is_cut_short)
-{
-	static const enum verdict seen_as[] = { V_OK, V_INCOMPLETE, V_EMPTY,
-						V_CORRUPT };
-	size_t i;
-
-	for (i = 0; i < sizeof(seen_as) / sizeof(seen_as[0]); i++) {
-		struct settle *s = mk(1, 500, false);
-		struct settle_wait w;
-		struct sfile *f;
-
-		fake_set(&fk, U, seen_as[i], WR_GONE, 44);
-		seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_INVALID, "rows %s",
-			     verdict_name(seen_as[i]));
-		f = settle_find(s, U);
-		cr_expect(settle_invalid(s, f));
-		cr_expect_eq(f->check.verdict, V_INCOMPLETE);
-		cr_expect_str_eq(f->check.reason, SETTLE_CUT_SHORT);
-		settle_free(s);
-	}
-}
-
-/* A writer whose pid proved nothing (another PID namespace, hidepid) is
- * one from another host: an unfinished or failing file is never final,
- * not even at the timeout, and an ok, finished one settles. */
-Test(settle, writer_unknown_is_never_final)
-{
-	static const char *const names[] = { U, A }; /* unfinished first */
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		struct settle *s = mk(1, 500, false);
-		struct settle_wait w;
-		char msg[1024];
-		struct sfile *f;
-
-		fake_set(&fk, names[i], V_INCOMPLETE, WR_UNKNOWN, 44);
-		seen(s, names[i], 10, 4096, SEEN_EVENT, 1000);
-		cr_expect_eq(eval(s, 1500, &w), ST_WAITING, "%s", names[i]);
-		f = settle_find(s, names[i]);
-		cr_expect_not(settle_invalid(s, f));
-		cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-		cr_expect_not(settle_invalid(s, f));
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "writer pid 44 unknown (not visible)");
-		settle_describe(s, 1600, msg, sizeof(msg));
-		cr_expect(
-			strstr(msg, "; writer pid 44 unknown (not visible))") !=
-				NULL,
-			"%s", msg);
-		fake_set(&fk, names[i], V_OK, WR_UNKNOWN, 44);
-		f->checked = false;
-		cr_expect_eq(eval(s, 1700, &w),
-			     i == 0 ? ST_WAITING : ST_SETTLED, "%s", names[i]);
-		settle_free(s);
-	}
-}
-
-Test(settle, unfinished_found_missing_waits_for_its_rename)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	/* Renamed and exited between the check and the writer test. */
-	fake_set(&fk, U, V_MISSING, WR_GONE, 44);
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	cr_expect_eq(st, ST_WAITING);
-	cr_expect_not(settle_invalid(s, settle_find(s, U)));
-	settle_gone(s, U, 1600);
-	seen(s, F, 10, 4096, SEEN_EVENT, 1600);
-	cr_expect_eq(eval(s, 1600, &w), ST_SETTLED);
-	cr_expect_eq(settle_nvanished(s), 0);
-	settle_free(s);
-}
-
-Test(settle, finished_name_settles)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, F, 10, 4096, SEEN_EVENT, 1000);
-	cr_expect_not(settle_find(s, F)->unfinished);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-/* The rename is one data file: no loss, counted once, and no new quiet
- * window when the contents did not change. */
-static void
-rename_once(bool new_only)
-{
-	struct settle *s = mk(1, 500, new_only);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "checks", -1);
-	settle_gone(s, U, 1400);
-	seen(s, F, 10, 4096, SEEN_EVENT, 1400);
-	cr_expect_eq(settle_nvanished(s), 0, "the rename reported as a loss");
-	cr_expect_eq(settle_counted(s), 1, "counted %ld times",
-		     settle_counted(s));
-	cr_expect_eq(settle_last_change(s), 1000,
-		     "the rename started a new window (last change %lld)",
-		     (long long)settle_last_change(s));
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	cr_expect_eq(settle_ready(s), 1);
-	settle_free(s);
-}
-
-Test(settle, rename_is_one_file)
-{
-	rename_once(false);
-}
-
-Test(settle, rename_is_one_file_new_only)
-{
-	rename_once(true);
-}
-
-Test(settle, rename_of_an_old_file_new_only_counts_once)
-{
-	struct settle *s = mk(1, 500, true);
-	struct settle_wait w;
-	enum settle_state st;
-
-	/* There before the watch: it counts once written after it. */
-	seen(s, U, 10, 4096, SEEN_INITIAL, 0);
-	cr_expect_eq(settle_counted(s), 0);
-	seen(s, U, 10, 8192, SEEN_EVENT, 1000);
-	settle_gone(s, U, 1100);
-	seen(s, F, 10, 8192, SEEN_EVENT, 1100);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(settle_nvanished(s), 0);
-	st = eval(s, 1500, &w);
-	cr_expect_eq(st, ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, rename_with_new_contents_is_a_change)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, U, 1400);
-	seen(s, F, 10, 8192, SEEN_EVENT, 1400);
-	cr_expect_eq(settle_nvanished(s), 0);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "quiet", 1900);
-	cr_expect_eq(eval(s, 1900, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-Test(settle, rename_after_another_change_keeps_that_window)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-	enum settle_state st;
-
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, U, 1300);
-	seen(s, B, 11, 4096, SEEN_EVENT, 1350);
-	seen(s, F, 10, 4096, SEEN_EVENT, 1400);
-	st = eval(s, 1500, &w);
-	expect_wait(st, w, "quiet", 1850);
-	settle_free(s);
-}
-
-Test(settle, rename_found_by_a_scan_keeps_the_window)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_scan_begin(s);
-	seen(s, F, 10, 4096, SEEN_RESCAN, 1400);
-	settle_scan_end(s, 1400);
-	cr_expect_eq(settle_nvanished(s), 0);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(settle_last_change(s), 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	settle_free(s);
-}
-
-/* Where a rename gives the file another inode (some FUSE filesystems),
- * the finished name of the same save, with the same contents, is still
- * the same file: by events and by scans. */
-Test(settle, rename_to_another_inode_is_one_file)
-{
-	struct settle *s = mk(1, 500, false);
-	struct settle_wait w;
-
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, U, 1400);
-	seen(s, F, 99, 4096, SEEN_EVENT, 1400);
-	cr_expect_eq(settle_nvanished(s), 0);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(settle_last_change(s), 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_SETTLED);
-	settle_free(s);
-
-	s = mk(1, 500, false);
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_scan_begin(s);
-	seen(s, F, 99, 4096, SEEN_RESCAN, 1400);
-	settle_scan_end(s, 1400);
-	cr_expect_eq(settle_nvanished(s), 0);
-	cr_expect_eq(settle_counted(s), 1);
-	cr_expect_eq(settle_last_change(s), 1000);
-	settle_free(s);
-}
-
-Test(settle, another_save_under_another_inode_is_no_rename)
-{
-	struct settle *s = mk(1, 500, false);
-
-	/* Another save's finished name, or other contents: U is lost. */
-	seen(s, U, 10, 4096, SEEN_EVENT, 1000);
-	settle_gone(s, U, 1400);
-	seen(s, ".coverage.h.pid45.Xa1B2c3x.H0123456789h", 99, 4096, SEEN_EVENT,
-	     1400);
-	cr_expect_eq(settle_nvanished(s), 1);
-	seen(s, F, 98, 8192, SEEN_EVENT, 1400);
-	cr_expect_eq(settle_nvanished(s), 1);
-	cr_expect_str_eq(settle_vanished(s, 0)->name, U);
-	settle_free(s);
-}
-
-/* At the timeout, an unfinished save (no .H...h yet) is a timeout, not a
- * failure, though another file fails for good then. */
-Test(settle, expire_leaves_an_unfinished_save_a_timeout)
-{
-	struct settle *s = mk(2, 500, false);
-	struct settle_wait w;
-
-	fake_set(&fk, A, V_SYMLINK, WR_QUIET, 0);
-	fake_set(&fk, U, V_OK, WR_QUIET, 0);
-	seen(s, A, 10, 4096, SEEN_EVENT, 1000);
-	seen(s, U, 11, 4096, SEEN_EVENT, 1000);
-	cr_expect_eq(eval(s, 1500, &w), ST_WAITING);
-	cr_expect_eq(settle_expire(s, 1600), ST_WAITING);
-	cr_expect_not(settle_invalid(s, settle_find(s, A)));
-	settle_free(s);
-}
-
-/* The quiet window left, as the status line shows it: none before any
- * change, the rest of the window after one, none once it has passed. */
-Test(settle, quiet_left)
-{
-	struct settle *s = mk(1, 500, false);
-	struct fsig g = fsig_of(1, 4096, 0);
-
-	cr_expect_eq(settle_quiet_left(s, 1000), -1);
-	settle_seen(s, ".coverage.h.1.123456", &g, SEEN_EVENT, 1000);
-	cr_expect_eq(settle_quiet_left(s, 1000), 500);
-	cr_expect_eq(settle_quiet_left(s, 1300), 200);
-	cr_expect_eq(settle_quiet_left(s, 1500), -1);
-	settle_free(s);
 }
