@@ -63,7 +63,8 @@ char *immutable_uri(const char *path);
  * allocating takes no global mutex, which threads reading data files at
  * once would otherwise wait on at every allocation. True when threads
  * may use SQLite at once (not a SQLITE_THREADSAFE=0 build: no mutexes at
- * all). */
+ * all). It also has every open SQLite makes not block (util.c,
+ * open_nonblocking()). */
 bool sqlite_setup(void);
 
 #endif

@@ -196,11 +196,36 @@ immutable_uri(const char *path)
 	return uri;
 }
 
+/* SQLite's own open(2), as its unix VFS had it. */
+static int (*sqlite_open)(const char *, int, int);
+
+/* SQLite opens a data file by its name after check.c has opened and
+ * fstat'd it as a regular file: a fifo renamed over that name in between
+ * would block SQLite's open(2) for good (no writer comes), and with it a
+ * checking thread and the wait's timeout. So every open SQLite makes adds
+ * O_NONBLOCK, which does nothing to a regular file; a fifo then opens at
+ * once and fails SQLite's first read, a verdict like any other. */
+static int
+open_nonblocking(const char *path, int flags, int mode)
+{
+	return sqlite_open(path, flags | O_NONBLOCK, mode);
+}
+
 static void
 sqlite_configure(void)
 {
+	sqlite3_vfs *vfs;
+
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	(void)sqlite3_initialize();
+	vfs = sqlite3_vfs_find(NULL);
+	if (vfs == NULL || vfs->iVersion < 3 || vfs->xGetSystemCall == NULL)
+		return;
+	sqlite_open = (int (*)(const char *, int, int))vfs->xGetSystemCall(
+		vfs, "open");
+	if (sqlite_open != NULL)
+		(void)vfs->xSetSystemCall(
+			vfs, "open", (sqlite3_syscall_ptr)open_nonblocking);
 }
 
 bool

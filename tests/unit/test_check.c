@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "check.h"
 #include "pool.h"
 #include "tempdir.h"
+#include "util.h"
 
 #ifndef FIXTURES
 #error "FIXTURES must name the fixtures/data directory"
@@ -337,6 +339,29 @@ Test(check_dir, symlink_loop)
 	cr_assert_eq(symlinkat("b", scratch.fd, "a"), 0);
 	cr_assert_eq(symlinkat("a", scratch.fd, "b"), 0);
 	expect_verdict("a", V_SYMLINK, NULL, &r);
+}
+
+/* check.c opens and fstat's a data file, then SQLite opens it again by
+ * its name: a fifo renamed over the name in between must not block
+ * SQLite's open (no writer would ever come, and the wait's timeout would
+ * hang on the checking thread). The swap is a race, so the test goes
+ * straight to its second half: SQLite, as covsettle sets it up, opening a
+ * fifo. The suite's timeout catches a block. */
+Test(check_dir, sqlite_never_blocks_on_a_fifo)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = NULL;
+	int rc;
+
+	(void)sqlite_setup();
+	cr_assert_eq(mkfifoat(scratch.fd, ".coverage.h.1.123456", 0644), 0);
+	snprintf(path, sizeof(path), "%s/.coverage.h.1.123456", scratch.real);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "pragma quick_check(1)", NULL, NULL,
+				  NULL);
+	cr_expect_neq(rc, SQLITE_OK, "SQLite read a fifo as a database");
+	sqlite3_close(db);
 }
 
 /* The test suite's timeout catches a check that blocks on the fifo. */
