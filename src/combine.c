@@ -23,8 +23,9 @@
  * file's lines, and that falls back.
  *
  * This file runs the combine and builds the union; its parts: each input
- * is read by one of the pool's threads (combine_read.c); the calling
- * thread merges the inputs in their order into the union (struct acc,
+ * is read by one of the pool's threads (combine_read.c), or taken as the
+ * caller read it already (o->preread: the wait's check, pathread.c); the
+ * calling thread merges the inputs in their order into the union (struct acc,
  * combine_write.h): files and contexts by text, then a pair per (file,
  * context) of the output with its numbits or its set of arcs, each set
  * indexed by hashtab.c. The order makes the result, and the input a
