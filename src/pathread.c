@@ -194,14 +194,19 @@ keep_paths(void *ctx, struct sqlite3 *db, const struct check_result *r,
 		.dev = r->dev, .ino = r->ino, .size = r->size, .mtime = r->mtime
 	};
 	struct entry *at;
-	bool ok;
+	bool ok, room;
 
 	if (r->ino == 0)
 		return;
 	ok = (int64_t)r->mtime.tv_sec * 1000000000 + r->mtime.tv_nsec <
 		     stat_ns &&
 	     read_paths(db, &e.blob, &e.len, &e.n) == 0;
-	if (ok && (e.in = read_rows(db)) != NULL)
+	/* A file bigger than the room left is not read for rows at all:
+	 * they would be let go, the union reading them again. */
+	pthread_mutex_lock(&p->lock);
+	room = p->kept + (size_t)r->size <= PATHREAD_KEEP_MAX;
+	pthread_mutex_unlock(&p->lock);
+	if (ok && room && (e.in = read_rows(db)) != NULL)
 		e.inbytes = combine_read_bytes(e.in);
 	pthread_mutex_lock(&p->lock);
 	grow(p);
