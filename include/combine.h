@@ -22,6 +22,8 @@ enum combine_status {
 			   * room (disk or quota full; err says); no output */
 };
 
+struct input;
+
 /* A meta row of the output, written in order before `has_arcs`. */
 struct combine_meta {
 	const char *key;
@@ -49,6 +51,11 @@ struct combine_opts {
 	/* Two files of one input that map to one path fall back: coverage.py
 	 * 6.5 keeps the lines of one of them only. */
 	bool one_path_per_input;
+	/* An input already read (pathread.c, as the wait checked it): the
+	 * one now at path, which the combine then owns and frees, or NULL
+	 * to read it here. May be NULL. */
+	struct input *(*preread)(void *arg, const char *path);
+	void *preread_arg;
 	/* Asked between inputs; nonzero stops the combine. May be NULL. */
 	int (*interrupted)(void *arg);
 	void *arg;

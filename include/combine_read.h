@@ -60,6 +60,20 @@ struct input {
 /* Read the input at in->path into in, and close it: in->s says how. */
 void combine_read_input(struct input *in);
 
+/* Read the input into in, as combine_read_input() does, from db, a
+ * connection to it that the caller opened and keeps (in a read
+ * transaction, so that every table is read in one state): its arc rows
+ * through SQLite, never from the file's pages, whose path may name
+ * another file by now. in->path names it in in->err. */
+void combine_read_db(struct input *in, sqlite3 *db);
+
+/* About how many bytes in's rows hold. */
+size_t combine_read_bytes(const struct input *in);
+
+/* Move got, read earlier, into the slot in (whose room is freed), and
+ * free got itself. */
+void combine_read_take(struct input *in, struct input *got);
+
 /* Read only the input's file table (in->files, by position), and close
  * it: in->s says how, in->err why. */
 void combine_read_files(struct input *in);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct check_reader;
+struct input;
 struct pathread;
 
 /* An empty store, or NULL when threads cannot share it (no mutex). */
@@ -25,5 +26,11 @@ const struct check_reader *pathread_reader(struct pathread *p);
  * mtime now; else 0, nothing set, and the caller reads them itself. */
 int pathread_paths(struct pathread *p, const char *const *inputs, size_t n,
 		   char ***paths, size_t *npaths);
+
+/* The rows of the file at path, read for the native combine's union
+ * (combine.c) when it is the very file read, unchanged (the same rule as
+ * pathread_paths()): the caller's to free (combine_read_free(), free()),
+ * each given once; or NULL, and the caller reads it itself. Any thread. */
+struct input *pathread_input(struct pathread *p, const char *path);
 
 #endif

@@ -442,8 +442,10 @@ check_sqlite(const char *path, bool immutable, bool parallel,
 	}
 	/* One read transaction for every statement: SQLite then takes its
 	 * shared lock, and looks for a hot journal and a WAL file, once per
-	 * file instead of once per statement. */
-	rc = sqlite3_exec(db, "begin", NULL, NULL, NULL);
+	 * file instead of once per statement. schema_version, which needs no
+	 * schema, opens it: else the first statement's schema is read under
+	 * a lock of its own, taken and let go before the transaction's. */
+	rc = sqlite3_exec(db, "begin; pragma schema_version", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "pragma quick_check(1)", -1, &st,
 					NULL);

@@ -535,6 +535,14 @@ staged_paths(const struct choice_opts *o, char ***paths, size_t *npaths,
 	return rc;
 }
 
+/* combine.c's question for each input: its rows, if the wait read them
+ * (pathread.c). */
+static struct input *
+preread(void *arg, const char *path)
+{
+	return pathread_input(arg, path);
+}
+
 /* The combine itself, once coverage.py has answered a about the paths
  * (npaths) of the inputs. */
 static enum combine_status
@@ -561,6 +569,10 @@ run_union(const struct choice_opts *o, const struct answer *a,
 	co.map_to = (const char *const *)a->mapped;
 	co.nmap = npaths;
 	co.one_path_per_input = strncmp(a->version, "6.", 2) == 0;
+	if (o->early != NULL && o->early->paths != NULL) {
+		co.preread = preread;
+		co.preread_arg = o->early->paths;
+	}
 	co.interrupted = interrupted;
 	co.arg = stop;
 	for (i = 0; i < a->nnames && inputs[i] != NULL; i++)

@@ -23,8 +23,9 @@
  * file's lines, and that falls back.
  *
  * This file runs the combine and builds the union; its parts: each input
- * is read by one of the pool's threads (combine_read.c); the calling
- * thread merges the inputs in their order into the union (struct acc,
+ * is read by one of the pool's threads (combine_read.c), or taken as the
+ * caller read it already (o->preread: the wait's check, pathread.c); the
+ * calling thread merges the inputs in their order into the union (struct acc,
  * combine_write.h): files and contexts by text, then a pair per (file,
  * context) of the output with its numbits or its set of arcs, each set
  * indexed by hashtab.c. The order makes the result, and the input a
@@ -361,15 +362,28 @@ static void
 read_one(void *ctx, size_t i)
 {
 	struct run *r = ctx;
-	struct input *in = &r->slot[i % COMBINE_WINDOW];
+	struct input *in = &r->slot[i % COMBINE_WINDOW], *got = NULL;
+	const struct combine_opts *o = r->o;
 
-	in->path = r->o->inputs[i];
+	in->path = o->inputs[i];
 	in->pages = r->pages;
-	in->mapped = r->o->map_to != NULL;
-	if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+	in->mapped = o->map_to != NULL;
+	if (atomic_load_explicit(&r->stop, memory_order_relaxed)) {
 		in->s = COMBINE_STOPPED;
-	else
-		combine_read_input(in);
+		return;
+	}
+	if (o->preread != NULL)
+		got = o->preread(o->preread_arg, in->path);
+	/* Read as this combine reads: mapped alike, and whole. */
+	if (got != NULL && got->mapped == in->mapped && got->s == COMBINE_OK) {
+		combine_read_take(in, got);
+		return;
+	}
+	if (got != NULL) {
+		combine_read_free(got);
+		free(got);
+	}
+	combine_read_input(in);
 }
 
 /* pool's done: merge input i (the calling thread, in order). */

@@ -423,11 +423,11 @@ read_tracers(struct input *in)
 	return s;
 }
 
-void
-combine_read_input(struct input *in)
+/* Every table of the open input, in->s saying how it went. */
+static void
+read_all(struct input *in)
 {
-	if ((in->s = in_open(in)) == COMBINE_OK)
-		in->s = read_meta(in);
+	in->s = read_meta(in);
 	if (in->s == COMBINE_OK)
 		in->s = read_names(in, true);
 	if (in->s == COMBINE_OK)
@@ -438,8 +438,58 @@ combine_read_input(struct input *in)
 		in->s = read_arcs(in);
 	if (in->s == COMBINE_OK)
 		in->s = read_tracers(in);
+}
+
+void
+combine_read_input(struct input *in)
+{
+	if ((in->s = in_open(in)) == COMBINE_OK)
+		read_all(in);
 	sqlite3_close(in->db);
 	in->db = NULL;
+}
+
+void
+combine_read_db(struct input *in, sqlite3 *db)
+{
+	in->db = db;
+	in->pages = false;
+	read_all(in);
+	in->db = NULL;
+}
+
+size_t
+combine_read_bytes(const struct input *in)
+{
+	size_t i, n = sizeof(*in) + in->narcs * sizeof(*in->arcs) +
+		      in->nbits * sizeof(*in->bits) +
+		      (in->fileid.n + in->ctxid.n) * sizeof(uint32_t) +
+		      in->nfiles * (sizeof(*in->files) + sizeof(char *)) +
+		      in->nctxs * sizeof(*in->ctxs);
+
+	for (i = 0; i < in->nbits; i++)
+		n += in->bits[i].len;
+	for (i = 0; i < in->nfiles; i++)
+		n += in->files[i].len + 1 +
+		     (in->tracer && in->tracer[i] ? strlen(in->tracer[i]) : 0);
+	for (i = 0; i < in->nctxs; i++)
+		n += in->ctxs[i].len + 1;
+	return n;
+}
+
+void
+combine_read_take(struct input *in, struct input *got)
+{
+	const char *path = in->path;
+	bool pages = in->pages;
+	struct input old = *in;
+
+	*in = *got;
+	in->path = path;
+	in->pages = pages;
+	*got = old;
+	combine_read_free(got);
+	free(got);
 }
 
 void

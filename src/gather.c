@@ -616,8 +616,9 @@ gather_wait_hooks(struct gather *g, struct wait_opts *w)
 	w->helper = find_helper;
 	w->helper_pid = find_pid;
 	w->helper_ctx = g;
-	/* The inputs' paths, for the native combine's question, are read
-	 * as each file passes its check (pathread.c). */
+	/* The inputs' paths, for the native combine's question, and their
+	 * rows, for its union, are read as each file passes its check
+	 * (pathread.c). */
 	if (g->o.combine != CM_COVERAGE && g->early.paths == NULL)
 		g->early.paths = pathread_new();
 	w->reader = pathread_reader(g->early.paths);

@@ -20,9 +20,17 @@
  * it would still map no path wrongly, since coverage.py maps each path
  * on its own: an input holding a path not in the set is refused by the
  * union (combine.c: "a path that covsettle did not ask coverage.py to
- * map"), and coverage.py combines. */
+ * map"), and coverage.py combines.
+ *
+ * The same read keeps the file's rows for the union (combine_read_db()),
+ * which would otherwise open and read each staged input again after the
+ * wait: it takes them (pathread_input()) under the same rule, the very
+ * file read, unchanged, and reads the input itself otherwise. Rows are
+ * kept up to PATHREAD_KEEP_MAX bytes in all; past that, the union reads
+ * the rest as before. */
 #include "pathread.h"
 #include "check.h"
+#include "combine_read.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -33,15 +41,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* One file's paths, in its file table's order, each ended by a NUL. */
+/* The most bytes of rows kept for the union, all files together. */
+#define PATHREAD_KEEP_MAX ((size_t)64 << 20)
+
+/* One file's paths, in its file table's order, each ended by a NUL; and
+ * its rows, when kept. */
 struct entry {
 	dev_t dev;
 	ino_t ino; /* 0: a free slot */
 	off_t size;
 	struct timespec mtime;
 	char *blob;
-	size_t len; /* bytes of blob */
-	size_t n;   /* paths in it */
+	size_t len;	  /* bytes of blob */
+	size_t n;	  /* paths in it */
+	struct input *in; /* its rows, or NULL */
+	size_t inbytes;	  /* what they hold (combine_read_bytes()) */
 };
 
 struct pathread {
@@ -49,8 +63,40 @@ struct pathread {
 	struct entry *v;      /* open addressing by (dev, ino) */
 	size_t cap;	      /* a power of 2, or 0 */
 	size_t used;
+	size_t kept; /* bytes of the rows kept, all entries */
 	struct check_reader reader;
 };
+
+/* Free the rows e keeps. */
+static void
+drop_rows(struct pathread *p, struct entry *e)
+{
+	if (e->in == NULL)
+		return;
+	combine_read_free(e->in);
+	free(e->in);
+	e->in = NULL;
+	p->kept -= e->inbytes;
+	e->inbytes = 0;
+}
+
+/* The rows of db, read for the union, or NULL where they cannot be (the
+ * union then reads the input itself, and says why). */
+static struct input *
+read_rows(sqlite3 *db)
+{
+	struct input *in = xcalloc(1, sizeof(*in));
+
+	in->path = "(being checked)";
+	in->mapped = true;
+	in->mode = -1;
+	combine_read_db(in, db);
+	if (in->s == COMBINE_OK)
+		return in;
+	combine_read_free(in);
+	free(in);
+	return NULL;
+}
 
 static size_t
 slot_hash(dev_t dev, ino_t ino)
@@ -148,23 +194,38 @@ keep_paths(void *ctx, struct sqlite3 *db, const struct check_result *r,
 		.dev = r->dev, .ino = r->ino, .size = r->size, .mtime = r->mtime
 	};
 	struct entry *at;
-	bool ok;
+	bool ok, room;
 
 	if (r->ino == 0)
 		return;
 	ok = (int64_t)r->mtime.tv_sec * 1000000000 + r->mtime.tv_nsec <
 		     stat_ns &&
 	     read_paths(db, &e.blob, &e.len, &e.n) == 0;
+	/* A file bigger than the room left is not read for rows at all:
+	 * they would be let go, the union reading them again. */
+	pthread_mutex_lock(&p->lock);
+	room = p->kept + (size_t)r->size <= PATHREAD_KEEP_MAX;
+	pthread_mutex_unlock(&p->lock);
+	if (ok && room && (e.in = read_rows(db)) != NULL)
+		e.inbytes = combine_read_bytes(e.in);
 	pthread_mutex_lock(&p->lock);
 	grow(p);
 	at = slot_find(p->v, p->cap, e.dev, e.ino);
 	if (at->ino != 0) {
 		free(at->blob);
+		drop_rows(p, at);
 		p->used--;
 		at->blob = NULL;
 	}
+	if (e.in != NULL && p->kept + e.inbytes > PATHREAD_KEEP_MAX) {
+		combine_read_free(e.in);
+		free(e.in);
+		e.in = NULL;
+		e.inbytes = 0;
+	}
 	if (ok) {
 		*at = e;
+		p->kept += e.inbytes;
 		p->used++;
 	} else {
 		/* Nothing known of it: a miss, so the caller reads it. */
@@ -200,8 +261,10 @@ pathread_free(struct pathread *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->cap; i++)
+	for (i = 0; i < p->cap; i++) {
 		free(p->v[i].blob);
+		drop_rows(p, &p->v[i]);
+	}
 	free(p->v);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -307,4 +370,27 @@ pathread_paths(struct pathread *p, const char *const *inputs, size_t n,
 	*paths = t.v;
 	*npaths = t.n;
 	return 1;
+}
+
+struct input *
+pathread_input(struct pathread *p, const char *path)
+{
+	struct input *in = NULL;
+	struct entry *e;
+	struct stat st;
+
+	if (p == NULL || p->cap == 0 || stat(path, &st) < 0)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	e = slot_find(p->v, p->cap, st.st_dev, st.st_ino);
+	if (e->ino != 0 && e->in != NULL && e->size == st.st_size &&
+	    e->mtime.tv_sec == st.st_mtim.tv_sec &&
+	    e->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+		in = e->in;
+		e->in = NULL;
+		p->kept -= e->inbytes;
+		e->inbytes = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return in;
 }

@@ -76,9 +76,9 @@ ORDER = ("import json, sys; from coverage.data import combinable_files; "
          "print(json.dumps(combinable_files(sys.argv[1], [sys.argv[2]])))")
 
 
-def native_tool(cov, indir, outdir):
+def native_tool(cov, indir, outdir, prefix=(), env=None):
     """build/combine-tool (the native combine alone) on indir, as gather calls
-    it."""
+    it (run under PREFIX, in ENV, when given)."""
     os.makedirs(outdir)
     out = os.path.join(outdir, ".coverage")
     version, schema = json.loads(sh([cov.python, "-c", INFO]).stdout)
@@ -92,7 +92,7 @@ def native_tool(cov, indir, outdir):
     if version.startswith("6.") or version.startswith("7.3."):
         argv.append("-e")
     order = json.loads(sh([cov.python, "-c", ORDER, out, indir]).stdout)
-    sh(argv + [out, *order])
+    sh([*prefix, *argv, out, *order], env=env)
     os.unlink(os.path.join(outdir, "schema"))
     return out
 
@@ -831,22 +831,19 @@ def test_arc_columns_in_another_order(cov, tmp_path, order):
 
 
 def input_opens(cov, indir, tmp_path, name, env):
-    """How often gather --combine=native opens its staged inputs, as
-    strace sees it, and the combined file's facts."""
+    """How often the native combine (the tool: gather takes the rows its
+    wait read, test_paths_read_during_the_wait) opens its inputs, as strace
+    sees it, and the combined file's facts."""
     log = tmp_path / f"{name}.strace"
-    out = tmp_path / f"{name}.cov"
     # Under `make asan-test`: LeakSanitizer cannot run under ptrace.
     env = dict(os.environ if env is None else env)
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-    n = len(glob.glob(os.path.join(indir, ".coverage.*")))
-    r = sh(["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(log), COVSETTLE,
-            "gather", "--combine=native", "--expect", str(n), "--debounce", "0",
-            "--ignore-writers", "--coverage", cov.command, f"--data-file={out}", indir],
-           env=env)
-    assert r.returncode == 0, r.stderr
+    out = native_tool(cov, indir, str(tmp_path / name),
+                      ["strace", "-f", "-qq", "-e", "trace=openat", "-o", str(log)], env)
     opens = [line for line in log.read_text().splitlines()
-             if re.search(r'/in/combined\.\d+"', line) and "= -1" not in line]
-    return len(opens), facts(str(out))
+             if re.search(re.escape(indir) + r'/\.coverage\.[^/"]*"', line)
+             and "= -1" not in line]
+    return len(opens), facts(out)
 
 
 def test_sqlfile_off_reads_through_sqlite(cov, tmp_path):
@@ -861,13 +858,14 @@ def test_sqlfile_off_reads_through_sqlite(cov, tmp_path):
     assert pages - off == 3, (pages, off)
 
 
-def test_paths_read_during_the_wait(cov, tmp_path):
+@pytest.mark.parametrize("arcs", [False, True], ids=["lines", "arcs"])
+def test_paths_read_during_the_wait(cov, tmp_path, arcs):
     """The fan-in (relative_files, [paths]): the paths coverage.py is asked
-    to map were read while the wait checked each input, so the native
-    combine opens each staged input once, for the union, not once more to
-    read its paths; and the result is coverage.py's."""
+    to map, and the rows the union merges, were read while the wait checked
+    each input, so the native combine opens no staged input, neither to
+    read its paths nor for the union; and the result is coverage.py's."""
     rc, inputs = PATH_CASES["fan-in"]
-    proj, indir = path_inputs(cov, tmp_path, rc, inputs)
+    proj, indir = path_inputs(cov, tmp_path, rc, inputs, arcs)
     n = len(glob.glob(os.path.join(indir, ".coverage.*")))
     log = tmp_path / "strace"
     out = tmp_path / "out" / ".coverage"
@@ -881,8 +879,11 @@ def test_paths_read_during_the_wait(cov, tmp_path):
     assert r.returncode == 0, r.stderr
     staged = [m.group(1) for m in re.finditer(r'/in/(combined\.\d+)", O_RDONLY[^\n]*= \d+',
                                               log.read_text())]
-    assert sorted(staged) == sorted(set(staged)), staged
-    assert len(staged) == n, staged
+    assert staged == [], staged
+    # each input was read: in the wait, by its name in the directory
+    checked = {m.group(1) for m in re.finditer(r'/(\.coverage\.[^/"]+)", O_RDONLY[^\n]*= \d+',
+                                               log.read_text())}
+    assert len(checked) == n, checked
     want, got = facts(reference(cov, indir, str(tmp_path / "manual"), cwd=proj)), facts(str(out))
     for key in want:
         if key != "meta keys":
