@@ -41,7 +41,7 @@ struct sfile {
 	struct check_result check;
 	enum writer_state writer;
 	bool unfinished;    /* an era-3 name without .H...h: save not ended */
-	bool renamed;	    /* a scan found its finished name (settle.c) */
+	bool renamed;	    /* a scan found its finished name (settle_gone.c) */
 	bool proven;	    /* checked after its writer was found gone */
 	bool unproven;	    /* its writer gave no evidence since it changed:
 			     * no early end (settle.c) */
