@@ -111,11 +111,11 @@ export COVSETTLE_NOINOTIFY := $(CURDIR)/build/noinotify.so
 # events and windows, so two at once halve the run (15 to 8 minutes on 2
 # cores) and keep `make test` within its 30; each test gives a loaded
 # machine margin. The sanitizer reruns stay one at a time.
-system: build/covsettle build/noinotify.so
+system: build/covsettle build/noinotify.so build/combine-tool
 	COVSETTLE=$(CURDIR)/build/covsettle $(PYTEST) -q -p no:cacheprovider \
 		-n 2 tests/system
 
-asan-test: build/asan/covsettle build/asan/unit build/noinotify.so
+asan-test: build/asan/covsettle build/asan/unit build/noinotify.so build/combine-tool
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 build/asan/unit --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		COVSETTLE=$(CURDIR)/build/asan/covsettle \
