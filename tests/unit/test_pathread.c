@@ -166,21 +166,29 @@ Test(pathread, a_file_written_within_the_tick_of_its_check_is_read_again)
 	pathread_free(p);
 }
 
+/* A copy of "lines" named name, with a's mtime: the same bytes, size and
+ * mtime as a, another inode. */
+static void
+copy_of_a(const char *name)
+{
+	struct stat st;
+	struct timespec ts[2];
+
+	tempdir_copy(&t, FIXTURES "/lines", name);
+	cr_assert_eq(fstatat(t.fd, "a", &st, 0), 0);
+	ts[0] = ts[1] = st.st_mtim;
+	cr_assert_eq(utimensat(t.fd, name, ts, 0), 0);
+}
+
 Test(pathread, a_copy_is_read_again)
 {
 	struct pathread *p = pathread_new();
 	const char *names[] = { "copy" };
-	struct stat st;
-	struct timespec ts[2];
 
 	tempdir_copy(&t, FIXTURES "/lines", "a");
 	set_mtime("a", -60);
 	check_ok(p, "a");
-	/* the same bytes, size and mtime, another inode */
-	tempdir_copy(&t, FIXTURES "/lines", "copy");
-	cr_assert_eq(fstatat(t.fd, "a", &st, 0), 0);
-	ts[0] = ts[1] = st.st_mtim;
-	cr_assert_eq(utimensat(t.fd, "copy", ts, 0), 0);
+	copy_of_a("copy");
 	cr_assert_eq(paths_of(p, names, 1), 0);
 	pathread_free(p);
 }
@@ -275,17 +283,11 @@ Test(pathread, the_rows_of_a_file_unchanged_are_the_unions_read)
 Test(pathread, the_rows_of_a_changed_file_or_a_copy_are_not_served)
 {
 	struct pathread *p = pathread_new();
-	struct stat st;
-	struct timespec ts[2];
 
 	tempdir_copy(&t, FIXTURES "/lines", "a");
 	set_mtime("a", -60);
 	check_ok(p, "a");
-	/* the same bytes, size and mtime, another inode */
-	tempdir_copy(&t, FIXTURES "/lines", "copy");
-	cr_assert_eq(fstatat(t.fd, "a", &st, 0), 0);
-	ts[0] = ts[1] = st.st_mtim;
-	cr_assert_eq(utimensat(t.fd, "copy", ts, 0), 0);
+	copy_of_a("copy");
 	cr_assert_null(pathread_input(p, at("copy", 0)));
 	/* written since its check */
 	move_paths("a");
