@@ -71,6 +71,10 @@ struct gather_result {
 	const char *data_file; /* where the combined data file is */
 	bool deleted;	       /* --no-keep removed the inputs */
 	bool nodata;	       /* combined, but no input measured anything */
+	/* GS_VANISHED: the deleted inputs written during the wait, lost
+	 * coverage (stage_gone()); none when only old data went. */
+	char **lost;
+	size_t nlost;
 	struct choice_result combine; /* which combine ran, and why */
 };
 

@@ -71,9 +71,11 @@ int stage_copy_linked(struct stage *st, bool reads_only);
 int stage_unchanged(struct stage *st, const char *when);
 /* How many of the n inputs are no longer in DIR; *replaced when DIR is
  * not dir (the directory when the gather began) any more, or the staging
- * directory is gone with DIR's other contents. */
+ * directory is gone with DIR's other contents. The names of those gone
+ * that were written during the wait (settle_fresh(): a loss, not old
+ * data) are appended to *lost (*nlost of them, malloc'd). */
 long stage_gone(const struct stage *st, const struct stat *dir, long *n,
-		bool *replaced);
+		bool *replaced, char ***lost, size_t *nlost);
 /* --no-keep: remove the inputs that are still what settled. */
 void stage_delete_inputs(const struct stage *st);
 /* Remove the staging directory (only entries covsettle made) and free

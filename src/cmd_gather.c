@@ -392,37 +392,29 @@ lost_lock(const struct cli *c, int lockfd)
 /* The inputs were deleted under the gather (GS_VANISHED). Old data that
  * another program removed is no loss: gather waits again for what DIR
  * holds now. But an input written during the wait is the coverage waited
- * for: its deletion is a loss, as during the wait (waiter.c,
- * lost_coverage()), said and exit 4. Returns true then. */
+ * for (the engine names them: r->lost): its deletion is a loss, as during
+ * the wait (waiter.c, lost_coverage()), said and exit 4. Returns true
+ * then. */
 static bool
-inputs_lost(const struct cli *c, struct wait_result *w)
+inputs_lost(const struct cli *c, const struct gather_result *r,
+	    struct wait_result *w)
 {
-	char path[PATH_MAX];
-	struct stat st;
 	size_t i;
-	long n = 0;
 
-	for (i = 0; i < settle_nfiles(w->s); i++) {
-		const struct sfile *f = settle_file(w->s, i);
-
-		if (!settle_here(f) || f->quarantined ||
-		    !settle_fresh(w->s, f) ||
-		    fmt(path, sizeof(path), "%s/%s", c->o.dir, f->name) != 0 ||
-		    lstat(path, &st) == 0 || errno != ENOENT)
-			continue;
-		out_error("%s was deleted after it settled, before it was "
-			  "combined: its coverage is lost",
-			  path);
-		settle_gone(w->s, f->name, clock_ms()); /* for --json's lost */
-		n++;
-	}
-	if (n == 0)
+	if (r->nlost == 0)
 		return false;
+	for (i = 0; i < r->nlost; i++) {
+		out_error("%s/%s was deleted after it settled, before it was "
+			  "combined: its coverage is lost",
+			  c->o.dir, r->lost[i]);
+		settle_gone(w->s, r->lost[i], clock_ms()); /* --json's lost */
+	}
 	w->status = WS_LOST;
 	seterr(w->msg,
-	       "%ld data file%s deleted after the wait: %s coverage "
+	       "%zu data file%s deleted after the wait: %s coverage "
 	       "is lost",
-	       n, n == 1 ? " was" : "s were", n == 1 ? "its" : "their");
+	       r->nlost, r->nlost == 1 ? " was" : "s were",
+	       r->nlost == 1 ? "its" : "their");
 	out_error("%s: %s; not combining (the data files left are "
 		  "untouched)",
 		  c->o.dir, w->msg);
@@ -494,7 +486,7 @@ again:
 	/* The files that settled were deleted under the gather: what is in
 	 * DIR now is waited for, as a directory emptied or made again
 	 * during the wait is, until the deadline. The trigger ran once. */
-	if (r.status == GS_VANISHED && inputs_lost(&c, w)) {
+	if (r.status == GS_VANISHED && inputs_lost(&c, &r, w)) {
 		code = EXIT_INVALID;
 		goto out;
 	}

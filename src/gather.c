@@ -440,7 +440,8 @@ vanished(struct pipeline *pl, const struct stat *dir)
 	if (pl->r->status != GS_CHANGED && pl->r->status != GS_FAILED &&
 	    pl->r->status != GS_ERROR)
 		return;
-	gone = stage_gone(&pl->st, dir, &n, &replaced);
+	gone = stage_gone(&pl->st, dir, &n, &replaced, &pl->r->lost,
+			  &pl->r->nlost);
 	if (gone == 0 && !replaced)
 		return;
 	pl->r->status = GS_VANISHED;
@@ -538,9 +539,14 @@ gather_free(struct gather_result *r)
 {
 	int i;
 
+	size_t k;
+
 	for (i = 0; i < r->ncmds; i++)
 		free(r->cmds[i].line);
 	free(r->text);
+	for (k = 0; k < r->nlost; k++)
+		free(r->lost[k]);
+	free(r->lost);
 }
 
 struct gather *

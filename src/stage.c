@@ -642,7 +642,7 @@ stage_sweep(const char *dir)
 /* Which inputs are gone from DIR, and whether DIR itself is. */
 long
 stage_gone(const struct stage *stg, const struct stat *dir, long *n,
-	   bool *replaced)
+	   bool *replaced, char ***lost, size_t *nlost)
 {
 	const struct settle *s = stg->s;
 	char path[PATH_MAX];
@@ -662,10 +662,15 @@ stage_gone(const struct stage *stg, const struct stat *dir, long *n,
 		if (!stage_is_input(f))
 			continue;
 		(*n)++;
-		if (fmt(path, sizeof(path), "%s/%s", stg->realdir, f->name) ==
-			    0 &&
-		    lstat(path, &st) < 0 && errno == ENOENT)
-			gone++;
+		if (fmt(path, sizeof(path), "%s/%s", stg->realdir, f->name) !=
+			    0 ||
+		    lstat(path, &st) == 0 || errno != ENOENT)
+			continue;
+		gone++;
+		if (settle_fresh(s, f)) {
+			*lost = xrealloc(*lost, (*nlost + 1) * sizeof(**lost));
+			(*lost)[(*nlost)++] = xstrdup(f->name);
+		}
 	}
 	return gone;
 }
