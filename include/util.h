@@ -1,7 +1,8 @@
 /* util.h: small helpers shared by every module of covsettle: the
  * monotonic clock, error buffers, checked formatting, mkdir -p, what
  * /proc and pidfd_open(2) say of a pid, allocation that never returns
- * NULL, the immutable SQLite URI of a path and SQLite's global settings.
+ * NULL, the immutable SQLite URI of a path, SQLite's global settings and
+ * the length of a UTF-8 sequence.
  * Nothing here prints; the allocators exit EXIT_NOMEM (exitcode.h). */
 #ifndef COVSETTLE_UTIL_H
 #define COVSETTLE_UTIL_H
@@ -66,5 +67,11 @@ char *immutable_uri(const char *path);
  * all). It also has every open SQLite makes not block (util.c,
  * open_nonblocking()). */
 bool sqlite_setup(void);
+
+/* Length of the valid UTF-8 sequence at p (1 to 4 bytes: no overlong
+ * form, surrogate or code point past U+10FFFF), or 0. The one rule for
+ * JSON strings and escaped names (output.c) and Python's reading of a
+ * name (stage.c). */
+size_t utf8_len(const unsigned char *p);
 
 #endif

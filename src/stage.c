@@ -266,25 +266,8 @@ next_code(const unsigned char **p)
 {
 	const unsigned char *s = *p;
 	unsigned long c;
-	size_t n, i;
+	size_t n = utf8_len(s), i;
 
-	if (s[0] < 0x80)
-		n = 1;
-	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		n = 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			n = 0;
-	if (n > 1 &&
-	    ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	     (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f)))
-		n = 0;
 	if (n == 0) {
 		*p = s + 1;
 		return 0xdc00 + s[0];
