@@ -44,6 +44,22 @@ struct child_io {
 	int capture_err; /* 0, CAPTURE_RELAY or CAPTURE_QUIET */
 };
 
+/* The children a search or a question started, each with when it was
+ * (clock_file_ns(), just before its fork): a Python that measures itself,
+ * whatever its environment, writes a data file named with its pid, born
+ * since, that is none of DIR's. The first CHILD_SPAWNS are kept. */
+#define CHILD_SPAWNS 8
+struct child_spawns {
+	pid_t pid[CHILD_SPAWNS];
+	int64_t at[CHILD_SPAWNS];
+	size_t n;
+};
+
+/* Record that pid was started at at (when there is room). */
+void child_spawns_add(struct child_spawns *s, pid_t pid, int64_t at);
+/* When the last child with pid was started, or 0 if none was. */
+int64_t child_spawns_when(const struct child_spawns *s, pid_t pid);
+
 /* A child started by child_start() and not yet collected. Its pipes'
  * ends here are close-on-exec, so no other child holds them. */
 struct child_job {

@@ -48,13 +48,10 @@ struct choice_result {
  * its stdin for the staged inputs. Zero it before use; stop it with
  * choice_early_stop() on every path that does not combine natively. */
 struct choice_early {
-	struct child_job job;  /* job.pid 0: none running */
-	char *cmd;	       /* the command it was asked for (argv_text()),
-				* even if it could not start; or NULL */
-	pid_t spawned[4];      /* every question started, in order */
-	int64_t spawned_at[4]; /* when each was (clock_file_ns()), just
-				* before its fork */
-	size_t nspawned;
+	struct child_job job; /* job.pid 0: none running */
+	char *cmd;	      /* the command it was asked for (argv_text()),
+			       * even if it could not start; or NULL */
+	struct child_spawns spawned; /* every question started */
 	/* The inputs' paths, read during the wait (pathread.c), or NULL:
 	 * the caller's. */
 	struct pathread *paths;
@@ -85,9 +82,5 @@ void choice_early_start(struct choice_early *e, enum combine_method how,
 /* Stop the early question if it runs (signo to its process group,
  * SIGKILL after a grace period) and reap it. */
 void choice_early_stop(struct choice_early *e, int signo);
-/* When an early question that got pid was last started
- * (clock_file_ns()), or 0. Like the search's --version, a Python that
- * measures itself writes a data file named with its pid. */
-int64_t choice_early_spawned(const struct choice_early *e, pid_t pid);
 
 #endif

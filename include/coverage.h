@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "argv.h"
+#include "child.h"
 #include "util.h"
 
 /* The search for coverage.py, in a child, one candidate at a time: the
@@ -22,19 +23,16 @@ enum coverage_find_state {
 
 struct coverage_find {
 	enum coverage_find_state state;
-	struct argv cmd;       /* found; before that, the command that may
-				* combine while its --version runs: the named one,
-				* or a candidate recognised as coverage.py */
-	const char *given;     /* the named command, or NULL */
-	const char *origin;    /* "--coverage" or "$COVSETTLE_COVERAGE" */
-	const char *words;     /* the candidate being tried */
-	size_t tried;	       /* candidates started so far */
-	pid_t pid;	       /* its --version, or 0 */
-	pid_t spawned[8];      /* every --version started, in order */
-	int64_t spawned_at[8]; /* when each was (clock_file_ns()), just
-				* before its fork */
-	size_t nspawned;
-	int outfd;	  /* a memfd holding its stdout, or -1 */
+	struct argv cmd;	     /* found; before that, the command that may
+				      * combine while its --version runs: the named one,
+				      * or a candidate recognised as coverage.py */
+	const char *given;	     /* the named command, or NULL */
+	const char *origin;	     /* "--coverage" or "$COVSETTLE_COVERAGE" */
+	const char *words;	     /* the candidate being tried */
+	size_t tried;		     /* candidates started so far */
+	pid_t pid;		     /* its --version, or 0 */
+	struct child_spawns spawned; /* every --version started */
+	int outfd;		     /* a memfd holding its stdout, or -1 */
 	char why[160];	  /* the last line a failed --version wrote */
 	char version[32]; /* found: what its --version says ("7.3.2"), or
 			   * "" when it says no version covsettle reads */
@@ -73,12 +71,6 @@ bool coverage_python(const struct argv *cmd, struct argv *py, char *prog,
  * the sorted order of their names? 7.4.4 and later do; before, in the
  * order the directory lists them (glob.glob, os.scandir). */
 bool coverage_sorts_inputs(const char *version);
-
-/* When the search last started a --version that got pid
- * (clock_file_ns(), just before its fork), or 0 if none did. A Python
- * that measures itself whatever its environment writes a data file named
- * with that pid, born since: it is none of DIR's. */
-int64_t coverage_find_spawned(const struct coverage_find *p, pid_t pid);
 
 /* Stop the search if it runs, and free the command. */
 void coverage_find_free(struct coverage_find *p);

@@ -377,3 +377,23 @@ child_run(char *const argv[], int sigfd, int out_fd, int capture_out,
 		return -1;
 	return child_finish(&j, NULL, 0, sigfd, r);
 }
+
+void
+child_spawns_add(struct child_spawns *s, pid_t pid, int64_t at)
+{
+	if (s->n < CHILD_SPAWNS) {
+		s->at[s->n] = at;
+		s->pid[s->n++] = pid;
+	}
+}
+
+int64_t
+child_spawns_when(const struct child_spawns *s, pid_t pid)
+{
+	size_t i = s->n;
+
+	while (i-- > 0)
+		if (s->pid[i] == pid)
+			return s->at[i];
+	return 0;
+}

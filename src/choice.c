@@ -324,10 +324,7 @@ choice_early_start(struct choice_early *e, enum combine_method how,
 	at = clock_file_ns();
 	if (text == NULL || ask_start(cmd, rcfile, &e->job, reason) < 0)
 		return;
-	if (e->nspawned < sizeof(e->spawned) / sizeof(*e->spawned)) {
-		e->spawned_at[e->nspawned] = at;
-		e->spawned[e->nspawned++] = e->job.pid;
-	}
+	child_spawns_add(&e->spawned, e->job.pid, at);
 	/* The wait checks files on every core: the question yields to it,
 	 * and runs on what the wait leaves idle. */
 	setpriority(PRIO_PROCESS, (id_t)e->job.pid, EARLY_NICE);
@@ -339,17 +336,6 @@ choice_early_stop(struct choice_early *e, int signo)
 	child_abandon(&e->job, signo, CHILD_GRACE_MS);
 	free(e->cmd);
 	e->cmd = NULL;
-}
-
-int64_t
-choice_early_spawned(const struct choice_early *e, pid_t pid)
-{
-	size_t i = e->nspawned;
-
-	while (i-- > 0)
-		if (e->spawned[i] == pid)
-			return e->spawned_at[i];
-	return 0;
 }
 
 /* The question for o->cmd: the early one when it was started for that

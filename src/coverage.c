@@ -56,10 +56,7 @@ spawn_candidate(struct coverage_find *p)
 		close(null);
 	argv_free(&a);
 	if (p->pid > 0) {
-		if (p->nspawned < sizeof(p->spawned) / sizeof(*p->spawned)) {
-			p->spawned_at[p->nspawned] = at;
-			p->spawned[p->nspawned++] = p->pid;
-		}
+		child_spawns_add(&p->spawned, p->pid, at);
 		return 0;
 	}
 	p->pid = 0;
@@ -268,17 +265,6 @@ coverage_find_stop(struct coverage_find *p, int signo)
 	if (p->outfd >= 0)
 		close(p->outfd);
 	p->outfd = -1;
-}
-
-int64_t
-coverage_find_spawned(const struct coverage_find *p, pid_t pid)
-{
-	size_t i = p->nspawned;
-
-	while (i-- > 0)
-		if (p->spawned[i] == pid)
-			return p->spawned_at[i];
-	return 0;
 }
 
 void

@@ -610,8 +610,8 @@ static int64_t
 find_pid(void *ctx, pid_t pid)
 {
 	const struct gather *g = ctx;
-	int64_t a = coverage_find_spawned(&g->find, pid);
-	int64_t b = choice_early_spawned(&g->early, pid);
+	int64_t a = child_spawns_when(&g->find.spawned, pid);
+	int64_t b = child_spawns_when(&g->early.spawned, pid);
 
 	return a > b ? a : b;
 }
